@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { defineKind } from './types.js';
+
+export const llm = defineKind({
+  kind: 'llm',
+  title: 'LLM',
+  category: 'models',
+  description: 'Generates an answer: an OpenAI-compatible server, a local ONNX causal LM, or the extractive (non-LLM) default.',
+  docs: '`openai` calls any /v1/chat/completions server (vLLM, Ollama, llama.cpp, OpenAI) with streaming; the key is read from the environment variable named by apiKeyEnv. `onnx` runs a causal LM in the Hugging Face / Optimum decoder layout with a KV cache. `extractive` is not a language model: it answers by selecting the context sentences most similar to the question.',
+  runsIn: 'replica',
+  streams: true,
+  config: z
+    .object({
+      backend: z.enum(['extractive', 'openai', 'onnx']).default('extractive').describe('What produces the answer.'),
+      model: z.string().max(500).optional().describe('openai: model name; onnx: model folder (model.onnx + tokenizer.json).'),
+      baseUrl: z.string().url().max(500).optional().describe('openai: server base URL ending in /v1.'),
+      apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/).optional().describe('openai: name of the environment variable holding the API key.'),
+      systemPrompt: z.string().max(20_000).default('You answer questions using only the given context. Say so when the context does not contain the answer.').describe('System message.'),
+      promptTemplate: z
+        .string()
+        .max(20_000)
+        .default('Context:\n{context}\n\nQuestion: {question}')
+        .describe('User message; {context} and {question} are filled in.'),
+      maxTokens: z.number().int().min(1).max(32_768).default(256).describe('Most tokens generated.'),
+      temperature: z.number().min(0).max(2).default(0).describe('0 is greedy decoding.'),
+      topK: z.number().int().min(0).max(100_000).default(0).describe('Sample from the k likeliest tokens (0 = off).'),
+      topP: z.number().min(0).max(1).default(1).describe('Nucleus sampling mass (1 = off).'),
+      stop: z.array(z.string().max(100)).max(16).default([]).describe('Strings that end generation.'),
+      maxSentences: z.number().int().min(1).max(50).default(3).describe('extractive: sentences in the answer.'),
+    })
+    .strict(),
+  inputs: [
+    { name: 'prompt', type: 'text', required: true, description: 'The question or prompt.' },
+    { name: 'context', type: 'documents', description: 'Retrieved documents to answer from.' },
+  ],
+  outputs: [
+    { name: 'result', type: 'json', description: '{answer, sources, backend}.' },
+    { name: 'text', type: 'text', description: 'The answer text alone.' },
+  ],
+  deployment: { maxOngoingRequests: 8, timeoutMs: 120_000 },
+});

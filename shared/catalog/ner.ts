@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { defineKind } from './types.js';
+
+export const ner = defineKind({
+  kind: 'ner',
+  title: 'Entities (NER)',
+  category: 'text',
+  description: 'Finds entities (dates, money, emails, URLs, ...) with their spans and types.',
+  docs: '`wink` uses wink-nlp with its English lite model; `onnx` runs a token-classification model folder.',
+  runsIn: 'replica',
+  config: z
+    .object({
+      backend: z.enum(['wink', 'onnx']).default('wink').describe('Entity recogniser.'),
+      model: z.string().max(500).optional().describe('onnx: token-classification model folder.'),
+      types: z.array(z.string().max(64)).max(100).optional().describe('Keep only these entity types.'),
+    })
+    .strict(),
+  inputs: [{ name: 'text', type: 'text', required: true, description: 'Text to scan.' }],
+  outputs: [{ name: 'entities', type: 'entities', description: 'Entities with value, type and character span.' }],
+});

@@ -1,0 +1,50 @@
+import type { z } from 'zod';
+import type { DeploymentInput } from '../deployment.js';
+import type { PortSpec } from '../ports.js';
+
+export const CATEGORIES = ['io', 'text', 'models', 'retrieval', 'control', 'custom'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+/**
+ * One node kind, defined once: the editor's palette and forms, the compiler's
+ * checks, the runtime, metrics labels and the exporters all read this.
+ */
+export interface NodeKind<C extends z.ZodType = z.ZodType> {
+  kind: string;
+  title: string;
+  category: Category;
+  /** One line for the palette. */
+  description: string;
+  /** Longer help shown in the inspector. */
+  docs?: string;
+  /** Ports; a function when they depend on the node's config (input fields, switch cases). */
+  inputs: PortSpec[] | ((config: z.output<C>) => PortSpec[]);
+  outputs: PortSpec[] | ((config: z.output<C>) => PortSpec[]);
+  /** Config schema with defaults and a description on each field. */
+  config: C;
+  /** Defaults layered under the node's own deployment settings. */
+  deployment?: DeploymentInput;
+  /**
+   * `executor`: runs inline in the request's executor (no replicas, no resources),
+   * for routing glue such as input, output and switch. `replica`: a pool of replicas.
+   */
+  runsIn: 'executor' | 'replica';
+  /** The implementation accepts a list of inputs in one call (dynamic batching). */
+  batchable?: boolean;
+  /** The implementation streams tokens (LLM). */
+  streams?: boolean;
+  /** Only one node of this kind per graph unless the graph declares otherwise. */
+  singleton?: boolean;
+}
+
+export function defineKind<C extends z.ZodType>(k: NodeKind<C>): NodeKind<C> {
+  return k;
+}
+
+export function inputPorts<C extends z.ZodType>(k: NodeKind<C>, config: z.output<C>): PortSpec[] {
+  return typeof k.inputs === 'function' ? k.inputs(config) : k.inputs;
+}
+
+export function outputPorts<C extends z.ZodType>(k: NodeKind<C>, config: z.output<C>): PortSpec[] {
+  return typeof k.outputs === 'function' ? k.outputs(config) : k.outputs;
+}

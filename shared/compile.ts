@@ -1,0 +1,434 @@
+import type { z } from 'zod';
+import { type Catalog, builtinCatalog, inputPorts, type NodeKind, outputPorts } from './catalog/index.js';
+import { type Deployment, DeploymentSchema, initialReplicas, maxReplicas } from './deployment.js';
+import { type ErrorCode, type GraphError, jsonPath } from './errors.js';
+import { GRAPH_VERSION, type Graph, GraphEdgeSchema, GraphNodeSchema, GraphSchema } from './graph.js';
+import { type Plan, type PlanEdge, type PlanNode, planEdge } from './plan.js';
+import { type PortSpec, portsCompatible } from './ports.js';
+
+export type CompileResult = { ok: true; plan: Plan; errors: [] } | { ok: false; errors: GraphError[] };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function zodErrors(
+  issues: readonly z.core.$ZodIssue[],
+  base: PropertyKey[],
+  code: ErrorCode,
+  node?: string,
+): GraphError[] {
+  return issues.map((i) => {
+    const path = [...base, ...i.path];
+    const field = i.path.length ? `${i.path.map(String).join('.')}: ` : '';
+    const range = i.code === 'too_big' || i.code === 'too_small';
+    return {
+      code: range ? 'out_of_range' : code,
+      message: `${field}${i.message}`,
+      path: jsonPath(path),
+      ...(node !== undefined ? { node } : {}),
+    } satisfies GraphError;
+  });
+}
+
+/** Kind defaults under the node's settings; nested objects merge one level, null removes. */
+export function mergeDeployment(defaults: Record<string, unknown> | undefined, own: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(defaults ?? {}) };
+  for (const [k, v] of Object.entries(own)) {
+    if (v === null) delete out[k];
+    else if (isRecord(v) && isRecord(out[k])) out[k] = { ...(out[k] as Record<string, unknown>), ...v };
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Parse one JSON text or value into a graph document, collecting every error. */
+function parseDocument(input: unknown): { graph?: Graph; errors: GraphError[]; nodeIndex: number[]; edgeIndex: number[] } {
+  const nodeIndex: number[] = [];
+  const edgeIndex: number[] = [];
+  let doc = input;
+  if (typeof input === 'string') {
+    try {
+      doc = JSON.parse(input);
+    } catch (e) {
+      return { nodeIndex, edgeIndex, errors: [{ code: 'invalid_json', path: '$', message: `not valid JSON: ${(e as Error).message}`, fix: 'check the file is JSON' }] };
+    }
+  }
+  if (!isRecord(doc)) {
+    return { nodeIndex, edgeIndex, errors: [{ code: 'invalid_document', path: '$', message: 'a graph is a JSON object', fix: 'start from examples/rag/graph.json' }] };
+  }
+  const errors: GraphError[] = [];
+  if (doc.version !== GRAPH_VERSION) {
+    errors.push({
+      code: 'wrong_version',
+      path: '$.version',
+      message: `version ${JSON.stringify(doc.version)} is not supported; this build reads version ${GRAPH_VERSION}`,
+      fix: `set "version": ${GRAPH_VERSION}`,
+    });
+  }
+  // Nodes and edges are checked one by one so that one bad entry does not hide the others.
+  const nodes = Array.isArray(doc.nodes) ? doc.nodes : [];
+  const edges = Array.isArray(doc.edges) ? doc.edges : [];
+  const okNodes: Graph['nodes'] = [];
+  nodes.forEach((n, i) => {
+    const r = GraphNodeSchema.safeParse(n);
+    const id = isRecord(n) && typeof n.id === 'string' ? n.id : undefined;
+    if (r.success) {
+      okNodes.push(r.data);
+      nodeIndex.push(i);
+    }
+    else errors.push(...zodErrors(r.error.issues, ['nodes', i], 'invalid_document', id));
+  });
+  const okEdges: Graph['edges'] = [];
+  edges.forEach((e, i) => {
+    const r = GraphEdgeSchema.safeParse(e);
+    if (r.success) {
+      okEdges.push(r.data);
+      edgeIndex.push(i);
+    }
+    else errors.push(...zodErrors(r.error.issues, ['edges', i], 'invalid_document'));
+  });
+  const top = GraphSchema.safeParse({ ...doc, version: GRAPH_VERSION, nodes: [], edges: [] });
+  if (!top.success) errors.push(...zodErrors(top.error.issues, [], 'invalid_document'));
+  if (!Array.isArray(doc.nodes)) errors.push({ code: 'invalid_document', path: '$.nodes', message: 'nodes must be an array', fix: 'add "nodes": []' });
+  if (!Array.isArray(doc.edges)) errors.push({ code: 'invalid_document', path: '$.edges', message: 'edges must be an array', fix: 'add "edges": []' });
+  // Only valid entries go on; nodeIndex/edgeIndex keep their places in the document for paths.
+  // A bad name or route still lets the nodes be checked, so every error is reported at once.
+  const meta = top.success ? top.data : { version: GRAPH_VERSION, name: String(doc.name), routePrefix: String(doc.routePrefix), multipleOutputs: doc.multipleOutputs === true };
+  const graph: Graph = { ...meta, nodes: okNodes, edges: okEdges } as Graph;
+  return { graph, errors, nodeIndex, edgeIndex };
+}
+
+interface CheckedNode {
+  index: number;
+  id: string;
+  kind: NodeKind;
+  config: Record<string, unknown>;
+  deployment?: Deployment;
+  inputs: PortSpec[];
+  outputs: PortSpec[];
+}
+
+/**
+ * graph -> plan, or every error at once. Never throws on any input.
+ * `source` may be JSON text or an already parsed value.
+ */
+export function compile(source: unknown, catalog: Catalog = builtinCatalog): CompileResult {
+  try {
+    return compileUnsafe(source, catalog);
+  } catch (e) {
+    // A bug here must still come back as a value: the server and editor call this on user input.
+    return { ok: false, errors: [{ code: 'invalid_document', path: '$', message: `internal compiler error: ${(e as Error).message}` }] };
+  }
+}
+
+function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
+  const { graph, errors, nodeIndex, edgeIndex } = parseDocument(source);
+  if (!graph) return { ok: false, errors };
+  const indexOf = new Map<string, number>();
+  graph.nodes.forEach((n, i) => {
+    if (!indexOf.has(n.id)) indexOf.set(n.id, nodeIndex[i]);
+  });
+  const nodePath = (id: string) => jsonPath(['nodes', indexOf.get(id)!]);
+
+  // ---- nodes: kinds, ids, config, deployment ----
+  const checked = new Map<string, CheckedNode>();
+  const seen = new Set<string>();
+  graph.nodes.forEach((n, i) => {
+    const index = nodeIndex[i];
+    if (seen.has(n.id)) {
+      errors.push({ code: 'duplicate_id', node: n.id, path: jsonPath(['nodes', index, 'id']), message: `node id "${n.id}" is used more than once`, fix: 'give each node its own id' });
+      return;
+    }
+    seen.add(n.id);
+    const kind = catalog.get(n.kind);
+    if (!kind) {
+      errors.push({
+        code: 'unknown_kind',
+        node: n.id,
+        path: jsonPath(['nodes', index, 'kind']),
+        message: `unknown node kind "${n.kind}"`,
+        fix: `use one of: ${catalog.list().map((k) => k.kind).join(', ')}`,
+      });
+      return;
+    }
+    const cfg = kind.config.safeParse(n.config);
+    let config: Record<string, unknown>;
+    if (cfg.success) config = cfg.data as Record<string, unknown>;
+    else {
+      errors.push(...zodErrors(cfg.error.issues, ['nodes', index, 'config'], 'invalid_config', n.id));
+      const fallback = kind.config.safeParse({});
+      if (!fallback.success) return; // ports unknown: skip edge checks for this node
+      config = fallback.data as Record<string, unknown>;
+    }
+    let deployment: Deployment | undefined;
+    const merged = mergeDeployment(kind.deployment as Record<string, unknown> | undefined, n.deployment);
+    const dep = DeploymentSchema.safeParse(merged);
+    if (dep.success) {
+      deployment = dep.data;
+      errors.push(...deploymentRules(deployment, n.id, index));
+    } else errors.push(...zodErrors(dep.error.issues, ['nodes', index, 'deployment'], 'invalid_deployment', n.id));
+    checked.set(n.id, { index, id: n.id, kind, config, deployment, inputs: inputPorts(kind, config as never), outputs: outputPorts(kind, config as never) });
+  });
+
+  // ---- edges: endpoints, ports, types ----
+  const incoming = new Map<string, PlanEdge[]>();
+  const outgoing = new Map<string, PlanEdge[]>();
+  const edgeKeys = new Set<string>();
+  graph.edges.forEach((e, j) => {
+    const i = edgeIndex[j];
+    const at = (f: string) => jsonPath(['edges', i, f]);
+    const src = checked.get(e.source);
+    const dst = checked.get(e.target);
+    if (!seen.has(e.source)) errors.push({ code: 'unknown_node', path: at('source'), message: `edge starts at unknown node "${e.source}"`, fix: 'connect an existing node' });
+    if (!seen.has(e.target)) errors.push({ code: 'unknown_node', path: at('target'), message: `edge ends at unknown node "${e.target}"`, fix: 'connect an existing node' });
+    if (!src || !dst) return;
+    const out = src.outputs.find((p) => p.name === e.sourceHandle);
+    const inp = dst.inputs.find((p) => p.name === e.targetHandle);
+    if (!out) {
+      errors.push({ code: 'unknown_port', node: e.source, path: at('sourceHandle'), message: `node ${e.source} (${src.kind.kind}) has no output "${e.sourceHandle}"`, fix: portList('outputs', src.outputs) });
+    }
+    if (!inp) {
+      errors.push({ code: 'unknown_port', node: e.target, path: at('targetHandle'), message: `node ${e.target} (${dst.kind.kind}) has no input "${e.targetHandle}"`, fix: portList('inputs', dst.inputs) });
+    }
+    if (!out || !inp) return;
+    if (!portsCompatible(out.type, inp.type)) {
+      errors.push({
+        code: 'port_type_mismatch',
+        node: e.target,
+        path: jsonPath(['edges', i]),
+        message: `${e.source}.${out.name} gives ${out.type} but ${e.target}.${inp.name} takes ${inp.type}`,
+        fix: `connect an output of type ${inp.type}`,
+      });
+      return;
+    }
+    const key = `${e.source}\0${e.sourceHandle}\0${e.target}\0${e.targetHandle}`;
+    if (edgeKeys.has(key)) {
+      errors.push({ code: 'duplicate_edge', node: e.target, path: jsonPath(['edges', i]), message: `edge ${e.source}.${e.sourceHandle} -> ${e.target}.${e.targetHandle} appears twice`, fix: 'remove the copy' });
+      return;
+    }
+    edgeKeys.add(key);
+    const into = incoming.get(e.target) ?? [];
+    if (!inp.multiple && into.some((x) => x.targetHandle === e.targetHandle)) {
+      errors.push({ code: 'port_taken', node: e.target, path: jsonPath(['edges', i]), message: `input ${e.target}.${e.targetHandle} takes one edge and already has one`, fix: 'remove one of the edges' });
+      return;
+    }
+    into.push(planEdge(e));
+    incoming.set(e.target, into);
+    outgoing.set(e.source, [...(outgoing.get(e.source) ?? []), planEdge(e)]);
+  });
+
+  // ---- required inputs, inputs and outputs ----
+  for (const n of checked.values()) {
+    for (const p of n.inputs) {
+      if (p.required && !(incoming.get(n.id) ?? []).some((e) => e.targetHandle === p.name)) {
+        errors.push({ code: 'input_unconnected', node: n.id, path: nodePath(n.id), message: `required input ${n.id}.${p.name} (${p.type}) is not connected`, fix: `connect an output of type ${p.type} to ${p.name}` });
+      }
+    }
+  }
+  const byKind = (k: string) => [...checked.values()].filter((n) => n.kind.kind === k);
+  const inputs = byKind('input');
+  const outputs = byKind('output');
+  if (inputs.length === 0) errors.push({ code: 'no_input', path: '$.nodes', message: 'the graph has no input node', fix: 'add an input node' });
+  if (inputs.length > 1) {
+    for (const n of inputs.slice(1)) errors.push({ code: 'too_many_outputs', node: n.id, path: nodePath(n.id), message: `only one input node is allowed; ${inputs[0].id} is the first`, fix: 'remove this input or merge the two' });
+  }
+  if (outputs.length === 0) errors.push({ code: 'no_output', path: '$.nodes', message: 'the graph has no output node', fix: 'add an output node' });
+  if (outputs.length > 1 && !graph.multipleOutputs) {
+    for (const n of outputs.slice(1)) {
+      errors.push({ code: 'too_many_outputs', node: n.id, path: nodePath(n.id), message: `more than one output node (${outputs.map((o) => o.id).join(', ')})`, fix: 'remove the extra outputs or set "multipleOutputs": true' });
+    }
+  }
+
+  // ---- cycles and reachability ----
+  const ids = [...checked.keys()];
+  const succ = (id: string) => [...new Set((outgoing.get(id) ?? []).map((e) => e.target))];
+  for (const cycle of findCycles(ids, succ)) {
+    errors.push({ code: 'cycle', node: cycle[0], path: nodePath(cycle[0]), message: `cycle through ${[...cycle, cycle[0]].join(' -> ')}`, fix: 'remove one edge of the cycle' });
+  }
+  if (inputs.length > 0) {
+    const reached = new Set<string>();
+    const stack = inputs.map((n) => n.id);
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (reached.has(id)) continue;
+      reached.add(id);
+      stack.push(...succ(id));
+    }
+    for (const id of ids) {
+      if (!reached.has(id)) errors.push({ code: 'unreachable', node: id, path: nodePath(id), message: `node ${id} cannot be reached from the input`, fix: 'connect it downstream of the input or delete it' });
+    }
+  }
+
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, errors: [], plan: buildPlan(graph, checked, incoming, outgoing, inputs[0].id, outputs.map((o) => o.id)) };
+}
+
+
+function portList(what: string, ports: PortSpec[]): string {
+  return ports.length ? `${what}: ${ports.map((p) => `${p.name} (${p.type})`).join(', ')}` : `it has no ${what}`;
+}
+
+function deploymentRules(d: Deployment, node: string, index: number): GraphError[] {
+  const errors: GraphError[] = [];
+  const at = (...p: PropertyKey[]) => jsonPath(['nodes', index, 'deployment', ...p]);
+  if (d.resources.gpus > 1 && !Number.isInteger(d.resources.gpus)) {
+    errors.push({ code: 'gpu_not_whole', node, path: at('resources', 'gpus'), message: `gpus ${d.resources.gpus} is above 1 but not whole`, fix: `use a fraction up to 1 or a whole number such as ${Math.ceil(d.resources.gpus)}` });
+  }
+  const a = d.autoscaling;
+  if (a) {
+    if (a.minReplicas > a.maxReplicas) {
+      errors.push({ code: 'min_above_max', node, path: at('autoscaling', 'minReplicas'), message: `minReplicas ${a.minReplicas} is above maxReplicas ${a.maxReplicas}`, fix: 'lower minReplicas or raise maxReplicas' });
+    }
+    if (a.initialReplicas !== undefined && (a.initialReplicas < a.minReplicas || a.initialReplicas > a.maxReplicas)) {
+      errors.push({ code: 'out_of_range', node, path: at('autoscaling', 'initialReplicas'), message: `initialReplicas ${a.initialReplicas} is outside minReplicas..maxReplicas (${a.minReplicas}..${a.maxReplicas})`, fix: 'pick a value between minReplicas and maxReplicas' });
+    }
+  }
+  return errors;
+}
+
+/** Every elementary cycle is not needed: one cycle per strongly connected component names the nodes on it. */
+function findCycles(ids: string[], succ: (id: string) => string[]): string[][] {
+  // Tarjan's strongly connected components, iterative so deep graphs cannot overflow the stack.
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  for (const root of ids) {
+    if (index.has(root)) continue;
+    const work: { id: string; next: string[]; i: number }[] = [];
+    const enter = (id: string) => {
+      index.set(id, counter);
+      low.set(id, counter++);
+      stack.push(id);
+      onStack.add(id);
+      work.push({ id, next: succ(id), i: 0 });
+    };
+    enter(root);
+    while (work.length) {
+      const top = work[work.length - 1];
+      if (top.i < top.next.length) {
+        const w = top.next[top.i++];
+        if (!index.has(w)) enter(w);
+        else if (onStack.has(w)) low.set(top.id, Math.min(low.get(top.id)!, index.get(w)!));
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1].id;
+        low.set(parent, Math.min(low.get(parent)!, low.get(top.id)!));
+      }
+      if (low.get(top.id) === index.get(top.id)) {
+        const comp: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          comp.push(w);
+        } while (w !== top.id);
+        if (comp.length > 1 || succ(top.id).includes(top.id)) cycles.push(orderCycle(comp, succ));
+      }
+    }
+  }
+  return cycles;
+}
+
+/** Walk the component from its first node so the message reads along the edges. */
+function orderCycle(comp: string[], succ: (id: string) => string[]): string[] {
+  const inComp = new Set(comp);
+  const start = [...comp].sort()[0];
+  const path = [start];
+  const used = new Set([start]);
+  let cur = start;
+  for (;;) {
+    const next = succ(cur).find((n) => inComp.has(n) && !used.has(n));
+    if (!next) break;
+    path.push(next);
+    used.add(next);
+    cur = next;
+  }
+  return path;
+}
+
+function buildPlan(
+  graph: Graph,
+  checked: Map<string, CheckedNode>,
+  incoming: Map<string, PlanEdge[]>,
+  outgoing: Map<string, PlanEdge[]>,
+  inputNode: string,
+  outputNodes: string[],
+): Plan {
+  // Kahn's algorithm in document order; stage = longest path from the input.
+  const ids = graph.nodes.map((n) => n.id);
+  const indeg = new Map(ids.map((id) => [id, new Set((incoming.get(id) ?? []).map((e) => e.source)).size]));
+  const stage = new Map<string, number>();
+  const order: string[] = [];
+  const ready = ids.filter((id) => indeg.get(id) === 0);
+  for (const id of ready) stage.set(id, 0);
+  while (ready.length) {
+    const id = ready.shift()!;
+    order.push(id);
+    for (const t of new Set((outgoing.get(id) ?? []).map((e) => e.target))) {
+      stage.set(t, Math.max(stage.get(t) ?? 0, stage.get(id)! + 1));
+      indeg.set(t, indeg.get(t)! - 1);
+      if (indeg.get(t) === 0) ready.push(t);
+    }
+  }
+  const stages: string[][] = [];
+  for (const id of order) {
+    const s = stage.get(id)!;
+    stages[s] = [...(stages[s] ?? []), id];
+  }
+
+  const nodes: Record<string, PlanNode> = {};
+  const sum = { replicas: 0, maxReplicas: 0, cpus: 0, gpus: 0, memoryMb: 0 };
+  for (const id of order) {
+    const c = checked.get(id)!;
+    const d = c.deployment!;
+    const replicaBacked = c.kind.runsIn === 'replica';
+    const replicas = replicaBacked ? initialReplicas(d) : 0;
+    const totals = {
+      replicas,
+      maxReplicas: replicaBacked ? maxReplicas(d) : 0,
+      cpus: replicas * d.resources.cpus,
+      gpus: replicas * d.resources.gpus,
+      memoryMb: replicas * d.resources.memoryMb,
+    };
+    for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += totals[k];
+    const doc = graph.nodes.find((n) => n.id === id)!;
+    const inc = incoming.get(id) ?? [];
+    const out = outgoing.get(id) ?? [];
+    nodes[id] = {
+      id,
+      kind: c.kind.kind,
+      label: doc.label ?? c.kind.title,
+      config: c.config,
+      deployment: d,
+      runsIn: c.kind.runsIn,
+      batchable: !!c.kind.batchable,
+      streams: !!c.kind.streams,
+      inputs: c.inputs,
+      outputs: c.outputs,
+      incoming: inc,
+      outgoing: out,
+      upstream: [...new Set(inc.map((e) => e.source))],
+      downstream: [...new Set(out.map((e) => e.target))],
+      stage: stage.get(id)!,
+      totals,
+    };
+  }
+  return {
+    name: graph.name,
+    routePrefix: graph.routePrefix,
+    multipleOutputs: !!graph.multipleOutputs,
+    graph,
+    nodes,
+    order,
+    stages,
+    inputNode,
+    outputNodes,
+    fanOut: order.filter((id) => nodes[id].downstream.length > 1).map((id) => ({ node: id, to: nodes[id].downstream })),
+    fanIn: order.filter((id) => nodes[id].upstream.length > 1).map((id) => ({ node: id, from: nodes[id].upstream })),
+    totals: sum,
+  };
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+/** Version of the graph document format this code reads and writes. */
+export const GRAPH_VERSION = 1;
+
+const ID = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export const PositionSchema = z.object({ x: z.number().finite(), y: z.number().finite() });
+
+export const GraphNodeSchema = z
+  .object({
+    id: z.string().regex(ID, 'a node id is a letter or _ followed by up to 63 letters, digits, _ or -'),
+    kind: z.string().min(1).max(64).describe('A kind from the node catalog (GET /api/catalog).'),
+    label: z.string().max(200).optional().describe('Name shown on the canvas.'),
+    position: PositionSchema.default({ x: 0, y: 0 }).describe('Canvas position; no effect on serving.'),
+    config: z.record(z.string(), z.unknown()).default({}).describe("The kind's settings, checked against its config schema."),
+    deployment: z.record(z.string(), z.unknown()).default({}).describe('Replicas, resources, queues, batching and timeouts; see DeploymentSchema.'),
+  })
+  .strict();
+
+export const GraphEdgeSchema = z
+  .object({
+    id: z.string().max(300).optional(),
+    source: z.string().min(1).max(64),
+    sourceHandle: z.string().min(1).max(64).describe('Output port of the source node.'),
+    target: z.string().min(1).max(64),
+    targetHandle: z.string().min(1).max(64).describe('Input port of the target node.'),
+  })
+  .strict();
+
+export const GraphSchema = z
+  .object({
+    version: z.literal(GRAPH_VERSION).describe('Format version; this build reads version 1.'),
+    name: z.string().regex(NAME, 'a graph name is lower-case letters, digits, _ or -, starting with a letter or digit'),
+    description: z.string().max(2000).optional(),
+    routePrefix: z
+      .string()
+      .regex(/^\/[A-Za-z0-9_\-/.]*$/, 'a route prefix starts with / and holds only letters, digits, _, -, . and /')
+      .refine((p) => !p.startsWith('/api') && !p.startsWith('/v1') && p !== '/' && p !== '/healthz' && p !== '/metrics' && !p.startsWith('/socket.io'), {
+        message: 'route prefix collides with a built-in route (/, /api, /v1, /healthz, /metrics, /socket.io)',
+      })
+      .describe('HTTP path that invokes the graph, e.g. /rag.'),
+    multipleOutputs: z.boolean().optional().describe('Allow several output nodes; the response is then keyed by output node id.'),
+    nodes: z.array(GraphNodeSchema).max(10_000),
+    edges: z.array(GraphEdgeSchema).max(100_000),
+  })
+  .strict()
+  .describe('A Beamline inference graph.');
+
+export type Graph = z.output<typeof GraphSchema>;
+export type GraphInput = z.input<typeof GraphSchema>;
+export type GraphNode = z.output<typeof GraphNodeSchema>;
+export type GraphEdge = z.output<typeof GraphEdgeSchema>;
+
+export function edgeId(e: Pick<GraphEdge, 'source' | 'sourceHandle' | 'target' | 'targetHandle'>): string {
+  return `${e.source}.${e.sourceHandle}->${e.target}.${e.targetHandle}`;
+}
+
+// ---- React Flow shape -------------------------------------------------------
+// Structural types only, so shared/ does not import React Flow.
+
+export interface FlowNodeData extends Record<string, unknown> {
+  kind: string;
+  label?: string;
+  config: Record<string, unknown>;
+  deployment: Record<string, unknown>;
+}
+export interface FlowNode {
+  id: string;
+  type: 'beamline';
+  position: { x: number; y: number };
+  data: FlowNodeData;
+  // UI-only fields React Flow adds; never written to the file.
+  selected?: boolean;
+  measured?: { width?: number; height?: number };
+  dragging?: boolean;
+  [key: string]: unknown;
+}
+export interface FlowEdge {
+  id: string;
+  source: string;
+  sourceHandle: string;
+  target: string;
+  targetHandle: string;
+  selected?: boolean;
+  [key: string]: unknown;
+}
+export interface FlowDocument {
+  meta: Omit<Graph, 'nodes' | 'edges'>;
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+}
+
+/** Graph document -> React Flow nodes and edges. */
+export function toFlow(graph: Graph): FlowDocument {
+  const { nodes, edges, ...meta } = graph;
+  return {
+    meta,
+    nodes: nodes.map((n) => ({
+      id: n.id,
+      type: 'beamline',
+      position: { x: n.position.x, y: n.position.y },
+      data: {
+        kind: n.kind,
+        ...(n.label !== undefined ? { label: n.label } : {}),
+        config: n.config,
+        deployment: n.deployment,
+      },
+    })),
+    edges: edges.map((e) => ({
+      id: e.id ?? edgeId(e),
+      source: e.source,
+      sourceHandle: e.sourceHandle,
+      target: e.target,
+      targetHandle: e.targetHandle,
+    })),
+  };
+}
+
+/** React Flow nodes and edges -> graph document; UI-only fields are dropped. */
+export function fromFlow(doc: FlowDocument): Graph {
+  return {
+    ...doc.meta,
+    nodes: doc.nodes.map((n) => ({
+      id: n.id,
+      kind: n.data.kind,
+      ...(n.data.label !== undefined ? { label: n.data.label } : {}),
+      position: { x: n.position.x, y: n.position.y },
+      config: n.data.config,
+      deployment: n.data.deployment,
+    })),
+    edges: doc.edges.map((e) => ({
+      ...(e.id !== edgeId(e) ? { id: e.id } : {}),
+      source: e.source,
+      sourceHandle: e.sourceHandle,
+      target: e.target,
+      targetHandle: e.targetHandle,
+    })),
+  };
+}

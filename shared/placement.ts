@@ -1,0 +1,285 @@
+import type { Plan } from './plan.js';
+
+/**
+ * The placement planner: a pure function shared by the runtime (its allocation
+ * ledger), the CLI's `plan`, the editor's preview and the Ray exporter.
+ * Fractional GPU shares are packed best-fit (fewest GPUs touched); whole-GPU
+ * replicas take free GPUs of one machine; CPUs and memory are respected.
+ */
+
+export interface GpuSpec {
+  index: number;
+  memoryMb: number;
+  name?: string;
+  /** Declared with --gpus rather than detected: logical only, never shown as real. */
+  virtual?: boolean;
+}
+export interface MachineSpec {
+  id: string;
+  cpus: number;
+  memoryMb: number;
+  gpus: GpuSpec[];
+}
+export interface Cluster {
+  machines: MachineSpec[];
+}
+
+export interface ReplicaDemand {
+  replica: string;
+  node: string;
+  cpus: number;
+  /** A fraction up to 1, or a whole number. */
+  gpus: number;
+  memoryMb: number;
+  /** GPU memory per replica; defaults to its share of the card. */
+  gpuMemoryMb?: number;
+}
+
+export interface GpuGrant {
+  index: number;
+  /** Fraction of this GPU held (1 for each GPU of a whole-GPU replica). */
+  share: number;
+  memoryMb: number;
+}
+export interface Assignment {
+  replica: string;
+  node: string;
+  machine: string;
+  cpus: number;
+  memoryMb: number;
+  gpus: GpuGrant[];
+}
+
+export type Resource = 'cpus' | 'memoryMb' | 'gpus' | 'gpuMemoryMb';
+export interface Unplaced {
+  replica: string;
+  node: string;
+  resource: Resource;
+  needed: number;
+  /** Most of that resource free in any one place it could go. */
+  available: number;
+  reason: string;
+}
+
+export interface GpuUsage {
+  machine: string;
+  index: number;
+  virtual: boolean;
+  used: number;
+  memoryUsedMb: number;
+  memoryMb: number;
+  replicas: { replica: string; node: string; share: number }[];
+}
+export interface MachineUsage {
+  machine: string;
+  cpus: number;
+  cpusUsed: number;
+  memoryMb: number;
+  memoryUsedMb: number;
+}
+
+export interface PlacementResult {
+  /** Assignments of the demands given (not of `existing`). */
+  assignments: Assignment[];
+  unplaced: Unplaced[];
+  /** GPUs holding at least one replica, counting `existing`. */
+  gpusUsed: number;
+  gpus: GpuUsage[];
+  machines: MachineUsage[];
+}
+
+const EPS = 1e-9;
+
+interface GpuState {
+  spec: GpuSpec;
+  used: number;
+  memUsed: number;
+  replicas: { replica: string; node: string; share: number }[];
+}
+interface MachineState {
+  spec: MachineSpec;
+  cpusUsed: number;
+  memUsed: number;
+  gpus: GpuState[];
+}
+
+export function place(demands: readonly ReplicaDemand[], cluster: Cluster, existing: readonly Assignment[] = []): PlacementResult {
+  const machines: MachineState[] = cluster.machines.map((m) => ({
+    spec: m,
+    cpusUsed: 0,
+    memUsed: 0,
+    gpus: m.gpus.map((g) => ({ spec: g, used: 0, memUsed: 0, replicas: [] })),
+  }));
+  const byId = new Map(machines.map((m) => [m.spec.id, m]));
+  for (const a of existing) {
+    const m = byId.get(a.machine);
+    if (!m) continue;
+    commit(m, a);
+  }
+
+  // Largest first: whole GPUs, then fractional shares by size, then CPU-only replicas.
+  const order = [...demands].sort((a, b) => weight(b) - weight(a));
+  const assignments: Assignment[] = [];
+  const unplaced: Unplaced[] = [];
+  for (const d of order) {
+    const a = placeOne(d, machines);
+    if (a) {
+      commit(byId.get(a.machine)!, a);
+      assignments.push(a);
+    } else unplaced.push(explain(d, machines));
+  }
+  // Report in the order the demands were given.
+  const rank = new Map(demands.map((d, i) => [d.replica, i]));
+  assignments.sort((a, b) => rank.get(a.replica)! - rank.get(b.replica)!);
+  unplaced.sort((a, b) => rank.get(a.replica)! - rank.get(b.replica)!);
+
+  const gpus: GpuUsage[] = machines.flatMap((m) =>
+    m.gpus.map((g) => ({
+      machine: m.spec.id,
+      index: g.spec.index,
+      virtual: !!g.spec.virtual,
+      used: round(g.used),
+      memoryUsedMb: Math.round(g.memUsed),
+      memoryMb: g.spec.memoryMb,
+      replicas: g.replicas,
+    })),
+  );
+  return {
+    assignments,
+    unplaced,
+    gpusUsed: gpus.filter((g) => g.used > EPS).length,
+    gpus,
+    machines: machines.map((m) => ({ machine: m.spec.id, cpus: m.spec.cpus, cpusUsed: round(m.cpusUsed), memoryMb: m.spec.memoryMb, memoryUsedMb: m.memUsed })),
+  };
+}
+
+function weight(d: ReplicaDemand): number {
+  if (d.gpus >= 1) return 1e6 + d.gpus;
+  if (d.gpus > 0) return 1e3 + d.gpus;
+  return d.cpus / 1e3;
+}
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+function gpuMem(d: ReplicaDemand, g: GpuSpec, share: number): number {
+  return d.gpuMemoryMb ?? share * g.memoryMb;
+}
+
+function hostFits(m: MachineState, d: ReplicaDemand): boolean {
+  return m.cpusUsed + d.cpus <= m.spec.cpus + EPS && (d.memoryMb === 0 || m.memUsed + d.memoryMb <= m.spec.memoryMb + EPS);
+}
+
+function placeOne(d: ReplicaDemand, machines: MachineState[]): Assignment | undefined {
+  const base = { replica: d.replica, node: d.node, cpus: d.cpus, memoryMb: d.memoryMb };
+  if (d.gpus <= EPS) {
+    // Best fit on CPUs: the machine left with the fewest free CPUs.
+    let best: MachineState | undefined;
+    for (const m of machines) {
+      if (!hostFits(m, d)) continue;
+      if (!best || m.spec.cpus - m.cpusUsed < best.spec.cpus - best.cpusUsed) best = m;
+    }
+    return best && { ...base, machine: best.spec.id, gpus: [] };
+  }
+  if (d.gpus < 1 - EPS) {
+    // Best fit: the GPU left with the least room, so partly used GPUs fill before fresh ones.
+    let best: { m: MachineState; g: GpuState; left: number } | undefined;
+    for (const m of machines) {
+      if (!hostFits(m, d)) continue;
+      for (const g of m.gpus) {
+        const mem = gpuMem(d, g.spec, d.gpus);
+        if (g.used + d.gpus > 1 + EPS || g.memUsed + mem > g.spec.memoryMb + EPS) continue;
+        const left = 1 - g.used - d.gpus;
+        if (!best || left < best.left - EPS) best = { m, g, left };
+      }
+    }
+    if (!best) return undefined;
+    return { ...base, machine: best.m.spec.id, gpus: [{ index: best.g.spec.index, share: d.gpus, memoryMb: gpuMem(d, best.g.spec, d.gpus) }] };
+  }
+  // Whole GPUs, all on one machine: the machine with the fewest free GPUs that still has enough.
+  const n = Math.round(d.gpus);
+  let best: { m: MachineState; free: GpuState[] } | undefined;
+  for (const m of machines) {
+    if (!hostFits(m, d)) continue;
+    const free = m.gpus.filter((g) => g.used <= EPS && gpuMem(d, g.spec, 1) <= g.spec.memoryMb + EPS);
+    if (free.length < n) continue;
+    if (!best || free.length < best.free.length) best = { m, free };
+  }
+  if (!best) return undefined;
+  return { ...base, machine: best.m.spec.id, gpus: best.free.slice(0, n).map((g) => ({ index: g.spec.index, share: 1, memoryMb: gpuMem(d, g.spec, 1) })) };
+}
+
+function commit(m: MachineState, a: Assignment): void {
+  m.cpusUsed += a.cpus;
+  m.memUsed += a.memoryMb;
+  for (const grant of a.gpus) {
+    const g = m.gpus.find((x) => x.spec.index === grant.index);
+    if (!g) continue;
+    g.used += grant.share;
+    g.memUsed += grant.memoryMb;
+    g.replicas.push({ replica: a.replica, node: a.node, share: grant.share });
+  }
+}
+
+/** Which resource is short for a demand that fits nowhere, and by how much. */
+function explain(d: ReplicaDemand, machines: MachineState[]): Unplaced {
+  const base = { replica: d.replica, node: d.node };
+  const fmt = (x: number) => String(round(x));
+  const mostCpus = Math.max(0, ...machines.map((m) => m.spec.cpus - m.cpusUsed));
+  if (mostCpus + EPS < d.cpus) {
+    return { ...base, resource: 'cpus', needed: d.cpus, available: round(mostCpus), reason: `needs ${fmt(d.cpus)} CPUs; at most ${fmt(mostCpus)} free on any machine` };
+  }
+  const cpuOk = machines.filter((m) => m.spec.cpus - m.cpusUsed + EPS >= d.cpus);
+  const mostMem = Math.max(0, ...cpuOk.map((m) => m.spec.memoryMb - m.memUsed));
+  if (d.memoryMb > 0 && mostMem + EPS < d.memoryMb) {
+    return { ...base, resource: 'memoryMb', needed: d.memoryMb, available: mostMem, reason: `needs ${d.memoryMb} MB of memory; at most ${fmt(mostMem)} MB free on a machine with the CPUs` };
+  }
+  const hosts = cpuOk.filter(
+    (m) => d.memoryMb === 0 || m.spec.memoryMb - m.memUsed + EPS >= d.memoryMb,
+  );
+  const allGpus = hosts.flatMap((m) => m.gpus);
+  if (machines.every((m) => m.gpus.length === 0)) {
+    return { ...base, resource: 'gpus', needed: d.gpus, available: 0, reason: `needs ${fmt(d.gpus)} GPU but the cluster has no GPUs (declare some with --gpus)` };
+  }
+  if (d.gpus < 1 - EPS) {
+    const mostShare = Math.max(0, ...allGpus.map((g) => 1 - g.used));
+    if (mostShare + EPS < d.gpus) {
+      return { ...base, resource: 'gpus', needed: d.gpus, available: round(mostShare), reason: `needs ${fmt(d.gpus)} of a GPU; at most ${fmt(mostShare)} free on any GPU` };
+    }
+    const mostMem = Math.max(0, ...allGpus.filter((g) => 1 - g.used + EPS >= d.gpus).map((g) => g.spec.memoryMb - g.memUsed));
+    return { ...base, resource: 'gpuMemoryMb', needed: d.gpuMemoryMb ?? 0, available: Math.round(mostMem), reason: `needs ${d.gpuMemoryMb ?? 0} MB of GPU memory; at most ${Math.round(mostMem)} MB free on a GPU with room` };
+  }
+  const n = Math.round(d.gpus);
+  const mostFree = Math.max(0, ...hosts.map((m) => m.gpus.filter((g) => g.used <= EPS).length));
+  return { ...base, resource: 'gpus', needed: n, available: mostFree, reason: `needs ${n} whole GPU${n > 1 ? 's' : ''} on one machine; at most ${mostFree} free on any machine` };
+}
+
+/** One demand per replica of every replica-backed node: at its initial count, or at its maximum. */
+export function demandsFromPlan(plan: Plan, at: 'initial' | 'max' = 'initial'): ReplicaDemand[] {
+  const out: ReplicaDemand[] = [];
+  for (const id of plan.order) {
+    const n = plan.nodes[id];
+    if (n.runsIn !== 'replica') continue;
+    const count = at === 'max' ? n.totals.maxReplicas : n.totals.replicas;
+    const r = n.deployment.resources;
+    for (let i = 0; i < count; i++) {
+      out.push({ replica: `${id}#${i}`, node: id, cpus: r.cpus, gpus: r.gpus, memoryMb: r.memoryMb, ...(r.gpuMemoryMb !== undefined ? { gpuMemoryMb: r.gpuMemoryMb } : {}) });
+    }
+  }
+  return out;
+}
+
+/** A one-machine cluster from command-line style numbers (declared GPUs are virtual). */
+export function singleMachine(opts: { id?: string; cpus: number; memoryMb: number; gpus?: number; gpuMemoryMb?: number; virtualGpus?: boolean }): Cluster {
+  const gpus = Array.from({ length: opts.gpus ?? 0 }, (_, index) => ({ index, memoryMb: opts.gpuMemoryMb ?? 16_000, virtual: opts.virtualGpus ?? true }));
+  return { machines: [{ id: opts.id ?? 'local', cpus: opts.cpus, memoryMb: opts.memoryMb, gpus }] };
+}
+
+/** GPUs a one-model-per-GPU deployment would take: each GPU replica on its own card(s). */
+export function gpusWithoutSharing(demands: readonly ReplicaDemand[]): number {
+  return demands.reduce((s, d) => s + (d.gpus > 0 ? Math.ceil(d.gpus - EPS) : 0), 0);
+}
+
+/** Lower bound on GPUs for these demands: the sum of shares, rounded up. */
+export function gpuLowerBound(demands: readonly ReplicaDemand[]): number {
+  return Math.ceil(demands.reduce((s, d) => s + d.gpus, 0) - EPS);
+}

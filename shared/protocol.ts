@@ -1,0 +1,170 @@
+import type { GraphError } from './errors.js';
+import type { GpuGrant, GpuUsage, MachineUsage } from './placement.js';
+
+/** HTTP bodies and socket.io events, typed once for the runtime and the editor. */
+
+export const REPLICA_STATES = ['PENDING', 'STARTING', 'RUNNING', 'UNHEALTHY', 'STOPPING', 'STOPPED'] as const;
+export type ReplicaState = (typeof REPLICA_STATES)[number];
+
+export interface ReplicaStatus {
+  id: string;
+  node: string;
+  state: ReplicaState;
+  /** Why it is PENDING / UNHEALTHY / STOPPING (e.g. which resource is short). */
+  reason?: string;
+  placement?: { machine: string; gpus: GpuGrant[]; virtualGpus: boolean };
+  inFlight: number;
+  startedAt?: number;
+  restarts: number;
+}
+
+export interface AutoscalingStatus {
+  current: number;
+  desired: number;
+  target: number;
+  lastDecision?: { at: number; from: number; to: number; reason: string };
+}
+
+export interface NodeMetricsSnapshot {
+  requests: number;
+  errors: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** Mean batch size over the recent window, for batching nodes. */
+  batchSize: number | null;
+}
+
+export interface NodeStatus {
+  id: string;
+  kind: string;
+  label: string;
+  runsIn: 'executor' | 'replica';
+  replicas: ReplicaStatus[];
+  inFlight: number;
+  queued: number;
+  maxQueued: number;
+  autoscaling?: AutoscalingStatus;
+  metrics: NodeMetricsSnapshot;
+  /** A load error or other node-level failure. */
+  error?: string;
+}
+
+export type GraphState = 'DEPLOYING' | 'RUNNING' | 'DEGRADED' | 'UNHEALTHY' | 'DELETING';
+
+export interface GraphStatus {
+  name: string;
+  routePrefix: string;
+  /** Deploy number of this graph name (1, 2, ...). */
+  version: number;
+  state: GraphState;
+  deployedAt: number;
+  nodes: Record<string, NodeStatus>;
+}
+
+export interface ClusterStatus {
+  machines: MachineUsage[];
+  gpus: GpuUsage[];
+  /** Where the GPUs came from: detected with nvidia-smi, declared with --gpus, or none. */
+  gpuSource: 'detected' | 'declared' | 'none';
+}
+
+// ---- control plane ----
+export interface DeployResponse {
+  name: string;
+  version: number;
+  status: GraphStatus;
+}
+export interface CompileErrorResponse {
+  error: string;
+  errors: GraphError[];
+}
+
+// ---- data plane ----
+export interface TraceSpan {
+  node: string;
+  kind: string;
+  replica?: string;
+  /** Milliseconds since the request started. */
+  start: number;
+  end: number;
+  queueMs: number;
+  status: 'ok' | 'error' | 'skipped';
+  batchSize?: number;
+}
+
+export interface TracedResponse<T = unknown> {
+  requestId: string;
+  output: T;
+  trace: TraceSpan[];
+}
+
+export interface ErrorBody {
+  error: string;
+  /** Node the error belongs to, when there is one. */
+  node?: string;
+  /** JSON path in the request body for bad input. */
+  path?: string;
+  code?: string;
+  requestId?: string;
+}
+
+// ---- socket.io ----
+export interface InvokeRequest {
+  graph: string;
+  input: unknown;
+  /** Optional id chosen by the client, so it can match events before the ack. */
+  requestId?: string;
+}
+export type InvokeAck =
+  | { ok: true; requestId: string; output: unknown; trace: TraceSpan[] }
+  | ({ ok: false; status: number; requestId?: string } & ErrorBody);
+
+export interface NodeStartEvent {
+  requestId: string;
+  node: string;
+  replica?: string;
+  at: number;
+}
+export interface NodeEndEvent {
+  requestId: string;
+  node: string;
+  replica?: string;
+  at: number;
+  ms: number;
+  queueMs: number;
+  /** A short, truncated preview of the node's output for the console. */
+  preview: string;
+}
+export interface NodeErrorEvent {
+  requestId: string;
+  node: string;
+  error: string;
+}
+export interface TokenEvent {
+  requestId: string;
+  node: string;
+  token: string;
+  index: number;
+}
+export interface StatusEvent {
+  graph: string;
+  status: GraphStatus;
+  cluster: ClusterStatus;
+  at: number;
+}
+
+export interface ServerToClientEvents {
+  'node:start': (e: NodeStartEvent) => void;
+  'node:end': (e: NodeEndEvent) => void;
+  'node:error': (e: NodeErrorEvent) => void;
+  token: (e: TokenEvent) => void;
+  status: (e: StatusEvent) => void;
+}
+export interface ClientToServerEvents {
+  invoke: (req: InvokeRequest, ack: (res: InvokeAck) => void) => void;
+  subscribe: (req: { graph: string }, ack?: (res: { ok: boolean; error?: string }) => void) => void;
+  unsubscribe: (req: { graph: string }) => void;
+}
+
+/** Smallest interval between two status pushes to one subscriber. */
+export const STATUS_PUSH_INTERVAL_MS = 500;

@@ -1,0 +1,20 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// The editor is built into dist/editor and served by `beamline serve` at /.
+// In development (`npm run dev:editor`) the API and socket.io are proxied to a running runtime.
+const runtime = process.env.BEAMLINE_URL ?? 'http://127.0.0.1:8000';
+
+export default defineConfig({
+  root: 'editor',
+  base: '/',
+  plugins: [react()],
+  build: { outDir: '../dist/editor', emptyOutDir: true, chunkSizeWarningLimit: 2000 },
+  server: {
+    proxy: {
+      '/api': runtime,
+      '/socket.io': { target: runtime, ws: true },
+      '/examples': runtime,
+    },
+  },
+});
