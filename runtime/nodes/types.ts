@@ -20,6 +20,8 @@ export interface NodeContext {
   modelsDir: string;
   /** Folder of the graph file, when it was loaded from one (retriever docs are relative to it). */
   graphDir?: string;
+  /** Directories the operator allowed for `custom` node modules (`serve --allow-custom --nodes <dir>`); none means custom nodes are refused. */
+  moduleDirs?: string[];
   device: Device;
   log: (message: string) => void;
 }
