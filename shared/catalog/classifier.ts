@@ -16,6 +16,7 @@ export const classifier = defineKind({
       maxLength: z.number().int().min(1).max(8192).default(256).describe('Tokens kept per text.'),
     })
     .strict(),
+  files: [{ field: 'model', root: 'models' }],
   inputs: [{ name: 'text', type: 'text', required: true, description: 'Text to classify.' }],
   outputs: [
     { name: 'result', type: 'json', description: '{label, score, scores}.' },

@@ -15,6 +15,7 @@ export const custom = defineKind({
       options: z.record(z.string(), z.unknown()).default({}).describe('Passed to the function as its second argument.'),
     })
     .strict(),
+  files: [{ field: 'module', root: 'modules' }],
   inputs: [{ name: 'in', type: 'any', required: true, description: 'Value given to the function.' }],
   outputs: [{ name: 'out', type: 'any', description: 'What the function returns.' }],
 });

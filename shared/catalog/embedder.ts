@@ -17,6 +17,7 @@ export const embedder = defineKind({
       maxLength: z.number().int().min(1).max(8192).default(256).describe('Tokens kept per text.'),
     })
     .strict(),
+  files: [{ field: 'model', root: 'models' }],
   inputs: [{ name: 'text', type: 'text', required: true, description: 'Text to embed.' }],
   outputs: [
     { name: 'vector', type: 'vector', description: 'The embedding.' },

@@ -15,6 +15,7 @@ export const ner = defineKind({
       types: z.array(z.string().max(64)).max(100).optional().describe('Keep only these entity types.'),
     })
     .strict(),
+  files: [{ field: 'model', root: 'models', when: (c) => c.backend === 'onnx' }],
   inputs: [{ name: 'text', type: 'text', required: true, description: 'Text to scan.' }],
   outputs: [{ name: 'entities', type: 'entities', description: 'Entities with value, type and character span.' }],
 });

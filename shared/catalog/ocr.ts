@@ -17,6 +17,11 @@ export const ocr = defineKind({
       dictionary: z.string().max(500).optional().describe('Character dictionary of the recognition model.'),
     })
     .strict(),
+  files: [
+    { field: 'detectionModel', root: 'models' },
+    { field: 'recognitionModel', root: 'models' },
+    { field: 'dictionary', root: 'models' },
+  ],
   inputs: [{ name: 'image', type: 'image', required: true, description: 'Image as base64 or a data-directory path.' }],
   outputs: [
     { name: 'text', type: 'text', description: 'All lines joined by newlines.' },

@@ -17,6 +17,7 @@ export const reranker = defineKind({
       maxLength: z.number().int().min(1).max(8192).default(256).describe('Tokens kept per text.'),
     })
     .strict(),
+  files: [{ field: 'model', root: 'models' }],
   inputs: [
     { name: 'query', type: 'text', required: true, description: 'The question.' },
     { name: 'documents', type: 'documents', required: true, description: 'Candidates to re-score.' },

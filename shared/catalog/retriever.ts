@@ -14,11 +14,21 @@ export const retriever = defineKind({
       docs: z.string().max(500).optional().describe('Folder of .md, .txt and .jsonl documents to ingest, relative to the graph file.'),
       topK: z.number().int().min(1).max(1000).default(5).describe('Documents returned.'),
       minScore: z.number().min(-1).max(1).default(-1).describe('Drop documents scoring below this cosine.'),
+      lexicalWeight: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0)
+        .describe('Weight of the BM25 keyword score (needs the query text on the query input): score = (1 - w) x cosine + w x BM25 / best BM25. Finds names the embedder does not know.'),
       chunkSize: z.number().int().min(16).max(100_000).default(800).describe('Characters per chunk when ingesting.'),
       chunkOverlap: z.number().int().min(0).max(10_000).default(100).describe('Characters shared by neighbouring chunks when ingesting.'),
     })
     .strict(),
-  inputs: [{ name: 'vector', type: 'vector', required: true, description: 'Query embedding.' }],
+  files: [{ field: 'docs', root: 'graph' }],
+  inputs: [
+    { name: 'vector', type: 'vector', required: true, description: 'Query embedding.' },
+    { name: 'query', type: 'text', description: 'Query text, for the keyword score when lexicalWeight > 0.' },
+  ],
   outputs: [{ name: 'documents', type: 'documents', description: 'Best matches with text, source and score.' }],
   deployment: { maxOngoingRequests: 16 },
 });

@@ -6,6 +6,19 @@ export const CATEGORIES = ['io', 'text', 'models', 'retrieval', 'control', 'cust
 export type Category = (typeof CATEGORIES)[number];
 
 /**
+ * A config field that names a file or folder. The runtime refuses a graph whose
+ * value resolves outside the allowed directory for `root` before anything loads.
+ * models: the models directory; modules: directories allowed with --allow-custom
+ * (user code); graph: the graph file's folder (or the data directory).
+ */
+export interface FileField<C = Record<string, unknown>> {
+  field: string;
+  root: 'models' | 'modules' | 'graph';
+  /** Only a path when this holds (e.g. llm.model is a model name for the openai backend). */
+  when?: (config: C) => boolean;
+}
+
+/**
  * One node kind, defined once: the editor's palette and forms, the compiler's
  * checks, the runtime, metrics labels and the exporters all read this.
  */
@@ -35,6 +48,8 @@ export interface NodeKind<C extends z.ZodType = z.ZodType> {
   streams?: boolean;
   /** Only one node of this kind per graph unless the graph declares otherwise. */
   singleton?: boolean;
+  /** Config fields that name files, for the path guard. */
+  files?: FileField<z.output<C>>[];
 }
 
 export function defineKind<C extends z.ZodType>(k: NodeKind<C>): NodeKind<C> {

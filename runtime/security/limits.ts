@@ -1,0 +1,97 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { jsonPath } from '../../shared/errors.js';
+
+/** Largest request body (HTTP) or socket.io message accepted by default. */
+export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+/** Deepest nesting of objects and arrays accepted in a JSON body or socket.io payload. */
+export const DEFAULT_JSON_DEPTH = 64;
+
+export interface InputLimits {
+  bodyLimitBytes: number;
+  jsonDepth: number;
+}
+
+export const DEFAULT_LIMITS: InputLimits = { bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES, jsonDepth: DEFAULT_JSON_DEPTH };
+
+/** "10mb", "512kb", "1048576" -> bytes; for --body-limit. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|k|mb|m|gb|g)?\s*$/i.exec(text);
+  if (!m) throw new Error(`"${text}" is not a size; write e.g. 10mb, 512kb or a number of bytes`);
+  const unit = (m[2] ?? 'b').toLowerCase()[0];
+  const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  const n = Math.floor(Number(m[1]) * mult);
+  if (n < 1) throw new Error(`body limit must be at least 1 byte, got "${text}"`);
+  return n;
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes >= 1024 ** 2 && bytes % 1024 ** 2 === 0) return `${bytes / 1024 ** 2} MB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KB`;
+  return `${bytes} bytes`;
+}
+
+const isContainer = (v: unknown): boolean => typeof v === 'object' && v !== null;
+
+/**
+ * JSON path of the first value nested deeper than maxDepth, or undefined.
+ * Iterative, so a hostile document cannot overflow the stack here (zod and the
+ * executor recurse, which is why this runs before them).
+ */
+export function findTooDeep(value: unknown, maxDepth: number): string | undefined {
+  const stack: { v: unknown; depth: number; path: PropertyKey[] }[] = [{ v: value, depth: 0, path: [] }];
+  while (stack.length > 0) {
+    const { v, depth, path } = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > maxDepth) return jsonPath(path);
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) if (isContainer(v[i])) stack.push({ v: v[i], depth: depth + 1, path: [...path, i] });
+    } else {
+      for (const [k, child] of Object.entries(v)) if (isContainer(child)) stack.push({ v: child, depth: depth + 1, path: [...path, k] });
+    }
+  }
+  return undefined;
+}
+
+export function depthError(path: string, maxDepth: number) {
+  return { error: `JSON nested deeper than ${maxDepth} levels at ${path}`, path, code: 'too_deep' };
+}
+
+/** 413 with a JSON body naming the limit, for HTTP requests over bodyLimitBytes. */
+export function bodyLimitMiddleware(maxBytes: number = DEFAULT_BODY_LIMIT_BYTES): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) => c.json({ error: `request body is larger than the ${formatSize(maxBytes)} limit`, code: 'body_too_large' }, 413),
+  });
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Parses JSON bodies once, before any route: malformed JSON is a 400 at `$`,
+ * over-deep JSON a 400 naming the path. Routes then read the same text through
+ * c.req.json() (Hono caches the body).
+ */
+export function jsonGuardMiddleware(maxDepth: number = DEFAULT_JSON_DEPTH): MiddlewareHandler {
+  return async (c, next) => {
+    if (!BODY_METHODS.has(c.req.method)) return next();
+    const type = c.req.header('content-type') ?? '';
+    if (!/\bjson\b/i.test(type)) return next();
+    const text = await c.req.text();
+    if (text.trim() === '') return next();
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      return c.json({ error: `request body is not valid JSON: ${(e as Error).message}`, path: '$', code: 'invalid_json' }, 400);
+    }
+    const deep = findTooDeep(value, maxDepth);
+    if (deep !== undefined) return c.json(depthError(deep, maxDepth), 400);
+    return next();
+  };
+}
+
+/** Both HTTP input bounds, in the order they must run. */
+export function inputLimitMiddleware(limits: InputLimits = DEFAULT_LIMITS): MiddlewareHandler[] {
+  return [bodyLimitMiddleware(limits.bodyLimitBytes), jsonGuardMiddleware(limits.jsonDepth)];
+}
