@@ -1,0 +1,48 @@
+import ort from 'onnxruntime-node';
+import type { Device } from '../nodes/types.js';
+
+export type Session = ort.InferenceSession;
+export { ort };
+
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  /** Where it runs: 'cpu', or 'cuda:<id>' when the CUDA provider took it. */
+  provider: string;
+}
+
+/**
+ * Opens a model on the CPU, or on the CUDA provider when the replica holds a real
+ * GPU share. A virtual share (declared --gpus, no card) or a binding without the
+ * CUDA provider falls back to the CPU with a log line, so a graph still serves.
+ */
+export async function openSession(modelPath: string, device: Device, log: (m: string) => void = () => {}): Promise<OpenedSession> {
+  const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  if (device.type === 'cuda' && !device.virtual) {
+    // gpu_mem_limit bounds the arena to this replica's share of the card.
+    const cuda = { name: 'cuda', deviceId: device.deviceId, gpu_mem_limit: String(Math.floor(device.memoryLimitBytes)) };
+    try {
+      const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: [cuda as ort.InferenceSession.ExecutionProviderConfig] });
+      return { session, provider: `cuda:${device.deviceId}` };
+    } catch (err) {
+      log(`CUDA provider unavailable for ${modelPath} (${(err as Error).message.split('\n')[0]}); running on the CPU`);
+    }
+  }
+  // One intra-op thread: replicas are the unit of parallelism, and the machine is shared.
+  const session = await ort.InferenceSession.create(modelPath, { ...base, intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
+  return { session, provider: 'cpu' };
+}
+
+/** The element type the model declares for an input, so ids can be fed as int32 or int64. */
+export function inputType(session: ort.InferenceSession, name: string): string | undefined {
+  const meta = session.inputMetadata?.find((m) => m.name === name);
+  return meta?.isTensor ? meta.type : undefined;
+}
+
+/** A [rows, cols] integer tensor of the type the model's input wants (int64 by default). */
+export function intTensor(session: ort.InferenceSession, name: string, data: ArrayLike<number>, dims: number[]): ort.Tensor {
+  const type = inputType(session, name);
+  if (type === 'int32') return new ort.Tensor('int32', Int32Array.from(data), dims);
+  const big = new BigInt64Array(data.length);
+  for (let i = 0; i < data.length; i++) big[i] = BigInt(data[i]);
+  return new ort.Tensor('int64', big, dims);
+}

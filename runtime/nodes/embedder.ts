@@ -1,0 +1,101 @@
+import type { z } from 'zod';
+import { embedder as embedderKind } from '../../shared/catalog/embedder.js';
+import { parseConfig } from '../models/config.js';
+import { batchEach, textInput } from '../models/node-inputs.js';
+import { openSession } from '../models/onnx-session.js';
+import { modelFile, resolveModelDir } from '../models/resolve.js';
+import { textFeeds } from '../models/text-feeds.js';
+import { TextTokenizer } from '../models/tokenizer.js';
+import { l2normalize, maskedMean, rowOf } from '../models/vectors.js';
+import type { CallContext, NodeContext, NodeImplementation, NodeInputs, NodeOutputs } from './types.js';
+
+export type EmbedderConfig = z.output<typeof embedderKind.config>;
+
+/** Outputs that already hold one pooled vector per text, in the order they are preferred. */
+const POOLED_OUTPUTS = ['sentence_embedding', 'sentence_embeddings', 'embeddings', 'text_embeds'];
+/** Texts per model run: bounds padding memory on long ingests. */
+const CHUNK = 64;
+
+export interface Embedder {
+  /** Vector length. */
+  readonly dim: number;
+  readonly model: string;
+  readonly tokenizer: TextTokenizer;
+  /** One vector per text, in order; texts are length-sorted and chunked internally. */
+  embed(texts: string[]): Promise<Float32Array[]>;
+  close(): Promise<void>;
+}
+
+/** The programmatic embedder, for the node, `beamline ingest`, the reranker and the extractive backend. */
+export async function createEmbedder(
+  config: Partial<EmbedderConfig> & { model?: string },
+  ctx: Pick<NodeContext, 'modelsDir' | 'device'> & { log?: (m: string) => void },
+): Promise<Embedder> {
+  const cfg = parseConfig(embedderKind, config);
+  const dir = resolveModelDir(cfg.model, ctx.modelsDir);
+  const tokenizer = TextTokenizer.load(dir);
+  const { session } = await openSession(modelFile(dir, 'model.onnx'), ctx.device, ctx.log);
+  const pooled = POOLED_OUTPUTS.find((n) => session.outputNames.includes(n));
+  const tokens = session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames[0];
+  if (cfg.pooling === 'none' && !pooled) throw new Error(`config.pooling: "none" needs a pooled output (${POOLED_OUTPUTS.join(', ')}); model ${cfg.model} has ${session.outputNames.join(', ')}`);
+  const usePooled = pooled !== undefined && (cfg.pooling === 'auto' || cfg.pooling === 'none');
+
+  async function run(texts: string[]): Promise<Float32Array[]> {
+    const b = tokenizer.batch(texts, cfg.maxLength);
+    const out = await session.run(textFeeds(session, b, cfg.model), [usePooled ? pooled! : tokens]);
+    const t = out[usePooled ? pooled! : tokens];
+    const data = t.data as Float32Array;
+    const vectors: Float32Array[] = [];
+    if (usePooled || t.dims.length === 2) {
+      const dim = Number(t.dims[1]);
+      for (let r = 0; r < b.batch; r++) vectors.push(rowOf(data, r, dim));
+    } else {
+      const dim = Number(t.dims[2]);
+      for (let r = 0; r < b.batch; r++) {
+        vectors.push(cfg.pooling === 'cls' ? rowOf(data, r * b.seq, dim) : maskedMean(data, b.mask, r, b.seq, dim));
+      }
+    }
+    return cfg.normalize ? vectors.map(l2normalize) : vectors;
+  }
+
+  async function embed(texts: string[]): Promise<Float32Array[]> {
+    // Sorting by length keeps rows of a chunk close in size, so little is padding.
+    const order = texts.map((_, i) => i).sort((a, b) => texts[a].length - texts[b].length);
+    const result = new Array<Float32Array>(texts.length);
+    for (let i = 0; i < order.length; i += CHUNK) {
+      const idx = order.slice(i, i + CHUNK);
+      const vecs = await run(idx.map((j) => texts[j]));
+      idx.forEach((j, k) => {
+        result[j] = vecs[k];
+      });
+    }
+    return result;
+  }
+
+  const probe = await run(['a']);
+  return { dim: probe[0].length, model: cfg.model, tokenizer, embed, close: () => session.release() };
+}
+
+export const embedder: NodeImplementation<EmbedderConfig> = {
+  kind: 'embedder',
+  async setup(config, ctx) {
+    const e = await createEmbedder(config, ctx);
+    ctx.log(`embedder ${e.model}: ${e.dim} dimensions`);
+    const toOutputs = (text: string, v: Float32Array): NodeOutputs => ({ vector: Array.from(v), text });
+    return {
+      async call(inputs: NodeInputs, _ctx: CallContext) {
+        const text = textInput(inputs);
+        const [v] = await e.embed([text]);
+        return toOutputs(text, v);
+      },
+      batch(items: NodeInputs[]) {
+        return batchEach(
+          items,
+          (i) => textInput(i),
+          async (texts) => (await e.embed(texts)).map((v, k) => toOutputs(texts[k], v)),
+        );
+      },
+      close: () => e.close(),
+    };
+  },
+};
