@@ -229,7 +229,7 @@ function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
   const outputs = byKind('output');
   if (inputs.length === 0) errors.push({ code: 'no_input', path: '$.nodes', message: 'the graph has no input node', fix: 'add an input node' });
   if (inputs.length > 1) {
-    for (const n of inputs.slice(1)) errors.push({ code: 'too_many_outputs', node: n.id, path: nodePath(n.id), message: `only one input node is allowed; ${inputs[0].id} is the first`, fix: 'remove this input or merge the two' });
+    for (const n of inputs.slice(1)) errors.push({ code: 'too_many_inputs', node: n.id, path: nodePath(n.id), message: `only one input node is allowed; ${inputs[0].id} is the first`, fix: 'remove this input or merge the two' });
   }
   if (outputs.length === 0) errors.push({ code: 'no_output', path: '$.nodes', message: 'the graph has no output node', fix: 'add an output node' });
   if (outputs.length > 1 && !graph.multipleOutputs) {

@@ -3,6 +3,8 @@
  * the editor. `path` is a JSON path into the graph document ($.nodes[2].config.topK).
  */
 export const ERROR_CODES = [
+  /** A file named on the command line could not be read (the CLI, not the compiler). */
+  'unreadable_file',
   'invalid_json',
   'invalid_document',
   'wrong_version',
@@ -18,6 +20,7 @@ export const ERROR_CODES = [
   'unreachable',
   'no_input',
   'no_output',
+  'too_many_inputs',
   'too_many_outputs',
   'gpu_not_whole',
   'out_of_range',

@@ -220,37 +220,68 @@ function commit(m: MachineState, a: Assignment): void {
   }
 }
 
-/** Which resource is short for a demand that fits nowhere, and by how much. */
+/** Room for the GPU part of a demand on one machine, ignoring its CPUs and memory. */
+function gpuFits(d: ReplicaDemand, m: MachineState): boolean {
+  if (d.gpus <= EPS) return true;
+  if (d.gpus < 1 - EPS) return m.gpus.some((g) => g.used + d.gpus <= 1 + EPS && g.memUsed + gpuMem(d, g.spec, d.gpus) <= g.spec.memoryMb + EPS);
+  return m.gpus.filter((g) => g.used <= EPS && gpuMem(d, g.spec, 1) <= g.spec.memoryMb + EPS).length >= Math.round(d.gpus);
+}
+
+const fmt = (x: number) => String(round(x));
+const plural = (n: number, one: string, many = `${one}s`) => `${fmt(n)} ${Math.abs(n - 1) < EPS ? one : many}`;
+
+/**
+ * Which resource is short for a demand that fits nowhere, and by how much. The GPU
+ * part is judged first; when it fits somewhere, the CPUs and memory of those machines.
+ */
 function explain(d: ReplicaDemand, machines: MachineState[]): Unplaced {
   const base = { replica: d.replica, node: d.node };
-  const fmt = (x: number) => String(round(x));
-  const mostCpus = Math.max(0, ...machines.map((m) => m.spec.cpus - m.cpusUsed));
+  if (d.gpus > EPS) {
+    if (machines.every((m) => m.gpus.length === 0)) {
+      return { ...base, resource: 'gpus', needed: d.gpus, available: 0, reason: `needs ${plural(d.gpus, 'GPU')} but the cluster has no GPUs (declare some with --gpus)` };
+    }
+    if (!machines.some((m) => gpuFits(d, m))) return explainGpu(d, machines);
+  }
+  const hosts = machines.filter((m) => gpuFits(d, m));
+  const where = d.gpus > EPS ? 'on any machine with room on its GPUs' : 'on any machine';
+  const mostCpus = Math.max(0, ...hosts.map((m) => m.spec.cpus - m.cpusUsed));
   if (mostCpus + EPS < d.cpus) {
-    return { ...base, resource: 'cpus', needed: d.cpus, available: round(mostCpus), reason: `needs ${fmt(d.cpus)} CPUs; at most ${fmt(mostCpus)} free on any machine` };
+    return { ...base, resource: 'cpus', needed: d.cpus, available: round(mostCpus), reason: `needs ${plural(d.cpus, 'CPU')}; at most ${fmt(mostCpus)} free ${where}` };
   }
-  const cpuOk = machines.filter((m) => m.spec.cpus - m.cpusUsed + EPS >= d.cpus);
-  const mostMem = Math.max(0, ...cpuOk.map((m) => m.spec.memoryMb - m.memUsed));
-  if (d.memoryMb > 0 && mostMem + EPS < d.memoryMb) {
-    return { ...base, resource: 'memoryMb', needed: d.memoryMb, available: mostMem, reason: `needs ${d.memoryMb} MB of memory; at most ${fmt(mostMem)} MB free on a machine with the CPUs` };
-  }
-  const hosts = cpuOk.filter(
-    (m) => d.memoryMb === 0 || m.spec.memoryMb - m.memUsed + EPS >= d.memoryMb,
-  );
-  const allGpus = hosts.flatMap((m) => m.gpus);
-  if (machines.every((m) => m.gpus.length === 0)) {
-    return { ...base, resource: 'gpus', needed: d.gpus, available: 0, reason: `needs ${fmt(d.gpus)} GPU but the cluster has no GPUs (declare some with --gpus)` };
-  }
+  const withCpus = hosts.filter((m) => m.spec.cpus - m.cpusUsed + EPS >= d.cpus);
+  const mostMem = Math.max(0, ...withCpus.map((m) => m.spec.memoryMb - m.memUsed));
+  return {
+    ...base,
+    resource: 'memoryMb',
+    needed: d.memoryMb,
+    available: round(mostMem),
+    reason: `needs ${d.memoryMb} MB of memory; at most ${fmt(mostMem)} MB free ${where} and ${plural(d.cpus, 'free CPU')}`,
+  };
+}
+
+/** The GPU part fits on no machine: too little share, too few whole GPUs, or too little GPU memory. */
+function explainGpu(d: ReplicaDemand, machines: MachineState[]): Unplaced {
+  const base = { replica: d.replica, node: d.node };
+  const gpus = machines.flatMap((m) => m.gpus);
   if (d.gpus < 1 - EPS) {
-    const mostShare = Math.max(0, ...allGpus.map((g) => 1 - g.used));
+    const mostShare = Math.max(0, ...gpus.map((g) => 1 - g.used));
     if (mostShare + EPS < d.gpus) {
       return { ...base, resource: 'gpus', needed: d.gpus, available: round(mostShare), reason: `needs ${fmt(d.gpus)} of a GPU; at most ${fmt(mostShare)} free on any GPU` };
     }
-    const mostMem = Math.max(0, ...allGpus.filter((g) => 1 - g.used + EPS >= d.gpus).map((g) => g.spec.memoryMb - g.memUsed));
-    return { ...base, resource: 'gpuMemoryMb', needed: d.gpuMemoryMb ?? 0, available: Math.round(mostMem), reason: `needs ${d.gpuMemoryMb ?? 0} MB of GPU memory; at most ${Math.round(mostMem)} MB free on a GPU with room` };
+    const roomy = gpus.filter((g) => 1 - g.used + EPS >= d.gpus);
+    const best = roomy.reduce((a, g) => (g.spec.memoryMb - g.memUsed > a.spec.memoryMb - a.memUsed ? g : a), roomy[0]);
+    const free = best.spec.memoryMb - best.memUsed;
+    const needed = gpuMem(d, best.spec, d.gpus);
+    return { ...base, resource: 'gpuMemoryMb', needed, available: Math.round(free), reason: `needs ${Math.round(needed)} MB of GPU memory; at most ${Math.round(free)} MB free on a GPU with ${fmt(d.gpus)} of its share free` };
   }
   const n = Math.round(d.gpus);
-  const mostFree = Math.max(0, ...hosts.map((m) => m.gpus.filter((g) => g.used <= EPS).length));
-  return { ...base, resource: 'gpus', needed: n, available: mostFree, reason: `needs ${n} whole GPU${n > 1 ? 's' : ''} on one machine; at most ${mostFree} free on any machine` };
+  const mostFree = Math.max(0, ...machines.map((m) => m.gpus.filter((g) => g.used <= EPS).length));
+  if (mostFree < n) {
+    return { ...base, resource: 'gpus', needed: n, available: mostFree, reason: `needs ${plural(n, 'whole GPU')} on one machine; at most ${mostFree} free on any machine` };
+  }
+  const mostMem = Math.max(0, ...gpus.filter((g) => g.used <= EPS).map((g) => g.spec.memoryMb));
+  const needed = d.gpuMemoryMb ?? mostMem;
+  return { ...base, resource: 'gpuMemoryMb', needed, available: mostMem, reason: `needs ${needed} MB of GPU memory on each of ${plural(n, 'GPU')}; the largest free GPU has ${mostMem} MB` };
 }
 
 /** One demand per replica of every replica-backed node: at its initial count, or at its maximum. */

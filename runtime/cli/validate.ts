@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { compile } from '../../shared/compile.js';
+import { printErrors, printJson, num } from './print.js';
+import { readInputFile } from './read-file.js';
+
+export interface ValidateOptions {
+  json?: boolean;
+}
+
+/** `beamline validate <graph.json>`: exit 0 with a one-line summary, or exit 1 with every error. */
+export function register(program: Command): void {
+  program
+    .command('validate')
+    .description('check a graph file: exit 0 with a summary, or exit 1 with every error, one per line')
+    .argument('<graph>', 'graph JSON file (- reads standard input)')
+    .option('--json', 'print one JSON document: {ok, errors} or {ok, summary}')
+    .action((file: string, opts: ValidateOptions) => {
+      process.exitCode = validate(file, opts);
+    });
+}
+
+export function validate(file: string, opts: ValidateOptions): number {
+  const read = readInputFile(file === '-' ? '/dev/stdin' : file);
+  const result = read.ok ? compile(read.text) : { ok: false as const, errors: [read.error] };
+  if (!result.ok) {
+    if (opts.json) printJson({ ok: false, file, errors: result.errors });
+    else printErrors(file, result.errors);
+    return 1;
+  }
+  const p = result.plan;
+  const summary = {
+    name: p.name,
+    routePrefix: p.routePrefix,
+    nodes: p.order.length,
+    edges: p.graph.edges.length,
+    stages: p.stages.length,
+    totals: p.totals,
+  };
+  if (opts.json) printJson({ ok: true, file, summary });
+  else {
+    const t = p.totals;
+    process.stdout.write(
+      `ok ${file}: graph ${p.name} at ${p.routePrefix}, ${summary.nodes} nodes, ${summary.edges} edges, ${summary.stages} stages, ` +
+        `${t.replicas} replicas (${num(t.cpus)} CPUs, ${num(t.gpus)} GPU${t.gpus === 1 ? '' : 's'})\n`,
+    );
+  }
+  return 0;
+}
