@@ -1,0 +1,97 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { builtinCatalog, type Catalog, type FileField } from '../../shared/catalog/index.js';
+import { type GraphError, jsonPath } from '../../shared/errors.js';
+import type { Plan } from '../../shared/plan.js';
+
+/**
+ * Path guard: a graph may only name files inside the directories the operator
+ * allowed. A graph document comes from whoever can reach the control plane; the
+ * directories come from the command line.
+ */
+export interface PathPolicy {
+  modelsDir: string;
+  dataDir: string;
+  /** Folder of the graph file when the operator served one from disk. */
+  graphDir?: string;
+  /** Module directories allowed with --allow-custom --nodes <dir>; empty: custom code is off. */
+  moduleDirs: readonly string[];
+}
+
+const ROOT_NAMES: Record<FileField['root'], string> = {
+  models: 'the models directory',
+  modules: 'the allowed module directories',
+  graph: "the graph's folder or the data directory",
+};
+
+function rootsFor(root: FileField['root'], p: PathPolicy): string[] {
+  if (root === 'models') return [p.modelsDir];
+  if (root === 'modules') return [...p.moduleDirs];
+  return p.graphDir ? [p.graphDir, p.dataDir] : [p.dataDir];
+}
+
+function inside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * Where `value` points if it stays inside one of `roots`, or undefined. Relative
+ * values resolve against the first root; symlinks are followed when the target
+ * exists, so a link inside a root cannot point out of it.
+ */
+export function resolveInside(value: string, roots: readonly string[]): string | undefined {
+  if (value.includes('\0') || roots.length === 0) return undefined;
+  const absRoots = roots.map((r) => resolve(r));
+  const target = isAbsolute(value) ? resolve(value) : resolve(absRoots[0], value);
+  if (!absRoots.some((r) => inside(target, r))) return undefined;
+  if (existsSync(target)) {
+    const t = real(target);
+    if (!absRoots.some((r) => inside(t, real(r)))) return undefined;
+  }
+  return target;
+}
+
+/** Every config field that names a file outside its allowed directory, as graph errors. */
+export function checkPlanPaths(plan: Plan, policy: PathPolicy, catalog: Catalog = builtinCatalog): GraphError[] {
+  const errors: GraphError[] = [];
+  plan.graph.nodes.forEach((node, i) => {
+    const kind = catalog.get(node.kind);
+    if (!kind?.files) return;
+    const parsed = plan.nodes[node.id]?.config ?? node.config;
+    for (const f of kind.files) {
+      if (f.when && !f.when(parsed)) continue;
+      const value = parsed[f.field];
+      if (typeof value !== 'string' || value.startsWith('builtin:')) continue;
+      const path = jsonPath(['nodes', i, 'config', f.field]);
+      if (f.root === 'modules' && policy.moduleDirs.length === 0) {
+        errors.push({
+          code: 'invalid_config',
+          node: node.id,
+          path,
+          message: `${f.field}: loading code from a module is off on this server`,
+          fix: 'the operator can allow it with `beamline serve --allow-custom --nodes <dir>`',
+        });
+        continue;
+      }
+      if (resolveInside(value, rootsFor(f.root, policy)) === undefined) {
+        errors.push({
+          code: 'invalid_config',
+          node: node.id,
+          path,
+          message: `${f.field}: ${JSON.stringify(value)} is outside ${ROOT_NAMES[f.root]}`,
+          fix: `name a path inside ${ROOT_NAMES[f.root]} (${rootsFor(f.root, policy).join(', ') || 'none allowed'})`,
+        });
+      }
+    }
+  });
+  return errors;
+}

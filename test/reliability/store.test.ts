@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DB_FILE, GraphStore, VersionNotFoundError } from '../../runtime/store.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'beamline-store-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const graph = (n: number) => ({ version: 1, name: 'rag', routePrefix: '/rag', nodes: Array.from({ length: n }, (_, i) => ({ id: `n${i}` })), edges: [] });
+
+describe('GraphStore', () => {
+  it('numbers every deploy of a name and marks the newest active', () => {
+    const store = new GraphStore(tempDir());
+    expect(store.deploy('rag', graph(1), { dataPlane: { auth: 'open' } }, 1000).version).toBe(1);
+    expect(store.deploy('rag', graph(2), {}, 2000).version).toBe(2);
+    expect(store.deploy('other', graph(3), {}, 3000).version).toBe(1);
+    expect(store.versions('rag')).toEqual([
+      { version: 2, createdAt: 2000, active: true, nodes: 2 },
+      { version: 1, createdAt: 1000, active: false, nodes: 1 },
+    ]);
+    expect(store.get('rag', 1)).toMatchObject({ graph: graph(1), settings: { dataPlane: { auth: 'open' } }, createdAt: 1000 });
+    expect(store.names()).toEqual(['other', 'rag']);
+    store.close();
+  });
+
+  it('survives reopening: what was active is what a restart redeploys, with its settings', () => {
+    const dir = tempDir();
+    const a = new GraphStore(dir);
+    a.deploy('rag', graph(1), { graphDir: '/x' }, 1);
+    a.deploy('rag', graph(2), { graphDir: '/y' }, 2);
+    a.deploy('gone', graph(1), {}, 3);
+    a.deactivate('gone');
+    a.close();
+    const b = new GraphStore(dir);
+    const active = b.active();
+    expect(active.map((g) => [g.name, g.version, g.settings])).toEqual([['rag', 2, { graphDir: '/y' }]]);
+    expect(active[0].graph).toEqual(graph(2));
+    expect(b.versions('gone')).toHaveLength(1);
+    b.close();
+  });
+
+  it('rolls back by adding a version that copies the target, previous by default', () => {
+    const store = new GraphStore(tempDir());
+    store.deploy('rag', graph(1), { a: 1 });
+    store.deploy('rag', graph(2), { a: 2 });
+    store.deploy('rag', graph(3), { a: 3 });
+    const back = store.rollback('rag');
+    expect(back).toMatchObject({ version: 4, rolledBackFrom: 2, graph: graph(2), settings: { a: 2 } });
+    const toFirst = store.rollback('rag', 1);
+    expect(toFirst).toMatchObject({ version: 5, rolledBackFrom: 1, graph: graph(1) });
+    expect(store.activeVersion('rag')).toBe(5);
+    expect(store.versions('rag')[0]).toMatchObject({ version: 5, active: true, rolledBackFrom: 1 });
+    expect(() => store.rollback('rag', 99)).toThrow(VersionNotFoundError);
+    expect(() => store.rollback('nope')).toThrow(/has no versions/);
+    // A failed rollback changed nothing.
+    expect(store.activeVersion('rag')).toBe(5);
+    store.close();
+  });
+
+  it('two-phase deploy: a recorded version is not active until activated', () => {
+    const store = new GraphStore(tempDir());
+    store.deploy('rag', graph(1));
+    const v2 = store.record('rag', graph(2));
+    expect(store.activeVersion('rag')).toBe(1);
+    expect(store.active()[0].version).toBe(1);
+    store.activate('rag', v2.version);
+    expect(store.activeVersion('rag')).toBe(2);
+    expect(() => store.activate('rag', 7)).toThrow(/no version 7/);
+    store.close();
+  });
+
+  it('a failure inside a deploy leaves the previous version active and no new row', () => {
+    const store = new GraphStore(tempDir());
+    store.deploy('rag', graph(1));
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(() => store.deploy('rag', circular)).toThrow();
+    expect(store.activeVersion('rag')).toBe(1);
+    expect(store.versions('rag')).toHaveLength(1);
+    store.close();
+  });
+
+  it('a process killed (SIGKILL) in the middle of deploys leaves a consistent database', async () => {
+    const dir = tempDir();
+    let lastSeen = 0;
+    for (let round = 0; round < 4; round++) {
+      const child = spawn(process.execPath, [join(root, 'bin/tsx.js'), join(root, 'test/fixtures/reliability/deploy-loop.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((ok) => child.stdout.once('data', () => ok()));
+      // Let it write for a random while, then kill it without warning.
+      await new Promise((r) => setTimeout(r, 150 + Math.random() * 300));
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+
+      const raw = new Database(join(dir, DB_FILE), { readonly: true });
+      expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+      raw.close();
+      const store = new GraphStore(dir);
+      const versions = store.versions('loop');
+      const active = store.activeVersion('loop')!;
+      // Deploy is atomic: the active version is always the newest row, and complete.
+      expect(active).toBe(versions[0].version);
+      expect(active).toBeGreaterThanOrEqual(lastSeen);
+      const v = store.get('loop', active)!;
+      const g = v.graph as { seq: number; blob: string[] };
+      expect(g.seq).toBe(active);
+      expect(v.settings).toEqual({ seq: active });
+      expect(g.blob).toHaveLength(1000);
+      expect(g.blob[999].startsWith(`${active}:999:`)).toBe(true);
+      lastSeen = active;
+      store.close();
+    }
+  });
+});
