@@ -2,6 +2,7 @@
 // and registers itself. Verb modules import heavy dependencies inside their action,
 // so `validate` does not pay for loading the runtime.
 import { Command, type CommanderError } from 'commander';
+import { register as ingest } from './cli/ingest.js';
 import { register as plan } from './cli/plan.js';
 import { register as validate } from './cli/validate.js';
 import { packageVersion } from './cli/version.js';
@@ -17,5 +18,6 @@ const program = new Command('beamline')
 
 validate(program);
 plan(program);
+ingest(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,157 @@
+/**
+ * Builds a retriever's index from a docs folder with the graph's own embedder
+ * node config (same model, same tokenisation as the queries), and writes it
+ * atomically in the agreed format (runtime/retrieval/index-files.ts).
+ */
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import type { Plan, PlanNode } from '../shared/plan.js';
+import { createEmbedder } from './nodes/embedder.js';
+import { readDocuments } from './retrieval/documents.js';
+import { type IndexMeta, indexDir, indexExists, writeIndex } from './retrieval/index-files.js';
+import { chunkText } from './text/chunk.js';
+
+export interface IngestProgress {
+  phase: 'read' | 'embed' | 'write';
+  done: number;
+  total: number;
+}
+
+export interface IngestOptions {
+  plan: Plan;
+  /** Retriever node id; may be left out when the graph has one retriever. */
+  retriever?: string;
+  docsDir: string;
+  dataDir: string;
+  modelsDir: string;
+  /** Index name; defaults to the retriever's config.index. */
+  index?: string;
+  batchSize?: number;
+  log?: (message: string) => void;
+  progress?: (p: IngestProgress) => void;
+}
+
+export interface IngestResult {
+  node: string;
+  index: string;
+  dir: string;
+  documents: number;
+  meta: IndexMeta;
+  ms: number;
+}
+
+export function retrieverNodes(plan: Plan): PlanNode[] {
+  return plan.order.map((id) => plan.nodes[id]).filter((n) => n.kind === 'retriever');
+}
+
+export function pickRetriever(plan: Plan, id?: string): PlanNode {
+  if (id !== undefined) {
+    const n = plan.nodes[id];
+    if (n?.kind !== 'retriever') throw new Error(`graph ${plan.name} has no retriever node "${id}"`);
+    return n;
+  }
+  const all = retrieverNodes(plan);
+  if (all.length === 0) throw new Error(`graph ${plan.name} has no retriever node`);
+  if (all.length > 1) throw new Error(`graph ${plan.name} has several retrievers (${all.map((n) => n.id).join(', ')}): name one with --node`);
+  return all[0];
+}
+
+/** The embedder whose vectors reach the retriever's `vector` input, else the graph's only embedder. */
+export function embedderFor(plan: Plan, retrieverId: string): PlanNode {
+  const seen = new Set<string>();
+  const queue = plan.nodes[retrieverId].incoming.filter((e) => e.targetHandle === 'vector').map((e) => e.source);
+  while (queue.length) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const n = plan.nodes[id];
+    if (n.kind === 'embedder') return n;
+    queue.push(...n.upstream);
+  }
+  const all = plan.order.map((id) => plan.nodes[id]).filter((n) => n.kind === 'embedder');
+  if (all.length === 1) return all[0];
+  throw new Error(`retriever ${retrieverId}: no embedder feeds its vector input, so ingest cannot know which model to use`);
+}
+
+export async function ingest(opts: IngestOptions): Promise<IngestResult> {
+  const t0 = performance.now();
+  const log = opts.log ?? (() => {});
+  const node = pickRetriever(opts.plan, opts.retriever);
+  const cfg = node.config as { index: string; chunkSize: number; chunkOverlap: number };
+  const name = opts.index ?? cfg.index;
+  const dir = indexDir(opts.dataDir, name);
+  const embedNode = embedderFor(opts.plan, node.id);
+
+  const docs = readDocuments(opts.docsDir);
+  if (docs.length === 0) throw new Error(`docs folder ${opts.docsDir} holds no .md, .txt or .jsonl text`);
+  const overlap = Math.min(cfg.chunkOverlap, cfg.chunkSize - 1);
+  const chunks = docs.flatMap((d) =>
+    chunkText(d.text, { mode: 'sentence', size: cfg.chunkSize, overlap }).map((c, i) => ({ text: c.text, source: d.source, chunk: i })),
+  );
+  opts.progress?.({ phase: 'read', done: docs.length, total: docs.length });
+  log(`ingest ${name}: ${docs.length} documents -> ${chunks.length} chunks (size ${cfg.chunkSize}, overlap ${overlap})`);
+
+  const embedder = await createEmbedder(embedNode.config, { modelsDir: opts.modelsDir, device: { type: 'cpu' }, log });
+  let vectors: Float32Array;
+  try {
+    vectors = new Float32Array(chunks.length * embedder.dim);
+    const size = opts.batchSize ?? 32;
+    for (let i = 0; i < chunks.length; i += size) {
+      const batch = chunks.slice(i, i + size);
+      const vs = await embedder.embed(batch.map((c) => c.text));
+      for (let k = 0; k < vs.length; k++) vectors.set(vs[k], (i + k) * embedder.dim);
+      const done = i + batch.length;
+      opts.progress?.({ phase: 'embed', done, total: chunks.length });
+      log(`ingest ${name}: embedded ${done}/${chunks.length} chunks`);
+    }
+  } finally {
+    await embedder.close();
+  }
+  const meta = writeIndex(opts.dataDir, name, { dim: embedder.dim, model: embedder.model, chunkSize: cfg.chunkSize, chunkOverlap: overlap, vectors, chunks });
+  opts.progress?.({ phase: 'write', done: 1, total: 1 });
+  const ms = Math.round(performance.now() - t0);
+  log(`ingest ${name}: wrote ${meta.count} vectors of dim ${meta.dim} to ${dir} in ${ms} ms`);
+  return { node: node.id, index: name, dir, documents: docs.length, meta, ms };
+}
+
+export interface EnsureIndexOptions {
+  dataDir: string;
+  modelsDir: string;
+  /** Folder of the graph file: retriever `docs` paths are relative to it. */
+  graphDir?: string;
+  log?: (message: string) => void;
+  progress?: (node: string, p: IngestProgress) => void;
+}
+
+/**
+ * For the runtime's first start: builds each retriever index that is missing
+ * and whose config names `docs`. Existing indexes are left alone.
+ */
+export async function ensureIndex(plan: Plan, opts: EnsureIndexOptions): Promise<IngestResult[]> {
+  const built: IngestResult[] = [];
+  for (const node of retrieverNodes(plan)) {
+    const cfg = node.config as { index: string; docs?: string };
+    if (indexExists(opts.dataDir, cfg.index) || !cfg.docs) continue;
+    if (!opts.graphDir) {
+      throw new Error(`retriever ${node.id}: config.docs "${cfg.docs}" is relative to the graph file, but the graph was not loaded from a file`);
+    }
+    // A graph may come over the API: its docs must stay inside the graph's own folder.
+    const docsDir = resolve(opts.graphDir, cfg.docs);
+    const rel = relative(resolve(opts.graphDir), docsDir);
+    if (isAbsolute(cfg.docs) || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+      throw new Error(`retriever ${node.id}: config.docs "${cfg.docs}" must be a folder inside the graph's folder ${opts.graphDir}`);
+    }
+    opts.log?.(`retriever ${node.id}: index "${cfg.index}" is missing; building it from ${docsDir}`);
+    built.push(
+      await ingest({
+        plan,
+        retriever: node.id,
+        docsDir,
+        dataDir: opts.dataDir,
+        modelsDir: opts.modelsDir,
+        ...(opts.log ? { log: opts.log } : {}),
+        ...(opts.progress ? { progress: (p: IngestProgress) => opts.progress!(node.id, p) } : {}),
+      }),
+    );
+  }
+  return built;
+}
