@@ -1,33 +1,14 @@
-import type { z } from 'zod';
 import { type Catalog, builtinCatalog, inputPorts, type NodeKind, outputPorts } from './catalog/index.js';
 import { type Deployment, DeploymentSchema, initialReplicas, maxReplicas } from './deployment.js';
-import { type ErrorCode, type GraphError, jsonPath } from './errors.js';
+import { type GraphError, jsonPath } from './errors.js';
 import { GRAPH_VERSION, type Graph, GraphEdgeSchema, GraphNodeSchema, GraphSchema } from './graph.js';
 import { type Plan, type PlanEdge, type PlanNode, planEdge } from './plan.js';
 import { type PortSpec, portsCompatible } from './ports.js';
+import { unknownKeys, zodErrors } from './zod-errors.js';
 
 export type CompileResult = { ok: true; plan: Plan; errors: [] } | { ok: false; errors: GraphError[] };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function zodErrors(
-  issues: readonly z.core.$ZodIssue[],
-  base: PropertyKey[],
-  code: ErrorCode,
-  node?: string,
-): GraphError[] {
-  return issues.map((i) => {
-    const path = [...base, ...i.path];
-    const field = i.path.length ? `${i.path.map(String).join('.')}: ` : '';
-    const range = i.code === 'too_big' || i.code === 'too_small';
-    return {
-      code: range ? 'out_of_range' : code,
-      message: `${field}${i.message}`,
-      path: jsonPath(path),
-      ...(node !== undefined ? { node } : {}),
-    } satisfies GraphError;
-  });
-}
 
 /** Kind defaults under the node's settings; nested objects merge one level, null removes. */
 export function mergeDeployment(defaults: Record<string, unknown> | undefined, own: Record<string, unknown>): Record<string, unknown> {
@@ -75,7 +56,7 @@ function parseDocument(input: unknown): { graph?: Graph; errors: GraphError[]; n
       okNodes.push(r.data);
       nodeIndex.push(i);
     }
-    else errors.push(...zodErrors(r.error.issues, ['nodes', i], 'invalid_document', id));
+    else errors.push(...zodErrors(r.error.issues, ['nodes', i], 'invalid_document', id, GraphNodeSchema));
   });
   const okEdges: Graph['edges'] = [];
   edges.forEach((e, i) => {
@@ -84,10 +65,10 @@ function parseDocument(input: unknown): { graph?: Graph; errors: GraphError[]; n
       okEdges.push(r.data);
       edgeIndex.push(i);
     }
-    else errors.push(...zodErrors(r.error.issues, ['edges', i], 'invalid_document'));
+    else errors.push(...zodErrors(r.error.issues, ['edges', i], 'invalid_document', undefined, GraphEdgeSchema));
   });
   const top = GraphSchema.safeParse({ ...doc, version: GRAPH_VERSION, nodes: [], edges: [] });
-  if (!top.success) errors.push(...zodErrors(top.error.issues, [], 'invalid_document'));
+  if (!top.success) errors.push(...zodErrors(top.error.issues, [], 'invalid_document', undefined, GraphSchema));
   if (!Array.isArray(doc.nodes)) errors.push({ code: 'invalid_document', path: '$.nodes', message: 'nodes must be an array', fix: 'add "nodes": []' });
   if (!Array.isArray(doc.edges)) errors.push({ code: 'invalid_document', path: '$.edges', message: 'edges must be an array', fix: 'add "edges": []' });
   // Only valid entries go on; nodeIndex/edgeIndex keep their places in the document for paths.
@@ -154,7 +135,7 @@ function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
     let config: Record<string, unknown>;
     if (cfg.success) config = cfg.data as Record<string, unknown>;
     else {
-      errors.push(...zodErrors(cfg.error.issues, ['nodes', index, 'config'], 'invalid_config', n.id));
+      errors.push(...zodErrors(cfg.error.issues, ['nodes', index, 'config'], 'invalid_config', n.id, kind.config));
       const fallback = kind.config.safeParse({});
       if (!fallback.success) return; // ports unknown: skip edge checks for this node
       config = fallback.data as Record<string, unknown>;
@@ -162,6 +143,9 @@ function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
     let deployment: Deployment | undefined;
     const merged = mergeDeployment(kind.deployment as Record<string, unknown> | undefined, n.deployment);
     const dep = DeploymentSchema.safeParse(merged);
+    // DeploymentSchema drops unknown options; a misspelt one must not be ignored silently.
+    const unknown = unknownKeys(DeploymentSchema, n.deployment, ['nodes', index, 'deployment'], 'invalid_deployment', n.id);
+    errors.push(...unknown);
     if (dep.success) {
       deployment = dep.data;
       errors.push(...deploymentRules(deployment, n.id, index));

@@ -3,14 +3,18 @@ import { z } from 'zod';
 /** Version of the graph document format this code reads and writes. */
 export const GRAPH_VERSION = 1;
 
-const ID = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+// __proto__ is refused: node ids become keys of plain objects (plans, responses keyed by node).
+const ID = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 export const PositionSchema = z.object({ x: z.number().finite(), y: z.number().finite() });
 
 export const GraphNodeSchema = z
   .object({
-    id: z.string().regex(ID, 'a node id is a letter or _ followed by up to 63 letters, digits, _ or -'),
+    id: z
+      .string()
+      .regex(ID, 'a node id is a letter or _ followed by up to 63 letters, digits, _ or - (and not __proto__)')
+      .describe('Unique within the graph; edges, metrics and responses name the node by it.'),
     kind: z.string().min(1).max(64).describe('A kind from the node catalog (GET /api/catalog).'),
     label: z.string().max(200).optional().describe('Name shown on the canvas.'),
     position: PositionSchema.default({ x: 0, y: 0 }).describe('Canvas position; no effect on serving.'),
@@ -21,10 +25,10 @@ export const GraphNodeSchema = z
 
 export const GraphEdgeSchema = z
   .object({
-    id: z.string().max(300).optional(),
-    source: z.string().min(1).max(64),
+    id: z.string().max(300).optional().describe('Kept as written; omitted, it is source.sourceHandle->target.targetHandle.'),
+    source: z.string().min(1).max(64).describe('Id of the node the value comes from.'),
     sourceHandle: z.string().min(1).max(64).describe('Output port of the source node.'),
-    target: z.string().min(1).max(64),
+    target: z.string().min(1).max(64).describe('Id of the node the value goes to.'),
     targetHandle: z.string().min(1).max(64).describe('Input port of the target node.'),
   })
   .strict();
@@ -32,8 +36,11 @@ export const GraphEdgeSchema = z
 export const GraphSchema = z
   .object({
     version: z.literal(GRAPH_VERSION).describe('Format version; this build reads version 1.'),
-    name: z.string().regex(NAME, 'a graph name is lower-case letters, digits, _ or -, starting with a letter or digit'),
-    description: z.string().max(2000).optional(),
+    name: z
+      .string()
+      .regex(NAME, 'a graph name is lower-case letters, digits, _ or -, starting with a letter or digit')
+      .describe('Graph name: the key of deploys, metrics labels and the Ray Serve application.'),
+    description: z.string().max(2000).optional().describe('What the graph does, for people.'),
     routePrefix: z
       .string()
       .regex(/^\/[A-Za-z0-9_\-/.]*$/, 'a route prefix starts with / and holds only letters, digits, _, -, . and /')
@@ -42,8 +49,8 @@ export const GraphSchema = z
       })
       .describe('HTTP path that invokes the graph, e.g. /rag.'),
     multipleOutputs: z.boolean().optional().describe('Allow several output nodes; the response is then keyed by output node id.'),
-    nodes: z.array(GraphNodeSchema).max(10_000),
-    edges: z.array(GraphEdgeSchema).max(100_000),
+    nodes: z.array(GraphNodeSchema).max(10_000).describe('The nodes; exactly one input and, unless multipleOutputs, one output.'),
+    edges: z.array(GraphEdgeSchema).max(100_000).describe('Connections from an output port to an input port.'),
   })
   .strict()
   .describe('A Beamline inference graph.');
@@ -83,6 +90,8 @@ export interface FlowEdge {
   sourceHandle: string;
   target: string;
   targetHandle: string;
+  /** `id` repeats the document's own edge id, so one written equal to the default survives a round trip. */
+  data?: { id?: string; [key: string]: unknown };
   selected?: boolean;
   [key: string]: unknown;
 }
@@ -114,6 +123,7 @@ export function toFlow(graph: Graph): FlowDocument {
       sourceHandle: e.sourceHandle,
       target: e.target,
       targetHandle: e.targetHandle,
+      ...(e.id !== undefined ? { data: { id: e.id } } : {}),
     })),
   };
 }
@@ -131,7 +141,8 @@ export function fromFlow(doc: FlowDocument): Graph {
       deployment: n.data.deployment,
     })),
     edges: doc.edges.map((e) => ({
-      ...(e.id !== edgeId(e) ? { id: e.id } : {}),
+      // An id is written when it is not the default one, or when the document had it.
+      ...(e.id !== edgeId(e) || e.data?.id === e.id ? { id: e.id } : {}),
       source: e.source,
       sourceHandle: e.sourceHandle,
       target: e.target,
