@@ -1,9 +1,12 @@
+import '@xyflow/react/dist/style.css';
+import './styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { App } from './App.js';
+import { useEditor } from './store/graph.js';
 
-function App() {
-  return <h1>Beamline</h1>;
-}
+// Exposed for the browser tests (to read state) and the bench (to load a generated 300-node graph).
+(window as unknown as { beamline: unknown }).beamline = { store: useEditor };
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

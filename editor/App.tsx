@@ -1,0 +1,154 @@
+import { useEffect } from 'react';
+import { api } from './api/client.js';
+import { Canvas } from './canvas/Canvas.js';
+import { matchesShortcut } from './lib/shortcuts.js';
+import { Console } from './panels/Console.js';
+import { Examples } from './panels/Examples.js';
+import { Inspector } from './panels/Inspector.js';
+import { Palette } from './panels/Palette.js';
+import { Picker } from './panels/Picker.js';
+import { Placement } from './panels/Placement.js';
+import { IS_MAC, Toolbar } from './panels/Toolbar.js';
+import { COMMANDS, openText, runCommand } from './store/commands.js';
+import { type Panel, ReactFlowProvider, useEditor } from './store/graph.js';
+
+const editable = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
+
+/** Keyboard shortcuts from the command registry; clipboard through the browser's own events. */
+function useGlobalKeys() {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (editable(e.target)) return;
+      for (const c of COMMANDS) {
+        if (c.native || !c.shortcuts?.some((s) => matchesShortcut(e, s, IS_MAC))) continue;
+        e.preventDefault();
+        runCommand(c.id);
+        return;
+      }
+    };
+    const onCopy = (e: ClipboardEvent, cut: boolean) => {
+      if (editable(e.target) || !e.clipboardData) return;
+      const text = useEditor.getState().copySelection();
+      if (!text) return;
+      e.preventDefault();
+      e.clipboardData.setData('text/plain', text);
+      if (cut) useEditor.getState().deleteSelection();
+    };
+    const onPaste = (e: ClipboardEvent) => {
+      if (editable(e.target) || !e.clipboardData) return;
+      const s = useEditor.getState();
+      const at = s.flow?.screenToFlowPosition(s.pointer);
+      if (s.paste(e.clipboardData.getData('text/plain'), at)) e.preventDefault();
+    };
+    const copy = (e: ClipboardEvent) => onCopy(e, false);
+    const cut = (e: ClipboardEvent) => onCopy(e, true);
+    window.addEventListener('keydown', onKey);
+    document.addEventListener('copy', copy);
+    document.addEventListener('cut', cut);
+    document.addEventListener('paste', onPaste);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      document.removeEventListener('copy', copy);
+      document.removeEventListener('cut', cut);
+      document.removeEventListener('paste', onPaste);
+    };
+  }, []);
+}
+
+function Overlays() {
+  const quickAdd = useEditor((s) => s.quickAdd);
+  const commandPalette = useEditor((s) => s.commandPalette);
+  const examplesOpen = useEditor((s) => s.examplesOpen);
+  const kinds = useEditor((s) => s.kinds);
+  return (
+    <>
+      {quickAdd && (
+        <Picker
+          title="Add node"
+          at={quickAdd}
+          items={kinds.map((k) => ({ id: k.kind, label: k.title, hint: k.description }))}
+          onClose={() => useEditor.setState({ quickAdd: null })}
+          onPick={(kind) => {
+            const s = useEditor.getState();
+            const at = s.flow?.screenToFlowPosition(quickAdd) ?? { x: 0, y: 0 };
+            s.addNode(kind, at);
+            useEditor.setState({ quickAdd: null });
+          }}
+        />
+      )}
+      {commandPalette && (
+        <Picker
+          title="Run a command"
+          items={COMMANDS.map((c) => ({ id: c.id, label: `${c.menu}: ${c.label}`, hint: c.shortcuts?.[0]?.replace('Mod', IS_MAC ? '⌘' : 'Ctrl') }))}
+          onClose={() => useEditor.setState({ commandPalette: false })}
+          onPick={(id) => {
+            useEditor.setState({ commandPalette: false });
+            runCommand(id);
+          }}
+        />
+      )}
+      {examplesOpen && <Examples />}
+    </>
+  );
+}
+
+const TABS: [Panel, string][] = [
+  ['inspector', 'Inspector'],
+  ['placement', 'Placement'],
+  ['console', 'Console'],
+];
+
+function Side() {
+  const panel = useEditor((s) => s.panel);
+  return (
+    <aside className="bl-side">
+      <div role="tablist" className="bl-tabs">
+        {TABS.map(([id, label]) => (
+          <button key={id} type="button" role="tab" aria-selected={panel === id} className={panel === id ? 'active' : ''} onClick={() => useEditor.setState({ panel: id })}>
+            {label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" className="bl-side-body">
+        {panel === 'inspector' && <Inspector />}
+        {panel === 'placement' && <Placement />}
+        {panel === 'console' && <Console />}
+      </div>
+    </aside>
+  );
+}
+
+export function App() {
+  useGlobalKeys();
+  useEffect(() => {
+    // Custom kinds the runtime knows join the palette; without a runtime the built-ins remain.
+    api.catalog().then(
+      (kinds) => useEditor.getState().setRemoteKinds(kinds),
+      () => {},
+    );
+  }, []);
+  return (
+    <ReactFlowProvider>
+      <div
+        className="bl-app"
+        onDragOver={(e) => {
+          if (e.dataTransfer.types.includes('Files')) e.preventDefault();
+        }}
+        onDrop={async (e) => {
+          const f = e.dataTransfer.files[0];
+          if (!f) return;
+          e.preventDefault();
+          openText(await f.text(), f.name);
+        }}
+      >
+        <Toolbar />
+        <main className="bl-main">
+          <Palette />
+          <Canvas />
+          <Side />
+        </main>
+        <Overlays />
+      </div>
+    </ReactFlowProvider>
+  );
+}

@@ -1,0 +1,65 @@
+/** The runtime's HTTP API and socket.io, typed by shared/protocol.ts; same origin as the editor. */
+import { io, type Socket } from 'socket.io-client';
+import type { GraphError } from '../../shared/errors.js';
+import type { Graph } from '../../shared/graph.js';
+import type { ClientToServerEvents, ClusterStatus, DeployResponse, GraphStatus, ServerToClientEvents } from '../../shared/protocol.js';
+import type { RemoteKind } from '../lib/kinds.js';
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly errors: GraphError[] = [],
+  ) {
+    super(message);
+  }
+}
+
+async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let data: unknown;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) {
+    const d = (data ?? {}) as { error?: string; errors?: GraphError[] };
+    throw new ApiError(d.error ?? `${method} ${url}: HTTP ${res.status}`, res.status, d.errors ?? []);
+  }
+  return data as T;
+}
+
+export const api = {
+  deploy: (graph: Graph) => request<DeployResponse>('POST', '/api/graphs', graph),
+  graphs: () => request<unknown>('GET', '/api/graphs'),
+  status: (name: string) => request<GraphStatus>('GET', `/api/graphs/${encodeURIComponent(name)}`),
+  remove: (name: string) => request<unknown>('DELETE', `/api/graphs/${encodeURIComponent(name)}`),
+  cluster: () => request<ClusterStatus>('GET', '/api/cluster'),
+  async catalog(): Promise<RemoteKind[]> {
+    const data = await request<unknown>('GET', '/api/catalog');
+    const list = Array.isArray(data) ? data : ((data as { kinds?: unknown })?.kinds ?? []);
+    return (Array.isArray(list) ? list : []).filter((k): k is RemoteKind => typeof (k as RemoteKind)?.kind === 'string');
+  },
+  async examples(): Promise<string[]> {
+    const data = await request<unknown>('GET', '/examples');
+    const list = Array.isArray(data) ? data : ((data as { examples?: unknown })?.examples ?? []);
+    return (Array.isArray(list) ? list : []).map((e) => (typeof e === 'string' ? e : String((e as { name?: string }).name))).filter(Boolean);
+  },
+  example: (name: string) => request<Graph>('GET', `/examples/${encodeURIComponent(name)}/graph.json`),
+  versions: (name: string) => request<unknown>('GET', `/api/graphs/${encodeURIComponent(name)}/versions`),
+};
+
+export type BeamlineSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+let socket: BeamlineSocket | undefined;
+
+/** One socket per page, opened on first use. */
+export function getSocket(): BeamlineSocket {
+  socket ??= io({ transports: ['websocket', 'polling'] });
+  return socket;
+}

@@ -1,0 +1,32 @@
+/**
+ * Shortcuts are written "Mod+Shift+Z": Mod is Cmd on macOS and Ctrl elsewhere.
+ * Pure so the registry's matching is tested without a browser.
+ */
+export interface KeyLike {
+  key: string;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  shiftKey: boolean;
+  altKey: boolean;
+}
+
+export function matchesShortcut(e: KeyLike, shortcut: string, mac: boolean): boolean {
+  const parts = shortcut.split('+');
+  const key = parts.pop()!.toLowerCase();
+  const want = new Set(parts.map((p) => p.toLowerCase()));
+  const mod = mac ? e.metaKey : e.ctrlKey;
+  if (want.has('mod') !== mod) return false;
+  if (!want.has('mod') && (e.ctrlKey || e.metaKey)) return false;
+  if (want.has('shift') !== e.shiftKey) return false;
+  if (want.has('alt') !== e.altKey) return false;
+  return e.key.toLowerCase() === key;
+}
+
+/** "Mod+Shift+Z" as the user's keyboard labels it: Ctrl+Shift+Z or ⌘⇧Z. */
+export function formatShortcut(shortcut: string, mac: boolean): string {
+  if (!mac) return shortcut.replace('Mod', 'Ctrl');
+  return shortcut
+    .split('+')
+    .map((p) => ({ Mod: '⌘', Shift: '⇧', Alt: '⌥' })[p] ?? p)
+    .join('');
+}

@@ -1,0 +1,114 @@
+import { useMemo } from 'react';
+import { z } from 'zod';
+import { useShallow } from 'zustand/react/shallow';
+import type { GraphError } from '../../shared/errors.js';
+import { DeploymentSchema } from '../../shared/deployment.js';
+import { errorsByField } from '../lib/paths.js';
+import type { JsonSchema } from '../lib/kinds.js';
+import { useEditor } from '../store/graph.js';
+import { SchemaForm } from './SchemaForm.js';
+
+const DEPLOYMENT_SCHEMA = z.toJSONSchema(DeploymentSchema, { io: 'input' }) as JsonSchema;
+
+function mergeDefaults(defaults: Record<string, unknown>, own: Record<string, unknown>) {
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [k, v] of Object.entries(own)) {
+    if (v === null) delete out[k];
+    else if (v && typeof v === 'object' && out[k] && typeof out[k] === 'object') out[k] = { ...(out[k] as object), ...v };
+    else out[k] = v;
+  }
+  return out;
+}
+
+function GraphSettings() {
+  const meta = useEditor((s) => s.meta);
+  const errors = useEditor((s) => s.errors);
+  const serverErrors = useEditor((s) => s.serverErrors);
+  const all = [...errors, ...serverErrors];
+  const fields = [
+    ['name', 'Graph name (lower-case letters, digits, _ or -).'],
+    ['routePrefix', 'HTTP path that invokes the graph, e.g. /rag.'],
+    ['description', 'What the graph does.'],
+  ] as const;
+  return (
+    <div className="bl-inspector" data-testid="graph-settings">
+      <h2>Graph</h2>
+      {fields.map(([k, help]) => (
+        <div className="bl-field" key={k}>
+          <label htmlFor={`meta-${k}`}>{k}</label>
+          <input id={`meta-${k}`} defaultValue={meta[k] ?? ''} key={`${k}-${meta[k]}`} onBlur={(e) => e.target.value !== (meta[k] ?? '') && useEditor.getState().setMeta({ [k]: e.target.value || undefined })} />
+          <small className="bl-help">{help}</small>
+        </div>
+      ))}
+      <h3>{all.length ? `${all.length} problem${all.length > 1 ? 's' : ''}` : 'No problems'}</h3>
+      <ul className="bl-problems" data-testid="problems">
+        {all.map((e) => (
+          <li key={e.path + e.message + e.code}>
+            {e.node ? (
+              <button type="button" className="bl-link" onClick={() => useEditor.getState().select([e.node!])}>
+                {e.node}
+              </button>
+            ) : (
+              <code>{e.path}</code>
+            )}{' '}
+            {e.message}
+            {e.fix && <small> — {e.fix}</small>}
+          </li>
+        ))}
+      </ul>
+      <p className="bl-muted">Select a node to edit it. Drag kinds from the palette, or press Ctrl+K on the canvas.</p>
+    </div>
+  );
+}
+
+export function Inspector() {
+  const selected = useEditor(useShallow((s) => s.nodes.filter((n) => n.selected)));
+  const node = selected.length === 1 ? selected[0] : undefined;
+  const index = useEditor((s) => (node ? s.nodes.findIndex((n) => n.id === node.id) : -1));
+  const kind = useEditor((s) => (node ? s.kindMap[node.data.kind] : undefined));
+  const errors = useEditor((s) => s.errors);
+  const serverErrors = useEditor((s) => s.serverErrors);
+  const byField = useMemo(() => (node ? errorsByField([...errors, ...serverErrors], index, node.id) : new Map<string, GraphError[]>()), [errors, serverErrors, index, node]);
+  if (!node) return selected.length > 1 ? <p className="bl-inspector bl-muted">{selected.length} nodes selected.</p> : <GraphSettings />;
+  const st = useEditor.getState();
+  const nodeLevel = byField.get('') ?? [];
+  return (
+    <section className="bl-inspector" data-testid="inspector" aria-label={`Inspector for ${node.id}`}>
+      <h2>
+        {kind?.title ?? node.data.kind} <code>{node.id}</code>
+      </h2>
+      {kind?.docs && <p className="bl-help">{kind.docs}</p>}
+      {!kind && <p className="bl-field-errors">Unknown kind “{node.data.kind}”.</p>}
+      {nodeLevel.length > 0 && (
+        <ul className="bl-field-errors" role="alert">
+          {nodeLevel.map((e) => (
+            <li key={e.path + e.message}>{e.message}</li>
+          ))}
+        </ul>
+      )}
+      <div className="bl-field">
+        <label htmlFor="node-label">label</label>
+        <input id="node-label" key={node.id + (node.data.label ?? '')} defaultValue={node.data.label ?? ''} onBlur={(e) => e.target.value !== (node.data.label ?? '') && st.setLabel(node.id, e.target.value)} />
+      </div>
+      {kind && (
+        <section aria-label="Config">
+          <h3>Config</h3>
+          <SchemaForm name="config" schema={kind.configSchema} value={node.data.config} errors={byField} onChange={(path, v) => st.updateNode(node.id, 'config', path, v)} />
+        </section>
+      )}
+      {kind?.runsIn === 'replica' && (
+        <section aria-label="Deployment">
+          <h3>Deployment</h3>
+          <SchemaForm
+            name="deployment"
+            schema={DEPLOYMENT_SCHEMA}
+            value={node.data.deployment}
+            effective={mergeDefaults(kind.deploymentDefaults, node.data.deployment)}
+            errors={byField}
+            onChange={(path, v) => st.updateNode(node.id, 'deployment', path, v)}
+          />
+        </section>
+      )}
+    </section>
+  );
+}
