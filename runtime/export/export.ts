@@ -1,0 +1,165 @@
+import { dump } from 'js-yaml';
+import { type Catalog, builtinCatalog } from '../../shared/catalog/index.js';
+import type { ExportTemplate } from '../../shared/catalog/export-template.js';
+import { EXPORT_TEMPLATES } from '../../shared/catalog/exports.js';
+import { compile } from '../../shared/compile.js';
+import { formatError } from '../../shared/errors.js';
+import type { Plan } from '../../shared/plan.js';
+import { classNames, ingressName } from './naming.js';
+import { COMMON_PY } from './python/common.js';
+import { RUNNER_PY } from './python/runner.js';
+import { pythonApp } from './python-app.js';
+import { rayService } from './rayservice.js';
+import { exportReadme } from './readme.js';
+import { serveConfig } from './serve-config.js';
+import { sizeWorkerGroups, SizingError, type GroupSize, type WorkerShape } from './workers.js';
+
+export type ExportTarget = 'rayservice' | 'serve-config';
+
+export interface ExportOptions {
+  target: ExportTarget;
+  image?: string;
+  rayVersion?: string;
+  cpuWorker?: WorkerShape;
+  gpuWorker?: WorkerShape;
+  head?: { cpus: number; memoryMb: number };
+  catalog?: Catalog;
+  templates?: ReadonlyMap<string, ExportTemplate>;
+}
+
+export interface ExportProblem {
+  node?: string;
+  path?: string;
+  message: string;
+}
+
+/** The graph cannot be exported; every problem names its node. */
+export class ExportError extends Error {
+  constructor(readonly problems: ExportProblem[]) {
+    super(problems.map((p) => (p.node ? `node ${p.node}: ${p.message}` : p.message)).join('\n'));
+    this.name = 'ExportError';
+  }
+}
+
+export interface ExportResult {
+  /** Relative path -> file content. */
+  files: Map<string, string>;
+  warnings: string[];
+  /** Model references and index names the app needs shipped (copied by writeExport). */
+  models: string[];
+  indexes: string[];
+  plan: Plan;
+  groups: GroupSize[];
+  serveConfig: Record<string, unknown>;
+  rayService?: Record<string, unknown>;
+}
+
+export const DEFAULT_RAY_VERSION = '2.52.0';
+export const DEFAULT_CPU_WORKER: WorkerShape = { cpus: 4, memoryMb: 16_384, gpus: 0, gpuMemoryMb: 0 };
+export const DEFAULT_GPU_WORKER: WorkerShape = { cpus: 8, memoryMb: 32_768, gpus: 1, gpuMemoryMb: 24_576 };
+
+const PY_VERSION = 'py311';
+
+/** Graph (JSON text or value) -> the files of a Ray Serve app, its Serve config and, for rayservice, a KubeRay manifest. */
+export function exportGraph(source: unknown, opts: ExportOptions): ExportResult {
+  const catalog = opts.catalog ?? builtinCatalog;
+  const templates = opts.templates ?? EXPORT_TEMPLATES;
+  const compiled = compile(source, catalog);
+  if (!compiled.ok) throw new ExportError(compiled.errors.map((e) => ({ node: e.node, path: e.path, message: formatError(e) })));
+  const plan = compiled.plan;
+
+  const problems: ExportProblem[] = [];
+  const warnings = new Set<string>();
+  const used = new Map<string, ExportTemplate>();
+  for (const id of plan.order) {
+    const n = plan.nodes[id];
+    const t = templates.get(n.kind);
+    const index = plan.graph.nodes.findIndex((x) => x.id === id);
+    if (!t?.source) {
+      const why = t?.refuse?.(n.config) ?? `kind "${n.kind}" has no Ray Serve export template (add shared/catalog/${n.kind}.export.ts)`;
+      problems.push({ node: id, path: `$.nodes[${index}]`, message: `cannot be exported: ${why}` });
+      continue;
+    }
+    const refused = t.refuse?.(n.config);
+    if (refused) problems.push({ node: id, path: `$.nodes[${index}]`, message: `cannot be exported: ${refused}` });
+    for (const note of t.notes?.(n.config) ?? []) warnings.add(note);
+    used.set(n.kind, t);
+  }
+  if (problems.length) throw new ExportError(problems);
+
+  const names = { ingress: ingressName(plan.order), classes: new Map<string, string>() };
+  names.classes = classNames(
+    plan.order.filter((id) => plan.nodes[id].runsIn === 'replica'),
+    [names.ingress, 'GraphIngress', 'GraphRun', 'NodeDeployment', ...[...used.values()].map((t) => t.className)],
+  );
+  const needsGpu = plan.order.some((id) => plan.nodes[id].deployment.resources.gpus > 0);
+  const modules = new Map<string, string>();
+  const addModule = (t: ExportTemplate) => {
+    if (modules.has(t.module)) return;
+    modules.set(t.module, t.source);
+    for (const m of t.uses ?? []) {
+      const dep = [...templates.values()].find((x) => x.module === m);
+      if (dep) addModule(dep);
+    }
+  };
+  for (const t of used.values()) addModule(t);
+  const requirements = [...new Set([...modules.keys()].flatMap((m) => [...templates.values()].find((t) => t.module === m)?.requirements ?? []))]
+    .map((r) => (needsGpu && r === 'onnxruntime' ? 'onnxruntime-gpu' : r))
+    .sort();
+
+  const { config, problems: optionProblems } = serveConfig(plan, { ingress: names.ingress, pip: opts.target === 'serve-config' ? requirements : undefined });
+  if (optionProblems.length) throw new ExportError(optionProblems);
+
+  const models = new Set<string>();
+  const indexes = new Set<string>();
+  for (const id of plan.order) {
+    const n = plan.nodes[id];
+    const t = used.get(n.kind)!;
+    for (const m of t.models?.(n.config) ?? []) models.add(m);
+    for (const i of t.indexes?.(n.config) ?? []) indexes.add(i);
+  }
+
+  const files = new Map<string, string>();
+  files.set('app/beamline_app.py', pythonApp(plan, used as Map<string, ExportTemplate>, names));
+  files.set('app/beamline_nodes/__init__.py', '"""Beamline node classes for Ray Serve. Written by beamline export."""\n');
+  files.set('app/beamline_nodes/common.py', COMMON_PY);
+  files.set('app/beamline_nodes/runner.py', RUNNER_PY);
+  for (const [m, src] of modules) files.set(`app/beamline_nodes/${m}.py`, src);
+  files.set('requirements.txt', `${requirements.join('\n')}\n`);
+  files.set('serve-config.yaml', `# Ray Serve config for the Beamline graph "${plan.name}" (serve run / serve deploy).\n${dump(config, { lineWidth: -1, noRefs: true })}`);
+
+  let groups: GroupSize[] = [];
+  let manifest: Record<string, unknown> | undefined;
+  const image = opts.image ?? `beamline/${plan.name}:latest`;
+  const rayVersion = opts.rayVersion ?? DEFAULT_RAY_VERSION;
+  if (opts.target === 'rayservice') {
+    try {
+      groups = sizeWorkerGroups(plan, opts.cpuWorker ?? DEFAULT_CPU_WORKER, opts.gpuWorker ?? DEFAULT_GPU_WORKER);
+    } catch (e) {
+      if (e instanceof SizingError) throw new ExportError([{ node: e.node, message: e.message.replace(/^node \S+: /, '') }]);
+      throw e;
+    }
+    const autoscaling = plan.order.some((id) => plan.nodes[id].deployment.autoscaling);
+    manifest = rayService(config, groups, { name: plan.name, image, rayVersion, autoscaling, head: opts.head ?? { cpus: 2, memoryMb: 8192 } });
+    files.set('rayservice.yaml', dump(manifest, { lineWidth: -1, noRefs: true }));
+    const base = `rayproject/ray:${rayVersion}-${PY_VERSION}${needsGpu ? '-gpu' : ''}`;
+    files.set(
+      'Dockerfile',
+      `# Image for the Beamline graph "${plan.name}": Ray, the node packages, the app, its models and indexes.
+FROM ${base}
+COPY requirements.txt /home/ray/beamline/requirements.txt
+RUN pip install --no-cache-dir -r /home/ray/beamline/requirements.txt
+COPY --chown=ray:users app/ /home/ray/beamline/app/
+COPY --chown=ray:users models/ /home/ray/models/
+COPY --chown=ray:users data/ /home/ray/data/
+# Ray's controller and replicas inherit the container's environment, so import_path beamline_app:app resolves.
+ENV PYTHONPATH=/home/ray/beamline/app \\
+    BEAMLINE_MODELS_DIR=/home/ray/models \\
+    BEAMLINE_DATA_DIR=/home/ray/data
+`,
+    );
+    files.set('.dockerignore', 'README.md\nrayservice.yaml\n');
+  }
+  files.set('README.md', exportReadme({ plan, target: opts.target, groups, image, rayVersion, models: [...models], indexes: [...indexes], warnings: [...warnings], ingress: names.ingress }));
+  return { files, warnings: [...warnings], models: [...models], indexes: [...indexes], plan, groups, serveConfig: config as unknown as Record<string, unknown>, ...(manifest ? { rayService: manifest } : {}) };
+}

@@ -1,0 +1,116 @@
+import type { ExportTemplate } from '../../shared/catalog/export-template.js';
+import type { Plan } from '../../shared/plan.js';
+import { argName, pyStr, pyValue } from './naming.js';
+import { ingressSettings, nodeSettings } from './settings.js';
+
+export interface AppNames {
+  ingress: string;
+  classes: Map<string, string>;
+}
+
+/**
+ * beamline_app.py: one @serve.deployment class per replica-backed node, an
+ * ingress whose run() follows the graph stage by stage (nodes of one stage are
+ * awaited together with asyncio.gather), and `app`, the .bind() composition.
+ */
+export function pythonApp(plan: Plan, templates: Map<string, ExportTemplate>, names: AppNames): string {
+  const replicaIds = plan.order.filter((id) => plan.nodes[id].runsIn === 'replica');
+  const inlineIds = plan.order.filter((id) => plan.nodes[id].runsIn === 'executor');
+  const kinds = [...new Set(plan.order.map((id) => plan.nodes[id].kind))];
+  const imports = kinds.map((k) => templates.get(k)!).map((t) => `from beamline_nodes.${t.module} import ${t.className}`);
+  const edges = plan.order.flatMap((id) => plan.nodes[id].incoming).map((e) => `    (${pyStr(e.source)}, ${pyStr(e.sourceHandle)}, ${pyStr(e.target)}, ${pyStr(e.targetHandle)}),`);
+  const multiple: Record<string, string[]> = {};
+  for (const id of plan.order) {
+    const ports = plan.nodes[id].inputs.filter((p) => p.multiple).map((p) => p.name);
+    if (ports.length) multiple[id] = ports;
+  }
+
+  const out: string[] = [];
+  out.push(`"""Ray Serve application for the Beamline graph ${pyStr(plan.name)}.
+
+Written by \`beamline export\`; change the graph and export again rather than editing this file.
+Deployment options (replicas, autoscaling, resources) live in the Serve config; each
+deployment's user_config["beamline"] holds its node settings and may be edited there too.
+"""
+import asyncio
+
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+
+from beamline_nodes.runner import GraphIngress, GraphRun, NodeDeployment, raise_if_error
+${imports.join('\n')}
+
+GRAPH = ${pyStr(plan.name)}
+
+# The graph's edges: (source node, output port, target node, input port).
+EDGES = [
+${edges.join('\n')}
+]
+`);
+
+  for (const id of replicaIds) {
+    const n = plan.nodes[id];
+    const t = templates.get(n.kind)!;
+    const cls = names.classes.get(id)!;
+    const b = n.deployment.batching;
+    out.push(`
+@serve.deployment(name=${pyStr(id)})
+class ${cls}(NodeDeployment):
+    """${n.kind} node ${pyStr(id).slice(1, -1)}${n.label ? ` (${n.label.replace(/["\\]/g, '')})` : ''}."""
+
+    graph = GRAPH
+    node_id = ${pyStr(id)}
+    node_class = ${t.className}
+    defaults = ${pyValue(nodeSettings(plan, id), '    ')}
+`);
+    if (b) {
+      out.push(`    @serve.batch(max_batch_size=${b.maxBatchSize}, batch_wait_timeout_s=${b.batchWaitTimeoutMs / 1000})
+    async def batched(self, items: list) -> list:
+        return await self.node.batch(items)
+
+    async def call(self, inputs: dict) -> dict:
+        return raise_if_error(await self.batched(inputs))
+`);
+    } else {
+      out.push(`    async def call(self, inputs: dict) -> dict:
+        return await self.node.call(inputs)
+`);
+    }
+  }
+
+  // The ingress: its run() is the graph's shape.
+  const handleArgs = replicaIds.map((id) => `${argName(id)}: DeploymentHandle`);
+  const body: string[] = [];
+  plan.stages.forEach((stage, i) => {
+    const inline = stage.filter((id) => plan.nodes[id].runsIn === 'executor');
+    const remote = stage.filter((id) => plan.nodes[id].runsIn === 'replica');
+    body.push(`        # stage ${i}: ${stage.join(', ')}`);
+    for (const id of inline) body.push(`        await run.inline(${pyStr(id)})`);
+    if (remote.length === 1) body.push(`        await run.call(${pyStr(remote[0])})`);
+    else if (remote.length > 1) body.push(`        await asyncio.gather(${remote.map((id) => `run.call(${pyStr(id)})`).join(', ')})`);
+  });
+  out.push(`
+@serve.deployment(name=${pyStr(names.ingress)})
+class ${names.ingress}(GraphIngress):
+    """HTTP entry of ${pyStr(plan.name).slice(1, -1)}: POST ${plan.routePrefix} with a JSON body."""
+
+    graph = GRAPH
+    input_node = ${pyStr(plan.inputNode)}
+    output_nodes = ${pyValue(plan.outputNodes)}
+    multiple_outputs = ${plan.multipleOutputs ? 'True' : 'False'}
+    edges = EDGES
+    multiple_inputs = ${pyValue(multiple, '    ')}
+    inline_classes = {${inlineIds.map((id) => `${pyStr(id)}: ${templates.get(plan.nodes[id].kind)!.className}`).join(', ')}}
+    defaults = ${pyValue(ingressSettings(plan), '    ')}
+
+    def __init__(self${handleArgs.map((a) => `, ${a}`).join('')}):
+        super().__init__({${replicaIds.map((id) => `${pyStr(id)}: ${argName(id)}`).join(', ')}})
+
+    async def run(self, run: GraphRun) -> None:
+${body.join('\n')}
+
+
+app = ${names.ingress}.bind(${replicaIds.map((id) => `${argName(id)}=${names.classes.get(id)}.bind()`).join(', ')})
+`);
+  return out.join('');
+}

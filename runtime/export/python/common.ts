@@ -1,0 +1,281 @@
+/**
+ * beamline_nodes/common.py: what every exported node class shares (paths,
+ * tokenisation, onnxruntime sessions, input checks). Mirrors runtime/models/*.ts
+ * so the Python nodes tokenise and truncate exactly as the TypeScript ones do.
+ */
+export const COMMON_PY = String.raw`"""Shared helpers of the Beamline node classes. Written by beamline export; edit the graph, not this file."""
+import asyncio
+import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Optional
+
+
+class NodeInputError(ValueError):
+    """A caller's bad input: the ingress answers 400 and names the node and field."""
+
+    def __init__(self, message: str, field: Optional[str] = None):
+        super().__init__(message)
+        self.field = field
+
+
+class NodeConfigError(ValueError):
+    """A node config that cannot work here (missing model folder, bad path)."""
+
+
+@dataclass
+class NodeContext:
+    graph: str
+    node: str
+    kind: str
+    models_dir: str
+    data_dir: str
+    num_gpus: float = 0.0
+    gpu_memory_mb: Optional[int] = None
+
+    def log(self, message: str) -> None:
+        print(f"[beamline {self.graph}/{self.node}] {message}", flush=True)
+
+
+def node_context(graph: str, node: str, kind: str, num_gpus: float = 0.0, gpu_memory_mb: Optional[int] = None) -> NodeContext:
+    # Set in the image (Dockerfile) or by runtime_env.env_vars in the Serve config.
+    return NodeContext(
+        graph=graph,
+        node=node,
+        kind=kind,
+        models_dir=os.environ.get("BEAMLINE_MODELS_DIR", "/home/ray/models"),
+        data_dir=os.environ.get("BEAMLINE_DATA_DIR", "/home/ray/data"),
+        num_gpus=num_gpus,
+        gpu_memory_mb=gpu_memory_mb,
+    )
+
+
+def resolve_model_dir(model: str, ctx: NodeContext, field: str = "config.model") -> str:
+    """builtin:<name> is <models>/builtin/<name>; anything else a folder inside the models directory."""
+    if model.startswith("builtin:"):
+        name = model[len("builtin:"):]
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", name):
+            raise NodeConfigError(f"{field}: bad builtin model name {name!r}")
+        path = os.path.join(ctx.models_dir, "builtin", name)
+    else:
+        if ".." in re.split(r"[\\/]", model):
+            raise NodeConfigError(f"{field}: {model!r} must not contain '..' segments")
+        path = os.path.normpath(os.path.join(ctx.models_dir, model))
+        if not path.startswith(os.path.normpath(ctx.models_dir) + os.sep):
+            raise NodeConfigError(f"{field}: {model!r} is outside the models directory {ctx.models_dir}")
+    if not os.path.isdir(path):
+        raise NodeConfigError(f"{field}: model folder {path} not found (was it copied into the image?)")
+    return path
+
+
+def model_file(folder: str, name: str, field: str = "config.model") -> str:
+    path = os.path.join(folder, name)
+    if not os.path.exists(path):
+        raise NodeConfigError(f"{field}: model folder {folder} has no {name}")
+    return path
+
+
+def data_path(path: str, ctx: NodeContext, field: str) -> str:
+    full = os.path.normpath(os.path.join(ctx.data_dir, path))
+    if not full.startswith(os.path.normpath(ctx.data_dir) + os.sep):
+        raise NodeInputError(f"{field}: {path!r} is outside the data directory", field)
+    return full
+
+
+def text_input(inputs: dict, field: str = "text") -> str:
+    value = inputs.get(field)
+    if not isinstance(value, str):
+        kind = "null" if value is None else type(value).__name__
+        raise NodeInputError(f'input "{field}" must be a string, got {kind}', field)
+    return value
+
+
+def documents_input(inputs: dict, field: str) -> list:
+    value = inputs.get(field)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(d, dict) and isinstance(d.get("text"), str) for d in value):
+        raise NodeInputError(f'input "{field}" must be a list of documents with a "text" string', field)
+    return value
+
+
+class TextTokenizer:
+    """tokenizer.json via the tokenizers package, truncated and padded as runtime/models/tokenizer.ts does."""
+
+    def __init__(self, folder: str):
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(model_file(folder, "tokenizer.json"))
+        # The TypeScript side applies no truncation or padding from tokenizer.json; neither do we.
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        cfg_path = os.path.join(folder, "tokenizer_config.json")
+        config = json.load(open(cfg_path, encoding="utf-8")) if os.path.exists(cfg_path) else {}
+        pad = self.tokenizer.token_to_id(config["pad_token"]) if isinstance(config.get("pad_token"), str) else None
+        for candidate in (pad, self.tokenizer.token_to_id("[PAD]"), self.tokenizer.token_to_id("<pad>"), 0):
+            if candidate is not None:
+                self.pad_id = candidate
+                break
+        plain = self.tokenizer.encode("a", add_special_tokens=False).ids
+        full = self.tokenizer.encode("a").ids
+        self.prefix = max(0, _find_run(full, plain))
+        self.suffix = len(full) - len(plain) - self.prefix
+        pair = self.tokenizer.encode("a", "b").ids
+        plain_b = self.tokenizer.encode("b", add_special_tokens=False).ids
+        self.pair_suffix = max(0, len(pair) - _last_run(pair, plain_b) - len(plain_b))
+
+    def encode(self, text: str, max_length: int) -> tuple:
+        ids = list(self.tokenizer.encode(text).ids)
+        if len(ids) <= max_length:
+            return ids, [0] * len(ids)
+        keep = max(0, max_length - self.prefix - self.suffix)
+        cut = ids[: self.prefix] + ids[self.prefix : self.prefix + keep] + (ids[len(ids) - self.suffix :] if self.suffix else [])
+        cut = cut[: max(max_length, 1)]
+        return cut, [0] * len(cut)
+
+    def encode_pair(self, a: str, b: str, max_length: int) -> tuple:
+        enc = self.tokenizer.encode(a, b)
+        ids, type_ids = list(enc.ids), list(enc.type_ids or [0] * len(enc.ids))
+        over = len(ids) - max_length
+        if over <= 0:
+            return ids, type_ids
+        tail = len(ids) - self.pair_suffix
+        head = max(1, tail - over)
+        pick = lambda xs: (xs[:head] + xs[tail:])[:max_length]  # noqa: E731
+        return pick(ids), pick(type_ids)
+
+    def batch(self, texts: list, max_length: int) -> dict:
+        return _pad([self.encode(t, max_length) for t in texts], self.pad_id)
+
+    def batch_pairs(self, pairs: list, max_length: int) -> dict:
+        return _pad([self.encode_pair(a, b, max_length) for a, b in pairs], self.pad_id)
+
+    def decode(self, ids: list, skip_special: bool = True) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=skip_special)
+
+    def id_of(self, token: str) -> Optional[int]:
+        return self.tokenizer.token_to_id(token)
+
+
+def _pad(rows: list, pad_id: int) -> dict:
+    import numpy as np
+
+    seq = max([1] + [len(ids) for ids, _ in rows])
+    ids = np.full((len(rows), seq), pad_id, dtype=np.int64)
+    mask = np.zeros((len(rows), seq), dtype=np.int64)
+    types = np.zeros((len(rows), seq), dtype=np.int64)
+    for i, (row, type_ids) in enumerate(rows):
+        ids[i, : len(row)] = row
+        mask[i, : len(row)] = 1
+        types[i, : len(row)] = type_ids
+    return {"ids": ids, "mask": mask, "type_ids": types, "lengths": [len(r) for r, _ in rows]}
+
+
+def _find_run(hay: list, needle: list) -> int:
+    for p in range(0, len(hay) - len(needle) + 1):
+        if hay[p : p + len(needle)] == needle:
+            return p
+    return -1
+
+
+def _last_run(hay: list, needle: list) -> int:
+    for p in range(len(hay) - len(needle), -1, -1):
+        if hay[p : p + len(needle)] == needle:
+            return p
+    return len(hay) - len(needle)
+
+
+def open_session(path: str, ctx: NodeContext):
+    """CUDA when this replica holds a GPU share and the CUDA provider is installed, else one CPU thread."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if ctx.num_gpus > 0 and "CUDAExecutionProvider" in ort.get_available_providers():
+        cuda = {"device_id": 0}  # Ray sets CUDA_VISIBLE_DEVICES to this replica's GPU.
+        if ctx.gpu_memory_mb:
+            cuda["gpu_mem_limit"] = str(ctx.gpu_memory_mb * 1024 * 1024)
+        return ort.InferenceSession(path, sess_options=opts, providers=[("CUDAExecutionProvider", cuda), "CPUExecutionProvider"])
+    if ctx.num_gpus > 0:
+        ctx.log("CUDA provider unavailable; running on the CPU")
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def int_feed(session, name: str, array):
+    """Integer ids as the dtype the model declares for that input (int64 unless it says int32)."""
+    import numpy as np
+
+    for meta in session.get_inputs():
+        if meta.name == name and meta.type == "tensor(int32)":
+            return array.astype(np.int32)
+    return array.astype(np.int64)
+
+
+def input_names(session) -> list:
+    return [m.name for m in session.get_inputs()]
+
+
+def output_names(session) -> list:
+    return [m.name for m in session.get_outputs()]
+
+
+def token_feed(session, batch: dict) -> dict:
+    names = input_names(session)
+    feed = {"input_ids": int_feed(session, "input_ids", batch["ids"])}
+    if "attention_mask" in names:
+        feed["attention_mask"] = int_feed(session, "attention_mask", batch["mask"])
+    if "token_type_ids" in names:
+        feed["token_type_ids"] = int_feed(session, "token_type_ids", batch["type_ids"])
+    return feed
+
+
+def l2_normalize(rows):
+    import numpy as np
+
+    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+    return rows / np.maximum(norms, 1e-12)
+
+
+class Embedding:
+    """Sentence vectors from an ONNX model folder: the embedder's and the cosine reranker's shared path."""
+
+    def __init__(self, folder: str, ctx: NodeContext, pooling: str = "auto", normalize: bool = True, max_length: int = 256):
+        self.tokenizer = TextTokenizer(folder)
+        self.session = open_session(model_file(folder, "model.onnx"), ctx)
+        self.pooling, self.normalize, self.max_length = pooling, normalize, max_length
+        self.outputs = output_names(self.session)
+
+    def embed(self, texts: list):
+        import numpy as np
+
+        batch = self.tokenizer.batch(texts, self.max_length)
+        results = dict(zip(self.outputs, self.session.run(None, token_feed(self.session, batch))))
+        pooled = next((results[n] for n in ("sentence_embedding", "pooler_output") if n in results), None)
+        tokens = results.get("last_hidden_state", results[self.outputs[0]])
+        if self.pooling == "auto" and pooled is not None:
+            vectors = pooled
+        elif self.pooling == "none" or tokens.ndim == 2:
+            vectors = tokens if tokens.ndim == 2 else tokens[:, 0]
+        elif self.pooling == "cls":
+            vectors = tokens[:, 0]
+        else:
+            mask = batch["mask"][..., None].astype(np.float32)
+            vectors = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
+        vectors = vectors.astype(np.float32)
+        return l2_normalize(vectors) if self.normalize else vectors
+
+
+async def in_thread(fn, *args):
+    """Model runs block; run them off the replica's event loop so health checks still answer."""
+    return await asyncio.to_thread(fn, *args)
+
+
+def json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+`;

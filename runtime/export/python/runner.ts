@@ -1,0 +1,209 @@
+/**
+ * beamline_nodes/runner.py: the deployment base classes of an exported app.
+ * NodeDeployment wraps one node class as a Serve deployment (config via
+ * user_config/reconfigure); GraphIngress takes the HTTP request and GraphRun
+ * moves values along the graph's edges, with per-call timeouts and retries.
+ */
+export const RUNNER_PY = String.raw`"""Deployment base classes of a Beamline Ray Serve app. Written by beamline export."""
+import asyncio
+import time
+import uuid
+
+import ray
+from ray.exceptions import RayActorError
+from starlette.responses import JSONResponse
+
+from .common import NodeInputError, node_context
+
+try:  # Ray >= 2.10 raises this when max_queued_requests is exceeded.
+    from ray.serve.exceptions import BackPressureError
+except ImportError:  # pragma: no cover
+    class BackPressureError(Exception):
+        pass
+
+
+SKIPPED = object()
+
+
+class NodeDeployment:
+    """One graph node as a Serve deployment. Its settings come from user_config["beamline"]."""
+
+    graph = ""
+    node_id = ""
+    node_class = None
+    defaults: dict = {}
+
+    def __init__(self):
+        self.node = None
+        self.settings: dict = {}
+        self.reconfigure({"beamline": self.defaults})
+
+    def reconfigure(self, user_config: dict) -> None:
+        settings = (user_config or {}).get("beamline") or self.defaults
+        # Reload the model only when the node's config changed, not for batching or label edits.
+        if self.node is None or settings.get("config") != self.settings.get("config"):
+            gpus = len(ray.get_gpu_ids()) > 0
+            ctx = node_context(self.graph, self.node_id, settings.get("kind", ""), 1.0 if gpus else 0.0, settings.get("gpuMemoryMb"))
+            self.node = self.node_class(settings.get("config", {}), ctx)
+        self.settings = settings
+        batching = settings.get("batching")
+        if batching and hasattr(self, "batched"):
+            self.batched.set_max_batch_size(batching["maxBatchSize"])
+            self.batched.set_batch_wait_timeout_s(batching["batchWaitTimeoutMs"] / 1000)
+
+    def check_health(self) -> None:
+        health = getattr(self.node, "health", None)
+        if health is not None:
+            health()
+
+
+def raise_if_error(result):
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+class NodeFailed(Exception):
+    def __init__(self, node: str, status: int, message: str, path=None):
+        super().__init__(message)
+        self.node, self.status, self.path = node, status, path
+
+
+class GraphRun:
+    """One request's values: outputs[node][port]; a node whose inputs were not produced is skipped."""
+
+    def __init__(self, ingress: "GraphIngress", body):
+        self.ingress = ingress
+        self.body = body
+        self.outputs: dict = {}
+        self.trace: list = []
+        self.started = time.monotonic()
+
+    def inputs_of(self, node: str):
+        edges = [e for e in self.ingress.edges if e[2] == node]
+        multiple = self.ingress.multiple_inputs.get(node, ())
+        inputs: dict = {}
+        live = 0
+        for source, port, _, target_port in edges:
+            out = self.outputs.get(source)
+            if out is SKIPPED or out is None or port not in out:
+                continue
+            live += 1
+            if target_port in multiple:
+                inputs.setdefault(target_port, {})[source] = out[port]
+            else:
+                inputs[target_port] = out[port]
+        # A join (a multiple port) runs with the branches that ran; anything else needs every edge.
+        runs = live > 0 if multiple else live == len(edges)
+        return inputs if runs or not edges else None
+
+    def _span(self, node: str, start: float, status: str) -> None:
+        self.trace.append({"node": node, "start": round((start - self.started) * 1000, 3), "end": round((time.monotonic() - self.started) * 1000, 3), "status": status})
+
+    async def inline(self, node: str) -> None:
+        """input, switch and output run inside the ingress, as in Beamline's executor."""
+        start = time.monotonic()
+        inputs = {"body": self.body} if node == self.ingress.input_node else self.inputs_of(node)
+        if inputs is None:
+            self.outputs[node] = SKIPPED
+            return self._span(node, start, "skipped")
+        try:
+            self.outputs[node] = await self.ingress.inline_nodes[node].call(inputs)
+        except NodeInputError as e:
+            raise NodeFailed(node, 400, str(e), e.field)
+        self._span(node, start, "ok")
+
+    async def call(self, node: str) -> None:
+        """One handle call to a node's deployment, with its timeout and retries on replica death."""
+        start = time.monotonic()
+        inputs = self.inputs_of(node)
+        if inputs is None:
+            self.outputs[node] = SKIPPED
+            return self._span(node, start, "skipped")
+        limits = self.ingress.calls.get(node, {})
+        timeout = limits.get("timeoutMs", 30000) / 1000
+        attempts = 1 + limits.get("retries", 1)
+        for attempt in range(attempts):
+            response = self.ingress.handles[node].call.remote(inputs)
+            try:
+                self.outputs[node] = await asyncio.wait_for(_wait(response), timeout)
+                return self._span(node, start, "ok")
+            except asyncio.TimeoutError:
+                response.cancel()
+                self._span(node, start, "error")
+                raise NodeFailed(node, 504, f"node {node} took longer than {timeout:g} s")
+            except NodeInputError as e:
+                self._span(node, start, "error")
+                raise NodeFailed(node, 400, str(e), e.field)
+            except BackPressureError as e:
+                self._span(node, start, "error")
+                raise NodeFailed(node, 503, f"node {node} is overloaded: {e}")
+            except RayActorError as e:
+                if attempt + 1 < attempts:
+                    continue
+                self._span(node, start, "error")
+                raise NodeFailed(node, 503, f"node {node}: replica died ({e})")
+            except Exception as e:  # noqa: BLE001 - any node failure becomes a 500 naming the node
+                self._span(node, start, "error")
+                raise NodeFailed(node, 500, f"node {node} failed: {e}")
+
+    def response(self):
+        outs = self.ingress.output_nodes
+        values = {o: self.outputs[o]["value"] for o in outs if isinstance(self.outputs.get(o), dict)}
+        if self.ingress.multiple_outputs:
+            return values
+        return values.get(outs[0])
+
+
+async def _wait(response):
+    return await response
+
+
+class GraphIngress:
+    """The HTTP entry: JSON body in, the output node's value out; errors name the node."""
+
+    graph = ""
+    input_node = ""
+    output_nodes: list = []
+    multiple_outputs = False
+    edges: list = []
+    multiple_inputs: dict = {}
+    inline_classes: dict = {}
+    defaults: dict = {}
+
+    def __init__(self, handles: dict):
+        self.handles = handles
+        self.inline_nodes: dict = {}
+        self.calls: dict = {}
+        self.reconfigure({"beamline": self.defaults})
+
+    def reconfigure(self, user_config: dict) -> None:
+        settings = (user_config or {}).get("beamline") or self.defaults
+        self.calls = settings.get("calls", {})
+        self.inline_nodes = {
+            n["id"]: self.inline_classes[n["id"]](n.get("config", {}), node_context(self.graph, n["id"], n["kind"])) for n in settings.get("nodes", [])
+        }
+
+    async def run(self, run: GraphRun) -> None:  # generated per graph
+        raise NotImplementedError
+
+    async def execute(self, body):
+        run = GraphRun(self, body)
+        await self.run(run)
+        return run
+
+    async def __call__(self, request):
+        request_id = uuid.uuid4().hex
+        try:
+            body = await request.json()
+        except ValueError as e:
+            return JSONResponse({"error": f"the request body is not JSON: {e}", "requestId": request_id}, status_code=400)
+        try:
+            run = await self.execute(body)
+        except NodeFailed as e:
+            payload = {"error": str(e), "node": e.node, "requestId": request_id}
+            if e.path:
+                payload["path"] = e.path
+            return JSONResponse(payload, status_code=e.status)
+        return JSONResponse(run.response())
+`;

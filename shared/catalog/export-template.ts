@@ -1,0 +1,29 @@
+/**
+ * How a kind is written into a Ray Serve application by `beamline export`.
+ * Each exportable kind has a <kind>.export.ts beside its catalog entry; the
+ * exporter reads them through exports.ts, so the editor bundle never loads them.
+ */
+export interface ExportTemplate {
+  kind: string;
+  /** Python module written as beamline_nodes/<module>.py. */
+  module: string;
+  /**
+   * Class in that module: `__init__(config, ctx)`, `async call(inputs) -> outputs`,
+   * and `async batch(items) -> outputs[]` when the kind is batchable.
+   */
+  className: string;
+  /** Python source of the module; it may import from `.common`. */
+  source: string;
+  /** pip requirements of the module (onnxruntime becomes onnxruntime-gpu in GPU images). */
+  requirements: string[];
+  /** Other modules of beamline_nodes/ this one imports. */
+  uses?: string[];
+  /** Model references in this config (`builtin:<name>` or a path under the models directory) to ship with the app. */
+  models?: (config: Record<string, unknown>) => string[];
+  /** Retriever index names under <dataDir>/indexes/ to ship with the app. */
+  indexes?: (config: Record<string, unknown>) => string[];
+  /** Why a node of this kind cannot be exported; the exporter refuses it naming the node. */
+  refuse?: (config: Record<string, unknown>) => string | undefined;
+  /** Differences from the TypeScript node worth telling the user, for this config. */
+  notes?: (config: Record<string, unknown>) => string[];
+}
