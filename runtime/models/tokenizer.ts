@@ -62,6 +62,14 @@ export class TextTokenizer {
     return this.encodeCached(text, undefined, maxLength).ids;
   }
 
+  /** Ids for generation: over maxLength, the start's special tokens and the end of the text are kept. */
+  encodeTail(text: string, maxLength: number): number[] {
+    const ids = this.tokenizer.encode(text).ids;
+    if (ids.length <= maxLength) return ids;
+    const keep = Math.max(1, maxLength - this.prefix);
+    return [...ids.slice(0, this.prefix), ...ids.slice(ids.length - keep)];
+  }
+
   /** Ids and segment ids of a (query, document) pair; the document is cut first. */
   encodePair(a: string, b: string, maxLength: number): Encoded {
     return this.encodeCached(a, b, maxLength);

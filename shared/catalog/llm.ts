@@ -12,7 +12,7 @@ export const llm = defineKind({
   config: z
     .object({
       backend: z.enum(['extractive', 'openai', 'onnx']).default('extractive').describe('What produces the answer.'),
-      model: z.string().max(500).optional().describe('openai: model name; onnx: model folder (model.onnx + tokenizer.json).'),
+      model: z.string().max(500).optional().describe('openai: model name; onnx: model folder (model.onnx + tokenizer.json); extractive: sentence embedder folder (default builtin:glove-100d).'),
       baseUrl: z.string().url().max(500).optional().describe('openai: server base URL ending in /v1.'),
       apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/).optional().describe('openai: name of the environment variable holding the API key.'),
       systemPrompt: z.string().max(20_000).default('You answer questions using only the given context. Say so when the context does not contain the answer.').describe('System message.'),
@@ -25,6 +25,7 @@ export const llm = defineKind({
       temperature: z.number().min(0).max(2).default(0).describe('0 is greedy decoding.'),
       topK: z.number().int().min(0).max(100_000).default(0).describe('Sample from the k likeliest tokens (0 = off).'),
       topP: z.number().min(0).max(1).default(1).describe('Nucleus sampling mass (1 = off).'),
+      seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('onnx: random seed for sampling; the same seed gives the same text (unset = a new seed per request).'),
       stop: z.array(z.string().max(100)).max(16).default([]).describe('Strings that end generation.'),
       maxSentences: z.number().int().min(1).max(50).default(3).describe('extractive: sentences in the answer.'),
     })
