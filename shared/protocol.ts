@@ -162,9 +162,61 @@ export interface ServerToClientEvents {
 }
 export interface ClientToServerEvents {
   invoke: (req: InvokeRequest, ack: (res: InvokeAck) => void) => void;
-  subscribe: (req: { graph: string }, ack?: (res: { ok: boolean; error?: string }) => void) => void;
+  subscribe: (req: { graph: string }, ack?: (res: SubscribeAck) => void) => void;
   unsubscribe: (req: { graph: string }) => void;
 }
 
 /** Smallest interval between two status pushes to one subscriber. */
 export const STATUS_PUSH_INTERVAL_MS = 500;
+
+// ---- catalog and examples (GET /api/catalog, GET /examples) ----
+export interface CatalogPort {
+  name: string;
+  type: string;
+  description: string;
+  required?: boolean;
+  multiple?: boolean;
+}
+export interface CatalogKindInfo {
+  kind: string;
+  title: string;
+  category: string;
+  description: string;
+  docs?: string;
+  runsIn: 'executor' | 'replica';
+  batchable: boolean;
+  streams: boolean;
+  singleton: boolean;
+  /** Ports at the default config; `dynamicPorts` kinds compute theirs from the config (shared/catalog). */
+  inputs: CatalogPort[];
+  outputs: CatalogPort[];
+  dynamicPorts: boolean;
+  /** JSON Schema of the config (z.toJSONSchema, input side). */
+  configSchema: unknown;
+  /** The config with every default filled in. */
+  defaults: Record<string, unknown>;
+  /** Kind defaults layered under each node's deployment settings. */
+  deployment: Record<string, unknown>;
+  /** Registered at run time with defineNode (beamline serve --nodes). */
+  custom: boolean;
+}
+export interface CatalogResponse {
+  kinds: CatalogKindInfo[];
+}
+export interface ExampleInfo {
+  /** Folder name under examples/. */
+  id: string;
+  name: string;
+  description?: string;
+  /** Where GET fetches the graph JSON. */
+  url: string;
+}
+export interface GraphListResponse {
+  graphs: GraphStatus[];
+}
+export interface SubscribeAck {
+  ok: boolean;
+  error?: string;
+  /** The first snapshot, when the graph is deployed. */
+  status?: StatusEvent;
+}

@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import { availableParallelism, totalmem } from 'node:os';
+import { type Assignment, type Cluster, type GpuSpec, place, type ReplicaDemand, type Unplaced } from '../shared/placement.js';
+import type { ClusterStatus } from '../shared/protocol.js';
+
+export interface ClusterOptions {
+  /** Declared (virtual) GPUs; when set, detection is skipped. */
+  gpus?: number;
+  gpuMemoryMb?: number;
+  /** Logical CPUs to schedule against (default: the machine's). */
+  cpus?: number;
+  memoryMb?: number;
+}
+
+/** GPUs from nvidia-smi, or none when it is missing or fails. */
+export function detectGpus(): GpuSpec[] {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=index,memory.total,name', '--format=csv,noheader,nounits'], {
+      encoding: 'utf8',
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [index, mem, ...name] = line.split(',').map((s) => s.trim());
+        return { index: Number(index), memoryMb: Number(mem), name: name.join(',') };
+      })
+      .filter((g) => Number.isInteger(g.index) && g.memoryMb > 0);
+  } catch {
+    return [];
+  }
+}
+
+export function describeCluster(opts: ClusterOptions = {}): { cluster: Cluster; gpuSource: ClusterStatus['gpuSource'] } {
+  let gpus: GpuSpec[];
+  let gpuSource: ClusterStatus['gpuSource'];
+  if (opts.gpus !== undefined && opts.gpus > 0) {
+    gpus = Array.from({ length: opts.gpus }, (_, index) => ({ index, memoryMb: opts.gpuMemoryMb ?? 16_000, name: 'declared', virtual: true }));
+    gpuSource = 'declared';
+  } else {
+    gpus = opts.gpus === 0 ? [] : detectGpus();
+    gpuSource = gpus.length ? 'detected' : 'none';
+  }
+  const machine = {
+    id: 'local',
+    cpus: opts.cpus ?? availableParallelism(),
+    memoryMb: opts.memoryMb ?? Math.floor(totalmem() / 2 ** 20),
+    gpus,
+  };
+  return { cluster: { machines: [machine] }, gpuSource };
+}
+
+/**
+ * The allocation ledger: what every live replica holds. Placement is the
+ * shared planner run with the ledger as `existing`, so nothing is over-committed.
+ */
+export class ClusterLedger {
+  private readonly held = new Map<string, Assignment>();
+  private readonly freedListeners = new Set<() => void>();
+  constructor(
+    readonly cluster: Cluster,
+    readonly gpuSource: ClusterStatus['gpuSource'],
+  ) {}
+
+  /** Reserve resources for one replica, or say why it cannot be placed. */
+  reserve(d: ReplicaDemand): { ok: true; assignment: Assignment } | { ok: false; unplaced: Unplaced } {
+    const r = place([d], this.cluster, [...this.held.values()]);
+    const a = r.assignments[0];
+    if (!a) return { ok: false, unplaced: r.unplaced[0] };
+    this.held.set(d.replica, a);
+    return { ok: true, assignment: a };
+  }
+
+  release(replica: string): void {
+    if (!this.held.delete(replica)) return;
+    // Deferred so a pool that is releasing and re-placing finishes its own bookkeeping first.
+    queueMicrotask(() => {
+      for (const f of this.freedListeners) f();
+    });
+  }
+
+  onFreed(f: () => void): () => void {
+    this.freedListeners.add(f);
+    return () => this.freedListeners.delete(f);
+  }
+
+  get virtualGpus(): boolean {
+    return this.gpuSource === 'declared';
+  }
+
+  status(): ClusterStatus {
+    const r = place([], this.cluster, [...this.held.values()]);
+    return { machines: r.machines, gpus: r.gpus, gpuSource: this.gpuSource };
+  }
+}

@@ -1,0 +1,256 @@
+import type { Catalog } from '../shared/catalog/index.js';
+import { compile } from '../shared/compile.js';
+import type { GraphError } from '../shared/errors.js';
+import type { Plan } from '../shared/plan.js';
+import { type GraphState, type GraphStatus, type NodeStatus, REPLICA_STATES, type ReplicaState } from '../shared/protocol.js';
+import type { ClusterLedger } from './cluster.js';
+import { RequestError } from './errors.js';
+import type { Executable } from './executor.js';
+import type { Metrics, MetricsSource } from './metrics.js';
+import { ReplicaPool } from './replicas/pool.js';
+import { Router } from './router.js';
+
+export interface ControllerOptions {
+  catalog: Catalog;
+  ledger: ClusterLedger;
+  metrics: () => Metrics;
+  modules: string[];
+  dataDir: string;
+  modelsDir: string;
+  /** Longest a deploy waits for its replicas before answering (they keep starting after). */
+  deployWaitMs: number;
+  log: (message: string) => void;
+}
+
+/** One version of a deployed graph: its plan and a pool + router per replica-backed node. */
+export class GraphDeployment implements Executable {
+  readonly pools = new Map<string, ReplicaPool>();
+  readonly routers = new Map<string, Router>();
+  readonly deployedAt = Date.now();
+  private readonly changeListeners = new Set<() => void>();
+  draining = false;
+
+  constructor(
+    readonly plan: Plan,
+    readonly version: number,
+    private readonly ctl: ControllerOptions,
+    nextReplicaId: () => string,
+    graphDir: string | undefined,
+  ) {
+    for (const id of plan.order) {
+      const node = plan.nodes[id];
+      if (node.runsIn !== 'replica') continue;
+      let router: Router | undefined;
+      const pool = new ReplicaPool({
+        graph: plan.name,
+        node,
+        ledger: ctl.ledger,
+        modules: ctl.modules,
+        dataDir: ctl.dataDir,
+        modelsDir: ctl.modelsDir,
+        ...(graphDir !== undefined ? { graphDir } : {}),
+        nextReplicaId,
+        log: ctl.log,
+        onAvailable: () => router?.dispatch(),
+        onChange: () => {
+          // Nothing running and the model will not load: queued callers get the 503 now, not at their timeout.
+          if (router && pool.loadError && pool.running().length === 0 && router.queued > 0) router.failQueued(new RequestError(503, `node ${id} is unavailable: ${pool.loadError}`, { node: id, code: 'node_unavailable', retryAfterS: 5 }));
+          for (const f of this.changeListeners) f();
+        },
+      });
+      router = new Router(pool);
+      this.pools.set(id, pool);
+      this.routers.set(id, router);
+    }
+  }
+
+  get name(): string {
+    return this.plan.name;
+  }
+
+  observe = (node: Plan['nodes'][string], ms: number, ok: boolean, batchSize?: number): void => {
+    this.ctl.metrics().observeNode(this.plan.name, node.id, node.kind, ms, ok, batchSize);
+  };
+
+  onChange(f: () => void): () => void {
+    this.changeListeners.add(f);
+    return () => this.changeListeners.delete(f);
+  }
+
+  start(): void {
+    for (const [id, pool] of this.pools) pool.scale(this.plan.nodes[id].totals.replicas);
+  }
+
+  /** Resolves when every pool has settled (running, failed to load, or waiting for resources) or after waitMs. */
+  settled(waitMs: number): Promise<void> {
+    const done = () => [...this.pools.values()].every((p) => p.settled());
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(finish, waitMs);
+      const off = this.onChange(() => {
+        if (done()) finish();
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.draining = true;
+    await Promise.all([...this.pools.values()].map((p) => p.stop()));
+  }
+
+  status(): GraphStatus {
+    const nodes: Record<string, NodeStatus> = {};
+    let problems = 0;
+    let broken = 0;
+    let starting = 0;
+    for (const id of this.plan.order) {
+      const n = this.plan.nodes[id];
+      const pool = this.pools.get(id);
+      const router = this.routers.get(id);
+      const replicas = pool?.status() ?? [];
+      const running = replicas.filter((r) => r.state === 'RUNNING').length;
+      if (pool && running < pool.desired) {
+        problems++;
+        if (running === 0) {
+          if (replicas.some((r) => r.state === 'STARTING') && !pool.loadError) starting++;
+          else broken++;
+        }
+      }
+      nodes[id] = {
+        id,
+        kind: n.kind,
+        label: n.label,
+        runsIn: n.runsIn,
+        replicas,
+        inFlight: router?.inFlight ?? 0,
+        queued: router?.queued ?? 0,
+        maxQueued: n.deployment.maxQueuedRequests,
+        metrics: this.ctl.metrics().snapshot(this.plan.name, id),
+        ...(pool?.loadError ? { error: pool.loadError } : {}),
+      };
+    }
+    let state: GraphState = 'RUNNING';
+    if (this.draining) state = 'DELETING';
+    else if (broken > 0) state = 'UNHEALTHY';
+    else if (starting > 0) state = 'DEPLOYING';
+    else if (problems > 0) state = 'DEGRADED';
+    return { name: this.plan.name, routePrefix: this.plan.routePrefix, version: this.version, state, deployedAt: this.deployedAt, nodes };
+  }
+}
+
+export type DeployResult = { ok: true; deployment: GraphDeployment } | { ok: false; status: 400 | 409; error: string; errors: GraphError[] };
+
+/**
+ * The control plane: desired graphs in, pools reconciled to match. A redeploy
+ * starts the new version's replicas, waits for them, switches the route, then
+ * drains the old version, so requests in flight finish where they started.
+ */
+export class Controller implements MetricsSource {
+  private readonly graphs = new Map<string, GraphDeployment>();
+  private readonly routes = new Map<string, GraphDeployment>();
+  private readonly versions = new Map<string, number>();
+  private readonly replicaCounters = new Map<string, number>();
+  private readonly retiring = new Set<GraphDeployment>();
+  private readonly listeners = new Set<(graph: string) => void>();
+
+  constructor(readonly opts: ControllerOptions) {}
+
+  async deploy(source: unknown, graphDir?: string): Promise<DeployResult> {
+    const r = compile(source, this.opts.catalog);
+    if (!r.ok) return { ok: false, status: 400, error: `graph has ${r.errors.length} error${r.errors.length > 1 ? 's' : ''}`, errors: r.errors };
+    const plan = r.plan;
+    const holder = this.routes.get(plan.routePrefix);
+    if (holder && holder.name !== plan.name) {
+      return { ok: false, status: 409, error: `route ${plan.routePrefix} is already served by graph ${holder.name}`, errors: [] };
+    }
+    const version = (this.versions.get(plan.name) ?? 0) + 1;
+    this.versions.set(plan.name, version);
+    const dep = new GraphDeployment(plan, version, this.opts, () => this.nextReplicaId(plan.name), graphDir);
+    dep.onChange(() => this.changed(plan.name));
+    dep.start();
+    await dep.settled(this.opts.deployWaitMs);
+    const old = this.graphs.get(plan.name);
+    this.graphs.set(plan.name, dep);
+    if (old && old.plan.routePrefix !== plan.routePrefix) this.routes.delete(old.plan.routePrefix);
+    this.routes.set(plan.routePrefix, dep);
+    if (old) this.retire(old);
+    this.changed(plan.name);
+    return { ok: true, deployment: dep };
+  }
+
+  private nextReplicaId(graph: string): string {
+    const n = this.replicaCounters.get(graph) ?? 0;
+    this.replicaCounters.set(graph, n + 1);
+    return `r${n}`;
+  }
+
+  private retire(dep: GraphDeployment): void {
+    this.retiring.add(dep);
+    void dep.stop().finally(() => {
+      this.retiring.delete(dep);
+      this.changed(dep.name);
+    });
+  }
+
+  async remove(name: string): Promise<boolean> {
+    const dep = this.graphs.get(name);
+    if (!dep) return false;
+    this.graphs.delete(name);
+    if (this.routes.get(dep.plan.routePrefix) === dep) this.routes.delete(dep.plan.routePrefix);
+    await dep.stop();
+    this.opts.metrics().forget(name);
+    this.changed(name);
+    return true;
+  }
+
+  get(name: string): GraphDeployment | undefined {
+    return this.graphs.get(name);
+  }
+
+  byRoute(path: string): GraphDeployment | undefined {
+    return this.routes.get(path);
+  }
+
+  list(): GraphDeployment[] {
+    return [...this.graphs.values()];
+  }
+
+  /** Every live pool, the retiring versions' included (they still hold replicas). */
+  private allDeployments(): GraphDeployment[] {
+    return [...this.graphs.values(), ...this.retiring];
+  }
+
+  onChange(f: (graph: string) => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+
+  private changed(graph: string): void {
+    for (const f of this.listeners) f(graph);
+  }
+
+  nodes(): ReturnType<MetricsSource['nodes']> {
+    const out: ReturnType<MetricsSource['nodes']> = [];
+    for (const dep of this.allDeployments()) {
+      for (const [id, pool] of dep.pools) {
+        const router = dep.routers.get(id)!;
+        const replicas = Object.fromEntries(REPLICA_STATES.map((s) => [s, 0])) as Record<ReplicaState, number>;
+        for (const r of pool.status()) replicas[r.state]++;
+        out.push({ graph: dep.name, node: id, kind: pool.node.kind, inFlight: router.inFlight, queued: router.queued, replicas });
+      }
+    }
+    return out;
+  }
+
+  async shutdown(): Promise<void> {
+    const all = this.allDeployments();
+    this.graphs.clear();
+    this.routes.clear();
+    await Promise.all(all.map((d) => d.stop()));
+  }
+}

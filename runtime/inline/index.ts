@@ -1,0 +1,34 @@
+import type { PlanNode } from '../../shared/plan.js';
+import type { PortType } from '../../shared/ports.js';
+import { RequestError } from '../errors.js';
+import type { NodeInputs, NodeOutputs } from '../nodes/types.js';
+import { checkInputFields } from './input-fields.js';
+import { chooseBranch, type SwitchCase } from './switch-condition.js';
+
+/**
+ * Kinds the catalog marks `runsIn: 'executor'`: routing glue that runs inline
+ * in the request, no replica. Keyed by kind so the executor never names one.
+ */
+export type InlineNode = (node: PlanNode, inputs: NodeInputs, body: unknown) => NodeOutputs;
+
+export const INLINE_NODES: Record<string, InlineNode> = {
+  input(node, _inputs, body) {
+    const fields = (node.config.fields ?? {}) as Record<string, PortType>;
+    const problem = checkInputFields(body, fields);
+    if (problem) throw new RequestError(400, `bad input at ${problem.path}: ${problem.message}`, { node: node.id, path: problem.path, code: 'bad_input' });
+    const rec = body as Record<string, unknown>;
+    const out: NodeOutputs = { body };
+    for (const name of Object.keys(fields)) out[name] = rec[name];
+    return out;
+  },
+  output(node, inputs) {
+    // One edge in: that value. Several (a join): a record keyed by source node, taken branches only.
+    const v = inputs.in as Record<string, unknown> | undefined;
+    if (node.incoming.length === 1) return { value: v === undefined ? undefined : Object.values(v)[0] };
+    return { value: v };
+  },
+  switch(node, inputs) {
+    const port = chooseBranch(inputs.in, String(node.config.path ?? ''), (node.config.cases ?? []) as SwitchCase[]);
+    return { [port]: inputs.in };
+  },
+};

@@ -1,0 +1,110 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { NodeMetricsSnapshot, ReplicaState } from '../shared/protocol.js';
+import { REPLICA_STATES } from '../shared/protocol.js';
+
+/** What the metrics read from the live deployments when Prometheus scrapes. */
+export interface MetricsSource {
+  nodes(): { graph: string; node: string; kind: string; inFlight: number; queued: number; replicas: Record<ReplicaState, number> }[];
+}
+
+const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+const WINDOW = 1024;
+
+/**
+ * Prometheus metrics named after Ray Serve's (ray_serve_deployment_* ->
+ * beamline_deployment_*), labelled graph/node/kind; one registry per server.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly latency: Histogram<'graph' | 'node' | 'kind'>;
+  private readonly requests: Counter<'graph' | 'node' | 'kind'>;
+  private readonly errors: Counter<'graph' | 'node' | 'kind'>;
+  private readonly batchSize: Histogram<'graph' | 'node' | 'kind'>;
+  private readonly httpLatency: Histogram<'graph' | 'status'>;
+  private readonly windows = new Map<string, { lat: Float64Array; n: number; requests: number; errors: number; batchSum: number; batches: number }>();
+
+  constructor(source: MetricsSource) {
+    const labelNames = ['graph', 'node', 'kind'] as const;
+    const r = [this.registry];
+    this.latency = new Histogram({ name: 'beamline_deployment_processing_latency_ms', help: 'Time a node took per call, queue wait included (ms).', labelNames, buckets: LATENCY_BUCKETS, registers: r });
+    this.requests = new Counter({ name: 'beamline_deployment_request_counter', help: 'Calls of a node that completed.', labelNames, registers: r });
+    this.errors = new Counter({ name: 'beamline_deployment_error_counter', help: 'Calls of a node that failed.', labelNames, registers: r });
+    this.batchSize = new Histogram({ name: 'beamline_batch_size', help: 'Requests per batch handed to a node.', labelNames, buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: r });
+    this.httpLatency = new Histogram({ name: 'beamline_http_request_latency_ms', help: 'End-to-end latency of graph requests (ms).', labelNames: ['graph', 'status'], buckets: LATENCY_BUCKETS, registers: r });
+    new Gauge({
+      name: 'beamline_num_ongoing_requests',
+      help: 'Calls in flight on the replicas of a node.',
+      labelNames,
+      registers: r,
+      collect() {
+        this.reset();
+        for (const n of source.nodes()) this.inc({ graph: n.graph, node: n.node, kind: n.kind }, n.inFlight);
+      },
+    });
+    new Gauge({
+      name: 'beamline_queued_requests',
+      help: 'Calls waiting for a free replica.',
+      labelNames,
+      registers: r,
+      collect() {
+        this.reset();
+        for (const n of source.nodes()) this.inc({ graph: n.graph, node: n.node, kind: n.kind }, n.queued);
+      },
+    });
+    new Gauge({
+      name: 'beamline_replicas',
+      help: 'Replicas of a node by state.',
+      labelNames: [...labelNames, 'state'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const n of source.nodes()) for (const state of REPLICA_STATES) this.inc({ graph: n.graph, node: n.node, kind: n.kind, state }, n.replicas[state]);
+      },
+    });
+  }
+
+  private window(key: string) {
+    let w = this.windows.get(key);
+    if (!w) {
+      w = { lat: new Float64Array(WINDOW), n: 0, requests: 0, errors: 0, batchSum: 0, batches: 0 };
+      this.windows.set(key, w);
+    }
+    return w;
+  }
+
+  observeNode(graph: string, node: string, kind: string, ms: number, ok: boolean, batchSize?: number): void {
+    const labels = { graph, node, kind };
+    const w = this.window(`${graph}\0${node}`);
+    if (ok) {
+      this.requests.inc(labels);
+      this.latency.observe(labels, ms);
+      w.lat[w.n++ % WINDOW] = ms;
+      w.requests++;
+    } else {
+      this.errors.inc(labels);
+      w.errors++;
+    }
+    if (batchSize !== undefined) {
+      this.batchSize.observe(labels, batchSize);
+      w.batchSum += batchSize;
+      w.batches++;
+    }
+  }
+
+  observeRequest(graph: string, status: number, ms: number): void {
+    this.httpLatency.observe({ graph, status: String(status) }, ms);
+  }
+
+  /** Counts and recent percentiles for status pushes (the editor's live view). */
+  snapshot(graph: string, node: string): NodeMetricsSnapshot {
+    const w = this.windows.get(`${graph}\0${node}`);
+    if (!w) return { requests: 0, errors: 0, p50Ms: null, p99Ms: null, batchSize: null };
+    const lat = Array.from(w.lat.subarray(0, Math.min(w.n, WINDOW))).sort((a, b) => a - b);
+    const pct = (p: number) => (lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] * 100) / 100 : null);
+    return { requests: w.requests, errors: w.errors, p50Ms: pct(0.5), p99Ms: pct(0.99), batchSize: w.batches ? Math.round((w.batchSum / w.batches) * 100) / 100 : null };
+  }
+
+  forget(graph: string): void {
+    for (const k of this.windows.keys()) if (k.startsWith(`${graph}\0`)) this.windows.delete(k);
+  }
+}

@@ -1,0 +1,31 @@
+import type { Batching } from '../../shared/deployment.js';
+import type { NodeContext } from '../nodes/types.js';
+
+/** Messages between a replica's owner (main thread) and its worker thread. */
+
+export interface InitMessage {
+  t: 'init';
+  kind: string;
+  config: Record<string, unknown>;
+  ctx: Omit<NodeContext, 'log'>;
+  /** Modules of custom kinds (file URLs), searched before runtime/nodes/<kind>.ts. */
+  modules: string[];
+  batching?: Batching;
+}
+export interface CallMessage {
+  t: 'call';
+  id: number;
+  requestId: string;
+  inputs: Record<string, unknown>;
+}
+export type ToWorker = InitMessage | CallMessage | { t: 'cancel'; id: number } | { t: 'health'; id: number } | { t: 'close' };
+
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'loadError'; error: string }
+  | { t: 'result'; id: number; outputs: Record<string, unknown>; batchSize?: number }
+  | { t: 'error'; id: number; error: string; inputError?: boolean; path?: string }
+  | { t: 'token'; id: number; token: string; index: number }
+  | { t: 'health'; id: number; error?: string }
+  | { t: 'log'; message: string }
+  | { t: 'closed' };

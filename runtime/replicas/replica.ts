@@ -1,0 +1,229 @@
+import { Worker } from 'node:worker_threads';
+import type { Deployment } from '../../shared/deployment.js';
+import type { Assignment } from '../../shared/placement.js';
+import type { ReplicaState, ReplicaStatus } from '../../shared/protocol.js';
+import { NodeCallError, ReplicaLostError } from '../errors.js';
+import type { NodeOutputs } from '../nodes/types.js';
+import type { FromWorker, InitMessage, ToWorker } from './messages.js';
+
+const BOOT = new URL('./worker-boot.js', import.meta.url);
+const HEALTH_FAILURES_ALLOWED = 3;
+
+interface Pending {
+  resolve: (r: { outputs: NodeOutputs; batchSize?: number }) => void;
+  reject: (e: Error) => void;
+  onToken?: (token: string, index: number) => void;
+}
+
+export interface ReplicaOptions {
+  id: string;
+  node: string;
+  deployment: Deployment;
+  init: InitMessage;
+  assignment: Assignment;
+  virtualGpus: boolean;
+  log: (message: string) => void;
+  /** Called once when the replica leaves service for good (died, failed to load, stopped). */
+  onGone: (replica: Replica, reason: string, failed: boolean) => void;
+  /** Called when it starts taking work or frees a slot: the router dispatches queued requests. */
+  onAvailable: (replica: Replica) => void;
+}
+
+/**
+ * A replica on a worker thread (chosen over child processes by measurement:
+ * see docs/runtime.md). Owns the thread, its in-flight calls and its health
+ * checks; decisions about replacing it belong to the pool.
+ */
+export class Replica {
+  state: ReplicaState = 'STARTING';
+  reason: string | undefined;
+  inFlight = 0;
+  startedAt: number | undefined;
+  readonly id: string;
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private healthFailures = 0;
+  private readonly healthWaits = new Map<number, NodeJS.Timeout>();
+  private gone = false;
+  private drained: (() => void) | undefined;
+
+  constructor(readonly opts: ReplicaOptions) {
+    this.id = opts.id;
+  }
+
+  get assignment(): Assignment {
+    return this.opts.assignment;
+  }
+
+  /** Start the thread and load the node; resolves when RUNNING, rejects with the load error. */
+  start(): Promise<void> {
+    const mem = this.opts.deployment.resources.memoryMb;
+    const worker = new Worker(BOOT, {
+      ...(mem > 0 ? { resourceLimits: { maxOldGenerationSizeMb: mem } } : {}),
+      stdout: false,
+      stderr: false,
+    });
+    this.worker = worker;
+    return new Promise((resolve, reject) => {
+      let loading = true;
+      worker.on('message', (m: FromWorker) => {
+        if (m.t === 'result') {
+          const p = this.settle(m.id);
+          p?.resolve({ outputs: m.outputs, ...(m.batchSize !== undefined ? { batchSize: m.batchSize } : {}) });
+        } else if (m.t === 'error') {
+          this.settle(m.id)?.reject(new NodeCallError(m.error, m.path, m.inputError));
+        } else if (m.t === 'token') {
+          this.pending.get(m.id)?.onToken?.(m.token, m.index);
+        } else if (m.t === 'health') {
+          this.healthAnswered(m.id, m.error);
+        } else if (m.t === 'ready') {
+          loading = false;
+          this.state = 'RUNNING';
+          this.startedAt = Date.now();
+          this.scheduleHealth();
+          resolve();
+          this.opts.onAvailable(this);
+        } else if (m.t === 'loadError') {
+          loading = false;
+          this.reason = `failed to load: ${m.error}`;
+          this.leave(this.reason, true);
+          reject(new Error(m.error));
+        } else if (m.t === 'log') this.opts.log(m.message);
+        else if (m.t === 'closed') void worker.terminate();
+      });
+      worker.on('error', (e) => {
+        const oom = (e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+        this.reason = oom ? `out of memory (memoryMb ${mem})` : `crashed: ${e.message}`;
+      });
+      worker.on('exit', (code) => {
+        const reason = this.reason ?? `exited with code ${code}`;
+        if (loading) reject(new Error(reason));
+        this.leave(reason, this.state !== 'STOPPING');
+      });
+      worker.postMessage(this.opts.init satisfies ToWorker);
+    });
+  }
+
+  /** Send one call; rejects with ReplicaLostError if the replica dies first. */
+  call(inputs: Record<string, unknown>, requestId: string, onToken?: Pending['onToken']): { id: number; done: Promise<{ outputs: NodeOutputs; batchSize?: number }> } {
+    const id = this.nextId++;
+    this.inFlight++;
+    const done = new Promise<{ outputs: NodeOutputs; batchSize?: number }>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, ...(onToken ? { onToken } : {}) });
+    });
+    this.worker!.postMessage({ t: 'call', id, requestId, inputs } satisfies ToWorker);
+    return { id, done };
+  }
+
+  cancel(id: number): void {
+    if (this.pending.has(id)) this.worker?.postMessage({ t: 'cancel', id } satisfies ToWorker);
+  }
+
+  private settle(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    this.inFlight--;
+    if (this.state === 'STOPPING' && this.inFlight === 0) this.drained?.();
+    else if (this.state === 'RUNNING') this.opts.onAvailable(this);
+    return p;
+  }
+
+  private scheduleHealth(): void {
+    const { healthCheckPeriodMs, healthCheckTimeoutMs } = this.opts.deployment;
+    this.healthTimer = setInterval(() => {
+      if (this.state !== 'RUNNING') return;
+      const id = this.nextId++;
+      this.healthWaits.set(
+        id,
+        setTimeout(() => this.healthAnswered(id, `no answer within healthCheckTimeoutMs ${healthCheckTimeoutMs}`), healthCheckTimeoutMs),
+      );
+      this.worker?.postMessage({ t: 'health', id } satisfies ToWorker);
+    }, healthCheckPeriodMs);
+    this.healthTimer.unref();
+  }
+
+  private healthAnswered(id: number, error?: string): void {
+    const t = this.healthWaits.get(id);
+    if (!t) return;
+    clearTimeout(t);
+    this.healthWaits.delete(id);
+    if (!error) {
+      this.healthFailures = 0;
+      return;
+    }
+    this.healthFailures++;
+    if (this.healthFailures >= HEALTH_FAILURES_ALLOWED) this.kill(`failed ${this.healthFailures} health checks: ${error}`);
+  }
+
+  /** Terminate at once; in-flight calls fail with ReplicaLostError (the router retries them). */
+  kill(reason: string): void {
+    if (this.gone) return;
+    this.reason = reason;
+    this.state = 'UNHEALTHY';
+    void this.worker?.terminate();
+    this.leave(reason, true);
+  }
+
+  /** Take no new work, finish what it has (up to gracefulShutdownTimeoutMs), then stop. */
+  async drain(): Promise<void> {
+    if (this.gone) return;
+    this.state = 'STOPPING';
+    this.reason = 'draining';
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        setTimeout(resolve, this.opts.deployment.gracefulShutdownTimeoutMs).unref();
+      });
+    }
+    if (this.gone) return;
+    const w = this.worker;
+    this.leave('stopped', false);
+    if (w) {
+      // Let the node close its resources, but never wait on it for long.
+      w.postMessage({ t: 'close' } satisfies ToWorker);
+      await Promise.race([new Promise((r) => w.once('exit', r)), new Promise((r) => setTimeout(r, 1000).unref())]);
+      await w.terminate();
+    }
+  }
+
+  private leave(reason: string, failed: boolean): void {
+    if (this.gone) return;
+    this.gone = true;
+    clearInterval(this.healthTimer);
+    for (const t of this.healthWaits.values()) clearTimeout(t);
+    this.healthWaits.clear();
+    if (!failed) this.state = 'STOPPED';
+    else if (this.state !== 'UNHEALTHY') this.state = 'UNHEALTHY';
+    for (const p of this.pending.values()) p.reject(new ReplicaLostError(this.id, reason));
+    this.pending.clear();
+    this.inFlight = 0;
+    this.opts.onGone(this, reason, failed);
+  }
+
+  /** The worker thread id, for tests and tools that kill a replica from outside. */
+  get threadId(): number | undefined {
+    return this.worker?.threadId;
+  }
+
+  /** Terminate the thread as a crash would (fault injection in tests). */
+  terminateThread(): Promise<number> | undefined {
+    return this.worker?.terminate();
+  }
+
+  status(): ReplicaStatus {
+    const a = this.opts.assignment;
+    return {
+      id: this.id,
+      node: this.opts.node,
+      state: this.state,
+      ...(this.reason !== undefined && this.state !== 'RUNNING' ? { reason: this.reason } : {}),
+      placement: { machine: a.machine, gpus: a.gpus, virtualGpus: this.opts.virtualGpus },
+      inFlight: this.inFlight,
+      ...(this.startedAt !== undefined ? { startedAt: this.startedAt } : {}),
+      restarts: 0,
+    };
+  }
+}

@@ -1,0 +1,51 @@
+import { zValidator } from '@hono/zod-validator';
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import type { Catalog } from '../../shared/catalog/index.js';
+import type { CompileErrorResponse, DeployResponse, GraphListResponse } from '../../shared/protocol.js';
+import type { ClusterLedger } from '../cluster.js';
+import type { Controller } from '../controller.js';
+import { catalogJson } from './catalog-json.js';
+import { openApiDocument } from './openapi.js';
+
+const NameParam = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a graph name is lower-case letters, digits, _ or -') });
+/** Only the outer shape is checked here; the compiler reports everything inside with JSON paths. */
+const GraphBody = z.record(z.string(), z.unknown());
+
+// biome-ignore lint/suspicious/noExplicitAny: the validator hook's result type differs per target
+const invalid = (target: string) => (r: any, c: Context) => {
+  if (r.success) return;
+  const issues: z.core.$ZodIssue[] = r.error?.issues ?? [];
+  const body: CompileErrorResponse = {
+    error: `invalid ${target}`,
+    errors: issues.map((i) => ({ code: 'invalid_document', path: `$${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`, message: i.message })),
+  };
+  return c.json(body, 400);
+};
+
+/** /api/graphs, /api/catalog, /api/cluster, /api/openapi.json: thin handlers over the controller. */
+export function controlRoutes(ctl: Controller, catalog: Catalog, customKinds: ReadonlySet<string>, ledger: ClusterLedger): Hono {
+  const app = new Hono();
+  app.post('/api/graphs', zValidator('json', GraphBody, invalid('graph: the body must be a JSON object')), async (c) => {
+    const r = await ctl.deploy(c.req.valid('json'));
+    if (!r.ok) return c.json({ error: r.error, errors: r.errors } satisfies CompileErrorResponse, r.status);
+    const status = r.deployment.status();
+    return c.json({ name: status.name, version: status.version, status } satisfies DeployResponse, r.deployment.version === 1 ? 201 : 200);
+  });
+  app.get('/api/graphs', (c) => c.json({ graphs: ctl.list().map((d) => d.status()) } satisfies GraphListResponse));
+  app.get('/api/graphs/:name', zValidator('param', NameParam, invalid('graph name')), (c) => {
+    const { name } = c.req.valid('param');
+    const dep = ctl.get(name);
+    if (!dep) return c.json({ error: `no graph named "${name}" is deployed` }, 404);
+    return c.json({ ...dep.status(), graph: dep.plan.graph });
+  });
+  app.delete('/api/graphs/:name', zValidator('param', NameParam, invalid('graph name')), async (c) => {
+    const { name } = c.req.valid('param');
+    if (!(await ctl.remove(name))) return c.json({ error: `no graph named "${name}" is deployed` }, 404);
+    return c.json({ deleted: name });
+  });
+  app.get('/api/catalog', (c) => c.json(catalogJson(catalog, customKinds)));
+  app.get('/api/cluster', (c) => c.json(ledger.status()));
+  app.get('/api/openapi.json', (c) => c.json(openApiDocument()));
+  return app;
+}

@@ -1,0 +1,148 @@
+import type { AddressInfo } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono } from 'hono';
+import { BUILTIN_KINDS, Catalog } from '../../shared/catalog/index.js';
+import { formatError } from '../../shared/errors.js';
+import { ClusterLedger, describeCluster } from '../cluster.js';
+import { Controller, type DeployResult } from '../controller.js';
+import { definedNodesOf } from '../define-node.js';
+import { Metrics } from '../metrics.js';
+import { bodyLimitMiddleware, DEFAULT_LIMITS, inputLimitMiddleware } from '../security/limits.js';
+import { controlRoutes } from './control.js';
+import { dataRoutes } from './data.js';
+import { attachSockets } from './socket.js';
+import { staticRoutes } from './static.js';
+
+const REPO = resolve(new URL('../..', import.meta.url).pathname);
+
+export interface ServerOptions {
+  /** 0 picks a free port (tests). Default 8000. */
+  port?: number;
+  host?: string;
+  /** Graphs deployed at start: documents, with the folder they came from (retriever docs are relative to it). */
+  graphs?: { graph: unknown; dir?: string }[];
+  /** Declared virtual GPUs (skips nvidia-smi) and their memory. */
+  gpus?: number;
+  gpuMemoryMb?: number;
+  /** Logical CPUs and memory to schedule against (default: this machine's). */
+  cpus?: number;
+  memoryMb?: number;
+  dataDir?: string;
+  modelsDir?: string;
+  /** Modules exporting defineNode() kinds. */
+  nodes?: string[];
+  editorDir?: string;
+  examplesDir?: string;
+  /** Overall limit for one request through a graph. */
+  requestTimeoutMs?: number;
+  /** Longest POST /api/graphs waits for replicas to start. */
+  deployWaitMs?: number;
+  bodyLimitBytes?: number;
+  jsonDepth?: number;
+  log?: (line: string) => void;
+}
+
+export interface BeamlineServer {
+  url: string;
+  port: number;
+  controller: Controller;
+  ledger: ClusterLedger;
+  catalog: Catalog;
+  http: HttpServer;
+  /** Deploy a graph document as POST /api/graphs would. */
+  deploy(graph: unknown, dir?: string): Promise<DeployResult>;
+  close(): Promise<void>;
+}
+
+async function loadCustomKinds(modules: readonly string[]): Promise<{ urls: string[]; kinds: ReturnType<typeof definedNodesOf> }> {
+  const urls: string[] = [];
+  const kinds: ReturnType<typeof definedNodesOf> = [];
+  for (const m of modules) {
+    const url = m.startsWith('file:') ? m : pathToFileURL(isAbsolute(m) ? m : resolve(m)).href;
+    const found = definedNodesOf(await import(url));
+    if (found.length === 0) throw new Error(`${m} exports no defineNode() kinds`);
+    urls.push(url);
+    kinds.push(...found);
+  }
+  return { urls, kinds };
+}
+
+/** The whole server: control plane, data plane, socket.io, metrics and the editor's files on one port. */
+export async function createServer(options: ServerOptions = {}): Promise<BeamlineServer> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const custom = await loadCustomKinds(options.nodes ?? []);
+  const catalog = new Catalog([...BUILTIN_KINDS, ...custom.kinds]);
+  const customKinds = new Set(custom.kinds.map((k) => k.kind));
+  const { cluster, gpuSource } = describeCluster({
+    ...(options.gpus !== undefined ? { gpus: options.gpus } : {}),
+    ...(options.gpuMemoryMb !== undefined ? { gpuMemoryMb: options.gpuMemoryMb } : {}),
+    ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
+    ...(options.memoryMb !== undefined ? { memoryMb: options.memoryMb } : {}),
+  });
+  const ledger = new ClusterLedger(cluster, gpuSource);
+  const limits = { bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_LIMITS.bodyLimitBytes, jsonDepth: options.jsonDepth ?? DEFAULT_LIMITS.jsonDepth };
+  const requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
+  let metrics: Metrics | undefined;
+  const controller = new Controller({
+    catalog,
+    ledger,
+    metrics: () => metrics!,
+    modules: custom.urls,
+    dataDir: resolve(options.dataDir ?? '.beamline'),
+    modelsDir: resolve(options.modelsDir ?? resolve(REPO, 'models')),
+    deployWaitMs: options.deployWaitMs ?? 120_000,
+    log,
+  });
+  metrics = new Metrics(controller);
+
+  const app = new Hono();
+  app.onError((e, c) => c.json({ error: `internal error: ${e.message}`, code: 'internal' }, 500));
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.get('/healthz', (c) => c.json({ ok: true, graphs: controller.list().length }));
+  app.get('/metrics', async (c) => c.body(await metrics!.registry.metrics(), 200, { 'content-type': metrics!.registry.contentType }));
+  app.use('/api/*', ...inputLimitMiddleware(limits));
+  app.route('/', controlRoutes(controller, catalog, customKinds, ledger));
+  app.post('*', bodyLimitMiddleware(limits.bodyLimitBytes));
+  app.route('/', dataRoutes(controller, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth }));
+  app.route('/', staticRoutes(options.editorDir ?? resolve(REPO, 'dist/editor'), options.examplesDir ?? resolve(REPO, 'examples')));
+
+  const http = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
+  const sockets = attachSockets(http, controller, ledger, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth, maxMessageBytes: limits.bodyLimitBytes });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((ok, fail) => {
+    http.once('error', fail);
+    http.listen(options.port ?? 8000, host, () => {
+      http.off('error', fail);
+      ok();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  const deploy = (graph: unknown, dir?: string) => controller.deploy(graph, dir);
+  for (const g of options.graphs ?? []) {
+    const r = await deploy(g.graph, g.dir);
+    if (!r.ok) log(`not deployed: ${r.error}\n${r.errors.map((e) => `  ${formatError(e)}`).join('\n')}`);
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    controller,
+    ledger,
+    catalog,
+    http,
+    deploy,
+    close() {
+      closing ??= (async () => {
+        sockets.close();
+        await new Promise<void>((r) => sockets.io.close(() => r()));
+        await controller.shutdown();
+        http.closeAllConnections?.();
+        await new Promise<void>((r) => http.close(() => r()));
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BeamlineServer } from '../../runtime/server/index.js';
+import { get, graph, post, startServer } from './helpers.js';
+
+let s: BeamlineServer;
+beforeAll(async () => {
+  s = await startServer();
+  const r = await post(`${s.url}/api/graphs`, graph('basic', [{ id: 'echo', kind: 'test-echo', deployment: { timeoutMs: 1500 } }], [['input', 'echo'], ['echo', 'output']]));
+  expect(r.status).toBe(201);
+});
+afterAll(() => s?.close());
+
+describe('serving a graph over HTTP', () => {
+  it('returns the output of the graph, and a trace with ?trace=1', async () => {
+    const r = await post(`${s.url}/basic`, { x: { hello: 'world' } });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ hello: 'world' });
+    const t = await post(`${s.url}/basic?trace=1`, { x: 7 });
+    expect(t.body.output).toBe(7);
+    expect(t.body.trace.map((x: { node: string }) => x.node)).toEqual(['input', 'echo', 'output']);
+    expect(t.body.trace[1].replica).toMatch(/^r\d+$/);
+  });
+
+  it('answers 400 with every compiler error of a bad graph', async () => {
+    const bad = graph('bad', [{ id: 'a', kind: 'nope' }, { id: 'b', kind: 'test-echo', config: { sleepMs: -1 } }], [['input', 'b'], ['b', 'output']]);
+    const r = await post(`${s.url}/api/graphs`, bad);
+    expect(r.status).toBe(400);
+    const codes = r.body.errors.map((e: { code: string }) => e.code);
+    expect(codes).toContain('unknown_kind');
+    expect(r.body.errors.find((e: { code: string }) => e.code === 'unknown_kind').path).toBe('$.nodes[1].kind');
+    expect(r.body.errors.some((e: { node?: string; path: string }) => e.node === 'b' && e.path.startsWith('$.nodes[2].config'))).toBe(true);
+  });
+
+  it('answers 404 for an unknown graph, on the data and control planes', async () => {
+    expect((await post(`${s.url}/nothing-here`, { x: 1 })).status).toBe(404);
+    const r = await get(`${s.url}/api/graphs/nothing-here`);
+    expect(r.status).toBe(404);
+    expect(r.body.error).toContain('nothing-here');
+  });
+
+  it('answers 400 naming the field for bad input', async () => {
+    const r = await post(`${s.url}/basic`, { y: 1 });
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ node: 'input', path: '$.x' });
+    const notJson = await fetch(`${s.url}/basic`, { method: 'POST', body: '{oops', headers: { 'content-type': 'application/json' } });
+    expect(notJson.status).toBe(400);
+  });
+
+  it('answers 500 naming the node that failed', async () => {
+    const r = await post(`${s.url}/basic`, { x: { fail: 'bad day' } });
+    expect(r.status).toBe(500);
+    expect(r.body.node).toBe('echo');
+    expect(r.body.error).toContain('bad day');
+  });
+
+  it('answers 504 naming the node that timed out, and keeps serving', async () => {
+    const r = await post(`${s.url}/basic`, { x: { sleepMs: 5000 } });
+    expect(r.status).toBe(504);
+    expect(r.body.node).toBe('echo');
+    expect((await post(`${s.url}/basic`, { x: 1 })).body).toBe(1);
+  });
+
+  it('reports status, catalog, cluster, openapi, health and metrics', async () => {
+    const st = await get(`${s.url}/api/graphs/basic`);
+    expect(st.body.state).toBe('RUNNING');
+    expect(st.body.nodes.echo.replicas[0]).toMatchObject({ state: 'RUNNING', placement: { machine: 'local' } });
+    const list = await get(`${s.url}/api/graphs`);
+    expect(list.body.graphs.map((g: { name: string }) => g.name)).toEqual(['basic']);
+    const cat = await get(`${s.url}/api/catalog`);
+    const echo = cat.body.kinds.find((k: { kind: string }) => k.kind === 'test-echo');
+    expect(echo).toMatchObject({ custom: true, runsIn: 'replica', defaults: { sleepMs: 0, tag: '' } });
+    expect(echo.configSchema.properties.sleepMs.type).toBe('integer');
+    expect(cat.body.kinds.find((k: { kind: string }) => k.kind === 'input').custom).toBe(false);
+    expect((await get(`${s.url}/api/cluster`)).body).toMatchObject({ gpuSource: 'none', machines: [{ machine: 'local', cpus: 8 }] });
+    expect((await get(`${s.url}/api/openapi.json`)).body.paths['/api/graphs'].post).toBeDefined();
+    expect((await get(`${s.url}/healthz`)).body.ok).toBe(true);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/beamline_deployment_request_counter\{graph="basic",node="echo",kind="test-echo"\} [1-9]/);
+    expect(metrics).toMatch(/beamline_deployment_error_counter\{graph="basic",node="echo",kind="test-echo"\} [1-9]/);
+    expect(metrics).toContain('beamline_deployment_processing_latency_ms_bucket');
+    expect(metrics).toMatch(/beamline_replicas\{graph="basic",node="echo",kind="test-echo",state="RUNNING"\} 1/);
+    expect(metrics).toContain('beamline_queued_requests');
+  });
+
+  it('lists the examples and serves them', async () => {
+    const ex = await get(`${s.url}/examples`);
+    const rag = ex.body.examples.find((e: { id: string }) => e.id === 'rag');
+    expect(rag.url).toBe('/examples/rag/graph.json');
+    expect((await get(`${s.url}${rag.url}`)).body.name).toBe('rag');
+    expect((await fetch(`${s.url}/examples/..%2F..%2Fpackage.json/graph.json`)).status).toBe(404);
+  });
+
+  it('deletes a graph', async () => {
+    await post(`${s.url}/api/graphs`, graph('gone', [{ id: 'e', kind: 'test-echo' }], [['input', 'e'], ['e', 'output']]));
+    expect((await fetch(`${s.url}/api/graphs/gone`, { method: 'DELETE' })).status).toBe(200);
+    expect((await post(`${s.url}/gone`, { x: 1 })).status).toBe(404);
+  });
+});
