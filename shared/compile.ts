@@ -4,7 +4,7 @@ import { type GraphError, jsonPath } from './errors.js';
 import { GRAPH_VERSION, type Graph, GraphEdgeSchema, GraphNodeSchema, GraphSchema } from './graph.js';
 import { type Plan, type PlanEdge, type PlanNode, planEdge } from './plan.js';
 import { type PortSpec, portsCompatible } from './ports.js';
-import { unknownKeys, zodErrors } from './zod-errors.js';
+import { suggest, unknownKeys, zodErrors } from './zod-errors.js';
 
 export type CompileResult = { ok: true; plan: Plan; errors: [] } | { ok: false; errors: GraphError[] };
 
@@ -41,7 +41,7 @@ function parseDocument(input: unknown): { graph?: Graph; errors: GraphError[]; n
     errors.push({
       code: 'wrong_version',
       path: '$.version',
-      message: `version ${JSON.stringify(doc.version)} is not supported; this build reads version ${GRAPH_VERSION}`,
+      message: `${doc.version === undefined ? 'version is missing' : `version ${preview(doc.version)} is not supported`}; this build reads version ${GRAPH_VERSION}`,
       fix: `set "version": ${GRAPH_VERSION}`,
     });
   }
@@ -73,7 +73,7 @@ function parseDocument(input: unknown): { graph?: Graph; errors: GraphError[]; n
   if (!Array.isArray(doc.edges)) errors.push({ code: 'invalid_document', path: '$.edges', message: 'edges must be an array', fix: 'add "edges": []' });
   // Only valid entries go on; nodeIndex/edgeIndex keep their places in the document for paths.
   // A bad name or route still lets the nodes be checked, so every error is reported at once.
-  const meta = top.success ? top.data : { version: GRAPH_VERSION, name: String(doc.name), routePrefix: String(doc.routePrefix), multipleOutputs: doc.multipleOutputs === true };
+  const meta = top.success ? top.data : { version: GRAPH_VERSION, name: typeof doc.name === 'string' ? doc.name : '', routePrefix: typeof doc.routePrefix === 'string' ? doc.routePrefix : '', multipleOutputs: doc.multipleOutputs === true };
   const graph: Graph = { ...meta, nodes: okNodes, edges: okEdges } as Graph;
   return { graph, errors, nodeIndex, edgeIndex };
 }
@@ -97,6 +97,8 @@ export function compile(source: unknown, catalog: Catalog = builtinCatalog): Com
     return compileUnsafe(source, catalog);
   } catch (e) {
     // A bug here must still come back as a value: the server and editor call this on user input.
+    const notJson = typeof source === 'string' ? undefined : jsonProblem(source);
+    if (notJson) return { ok: false, errors: [{ code: 'invalid_document', path: '$', message: `the graph is not plain JSON data: ${notJson}`, fix: 'pass the parsed JSON document' }] };
     return { ok: false, errors: [{ code: 'invalid_document', path: '$', message: `internal compiler error: ${(e as Error).message}` }] };
   }
 }
@@ -127,7 +129,7 @@ function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
         node: n.id,
         path: jsonPath(['nodes', index, 'kind']),
         message: `unknown node kind "${n.kind}"`,
-        fix: `use one of: ${catalog.list().map((k) => k.kind).join(', ')}`,
+        fix: unknownKindFix(n.kind, catalog),
       });
       return;
     }
@@ -246,6 +248,30 @@ function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
   return { ok: true, errors: [], plan: buildPlan(graph, checked, incoming, outgoing, inputs[0].id, outputs.map((o) => o.id)) };
 }
 
+
+/** A short, safe rendering of any value for a message: never throws, never huge. */
+function preview(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  if (v === undefined) return 'missing';
+  return Array.isArray(v) ? 'an array' : `a ${typeof v}`;
+}
+
+/** Why a value given as a parsed document is not JSON data (throwing getters, BigInt, cycles), if it is not. */
+function jsonProblem(v: unknown): string | undefined {
+  try {
+    JSON.stringify(v);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function unknownKindFix(kind: string, catalog: Catalog): string {
+  const kinds = catalog.list().map((k) => k.kind);
+  const guess = suggest(kind, kinds);
+  return guess ? `did you mean ${guess}?` : `use one of: ${kinds.join(', ')}`;
+}
 
 function portList(what: string, ports: PortSpec[]): string {
   return ports.length ? `${what}: ${ports.map((p) => `${p.name} (${p.type})`).join(', ')}` : `it has no ${what}`;

@@ -64,7 +64,7 @@ const RAY_NAMES: Record<string, string> = {
 
 /** The known name closest to a misspelt or snake_case one, if any is close. */
 export function suggest(key: string, known: readonly string[]): string | undefined {
-  if (RAY_NAMES[key] && known.includes(RAY_NAMES[key].split('.')[0])) return RAY_NAMES[key];
+  if (Object.hasOwn(RAY_NAMES, key) && known.includes(RAY_NAMES[key].split('.')[0])) return RAY_NAMES[key];
   const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   for (const candidate of [camel, camel.replace(/S$/, 'Ms')]) if (known.includes(candidate)) return candidate;
   let best: { name: string; d: number } | undefined;
