@@ -411,9 +411,21 @@ function explainGpu(d: ReplicaDemand, machines: MachineState[]): Unplaced {
   if (mostFree < n) {
     return { ...base, resource: 'gpus', needed: n, available: mostFree, reason: `needs ${plural(n, 'whole GPU')} on one machine; at most ${mostFree} free on any machine` };
   }
-  const mostMem = Math.max(0, ...gpus.filter((g) => g.used <= EPS).map((g) => g.spec.memoryMb));
-  const needed = d.gpuMemoryMb ?? mostMem;
-  return { ...base, resource: 'gpuMemoryMb', needed, available: mostMem, reason: `needs ${needed} MB of GPU memory on each of ${plural(n, 'GPU')}; the largest free GPU has ${mostMem} MB` };
+  // Enough free GPUs somewhere, but not n with the memory asked for on one machine.
+  const needed = d.gpuMemoryMb ?? 0;
+  const nthLargest = (m: MachineState) =>
+    m.gpus
+      .filter((g) => g.used <= EPS)
+      .map((g) => g.spec.memoryMb - g.memUsed)
+      .sort((a, b) => b - a)[n - 1] ?? 0;
+  const available = Math.max(0, ...machines.map(nthLargest));
+  return {
+    ...base,
+    resource: 'gpuMemoryMb',
+    needed,
+    available: Math.round(available),
+    reason: `needs ${plural(n, 'whole GPU')} with ${needed} MB each on one machine; at most ${Math.round(available)} MB on the ${n === 1 ? 'largest' : `${n} largest`} free GPUs of any machine`,
+  };
 }
 
 /** One demand per replica of every replica-backed node: at its initial count, or at its maximum. */
@@ -444,5 +456,5 @@ export function gpusWithoutSharing(demands: readonly ReplicaDemand[]): number {
 
 /** Lower bound on GPUs for these demands: the sum of shares, rounded up. */
 export function gpuLowerBound(demands: readonly ReplicaDemand[]): number {
-  return Math.ceil(demands.reduce((s, d) => s + d.gpus, 0) - EPS);
+  return Math.max(0, Math.ceil(demands.reduce((s, d) => s + d.gpus, 0) - EPS));
 }
