@@ -63,6 +63,8 @@ export interface BatchResult<O> {
   value: O;
   /** Size of the batch this item went in, for traces and metrics. */
   batchSize: number;
+  /** True for one answered item per batch (the first), so metrics count each batch once. */
+  lead: boolean;
 }
 
 export interface BatchQueueOptions<I, O> extends BatchLimits {
@@ -184,9 +186,10 @@ export class BatchQueue<I, O> {
         this.opts.run,
         batch.map((w) => w.item),
       );
+      const lead = results.findIndex((r) => !(r instanceof Error));
       batch.forEach((w, i) => {
         const r = results[i];
-        this.settle(w, () => (r instanceof Error ? w.reject(r) : w.resolve({ value: r, batchSize: batch.length })));
+        this.settle(w, () => (r instanceof Error ? w.reject(r) : w.resolve({ value: r, batchSize: batch.length, lead: i === lead })));
       });
     } finally {
       this.running--;
@@ -237,6 +240,7 @@ export interface BatchedResultMessage {
   id: number;
   outputs: NodeOutputs;
   batchSize: number;
+  batchLead: boolean;
 }
 
 /** The replica worker's side: calls by message id in, result or error messages out. */
@@ -245,17 +249,16 @@ export class Batcher {
 
   constructor(
     instance: NodeInstance,
-    cfg: Batching,
+    /** With the replica's maxOngoingRequests, so a batch need not wait for calls that cannot come. */
+    cfg: Batching & { maxOngoingRequests?: number },
     private readonly send: (m: BatchedResultMessage) => void,
     private readonly fail: (id: number, e: unknown) => void,
-    /** The replica's maxOngoingRequests, so a batch need not wait for calls that cannot come. */
-    maxOngoingRequests?: number,
   ) {
     const batch = instance.batch!.bind(instance);
     this.queue = new BatchQueue({
       maxBatchSize: cfg.maxBatchSize,
       batchWaitTimeoutMs: cfg.batchWaitTimeoutMs,
-      ...(maxOngoingRequests !== undefined ? { maxOngoingRequests } : {}),
+      ...(cfg.maxOngoingRequests !== undefined ? { maxOngoingRequests: cfg.maxOngoingRequests } : {}),
       run: (items) =>
         batch(
           items.map((i) => i.inputs),
@@ -268,7 +271,7 @@ export class Batcher {
     this.queue.submit({ inputs, ctx }, ctx.signal).then(
       (r) => {
         done();
-        this.send({ t: 'result', id, outputs: r.value, batchSize: r.batchSize });
+        this.send({ t: 'result', id, outputs: r.value, batchSize: r.batchSize, batchLead: r.lead });
       },
       (e) => {
         done();

@@ -63,11 +63,13 @@ describe('Batcher (timer shell)', () => {
     expect(seen.flat().sort((a, c) => a - c)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     expect(Math.max(...seen.map((s) => s.length))).toBe(4);
     for (const r of out) expect(r.batchSize).toBe(seen.find((s) => s.includes(r.value / 10))!.length);
+    // Exactly one lead per batch: metrics count each batch once.
+    expect(out.filter((r) => r.lead).length).toBe(seen.length);
   });
 
   it('a lone item goes after batchWaitTimeoutMs, not never', async () => {
     const b = new Batcher<string, string>({ maxBatchSize: 8, batchWaitTimeoutMs: 20, run: async (items) => items.map((s) => s.toUpperCase()) });
-    await expect(b.submit('x')).resolves.toEqual({ value: 'X', batchSize: 1 });
+    await expect(b.submit('x')).resolves.toEqual({ value: 'X', batchSize: 1, lead: true });
   });
 
   it('an Error in a slot fails only that caller', async () => {
@@ -113,7 +115,7 @@ describe('Batcher (timer shell)', () => {
     const kept = b.submit('kept');
     ac.abort(new Error('caller left'));
     await expect(gone).rejects.toThrow('caller left');
-    await expect(kept).resolves.toEqual({ value: 'kept', batchSize: 1 });
+    await expect(kept).resolves.toEqual({ value: 'kept', batchSize: 1, lead: true });
     expect(seen).toEqual([['kept']]);
   });
 
