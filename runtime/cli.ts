@@ -2,6 +2,8 @@
 // and registers itself. Verb modules import heavy dependencies inside their action,
 // so `validate` does not pay for loading the runtime.
 import { Command, type CommanderError } from 'commander';
+import { register as exportVerb } from './cli/export.js';
+import { register as importVerb } from './cli/import.js';
 import { register as ingest } from './cli/ingest.js';
 import { register as plan } from './cli/plan.js';
 import { register as validate } from './cli/validate.js';
@@ -19,5 +21,7 @@ const program = new Command('beamline')
 validate(program);
 plan(program);
 ingest(program);
+exportVerb(program);
+importVerb(program);
 
 await program.parseAsync(process.argv);

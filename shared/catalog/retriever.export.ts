@@ -11,7 +11,10 @@ export const retrieverExport: ExportTemplate = {
   requirements: ['numpy'],
   indexes: (c) => [typeof c.index === 'string' ? c.index : 'default'],
   source: String.raw`import json
+import math
 import os
+import re
+import unicodedata
 
 from .common import NodeConfigError, NodeInputError, in_thread
 
@@ -36,14 +39,75 @@ def load_index(folder: str):
     return meta, vectors.reshape(count, dim), chunks
 
 
+K1, B = 1.2, 0.75
+
+
+def terms(text: str) -> list:
+    return re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", text.lower()))
+
+
+class Bm25:
+    """Okapi BM25 over the chunk texts, scores divided by the best: runtime/retrieval/bm25.ts."""
+
+    def __init__(self, texts: list):
+        self.count = len(texts)
+        self.postings: dict = {}
+        self.doc_len = [0] * len(texts)
+        for doc, text in enumerate(texts):
+            words = terms(text)
+            self.doc_len[doc] = len(words)
+            tf: dict = {}
+            for w in words:
+                tf[w] = tf.get(w, 0) + 1
+            for w, n in tf.items():
+                self.postings.setdefault(w, []).append((doc, min(n, 65535)))
+        self.avg_len = (sum(self.doc_len) / len(texts) or 1) if texts else 1
+
+    def scores(self, query: str):
+        import numpy as np
+
+        out = np.zeros(self.count, dtype=np.float32)
+        for w in set(terms(query)):
+            p = self.postings.get(w)
+            if not p:
+                continue
+            idf = math.log(1 + (self.count - len(p) + 0.5) / (len(p) + 0.5))
+            for d, tf in p:
+                out[d] += (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * self.doc_len[d]) / self.avg_len))
+        best = float(out.max()) if self.count else 0.0
+        return out / best if best > 0 else out
+
+
 class RetrieverNode:
     def __init__(self, config: dict, ctx):
+        self.ctx = ctx
         self.top_k = config.get("topK", 5)
         self.min_score = config.get("minScore", -1)
-        folder = os.path.join(ctx.data_dir, "indexes", config.get("index", "default"))
-        self.meta, self.vectors, self.chunks = load_index(folder)
+        self.lexical_weight = config.get("lexicalWeight", 0)
+        self.folder = os.path.join(ctx.data_dir, "indexes", config.get("index", "default"))
+        self.bm25 = None
+        self.failure = None
+        self.vectors = None
+        self.load()
 
-    def search(self, query) -> list:
+    def load(self) -> None:
+        # A missing index makes the replica unhealthy with the reason rather than failing its start.
+        try:
+            self.meta, self.vectors, self.chunks = load_index(self.folder)
+            if self.lexical_weight > 0:
+                self.bm25 = Bm25([c["text"] for c in self.chunks])
+            self.failure = None
+        except (NodeConfigError, OSError, ValueError) as e:
+            self.failure = e
+            self.ctx.log(str(e))
+
+    def health(self) -> None:
+        if self.vectors is None:
+            self.load()
+        if self.vectors is None:
+            raise self.failure
+
+    def search(self, query, text) -> list:
         import numpy as np
 
         q = np.asarray(query, dtype=np.float32)
@@ -51,26 +115,31 @@ class RetrieverNode:
         if norm > 0:
             q = q / norm
         scores = self.vectors @ q  # rows are L2-normalised, so dot = cosine
-        k = min(self.top_k, len(scores))
-        if k == 0:
-            return []
-        best = np.argpartition(-scores, k - 1)[:k]
-        best = best[np.lexsort((best, -scores[best]))]  # score desc, then id asc
+        w = self.lexical_weight
+        if w > 0 and text and text.strip():
+            scores = (1 - w) * scores + w * self.bm25.scores(text)
+        keep = np.nonzero(scores >= self.min_score)[0]
+        order = keep[np.lexsort((keep, -scores[keep]))][: self.top_k]  # score desc, then index asc
         docs = []
-        for i in best:
-            score = float(scores[i])
-            if score < self.min_score:
-                continue
+        for i in order:
             c = self.chunks[int(i)]
-            docs.append({"id": c["id"], "text": c["text"], "source": c["source"], "chunk": c["chunk"], "score": score})
+            docs.append({"id": c["id"], "text": c["text"], "source": c["source"], "chunk": c["chunk"], "score": round(float(scores[i]), 6)})
         return docs
 
     async def call(self, inputs: dict) -> dict:
+        self.health()
         vector = inputs.get("vector")
-        if not isinstance(vector, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in vector):
-            raise NodeInputError('input "vector" must be a list of numbers', "vector")
-        if len(vector) != self.vectors.shape[1]:
-            raise NodeInputError(f'input "vector" has {len(vector)} numbers; the index holds {self.vectors.shape[1]}-d vectors', "vector")
-        return {"documents": await in_thread(self.search, vector)}
+        if not isinstance(vector, list):
+            raise NodeInputError('input "vector" must be an array of numbers', "vector")
+        dim = self.vectors.shape[1]
+        if len(vector) != dim:
+            raise NodeInputError(f'input "vector" has {len(vector)} numbers, the index has dimension {dim}', "vector")
+        for i, x in enumerate(vector):
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                raise NodeInputError(f'input "vector"[{i}] is not a finite number', f"vector[{i}]")
+        text = inputs.get("query")
+        if text is not None and not isinstance(text, str):
+            raise NodeInputError(f'input "query" must be a string, got {type(text).__name__}', "query")
+        return {"documents": await in_thread(self.search, vector, text)}
 `,
 };

@@ -224,12 +224,22 @@ def output_names(session) -> list:
 
 
 def token_feed(session, batch: dict) -> dict:
-    names = input_names(session)
-    feed = {"input_ids": int_feed(session, "input_ids", batch["ids"])}
-    if "attention_mask" in names:
-        feed["attention_mask"] = int_feed(session, "attention_mask", batch["mask"])
-    if "token_type_ids" in names:
-        feed["token_type_ids"] = int_feed(session, "token_type_ids", batch["type_ids"])
+    """The feeds an encoder asks for, by input name, as runtime/models/text-feeds.ts builds them."""
+    import numpy as np
+
+    feed = {}
+    for name in input_names(session):
+        if name == "input_ids":
+            feed[name] = int_feed(session, name, batch["ids"])
+        elif name == "attention_mask":
+            feed[name] = int_feed(session, name, batch["mask"])
+        elif name == "token_type_ids":
+            feed[name] = int_feed(session, name, batch["type_ids"])
+        elif name == "position_ids":
+            rows, seq = batch["ids"].shape
+            feed[name] = int_feed(session, name, np.tile(np.arange(seq), (rows, 1)))
+        else:
+            raise NodeConfigError(f'the model wants an input "{name}" that a text encoder cannot provide')
     return feed
 
 
@@ -240,6 +250,10 @@ def l2_normalize(rows):
     return rows / np.maximum(norms, 1e-12)
 
 
+# Outputs that already hold one pooled vector per text, in the order they are preferred.
+POOLED_OUTPUTS = ["sentence_embedding", "sentence_embeddings", "embeddings", "text_embeds"]
+
+
 class Embedding:
     """Sentence vectors from an ONNX model folder: the embedder's and the cosine reranker's shared path."""
 
@@ -247,25 +261,26 @@ class Embedding:
         self.tokenizer = TextTokenizer(folder)
         self.session = open_session(model_file(folder, "model.onnx"), ctx)
         self.pooling, self.normalize, self.max_length = pooling, normalize, max_length
-        self.outputs = output_names(self.session)
+        names = output_names(self.session)
+        self.pooled = next((n for n in POOLED_OUTPUTS if n in names), None)
+        self.tokens = "last_hidden_state" if "last_hidden_state" in names else names[0]
+        if pooling == "none" and self.pooled is None:
+            raise NodeConfigError(f'config.pooling: "none" needs a pooled output ({", ".join(POOLED_OUTPUTS)}); the model has {", ".join(names)}')
+        self.use_pooled = self.pooled is not None and pooling in ("auto", "none")
 
     def embed(self, texts: list):
         import numpy as np
 
         batch = self.tokenizer.batch(texts, self.max_length)
-        results = dict(zip(self.outputs, self.session.run(None, token_feed(self.session, batch))))
-        pooled = next((results[n] for n in ("sentence_embedding", "pooler_output") if n in results), None)
-        tokens = results.get("last_hidden_state", results[self.outputs[0]])
-        if self.pooling == "auto" and pooled is not None:
-            vectors = pooled
-        elif self.pooling == "none" or tokens.ndim == 2:
-            vectors = tokens if tokens.ndim == 2 else tokens[:, 0]
+        name = self.pooled if self.use_pooled else self.tokens
+        t = np.asarray(self.session.run([name], token_feed(self.session, batch))[0], dtype=np.float32)
+        if self.use_pooled or t.ndim == 2:
+            vectors = t
         elif self.pooling == "cls":
-            vectors = tokens[:, 0]
+            vectors = t[:, 0]
         else:
             mask = batch["mask"][..., None].astype(np.float32)
-            vectors = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
-        vectors = vectors.astype(np.float32)
+            vectors = (t * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
         return l2_normalize(vectors) if self.normalize else vectors
 
 
