@@ -105,9 +105,20 @@ export class GraphStore {
     }).immediate();
   }
 
-  /** Record a version without activating it (two-phase deploy: record, start, then activate). */
-  record(name: string, graph: unknown, settings: DeploySettings = {}, now = Date.now()): GraphVersion {
-    return this.db.transaction(() => this.insertVersion(name, graph, settings, now)).immediate();
+  /**
+   * Record a version without activating it (two-phase deploy: record, start its
+   * replicas, then activate). A crash in between leaves the previous version active.
+   */
+  record(name: string, graph: unknown, settings: DeploySettings = {}, opts: { rolledBackFrom?: number; now?: number } = {}): GraphVersion {
+    return this.db.transaction(() => this.insertVersion(name, graph, settings, opts.now ?? Date.now(), opts.rolledBackFrom)).immediate();
+  }
+
+  /** Drop a recorded version that never became active (its deploy failed). */
+  discard(name: string, version: number): boolean {
+    return this.db.transaction(() => {
+      if (this.activeVersion(name) === version) return false;
+      return this.db.prepare('DELETE FROM versions WHERE name = ? AND version = ?').run(name, version).changes > 0;
+    }).immediate();
   }
 
   /** Make an existing version the active one. */
@@ -118,19 +129,23 @@ export class GraphStore {
     }).immediate();
   }
 
+  /** The version a rollback goes to: `to`, or the one before the active version. */
+  rollbackTarget(name: string, to?: number): GraphVersion {
+    const target = to ?? this.previousVersion(name, this.activeVersion(name));
+    const v = target === undefined ? undefined : this.get(name, target);
+    if (!v) throw new VersionNotFoundError(name, to ?? target);
+    return v;
+  }
+
   /**
-   * Roll back: a new version whose document and settings are those of `to`
-   * (default: the version before the active one), made active. History is never
-   * rewritten, so a rollback can itself be rolled back.
+   * Roll back in one step: a new version whose document and settings are those of
+   * `to` (default: the version before the active one), made active. History is
+   * never rewritten, so a rollback can itself be rolled back.
    */
   rollback(name: string, to?: number, now = Date.now()): GraphVersion {
     return this.db.transaction(() => {
-      const active = this.activeVersion(name);
-      const target = to ?? this.previousVersion(name, active);
-      if (target === undefined) throw new VersionNotFoundError(name, to);
-      const src = this.get(name, target);
-      if (!src) throw new VersionNotFoundError(name, target);
-      const v = this.insertVersion(name, src.graph, src.settings, now, target);
+      const src = this.rollbackTarget(name, to);
+      const v = this.insertVersion(name, src.graph, src.settings, now, src.version);
       this.setActive(name, v.version, now);
       return v;
     }).immediate();

@@ -77,6 +77,11 @@ describe('GraphStore', () => {
     store.activate('rag', v2.version);
     expect(store.activeVersion('rag')).toBe(2);
     expect(() => store.activate('rag', 7)).toThrow(/no version 7/);
+    const v3 = store.record('rag', graph(3), {}, { rolledBackFrom: 1 });
+    expect(store.discard('rag', 2)).toBe(false); // active: kept
+    expect(store.discard('rag', v3.version)).toBe(true);
+    expect(store.versions('rag').map((v) => v.version)).toEqual([2, 1]);
+    expect(store.rollbackTarget('rag').version).toBe(1);
     store.close();
   });
 
