@@ -152,7 +152,8 @@ export function execute(x: Executable, body: unknown, opts: ExecOptions): Promis
             const end = round(performance.now() - t0);
             const span: TraceSpan = { node: n.id, kind: n.kind, replica: r.replica, start: at, end, queueMs: round(r.queueMs), status: 'ok', ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}) };
             trace.push(span);
-            x.observe?.(n, end - at, true, r.batchSize);
+            // Batch sizes are observed once per batch (by its lead item), not once per request.
+            x.observe?.(n, end - at, true, r.batchLead ? r.batchSize : undefined);
             if (finished) return;
             hooks?.onEnd?.(n.id, span, r.outputs);
             complete(n.id, r.outputs);
@@ -172,7 +173,10 @@ export function execute(x: Executable, body: unknown, opts: ExecOptions): Promis
     }
 
     for (const id of plan.order) waiting.set(id, plan.nodes[id].upstream.length);
-    for (const id of plan.order) if (waiting.get(id) === 0) start(plan.nodes[id]);
+    // Roots are collected first: an inline root completes synchronously and may start its
+    // downstream nodes, which this loop must not start a second time.
+    const roots = plan.order.filter((id) => waiting.get(id) === 0);
+    for (const id of roots) start(plan.nodes[id]);
   });
 }
 

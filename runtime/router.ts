@@ -36,6 +36,8 @@ export interface RouteResult {
   replica: string;
   queueMs: number;
   batchSize?: number;
+  /** One item per batch carries this, so metrics count each batch once. */
+  batchLead?: boolean;
 }
 
 export interface RouteOptions {
@@ -173,7 +175,7 @@ export class Router {
         current = { replica, id };
         try {
           const r = await abortable(done, signal);
-          return { outputs: r.outputs, replica: replica.id, queueMs, ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}) };
+          return { outputs: r.outputs, replica: replica.id, queueMs, ...(r.batchSize !== undefined ? { batchSize: r.batchSize, batchLead: !!r.batchLead } : {}) };
         } catch (e) {
           if (e instanceof ReplicaLostError && attempt < d.retries && !signal.aborted) {
             current = undefined;

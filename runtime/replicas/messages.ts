@@ -10,7 +10,8 @@ export interface InitMessage {
   ctx: Omit<NodeContext, 'log'>;
   /** Modules of custom kinds (file URLs), searched before runtime/nodes/<kind>.ts. */
   modules: string[];
-  batching?: Batching;
+  /** maxOngoingRequests rides along: a batch need not wait for calls the router will not send. */
+  batching?: Batching & { maxOngoingRequests?: number };
 }
 export interface CallMessage {
   t: 'call';
@@ -23,7 +24,8 @@ export type ToWorker = InitMessage | CallMessage | { t: 'cancel'; id: number } |
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'loadError'; error: string }
-  | { t: 'result'; id: number; outputs: Record<string, unknown>; batchSize?: number }
+  /** batchLead marks one item per batch, so a batch's size is counted once in metrics. */
+  | { t: 'result'; id: number; outputs: Record<string, unknown>; batchSize?: number; batchLead?: boolean }
   | { t: 'error'; id: number; error: string; inputError?: boolean; path?: string }
   | { t: 'token'; id: number; token: string; index: number }
   | { t: 'health'; id: number; error?: string }

@@ -122,7 +122,7 @@ export class ReplicaPool {
         kind: node.kind,
         config: node.config,
         modules: this.opts.modules,
-        ...(node.deployment.batching ? { batching: node.deployment.batching } : {}),
+        ...(node.deployment.batching ? { batching: { ...node.deployment.batching, maxOngoingRequests: node.deployment.maxOngoingRequests } } : {}),
         ctx: {
           graph,
           node: node.id,

@@ -10,7 +10,7 @@ const BOOT = new URL('./worker-boot.js', import.meta.url);
 const HEALTH_FAILURES_ALLOWED = 3;
 
 interface Pending {
-  resolve: (r: { outputs: NodeOutputs; batchSize?: number }) => void;
+  resolve: (r: { outputs: NodeOutputs; batchSize?: number; batchLead?: boolean }) => void;
   reject: (e: Error) => void;
   onToken?: (token: string, index: number) => void;
 }
@@ -71,7 +71,7 @@ export class Replica {
       worker.on('message', (m: FromWorker) => {
         if (m.t === 'result') {
           const p = this.settle(m.id);
-          p?.resolve({ outputs: m.outputs, ...(m.batchSize !== undefined ? { batchSize: m.batchSize } : {}) });
+          p?.resolve({ outputs: m.outputs, ...(m.batchSize !== undefined ? { batchSize: m.batchSize, batchLead: !!m.batchLead } : {}) });
         } else if (m.t === 'error') {
           this.settle(m.id)?.reject(new NodeCallError(m.error, m.path, m.inputError));
         } else if (m.t === 'token') {
@@ -107,10 +107,10 @@ export class Replica {
   }
 
   /** Send one call; rejects with ReplicaLostError if the replica dies first. */
-  call(inputs: Record<string, unknown>, requestId: string, onToken?: Pending['onToken']): { id: number; done: Promise<{ outputs: NodeOutputs; batchSize?: number }> } {
+  call(inputs: Record<string, unknown>, requestId: string, onToken?: Pending['onToken']): { id: number; done: Promise<{ outputs: NodeOutputs; batchSize?: number; batchLead?: boolean }> } {
     const id = this.nextId++;
     this.inFlight++;
-    const done = new Promise<{ outputs: NodeOutputs; batchSize?: number }>((resolve, reject) => {
+    const done = new Promise<{ outputs: NodeOutputs; batchSize?: number; batchLead?: boolean }>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, ...(onToken ? { onToken } : {}) });
     });
     this.worker!.postMessage({ t: 'call', id, requestId, inputs } satisfies ToWorker);
