@@ -39,7 +39,6 @@ export class ServeImportError extends Error {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const ID = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
 function parseYaml(text: string, what: string): unknown {
   try {
@@ -183,7 +182,7 @@ function fromForeign(app: Obj, appAt: string, deps: RayDeployment[], py: ReturnT
   });
   nodes.push({ id: 'output', kind: 'output', label: 'Response', position: { x: 0, y: 0 }, config: {}, deployment: {} });
   const edges: GraphInput['edges'] = [];
-  if (py && py.root && ids.has(py.root)) {
+  if (py?.root && ids.has(py.root)) {
     const root = ids.get(py.root)!;
     edges.push({ source: 'input', sourceHandle: 'body', target: root, targetHandle: 'in' });
     edges.push({ source: root, sourceHandle: 'out', target: 'output', targetHandle: 'in' });

@@ -43,10 +43,11 @@ export function readPythonComposition(text: string): PythonComposition {
     const name = named ? unquote(named, 1) : c.name;
     deployments.set(c.name, name);
     const body = text.slice(c.start, classes[i + 1]?.start ?? text.length);
-    const batch = /@serve\.batch\s*\(([^)]*)\)/.exec(body) ?? (/@serve\.batch\b/.test(body) ? ([, ''] as unknown as RegExpExecArray) : null);
-    if (batch) {
-      const size = /max_batch_size\s*=\s*(\d+)/.exec(batch[1]);
-      const wait = /batch_wait_timeout_s\s*=\s*([\d.eE+-]+)/.exec(batch[1]);
+    const batched = /@serve\.batch\b(?:\s*\(([^)]*)\))?/.exec(body);
+    if (batched) {
+      const args = batched[1] ?? '';
+      const size = /max_batch_size\s*=\s*(\d+)/.exec(args);
+      const wait = /batch_wait_timeout_s\s*=\s*([\d.eE+-]+)/.exec(args);
       // Ray's defaults: 10 and 0.01 s.
       batching.set(name, { maxBatchSize: size ? Number(size[1]) : 10, batchWaitTimeoutMs: Math.round((wait ? Number(wait[1]) : 0.01) * 1000 * 1e6) / 1e6 });
     }
