@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { BeamlineServer } from '../../runtime/server/index.js';
+import { get, graph, post, startServer, until } from './helpers.js';
+
+let s: BeamlineServer;
+beforeAll(async () => {
+  s = await startServer();
+});
+afterAll(() => s?.close());
+
+const running = async (name: string, node: string) => {
+  const st = await get(`${s.url}/api/graphs/${name}`);
+  return st.body.nodes[node].replicas.filter((r: { state: string }) => r.state === 'RUNNING');
+};
+
+it('retries a request whose replica is killed mid-call, and replaces the replica', async () => {
+  const g = graph('crashy', [{ id: 'slow', kind: 'test-echo', deployment: { numReplicas: 2, retries: 1, maxOngoingRequests: 1 } }], [['input', 'slow'], ['slow', 'output']]);
+  expect((await post(`${s.url}/api/graphs`, g)).status).toBe(201);
+  const pool = s.controller.get('crashy')!.pools.get('slow')!;
+  const before = pool.running().map((r) => r.id);
+  expect(before).toHaveLength(2);
+  const pending = post(`${s.url}/crashy?trace=1`, { x: { sleepMs: 400 } });
+  const victim = await until(() => pool.replicas.find((r) => r.inFlight > 0), 'the request to reach a replica');
+  await victim.terminateThread();
+  const r = await pending;
+  expect(r.status).toBe(200);
+  expect(r.body.output).toEqual({ sleepMs: 400 });
+  // Served by a replica other than the one killed.
+  const span = r.body.trace.find((t: { node: string }) => t.node === 'slow');
+  expect(span.replica).not.toBe(victim.id);
+  // The killed replica is replaced: two RUNNING again, one of them new.
+  const now = await until(async () => {
+    const rs = await running('crashy', 'slow');
+    return rs.length === 2 && rs;
+  }, 'a replacement replica');
+  expect(now.map((x: { id: string }) => x.id)).not.toContain(victim.id);
+  expect(now.some((x: { restarts: number }) => x.restarts === 1)).toBe(true);
+});
+
+it('fails a request naming the node when its replica dies and no retries are left', async () => {
+  const g = graph('fragile', [{ id: 'one', kind: 'test-echo', deployment: { retries: 0 } }], [['input', 'one'], ['one', 'output']]);
+  await post(`${s.url}/api/graphs`, g);
+  const r = await post(`${s.url}/fragile`, { x: { crash: true } });
+  expect(r.status).toBe(500);
+  expect(r.body.node).toBe('one');
+  await until(async () => (await running('fragile', 'one')).length === 1, 'a replacement replica');
+  expect((await post(`${s.url}/fragile`, { x: 5 })).body).toBe(5);
+});
+
+it('answers 503 with Retry-After beyond the queue bound, and serves normally once load drops', async () => {
+  const g = graph('busy', [{ id: 'n', kind: 'test-echo', deployment: { maxOngoingRequests: 1, maxQueuedRequests: 2 } }], [['input', 'n'], ['n', 'output']]);
+  await post(`${s.url}/api/graphs`, g);
+  // 1 in flight + 2 queued are admitted; the other 5 are refused at once.
+  const all = await Promise.all(Array.from({ length: 8 }, () => post(`${s.url}/busy`, { x: { sleepMs: 300 } })));
+  const ok = all.filter((r) => r.status === 200);
+  const refused = all.filter((r) => r.status === 503);
+  expect(ok).toHaveLength(3);
+  expect(refused).toHaveLength(5);
+  for (const r of refused) {
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(r.body).toMatchObject({ node: 'n', code: 'overloaded' });
+  }
+  const after = await Promise.all(Array.from({ length: 3 }, (_, i) => post(`${s.url}/busy`, { x: i })));
+  expect(after.map((r) => r.status)).toEqual([200, 200, 200]);
+});
+
+it('marks a node whose load fails UNHEALTHY with the error, and answers 503 naming it', async () => {
+  const g = graph('broken', [{ id: 'model', kind: 'test-broken' }], [['input', 'model'], ['model', 'output']]);
+  const d = await post(`${s.url}/api/graphs`, g);
+  expect(d.status).toBe(201);
+  const node = d.body.status.nodes.model;
+  expect(node.error).toContain('weights.onnx');
+  expect(node.replicas.some((r: { state: string; reason?: string }) => r.state === 'UNHEALTHY' && r.reason?.includes('weights.onnx'))).toBe(true);
+  expect(d.body.status.state).toBe('UNHEALTHY');
+  const r = await post(`${s.url}/broken`, { x: 1 });
+  expect(r.status).toBe(503);
+  expect(r.body.node).toBe('model');
+  expect(r.body.error).toContain('weights.onnx');
+  expect(r.headers.get('retry-after')).not.toBeNull();
+});
+
+it('replaces a replica that hangs past its timeout; other requests keep being served', async () => {
+  const g = graph('hangs', [{ id: 'h', kind: 'test-echo', deployment: { numReplicas: 2, timeoutMs: 500, retries: 0 } }], [['input', 'h'], ['h', 'output']]);
+  await post(`${s.url}/api/graphs`, g);
+  const r = await post(`${s.url}/hangs`, { x: { hang: true } });
+  expect(r.status).toBe(504);
+  expect(r.body.node).toBe('h');
+  expect((await post(`${s.url}/hangs`, { x: 'still here' })).body).toBe('still here');
+  await until(async () => {
+    const st = await get(`${s.url}/api/graphs/hangs`);
+    return st.body.nodes.h.replicas.filter((x: { state: string; restarts: number }) => x.state === 'RUNNING').length === 2 && st.body.nodes.h.replicas.some((x: { restarts: number }) => x.restarts === 1);
+  }, 'the hung replica to be replaced');
+});

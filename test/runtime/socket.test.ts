@@ -1,0 +1,99 @@
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { BeamlineServer } from '../../runtime/server/index.js';
+import type { ClientToServerEvents, InvokeAck, ServerToClientEvents, StatusEvent, SubscribeAck } from '../../shared/protocol.js';
+import { graph, post, startServer } from './helpers.js';
+
+let s: BeamlineServer;
+let client: Socket<ServerToClientEvents, ClientToServerEvents>;
+beforeAll(async () => {
+  s = await startServer();
+  client = io(s.url, { transports: ['websocket'], forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', resolve);
+    client.once('connect_error', reject);
+  });
+});
+afterAll(async () => {
+  client?.close();
+  await s?.close();
+});
+
+const invoke = (graphName: string, input: unknown, requestId?: string) =>
+  new Promise<InvokeAck>((resolve) => client.emit('invoke', { graph: graphName, input, ...(requestId ? { requestId } : {}) }, resolve));
+
+it('streams node events in dependency order, then acks with the result', async () => {
+  // input -> first -> (left, right) -> output
+  const g = graph(
+    'chain',
+    [
+      { id: 'first', kind: 'test-echo', config: { sleepMs: 20 } },
+      { id: 'left', kind: 'test-echo', config: { sleepMs: 30 } },
+      { id: 'right', kind: 'test-echo', config: { sleepMs: 10 } },
+    ],
+    [['input', 'first'], ['first', 'left'], ['first', 'right'], ['left', 'output'], ['right', 'output']],
+  );
+  expect((await post(`${s.url}/api/graphs`, g)).status).toBe(201);
+  const events: string[] = [];
+  const mine = (e: { requestId: string }) => e.requestId === 'req-1';
+  client.on('node:start', (e) => mine(e) && events.push(`start ${e.node}`));
+  client.on('node:end', (e) => mine(e) && events.push(`end ${e.node}`));
+  const ack = await invoke('chain', { x: 'hi' }, 'req-1');
+  expect(ack).toMatchObject({ ok: true, requestId: 'req-1', output: { left: 'hi', right: 'hi' } });
+  const at = (e: string) => {
+    const i = events.indexOf(e);
+    expect(i, `${e} in ${events.join(', ')}`).toBeGreaterThanOrEqual(0);
+    return i;
+  };
+  for (const [before, after] of [
+    ['end input', 'start first'],
+    ['end first', 'start left'],
+    ['end first', 'start right'],
+    ['end left', 'start output'],
+    ['end right', 'start output'],
+  ]) {
+    expect(at(before)).toBeLessThan(at(after));
+  }
+  expect(at('end output')).toBe(events.length - 1);
+});
+
+it('acks errors with the status and node, and emits node:error', async () => {
+  const errors: string[] = [];
+  client.on('node:error', (e) => e.requestId === 'req-2' && errors.push(e.node));
+  const ack = await invoke('chain', { x: { fail: 'no' } }, 'req-2');
+  expect(ack).toMatchObject({ ok: false, status: 500, node: 'first', requestId: 'req-2' });
+  expect(errors).toEqual(['first']);
+  expect(await invoke('absent', {})).toMatchObject({ ok: false, status: 404 });
+  expect(await invoke('chain', { y: 1 })).toMatchObject({ ok: false, status: 400, path: '$.x' });
+});
+
+it('pushes status to subscribers', async () => {
+  const ack = await new Promise<SubscribeAck>((resolve) => client.emit('subscribe', { graph: 'chain' }, resolve));
+  expect(ack.ok).toBe(true);
+  expect(ack.status?.status.nodes.first.replicas[0].state).toBe('RUNNING');
+  const pushed = await new Promise<StatusEvent>((resolve) => client.once('status', resolve));
+  expect(pushed.graph).toBe('chain');
+  expect(pushed.status.nodes.first.metrics.requests).toBeGreaterThan(0);
+  client.emit('unsubscribe', { graph: 'chain' });
+});
+
+it('fails none of a stream of requests while the graph is redeployed', async () => {
+  const v = (tag: string) => graph('live', [{ id: 'e', kind: 'test-echo', config: { sleepMs: 30, tag }, deployment: { numReplicas: 2 } }], [['input', 'e'], ['e', 'output']]);
+  expect((await post(`${s.url}/api/graphs`, v('v1'))).status).toBe(201);
+  let stop = false;
+  const acks: InvokeAck[] = [];
+  const streams = Array.from({ length: 4 }, async () => {
+    while (!stop) acks.push(await invoke('live', { x: 1 }));
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  const re = await post(`${s.url}/api/graphs`, v('v2'));
+  expect(re.status).toBe(200);
+  expect(re.body.version).toBe(2);
+  await new Promise((r) => setTimeout(r, 300));
+  stop = true;
+  await Promise.all(streams);
+  const failed = acks.filter((a) => !a.ok);
+  expect(failed).toEqual([]);
+  const tags = new Set(acks.map((a) => (a.ok ? (a.output as { tag: string }).tag : '')));
+  expect(tags).toEqual(new Set(['v1', 'v2']));
+});
