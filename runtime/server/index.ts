@@ -13,6 +13,8 @@ import { Metrics } from '../metrics.js';
 import { bodyLimitMiddleware, DEFAULT_LIMITS, inputLimitMiddleware } from '../security/limits.js';
 import { controlRoutes } from './control.js';
 import { dataRoutes } from './data.js';
+import { graphChatInvoker } from './openai-invoker.js';
+import { openaiRoutes } from './openai-routes.js';
 import { attachSockets } from './socket.js';
 import { staticRoutes } from './static.js';
 
@@ -106,6 +108,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   app.use('/api/*', ...inputLimitMiddleware(limits));
   app.route('/', controlRoutes(controller, catalog, customKinds, ledger));
   app.post('*', bodyLimitMiddleware(limits.bodyLimitBytes));
+  app.route('/', openaiRoutes(graphChatInvoker(controller, () => metrics!, { requestTimeoutMs })));
   app.route('/', dataRoutes(controller, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth }));
   app.route('/', staticRoutes(options.editorDir ?? resolve(REPO, 'dist/editor'), options.examplesDir ?? resolve(REPO, 'examples')));
 
