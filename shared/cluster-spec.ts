@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type GraphError, jsonPath } from './errors.js';
 import type { Cluster } from './placement.js';
+import { zodErrors } from './zod-errors.js';
 
 /**
  * A cluster declared in a file (`beamline plan --cluster cluster.json`) or in the
@@ -39,22 +40,17 @@ export type ClusterSpecInput = z.input<typeof ClusterSpecSchema>;
 /** Cluster document -> placement cluster, or every error with its JSON path. Never throws. */
 export function parseCluster(input: unknown): { ok: true; cluster: Cluster } | { ok: false; errors: GraphError[] } {
   const r = ClusterSpecSchema.safeParse(input);
-  if (!r.success) {
-    return {
-      ok: false,
-      errors: r.error.issues.map((i) => {
-        const range = i.code === 'too_big' || i.code === 'too_small';
-        return { code: range ? 'out_of_range' : 'invalid_document', path: jsonPath(i.path), message: i.message };
-      }),
-    };
-  }
-  const errors: GraphError[] = [];
+  const errors: GraphError[] = r.success ? [] : zodErrors(r.error.issues, [], 'invalid_document', undefined, ClusterSpecSchema);
+  // Duplicate ids are checked on the raw document too, so they show up with the schema errors.
+  const machines = typeof input === 'object' && input !== null && Array.isArray((input as { machines?: unknown }).machines) ? (input as { machines: unknown[] }).machines : [];
   const seen = new Set<string>();
-  r.data.machines.forEach((m, i) => {
-    if (seen.has(m.id)) errors.push({ code: 'duplicate_id', path: jsonPath(['machines', i, 'id']), message: `machine id "${m.id}" is used more than once`, fix: 'give each machine its own id' });
-    seen.add(m.id);
+  machines.forEach((m, i) => {
+    const id = typeof m === 'object' && m !== null ? (m as { id?: unknown }).id : undefined;
+    if (typeof id !== 'string') return;
+    if (seen.has(id)) errors.push({ code: 'duplicate_id', path: jsonPath(['machines', i, 'id']), message: `machine id "${id}" is used more than once`, fix: 'give each machine its own id' });
+    seen.add(id);
   });
-  if (errors.length) return { ok: false, errors };
+  if (!r.success || errors.length) return { ok: false, errors };
   return {
     ok: true,
     cluster: {

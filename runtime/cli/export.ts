@@ -12,7 +12,7 @@ export interface ExportCliOptions {
   workerMemoryMb: number;
   gpuWorkerCpus: number;
   gpuWorkerMemoryMb: number;
-  gpusPerWorker: number;
+  gpusPerWorker?: number;
   gpuMemoryMb: number;
   modelsDir: string;
   dataDir: string;
@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .option('--worker-memory-mb <n>', 'memory of a CPU worker pod, MB', positive, 16384)
     .option('--gpu-worker-cpus <n>', 'CPUs of a GPU worker pod', positive, 8)
     .option('--gpu-worker-memory-mb <n>', 'memory of a GPU worker pod, MB', positive, 32768)
-    .option('--gpus-per-worker <n>', 'GPUs of a GPU worker pod', positive, 1)
+    .option('--gpus-per-worker <n>', 'GPUs of a GPU worker pod (default: what the largest replica needs)', positive)
     .option('--gpu-memory-mb <n>', 'memory of each GPU, MB', positive, 24576)
     .option('--models-dir <dir>', 'where model paths in node configs are found', 'models')
     .option('--data-dir <dir>', 'data directory holding indexes/<name>', '.beamline')
@@ -67,7 +67,9 @@ export async function runExport(file: string, opts: ExportCliOptions): Promise<n
       image: opts.image,
       rayVersion: opts.rayVersion,
       cpuWorker: { cpus: opts.workerCpus, memoryMb: opts.workerMemoryMb, gpus: 0, gpuMemoryMb: 0 },
-      gpuWorker: { cpus: opts.gpuWorkerCpus, memoryMb: opts.gpuWorkerMemoryMb, gpus: Math.round(opts.gpusPerWorker), gpuMemoryMb: opts.gpuMemoryMb },
+      ...(opts.gpusPerWorker !== undefined
+        ? { gpuWorker: { cpus: opts.gpuWorkerCpus, memoryMb: opts.gpuWorkerMemoryMb, gpus: Math.round(opts.gpusPerWorker), gpuMemoryMb: opts.gpuMemoryMb } }
+        : {}),
     });
   } catch (e) {
     if (!(e instanceof ExportError)) throw e;

@@ -30,7 +30,7 @@ export function register(program: Command): void {
 }
 
 export function plan(file: string, opts: PlanOptions): number {
-  const read = readInputFile(file === '-' ? '/dev/stdin' : file);
+  const read = readInputFile(file);
   const compiled = read.ok ? compile(read.text) : { ok: false as const, errors: [read.error] };
   const cluster = resolveCluster(opts);
   const errors = [...(compiled.ok ? [] : compiled.errors), ...(cluster.ok ? [] : cluster.errors)];

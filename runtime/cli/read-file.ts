@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { GraphError } from '../../shared/errors.js';
 
-/** A file named on the command line, as text, or an error value saying why it cannot be read. */
+/** A file named on the command line (- is standard input), as text, or an error value saying why it cannot be read. */
 export function readInputFile(file: string): { ok: true; text: string } | { ok: false; error: GraphError } {
   try {
-    return { ok: true, text: readFileSync(file, 'utf8') };
+    return { ok: true, text: readFileSync(file === '-' ? 0 : file, 'utf8') };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a directory' : err.message;

@@ -20,7 +20,7 @@ export function register(program: Command): void {
 }
 
 export function validate(file: string, opts: ValidateOptions): number {
-  const read = readInputFile(file === '-' ? '/dev/stdin' : file);
+  const read = readInputFile(file);
   const result = read.ok ? compile(read.text) : { ok: false as const, errors: [read.error] };
   if (!result.ok) {
     if (opts.json) printJson({ ok: false, file, errors: result.errors });
