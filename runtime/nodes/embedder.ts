@@ -5,7 +5,7 @@ import { batchEach, textInput } from '../models/node-inputs.js';
 import { openSession } from '../models/onnx-session.js';
 import { modelFile, resolveModelDir } from '../models/resolve.js';
 import { textFeeds } from '../models/text-feeds.js';
-import { TextTokenizer } from '../models/tokenizer.js';
+import { type TokenBatch, TextTokenizer } from '../models/tokenizer.js';
 import { l2normalize, maskedMean, rowOf } from '../models/vectors.js';
 import type { CallContext, NodeContext, NodeImplementation, NodeInputs, NodeOutputs } from './types.js';
 
@@ -20,7 +20,10 @@ export interface Embedder {
   /** Vector length. */
   readonly dim: number;
   readonly model: string;
+  readonly maxLength: number;
   readonly tokenizer: TextTokenizer;
+  /** The model alone on a tokenised batch (tokenizer.batch(texts, maxLength)), one vector per row. */
+  embedTokens(batch: TokenBatch): Promise<Float32Array[]>;
   /** One vector per text, in order; texts are length-sorted and chunked internally. */
   embed(texts: string[]): Promise<Float32Array[]>;
   close(): Promise<void>;
@@ -40,8 +43,8 @@ export async function createEmbedder(
   if (cfg.pooling === 'none' && !pooled) throw new Error(`config.pooling: "none" needs a pooled output (${POOLED_OUTPUTS.join(', ')}); model ${cfg.model} has ${session.outputNames.join(', ')}`);
   const usePooled = pooled !== undefined && (cfg.pooling === 'auto' || cfg.pooling === 'none');
 
-  async function run(texts: string[]): Promise<Float32Array[]> {
-    const b = tokenizer.batch(texts, cfg.maxLength);
+  /** The model run and pooling alone, for already tokenised texts (benchmarks time it apart from tokenisation). */
+  async function embedTokens(b: TokenBatch): Promise<Float32Array[]> {
     const out = await session.run(textFeeds(session, b, cfg.model), [usePooled ? pooled! : tokens]);
     const t = out[usePooled ? pooled! : tokens];
     const data = t.data as Float32Array;
@@ -58,6 +61,8 @@ export async function createEmbedder(
     return cfg.normalize ? vectors.map(l2normalize) : vectors;
   }
 
+  const run = (texts: string[]) => embedTokens(tokenizer.batch(texts, cfg.maxLength));
+
   async function embed(texts: string[]): Promise<Float32Array[]> {
     // Sorting by length keeps rows of a chunk close in size, so little is padding.
     const order = texts.map((_, i) => i).sort((a, b) => texts[a].length - texts[b].length);
@@ -73,7 +78,7 @@ export async function createEmbedder(
   }
 
   const probe = await run(['a']);
-  return { dim: probe[0].length, model: cfg.model, tokenizer, embed, close: () => session.release() };
+  return { dim: probe[0].length, model: cfg.model, maxLength: cfg.maxLength, tokenizer, embed, embedTokens, close: () => session.release() };
 }
 
 export const embedder: NodeImplementation<EmbedderConfig> = {
