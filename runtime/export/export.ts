@@ -60,10 +60,35 @@ export const DEFAULT_GPU_WORKER: WorkerShape = { cpus: 8, memoryMb: 32_768, gpus
 
 const PY_VERSION = 'py311';
 
+function refusals(source: unknown, templates: ReadonlyMap<string, ExportTemplate>): ExportProblem[] {
+  let doc = source;
+  if (typeof source === 'string') {
+    try {
+      doc = JSON.parse(source);
+    } catch {
+      return []; // compile() reports it
+    }
+  }
+  const nodes = (doc as { nodes?: unknown })?.nodes;
+  if (!Array.isArray(nodes)) return [];
+  const out: ExportProblem[] = [];
+  nodes.forEach((n, i) => {
+    if (typeof n !== 'object' || n === null || typeof n.kind !== 'string' || typeof n.id !== 'string') return;
+    const t = templates.get(n.kind);
+    const config = typeof n.config === 'object' && n.config !== null ? (n.config as Record<string, unknown>) : {};
+    const why = t?.source ? t.refuse?.(config) : (t?.refuse?.(config) ?? `kind "${n.kind}" is a JavaScript node kind with no Ray Serve export template (add shared/catalog/${n.kind}.export.ts, or rewrite it as a Python deployment)`);
+    if (why) out.push({ node: n.id, path: `$.nodes[${i}]`, message: `cannot be exported: ${why}` });
+  });
+  return out;
+}
+
 /** Graph (JSON text or value) -> the files of a Ray Serve app, its Serve config and, for rayservice, a KubeRay manifest. */
 export function exportGraph(source: unknown, opts: ExportOptions): ExportResult {
   const catalog = opts.catalog ?? builtinCatalog;
   const templates = opts.templates ?? EXPORT_TEMPLATES;
+  // Kinds that cannot run in Python are refused by name first, before any other error hides them.
+  const early = refusals(source, templates);
+  if (early.length) throw new ExportError(early);
   const compiled = compile(source, catalog);
   if (!compiled.ok) throw new ExportError(compiled.errors.map((e) => ({ node: e.node, path: e.path, message: formatError(e) })));
   const plan = compiled.plan;
@@ -134,7 +159,9 @@ export function exportGraph(source: unknown, opts: ExportOptions): ExportResult 
   const rayVersion = opts.rayVersion ?? DEFAULT_RAY_VERSION;
   if (opts.target === 'rayservice') {
     try {
-      groups = sizeWorkerGroups(plan, opts.cpuWorker ?? DEFAULT_CPU_WORKER, opts.gpuWorker ?? DEFAULT_GPU_WORKER);
+      // By default a GPU pod has as many GPUs as the largest replica needs, so every replica fits one pod.
+      const widest = Math.max(1, ...plan.order.map((id) => Math.ceil(plan.nodes[id].deployment.resources.gpus)));
+      groups = sizeWorkerGroups(plan, opts.cpuWorker ?? DEFAULT_CPU_WORKER, opts.gpuWorker ?? { ...DEFAULT_GPU_WORKER, gpus: widest });
     } catch (e) {
       if (e instanceof SizingError) throw new ExportError([{ node: e.node, message: e.message.replace(/^node \S+: /, '') }]);
       throw e;

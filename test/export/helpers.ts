@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const SCHEMAS = resolve(ROOT, '../shared/schemas');
+export const FIXTURES = join(ROOT, 'test/export/fixtures');
+
+/** Every example graph, found when the test runs (more may be added). */
+export function exampleGraphs(): { name: string; text: string }[] {
+  const dir = join(ROOT, 'examples');
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .flatMap((d) => {
+      try {
+        return [{ name: d.name, text: readFileSync(join(dir, d.name, 'graph.json'), 'utf8') }];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** KubeRay's RayService CRD and Ray Serve's strict config schema, as ../shared/schemas/README.md sets them up. */
+export function validators() {
+  const k8s = new Ajv({ strict: false, allErrors: true, useDefaults: true });
+  addFormats(k8s);
+  const rayService = k8s.compile(JSON.parse(readFileSync(join(SCHEMAS, 'kuberay/ray.io_rayservices.v1.schema.json'), 'utf8')));
+  const serve = new Ajv({ strict: false, allErrors: true });
+  const serveConfig = serve.compile(JSON.parse(readFileSync(join(SCHEMAS, 'ray-serve/serve-config.strict.schema.json'), 'utf8')));
+  return { rayService, serveConfig };
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `beamline-${prefix}-`));
+}
+
+/** Runs fixtures/run_app.py on an exported app; returns what the stand-in recorded. */
+export function runUnderStandin(spec: { app_dir: string; serve_config: string; fakes: Record<string, Record<string, unknown>>; requests: unknown[]; concurrent?: boolean }, env: Record<string, string>) {
+  const file = join(tempDir('spec'), 'spec.json');
+  writeFileSync(file, JSON.stringify(spec));
+  const out = execFileSync('python3', [join(FIXTURES, 'run_app.py'), file], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  return JSON.parse(out) as {
+    responses: { status: number; body: unknown }[];
+    events: { event: 'start' | 'end'; deployment: string; seq: number }[];
+    batches: Record<string, number[]>;
+    faked: string[];
+  };
+}
+
+/** A small index in the team's format (meta.json, vectors.f32, chunks.jsonl). */
+export function writeIndex(dataDir: string, name: string, rows: number[][], texts: string[]): void {
+  const dir = join(dataDir, 'indexes', name);
+  execFileSync('mkdir', ['-p', dir]);
+  const dim = rows[0].length;
+  const v = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => {
+    const n = Math.hypot(...r);
+    r.forEach((x, j) => {
+      v[i * dim + j] = x / n;
+    });
+  });
+  writeFileSync(join(dir, 'vectors.f32'), Buffer.from(v.buffer));
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify({ format: 'beamline-index', version: 1, dim, count: rows.length, model: 'builtin:glove-100d', normalized: true, createdAt: new Date(0).toISOString(), chunkSize: 800, chunkOverlap: 100 }));
+  writeFileSync(join(dir, 'chunks.jsonl'), texts.map((text, id) => JSON.stringify({ id, text, source: `doc${id}.md`, chunk: 0 })).join('\n') + '\n');
+}

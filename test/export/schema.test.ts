@@ -1,0 +1,79 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { describe, expect, it } from 'vitest';
+import { EXPORT_TEMPLATES } from '../../shared/catalog/exports.js';
+import { ExportError, exportGraph } from '../../runtime/export/export.js';
+import { writeExport } from '../../runtime/export/write.js';
+import { exampleGraphs, tempDir, validators } from './helpers.js';
+
+const { rayService, serveConfig } = validators();
+const all = exampleGraphs();
+/** Nodes Ray cannot run: JavaScript kinds (custom, defineNode) are refused by name. */
+const unexportable = (text: string) =>
+  (JSON.parse(text).nodes as { id: string; kind: string }[]).filter((n) => !EXPORT_TEMPLATES.get(n.kind)?.source || n.kind === 'custom').map((n) => n.id);
+const examples = all.filter((e) => unexportable(e.text).length === 0);
+const refused = all.filter((e) => unexportable(e.text).length > 0);
+
+describe('exported manifests validate against KubeRay and Ray Serve schemas', () => {
+  it('finds the example graphs', () => {
+    expect(examples.map((e) => e.name)).toContain('rag');
+  });
+
+  for (const ex of examples) {
+    it(`${ex.name}: RayService against the CRD, serveConfigV2 against the strict Serve schema, Python compiles`, () => {
+      const r = exportGraph(ex.text, { target: 'rayservice' });
+      const manifest = load(r.files.get('rayservice.yaml')!) as Record<string, any>;
+      expect(rayService(manifest), JSON.stringify(rayService.errors, null, 1)).toBe(true);
+      expect(manifest.apiVersion).toBe('ray.io/v1');
+      const inner = load(manifest.spec.serveConfigV2);
+      expect(serveConfig(inner), JSON.stringify(serveConfig.errors, null, 1)).toBe(true);
+      const file = load(r.files.get('serve-config.yaml')!);
+      expect(serveConfig(file), JSON.stringify(serveConfig.errors, null, 1)).toBe(true);
+      expect(inner).toEqual(file);
+      // One deployment per replica-backed node plus the ingress.
+      const replicaNodes = r.plan.order.filter((id) => r.plan.nodes[id].runsIn === 'replica');
+      expect((inner as any).applications[0].deployments.map((d: any) => d.name).sort()).toEqual([...replicaNodes, 'Ingress'].sort());
+      const ports = manifest.spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].ports.map((p: any) => p.containerPort);
+      expect(ports).toEqual(expect.arrayContaining([8000, 8265, 6379]));
+
+      const dir = tempDir(`schema-${ex.name}`);
+      writeExport(dir, r, { modelsDir: dir, dataDir: dir, copyAssets: false });
+      const py = [...r.files.keys()].filter((f) => f.endsWith('.py')).map((f) => join(dir, f));
+      execFileSync('python3', ['-m', 'py_compile', ...py]);
+    });
+
+    it(`${ex.name}: the serve-config target validates and asks pip for the node packages`, () => {
+      const r = exportGraph(ex.text, { target: 'serve-config' });
+      expect(r.files.has('rayservice.yaml')).toBe(false);
+      const file = load(r.files.get('serve-config.yaml')!) as any;
+      expect(serveConfig(file), JSON.stringify(serveConfig.errors, null, 1)).toBe(true);
+      expect(file.applications[0].runtime_env.pip).toEqual(r.files.get('requirements.txt')!.trim().split('\n'));
+    });
+  }
+
+  for (const ex of refused) {
+    it(`${ex.name}: refused with an error naming each JavaScript node`, () => {
+      let error: unknown;
+      try {
+        exportGraph(ex.text, { target: 'rayservice' });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ExportError);
+      const problems = (error as ExportError).problems;
+      expect(problems.map((p) => p.node).sort()).toEqual(unexportable(ex.text).sort());
+      for (const p of problems) expect(p.message).toMatch(/cannot be exported/);
+    });
+  }
+
+  it('the schemas reject a broken manifest (the check can fail)', () => {
+    const r = exportGraph(examples.find((e) => e.name === 'rag')!.text, { target: 'rayservice' });
+    const manifest = load(r.files.get('rayservice.yaml')!) as any;
+    manifest.spec.rayClusterConfig.workerGroupSpecs[0].replicas = 'two';
+    expect(rayService(manifest)).toBe(false);
+    const inner = load(manifest.spec.serveConfigV2) as any;
+    inner.applications[0].deployments[1].num_replica = 2;
+    expect(serveConfig(inner)).toBe(false);
+  });
+});
