@@ -6,6 +6,7 @@ import { register as exportVerb } from './cli/export.js';
 import { register as importVerb } from './cli/import.js';
 import { register as ingest } from './cli/ingest.js';
 import { register as plan } from './cli/plan.js';
+import { register as serve } from './cli/serve.js';
 import { register as validate } from './cli/validate.js';
 import { packageVersion } from './cli/version.js';
 
@@ -20,6 +21,7 @@ const program = new Command('beamline')
 
 validate(program);
 plan(program);
+serve(program);
 ingest(program);
 exportVerb(program);
 importVerb(program);

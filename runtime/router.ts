@@ -58,6 +58,9 @@ export class Router {
   private head = 0;
   private queuedCount = 0;
 
+  /** Called when a request joins the queue (the autoscaler scales from zero on it). */
+  onQueued: (() => void) | undefined;
+
   constructor(readonly pool: ReplicaPool) {}
 
   get node(): string {
@@ -110,6 +113,8 @@ export class Router {
     if (p.running().length > 0) return undefined;
     const node = p.node.id;
     if (p.loadError) return new RequestError(503, `node ${node} is unavailable: ${p.loadError}`, { node, code: 'node_unavailable', retryAfterS: 5 });
+    const blocked = p.blockedReason();
+    if (blocked) return new RequestError(503, `node ${node} has no replica running: PENDING, ${blocked}`, { node, code: 'node_pending', retryAfterS: 5 });
     return undefined;
   }
 
@@ -130,6 +135,7 @@ export class Router {
       const w: Waiter = { resolve, reject, at: performance.now(), done: false };
       this.queue.push(w);
       this.queuedCount++;
+      this.onQueued?.();
       signal?.addEventListener(
         'abort',
         () => {

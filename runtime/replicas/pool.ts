@@ -184,6 +184,12 @@ export class ReplicaPool {
     this.opts.onChange();
   }
 
+  /** Why nothing can serve soon: every replica wanted is PENDING on resources and none is starting. */
+  blockedReason(): string | undefined {
+    if (this.pending.length === 0 || this.replicas.some((r) => r.state === 'STARTING' || r.state === 'RUNNING')) return undefined;
+    return this.pending[0].reason;
+  }
+
   /** Deploy waits on this: every replica started, failed to load, or is waiting for resources. */
   settled(): boolean {
     if (this.target === 0) return true;

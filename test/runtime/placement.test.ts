@@ -37,6 +37,11 @@ it('places a PENDING replica once resources free up', async () => {
   const g = graph('waiting', [{ id: 'w', kind: 'test-echo', deployment: quarter(1) }], [['input', 'w'], ['w', 'output']]);
   const d = await post(`${s.url}/api/graphs`, g);
   expect(d.body.status.nodes.w.replicas[0].state).toBe('PENDING');
+  // Nothing can serve it yet: a clear 503 naming the node and the reason, not a wait until timeout.
+  const early = await post(`${s.url}/waiting`, { x: 1 });
+  expect(early.status).toBe(503);
+  expect(early.body).toMatchObject({ node: 'w', code: 'node_pending' });
+  expect(early.body.error).toMatch(/GPU/);
   expect((await fetch(`${s.url}/api/graphs/gpus`, { method: 'DELETE' })).status).toBe(200);
   await until(async () => (await get(`${s.url}/api/graphs/waiting`)).body.nodes.w.replicas[0]?.state === 'RUNNING', 'the pending replica to start');
   expect((await post(`${s.url}/waiting`, { x: 2 })).body).toBe(2);
