@@ -160,7 +160,8 @@ export class Controller implements MetricsSource {
 
   constructor(readonly opts: ControllerOptions) {}
 
-  async deploy(source: unknown, graphDir?: string): Promise<DeployResult> {
+  /** `version`: the number the store gave this deploy (persistence); the next in-memory one when absent. */
+  async deploy(source: unknown, graphDir?: string, version?: number): Promise<DeployResult> {
     const r = compile(source, this.opts.catalog);
     if (!r.ok) return { ok: false, status: 400, error: `graph has ${r.errors.length} error${r.errors.length > 1 ? 's' : ''}`, errors: r.errors };
     const plan = r.plan;
@@ -168,9 +169,9 @@ export class Controller implements MetricsSource {
     if (holder && holder.name !== plan.name) {
       return { ok: false, status: 409, error: `route ${plan.routePrefix} is already served by graph ${holder.name}`, errors: [] };
     }
-    const version = (this.versions.get(plan.name) ?? 0) + 1;
-    this.versions.set(plan.name, version);
-    const dep = new GraphDeployment(plan, version, this.opts, () => this.nextReplicaId(plan.name), graphDir);
+    const v = version ?? (this.versions.get(plan.name) ?? 0) + 1;
+    this.versions.set(plan.name, v);
+    const dep = new GraphDeployment(plan, v, this.opts, () => this.nextReplicaId(plan.name), graphDir);
     dep.onChange(() => this.changed(plan.name));
     dep.start();
     await dep.settled(this.opts.deployWaitMs);

@@ -79,14 +79,20 @@ export class GraphStore {
   private readonly db: Database.Database;
   readonly file: string;
 
+  /** `:memory:` keeps versions for this process only (servers started without persistence, tests). */
   constructor(dataDir: string = DEFAULT_DATA_DIR) {
-    const dir = resolve(dataDir);
-    mkdirSync(dir, { recursive: true });
-    this.file = join(dir, DB_FILE);
-    this.db = new Database(this.file);
-    this.db.pragma('journal_mode = WAL');
-    // FULL: a committed deploy survives power loss, not only a process crash.
-    this.db.pragma('synchronous = FULL');
+    if (dataDir === ':memory:') {
+      this.file = ':memory:';
+      this.db = new Database(':memory:');
+    } else {
+      const dir = resolve(dataDir);
+      mkdirSync(dir, { recursive: true });
+      this.file = join(dir, DB_FILE);
+      this.db = new Database(this.file);
+      this.db.pragma('journal_mode = WAL');
+      // FULL: a committed deploy survives power loss, not only a process crash.
+      this.db.pragma('synchronous = FULL');
+    }
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);

@@ -7,6 +7,7 @@ import type { ClusterLedger } from '../cluster.js';
 import type { Controller } from '../controller.js';
 import { catalogJson } from './catalog-json.js';
 import { openApiDocument } from './openapi.js';
+import type { PersistedControl } from './versions.js';
 
 const NameParam = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a graph name is lower-case letters, digits, _ or -') });
 /** Only the outer shape is checked here; the compiler reports everything inside with JSON paths. */
@@ -24,10 +25,10 @@ const invalid = (target: string) => (r: any, c: Context) => {
 };
 
 /** /api/graphs, /api/catalog, /api/cluster, /api/openapi.json: thin handlers over the controller. */
-export function controlRoutes(ctl: Controller, catalog: Catalog, customKinds: ReadonlySet<string>, ledger: ClusterLedger): Hono {
+export function controlRoutes(ctl: Controller, catalog: Catalog, customKinds: ReadonlySet<string>, ledger: ClusterLedger, persisted?: PersistedControl): Hono {
   const app = new Hono();
   app.post('/api/graphs', zValidator('json', GraphBody, invalid('graph: the body must be a JSON object')), async (c) => {
-    const r = await ctl.deploy(c.req.valid('json'));
+    const r = persisted ? await persisted.deploy(c, c.req.valid('json')) : await ctl.deploy(c.req.valid('json'));
     if (!r.ok) return c.json({ error: r.error, errors: r.errors } satisfies CompileErrorResponse, r.status);
     const status = r.deployment.status();
     return c.json({ name: status.name, version: status.version, status } satisfies DeployResponse, r.deployment.version === 1 ? 201 : 200);
@@ -41,7 +42,7 @@ export function controlRoutes(ctl: Controller, catalog: Catalog, customKinds: Re
   });
   app.delete('/api/graphs/:name', zValidator('param', NameParam, invalid('graph name')), async (c) => {
     const { name } = c.req.valid('param');
-    if (!(await ctl.remove(name))) return c.json({ error: `no graph named "${name}" is deployed` }, 404);
+    if (!(await (persisted ? persisted.remove(name) : ctl.remove(name)))) return c.json({ error: `no graph named "${name}" is deployed` }, 404);
     return c.json({ deleted: name });
   });
   app.get('/api/catalog', (c) => c.json(catalogJson(catalog, customKinds)));

@@ -10,17 +10,21 @@ import { ClusterLedger, describeCluster } from '../cluster.js';
 import { Controller, type DeployResult } from '../controller.js';
 import { definedNodesOf } from '../define-node.js';
 import { Metrics } from '../metrics.js';
+import { PersistentDeployer } from '../persistence.js';
 import { bodyLimitMiddleware, DEFAULT_LIMITS, inputLimitMiddleware } from '../security/limits.js';
+import { createServerGuard, type SecurityOptions } from '../security/server-guard.js';
+import { GraphStore } from '../store.js';
 import { controlRoutes } from './control.js';
 import { dataRoutes } from './data.js';
 import { graphChatInvoker } from './openai-invoker.js';
 import { openaiRoutes } from './openai-routes.js';
 import { attachSockets } from './socket.js';
 import { staticRoutes } from './static.js';
+import { persistedControl, versionRoutes } from './versions.js';
 
 const REPO = resolve(new URL('../..', import.meta.url).pathname);
 
-export interface ServerOptions {
+export interface ServerOptions extends SecurityOptions {
   /** 0 picks a free port (tests). Default 8000. */
   port?: number;
   host?: string;
@@ -44,6 +48,10 @@ export interface ServerOptions {
   deployWaitMs?: number;
   bodyLimitBytes?: number;
   jsonDepth?: number;
+  /** Keep deploys in <dataDir>/beamline.db and redeploy them at start (`beamline serve` turns it on). */
+  persist?: boolean;
+  /** Directories `custom` nodes may load modules from (--allow-custom); none: custom code is refused at deploy. */
+  moduleDirs?: string[];
   log?: (line: string) => void;
 }
 
@@ -54,6 +62,9 @@ export interface BeamlineServer {
   ledger: ClusterLedger;
   catalog: Catalog;
   http: HttpServer;
+  /** Versions of every graph (in memory unless persist). */
+  store: GraphStore;
+  deployer: PersistentDeployer;
   /** Deploy a graph document as POST /api/graphs would. */
   deploy(graph: unknown, dir?: string): Promise<DeployResult>;
   close(): Promise<void>;
@@ -87,6 +98,9 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   const ledger = new ClusterLedger(cluster, gpuSource);
   const limits = { bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_LIMITS.bodyLimitBytes, jsonDepth: options.jsonDepth ?? DEFAULT_LIMITS.jsonDepth };
   const requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
+  // Refuses to start off loopback without a token, before anything is loaded or bound.
+  let deployer: PersistentDeployer | undefined;
+  const guard = createServerGuard(options.host ?? '127.0.0.1', options, limits, { byRoute: (p) => controller.byRoute(p)?.name, policyOf: (g) => deployer?.policyOf(g) });
   let metrics: Metrics | undefined;
   const controller = new Controller({
     catalog,
@@ -99,21 +113,27 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     log,
   });
   metrics = new Metrics(controller);
+  const store = new GraphStore(options.persist ? controller.opts.dataDir : ':memory:');
+  deployer = new PersistentDeployer(controller, store, { modelsDir: controller.opts.modelsDir, dataDir: controller.opts.dataDir, moduleDirs: options.moduleDirs ?? [] }, catalog, log, guard.defaultDataPlane);
 
   const app = new Hono();
   app.onError((e, c) => c.json({ error: `internal error: ${e.message}`, code: 'internal' }, 500));
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.get('/healthz', (c) => c.json({ ok: true, graphs: controller.list().length }));
   app.get('/metrics', async (c) => c.body(await metrics!.registry.metrics(), 200, { 'content-type': metrics!.registry.contentType }));
+  guard.installControl(app);
   app.use('/api/*', ...inputLimitMiddleware(limits));
-  app.route('/', controlRoutes(controller, catalog, customKinds, ledger));
+  app.route('/', versionRoutes(deployer));
+  app.route('/', controlRoutes(controller, catalog, customKinds, ledger, persistedControl(deployer, () => guard.defaultDataPlane)));
   app.post('*', bodyLimitMiddleware(limits.bodyLimitBytes));
+  guard.installData(app);
   app.route('/', openaiRoutes(graphChatInvoker(controller, () => metrics!, { requestTimeoutMs })));
   app.route('/', dataRoutes(controller, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth }));
   app.route('/', staticRoutes(options.editorDir ?? resolve(REPO, 'dist/editor'), options.examplesDir ?? resolve(REPO, 'examples')));
 
   const http = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
-  const sockets = attachSockets(http, controller, ledger, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth, maxMessageBytes: limits.bodyLimitBytes });
+  const sockets = attachSockets(http, controller, ledger, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth, maxMessageBytes: limits.bodyLimitBytes, serverOptions: guard.socketOptions() });
+  guard.guardSockets(sockets.io);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((ok, fail) => {
     http.once('error', fail);
@@ -123,9 +143,11 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     });
   });
   const port = (http.address() as AddressInfo).port;
-  const deploy = (graph: unknown, dir?: string) => controller.deploy(graph, dir);
+  const persisted = deployer;
+  const deploy = (graph: unknown, dir?: string) => persisted.deploy(graph, dir !== undefined ? { graphDir: dir } : {});
+  if (options.persist) await persisted.restore();
   for (const g of options.graphs ?? []) {
-    const r = await deploy(g.graph, g.dir);
+    const r = await persisted.deployIfChanged(g.graph, g.dir !== undefined ? { graphDir: g.dir } : {});
     if (!r.ok) log(`not deployed: ${r.error}\n${r.errors.map((e) => `  ${formatError(e)}`).join('\n')}`);
   }
   let closing: Promise<void> | undefined;
@@ -136,12 +158,15 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     ledger,
     catalog,
     http,
+    store,
+    deployer: persisted,
     deploy,
     close() {
       closing ??= (async () => {
         sockets.close();
         await new Promise<void>((r) => sockets.io.close(() => r()));
         await controller.shutdown();
+        store.close();
         http.closeAllConnections?.();
         await new Promise<void>((r) => http.close(() => r()));
       })();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions as SocketServerOptions, type Socket } from 'socket.io';
 import type { ClientToServerEvents, InvokeAck, ServerToClientEvents, StatusEvent } from '../../shared/protocol.js';
 import { STATUS_PUSH_INTERVAL_MS } from '../../shared/protocol.js';
 import type { ClusterLedger } from '../cluster.js';
@@ -14,6 +14,8 @@ export interface SocketOptions {
   requestTimeoutMs: number;
   jsonDepth: number;
   maxMessageBytes: number;
+  /** Origins, CORS and handshake checks from runtime/security (spread last). */
+  serverOptions?: Partial<SocketServerOptions>;
 }
 
 const PREVIEW_CHARS = 200;
@@ -34,7 +36,7 @@ function preview(v: unknown): string {
  * the request id; `subscribe` to a graph's status, pushed at most every 500 ms.
  */
 export function attachSockets(http: HttpServer, ctl: Controller, ledger: ClusterLedger, metrics: () => Metrics, opts: SocketOptions) {
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, { serveClient: false, maxHttpBufferSize: opts.maxMessageBytes, cors: undefined });
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, { serveClient: false, maxHttpBufferSize: opts.maxMessageBytes, cors: undefined, ...opts.serverOptions });
   const snapshot = (graph: string): StatusEvent | undefined => {
     const dep = ctl.get(graph);
     return dep && { graph, status: dep.status(), cluster: ledger.status(), at: Date.now() };

@@ -1,0 +1,139 @@
+import type { Catalog } from '../shared/catalog/index.js';
+import { compile } from '../shared/compile.js';
+import type { GraphError } from '../shared/errors.js';
+import type { Controller, DeployResult } from './controller.js';
+import type { DataPlanePolicy } from './security/auth.js';
+import { checkPlanPaths, type PathPolicy } from './security/paths.js';
+import { type DeploySettings, type GraphStore, type GraphVersion, VersionNotFoundError } from './store.js';
+
+/**
+ * Deploys that outlive the process: every deploy is recorded in the store, started
+ * by the controller, and only then marked active. A crash between the two leaves
+ * the previous version active, so a restart serves what was serving before.
+ */
+export interface PersistedSettings extends DeploySettings {
+  /** Folder of the graph file it was loaded from (retriever docs resolve against it). */
+  graphDir?: string;
+  /** Who may call the graph's route (token value never stored: only an env var name). */
+  dataPlane?: DataPlanePolicy;
+}
+
+export type RollbackResult = (DeployResult & { from?: number }) | { ok: false; status: 404; error: string; errors: GraphError[] };
+
+export class PersistentDeployer {
+  /** Deploys of one name run one after another, so versions are numbered in order. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+  /** Data-plane rules of the deployed graphs, kept in memory: requests never read the database. */
+  private readonly policies = new Map<string, DataPlanePolicy>();
+
+  constructor(
+    readonly controller: Controller,
+    readonly store: GraphStore,
+    private readonly paths: PathPolicy,
+    private readonly catalog: Catalog,
+    private readonly log: (message: string) => void = () => {},
+    private readonly defaultPolicy: DataPlanePolicy = { auth: 'open' },
+  ) {}
+
+  policyOf(name: string): DataPlanePolicy | undefined {
+    return this.controller.get(name) ? (this.policies.get(name) ?? this.defaultPolicy) : undefined;
+  }
+
+  /** Compile and path-check without side effects; errors name node and JSON path. */
+  check(source: unknown, settings: PersistedSettings = {}): { ok: true; name: string } | { ok: false; status: 400; error: string; errors: GraphError[] } {
+    const r = compile(source, this.catalog);
+    const errors = r.ok ? checkPlanPaths(r.plan, { ...this.paths, ...(settings.graphDir ? { graphDir: settings.graphDir } : {}) }, this.catalog) : r.errors;
+    if (!r.ok || errors.length > 0) return { ok: false, status: 400, error: `graph has ${errors.length} error${errors.length === 1 ? '' : 's'}`, errors };
+    return { ok: true, name: r.plan.name };
+  }
+
+  async deploy(source: unknown, settings: PersistedSettings = {}, rolledBackFrom?: number): Promise<DeployResult> {
+    const checked = this.check(source, settings);
+    if (!checked.ok) return checked;
+    return this.serial(checked.name, async () => {
+      const v = this.store.record(checked.name, source, settings, rolledBackFrom !== undefined ? { rolledBackFrom } : {});
+      let r: DeployResult;
+      try {
+        r = await this.controller.deploy(source, settings.graphDir, v.version);
+      } catch (e) {
+        this.store.discard(checked.name, v.version);
+        throw e;
+      }
+      if (r.ok) {
+        this.store.activate(checked.name, v.version);
+        this.policies.set(checked.name, settings.dataPlane ?? this.defaultPolicy);
+      } else this.store.discard(checked.name, v.version);
+      return r;
+    });
+  }
+
+  /** Redeploy an earlier version's document and settings as a new version. */
+  async rollback(name: string, to?: number): Promise<RollbackResult> {
+    let target: GraphVersion;
+    try {
+      target = this.store.rollbackTarget(name, to);
+    } catch (e) {
+      if (e instanceof VersionNotFoundError) {
+        const msg = to === undefined ? `graph ${name} has no earlier version to roll back to` : e.message;
+        return { ok: false, status: 404, error: msg, errors: [] };
+      }
+      throw e;
+    }
+    const r = await this.deploy(target.graph, target.settings as PersistedSettings, target.version);
+    return { ...r, from: target.version };
+  }
+
+  async remove(name: string): Promise<boolean> {
+    return this.serial(name, async () => {
+      const had = await this.controller.remove(name);
+      const active = this.store.deactivate(name);
+      this.policies.delete(name);
+      return had || active;
+    });
+  }
+
+  /**
+   * Deploy unless this exact document and settings are already the active version
+   * (a graph file named on `beamline serve` must not add a version at every restart).
+   */
+  async deployIfChanged(source: unknown, settings: PersistedSettings = {}): Promise<DeployResult | { ok: true; unchanged: true }> {
+    const checked = this.check(source, settings);
+    if (checked.ok) {
+      const active = this.store.activeVersion(checked.name);
+      const cur = active === undefined ? undefined : this.store.get(checked.name, active);
+      if (cur && this.controller.get(checked.name) && JSON.stringify(cur.graph) === JSON.stringify(source) && JSON.stringify(cur.settings) === JSON.stringify(settings)) {
+        return { ok: true, unchanged: true };
+      }
+    }
+    return this.deploy(source, settings);
+  }
+
+  /** Redeploy every graph that was active when the process stopped. */
+  async restore(): Promise<{ name: string; version: number; ok: boolean; error?: string }[]> {
+    const out: { name: string; version: number; ok: boolean; error?: string }[] = [];
+    for (const g of this.store.active()) {
+      try {
+        const settings = g.settings as PersistedSettings;
+        const r = await this.controller.deploy(g.graph, settings.graphDir, g.version);
+        if (r.ok) this.policies.set(g.name, settings.dataPlane ?? this.defaultPolicy);
+        out.push(r.ok ? { name: g.name, version: g.version, ok: true } : { name: g.name, version: g.version, ok: false, error: r.error });
+        this.log(r.ok ? `restored ${g.name} v${g.version}` : `could not restore ${g.name} v${g.version}: ${r.error}`);
+      } catch (e) {
+        out.push({ name: g.name, version: g.version, ok: false, error: (e as Error).message });
+        this.log(`could not restore ${g.name} v${g.version}: ${(e as Error).message}`);
+      }
+    }
+    return out;
+  }
+
+  private serial<T>(name: string, f: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(name) ?? Promise.resolve();
+    const next = prev.then(f, f);
+    const tail = next.catch(() => {});
+    this.chains.set(name, tail);
+    void tail.then(() => {
+      if (this.chains.get(name) === tail) this.chains.delete(name);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,90 @@
+import { zValidator } from '@hono/zod-validator';
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import type { CompileErrorResponse } from '../../shared/protocol.js';
+import type { DeployResult } from '../controller.js';
+import type { PersistedSettings, PersistentDeployer } from '../persistence.js';
+import type { DataPlanePolicy } from '../security/auth.js';
+
+/**
+ * Versions of a graph name: list them, read one (the editor opens it), roll back.
+ * Also how a deploy request's query string becomes its persisted settings.
+ */
+
+const NameParam = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a graph name is lower-case letters, digits, _ or -') });
+const VersionParam = NameParam.extend({ version: z.coerce.number().int().min(1) });
+const RollbackBody = z.object({ version: z.number().int().min(1).optional().describe('Version to go back to; default: the one before the active version.') }).strict();
+
+const badRequest = (r: { success: boolean; error?: { issues: readonly z.core.$ZodIssue[] } }, c: Context) => {
+  if (r.success) return;
+  const issues = r.error?.issues ?? [];
+  return c.json(
+    {
+      error: issues.map((i) => `${['$', ...i.path].join('.')}: ${i.message}`).join('; '),
+      errors: issues.map((i) => ({ code: 'invalid_document' as const, path: ['$', ...i.path.map(String)].join('.'), message: i.message })),
+    } satisfies CompileErrorResponse,
+    400,
+  );
+};
+
+/** `?dataPlane=open|token&tokenEnv=NAME` on POST /api/graphs: how the graph's route is protected. */
+export function deploySettings(c: Context, fallback: DataPlanePolicy): { ok: true; settings: PersistedSettings } | { ok: false; error: string; path: string } {
+  const auth = c.req.query('dataPlane');
+  const tokenEnv = c.req.query('tokenEnv');
+  if (auth !== undefined && auth !== 'open' && auth !== 'token') return { ok: false, error: `dataPlane must be "open" or "token", not ${JSON.stringify(auth)}`, path: '?dataPlane' };
+  if (tokenEnv !== undefined && !/^[A-Z_][A-Z0-9_]{0,127}$/.test(tokenEnv)) return { ok: false, error: 'tokenEnv names an environment variable: upper-case letters, digits and _', path: '?tokenEnv' };
+  const policy: DataPlanePolicy = { auth: auth ?? (tokenEnv ? 'token' : fallback.auth), ...(tokenEnv ? { tokenEnv } : {}) };
+  return { ok: true, settings: { dataPlane: policy } };
+}
+
+/** What control.ts calls for POST /api/graphs and DELETE /api/graphs/:name, so deploys are recorded. */
+export interface PersistedControl {
+  deploy(c: Context, graph: unknown): Promise<DeployResult>;
+  remove(name: string): Promise<boolean>;
+}
+
+export function persistedControl(deployer: PersistentDeployer, fallback: () => DataPlanePolicy): PersistedControl {
+  return {
+    async deploy(c, graph) {
+      const s = deploySettings(c, fallback());
+      if (!s.ok) return { ok: false, status: 400, error: s.error, errors: [{ code: 'invalid_document', path: s.path, message: s.error }] };
+      return deployer.deploy(graph, s.settings);
+    },
+    remove: (name) => deployer.remove(name),
+  };
+}
+
+export function versionRoutes(deployer: PersistentDeployer): Hono {
+  const app = new Hono();
+  app.get('/api/graphs/:name/versions', zValidator('param', NameParam, badRequest), (c) => {
+    const { name } = c.req.valid('param');
+    const versions = deployer.store.versions(name);
+    if (versions.length === 0) return c.json({ error: `graph ${name} has never been deployed` }, 404);
+    return c.json({ name, active: deployer.store.activeVersion(name) ?? null, versions });
+  });
+  app.get('/api/graphs/:name/versions/:version', zValidator('param', VersionParam, badRequest), (c) => {
+    const { name, version } = c.req.valid('param');
+    const v = deployer.store.get(name, version);
+    if (!v) return c.json({ error: `graph ${name} has no version ${version}` }, 404);
+    return c.json({ name, version, createdAt: v.createdAt, active: deployer.store.activeVersion(name) === version, graph: v.graph, ...(v.rolledBackFrom ? { rolledBackFrom: v.rolledBackFrom } : {}) });
+  });
+  app.post('/api/graphs/:name/rollback', zValidator('param', NameParam, badRequest), async (c) => {
+    const { name } = c.req.valid('param');
+    let body: unknown = {};
+    const text = await c.req.text();
+    if (text.trim() !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch (e) {
+        return c.json({ error: `request body is not valid JSON: ${(e as Error).message}`, path: '$' }, 400);
+      }
+    }
+    const parsed = RollbackBody.safeParse(body);
+    if (!parsed.success) return badRequest(parsed, c);
+    const r = await deployer.rollback(name, parsed.data.version);
+    if (!r.ok) return c.json({ error: r.error, errors: r.errors }, r.status);
+    const status = r.deployment.status();
+    return c.json({ name, version: status.version, rolledBackFrom: r.from, status });
+  });
+  return app;
+}
