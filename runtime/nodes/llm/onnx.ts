@@ -99,7 +99,9 @@ export const onnxBackend: BackendFactory = async (cfg: LlmConfig, ctx: NodeConte
     async generate({ question, documents, ctx: call }) {
       // A raw causal LM has no chat template: it continues the filled prompt template.
       const prompt = tokenizer.encodeTail(fillTemplate(cfg.promptTemplate, question, documents), Math.max(1, Math.min(maxPositions - 1, 1_000_000)));
-      const promptText = tokenizer.decode(prompt);
+      // Decoding behind the prompt's last token keeps the first generated token's leading space.
+      const anchor = prompt.slice(-1);
+      const anchorText = tokenizer.decode(anchor);
       const random = seededRandom(cfg.seed ?? Math.floor(Math.random() * 2 ** 32));
       const out = new StreamText(cfg.stop, call.emitToken);
       const generated: number[] = [];
@@ -114,8 +116,7 @@ export const onnxBackend: BackendFactory = async (cfg: LlmConfig, ctx: NodeConte
         const id = pickToken(r.logits, cfg, random);
         if (eos.has(id)) break;
         generated.push(id);
-        // Decoding with the prompt keeps the first token's leading space right.
-        out.update(tokenizer.decode([...prompt, ...generated]).slice(promptText.length).trimStart());
+        out.update(tokenizer.decode([...anchor, ...generated]).slice(anchorText.length).trimStart());
         if (out.stopped) break;
         input = [id];
       }
