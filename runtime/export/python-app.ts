@@ -19,10 +19,9 @@ export function pythonApp(plan: Plan, templates: Map<string, ExportTemplate>, na
   const kinds = [...new Set(plan.order.map((id) => plan.nodes[id].kind))];
   const imports = kinds.map((k) => templates.get(k)!).map((t) => `from beamline_nodes.${t.module} import ${t.className}`);
   const edges = plan.order.flatMap((id) => plan.nodes[id].incoming).map((e) => `    (${pyStr(e.source)}, ${pyStr(e.sourceHandle)}, ${pyStr(e.target)}, ${pyStr(e.targetHandle)}),`);
-  const multiple: Record<string, string[]> = {};
+  const ports: Record<string, [string, boolean, boolean][]> = {};
   for (const id of plan.order) {
-    const ports = plan.nodes[id].inputs.filter((p) => p.multiple).map((p) => p.name);
-    if (ports.length) multiple[id] = ports;
+    if (plan.nodes[id].inputs.length) ports[id] = plan.nodes[id].inputs.map((p) => [p.name, !!p.required, !!p.multiple]);
   }
 
   const out: string[] = [];
@@ -62,6 +61,7 @@ class ${cls}(NodeDeployment):
     node_id = ${pyStr(id)}
     node_class = ${t.className}
     defaults = ${pyValue(nodeSettings(plan, id), '    ')}
+
 `);
     if (b) {
       out.push(`    @serve.batch(max_batch_size=${b.maxBatchSize}, batch_wait_timeout_s=${b.batchWaitTimeoutMs / 1000})
@@ -96,10 +96,11 @@ class ${names.ingress}(GraphIngress):
 
     graph = GRAPH
     input_node = ${pyStr(plan.inputNode)}
-    output_nodes = ${pyValue(plan.outputNodes)}
+    output_nodes = ${pyValue(plan.outputNodes, '    ')}
     multiple_outputs = ${plan.multipleOutputs ? 'True' : 'False'}
     edges = EDGES
-    multiple_inputs = ${pyValue(multiple, '    ')}
+    # Input ports per node: (name, required, multiple).
+    input_ports = ${pyValue(ports, '    ')}
     inline_classes = {${inlineIds.map((id) => `${pyStr(id)}: ${templates.get(plan.nodes[id].kind)!.className}`).join(', ')}}
     defaults = ${pyValue(ingressSettings(plan), '    ')}
 

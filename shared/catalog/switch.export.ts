@@ -10,7 +10,10 @@ export const switchExport: ExportTemplate = {
 
 
 def _get(value, path: str):
-    for part in [p for p in path.split(".") if p] if path else []:
+    """A dotted path (result.label, items.0) as runtime/inline/switch-condition.ts reads it."""
+    if not path:
+        return value
+    for part in path.split("."):
         if isinstance(value, dict) and part in value:
             value = value[part]
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):

@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover
 
 
 SKIPPED = object()
+UNSET = object()
 
 
 class NodeDeployment:
@@ -80,22 +81,28 @@ class GraphRun:
         self.started = time.monotonic()
 
     def inputs_of(self, node: str):
+        """Values on a node's input ports, or None when a required one never arrived (branch not taken)."""
         edges = [e for e in self.ingress.edges if e[2] == node]
-        multiple = self.ingress.multiple_inputs.get(node, ())
+        if not edges:
+            return {}
         inputs: dict = {}
-        live = 0
-        for source, port, _, target_port in edges:
-            out = self.outputs.get(source)
-            if out is SKIPPED or out is None or port not in out:
+        for name, required, multiple in self.ingress.input_ports.get(node, []):
+            got = UNSET
+            for source, port, _, target_port in edges:
+                out = self.outputs.get(source)
+                if target_port != name or not isinstance(out, dict) or port not in out:
+                    continue
+                if multiple:
+                    got = {} if got is UNSET else got
+                    got[source] = out[port]
+                else:
+                    got = out[port]
+            if got is UNSET:
+                if required:
+                    return None
                 continue
-            live += 1
-            if target_port in multiple:
-                inputs.setdefault(target_port, {})[source] = out[port]
-            else:
-                inputs[target_port] = out[port]
-        # A join (a multiple port) runs with the branches that ran; anything else needs every edge.
-        runs = live > 0 if multiple else live == len(edges)
-        return inputs if runs or not edges else None
+            inputs[name] = got
+        return inputs or None
 
     def _span(self, node: str, start: float, status: str) -> None:
         self.trace.append({"node": node, "start": round((start - self.started) * 1000, 3), "end": round((time.monotonic() - self.started) * 1000, 3), "status": status})
@@ -149,7 +156,7 @@ class GraphRun:
 
     def response(self):
         outs = self.ingress.output_nodes
-        values = {o: self.outputs[o]["value"] for o in outs if isinstance(self.outputs.get(o), dict)}
+        values = {o: self.outputs[o]["value"] for o in outs if isinstance(self.outputs.get(o), dict) and self.outputs[o].get("value") is not None}
         if self.ingress.multiple_outputs:
             return values
         return values.get(outs[0])
@@ -167,7 +174,7 @@ class GraphIngress:
     output_nodes: list = []
     multiple_outputs = False
     edges: list = []
-    multiple_inputs: dict = {}
+    input_ports: dict = {}
     inline_classes: dict = {}
     defaults: dict = {}
 
@@ -180,9 +187,11 @@ class GraphIngress:
     def reconfigure(self, user_config: dict) -> None:
         settings = (user_config or {}).get("beamline") or self.defaults
         self.calls = settings.get("calls", {})
-        self.inline_nodes = {
-            n["id"]: self.inline_classes[n["id"]](n.get("config", {}), node_context(self.graph, n["id"], n["kind"])) for n in settings.get("nodes", [])
-        }
+        self.inline_nodes = {}
+        for n in settings.get("nodes", []):
+            node = self.inline_classes[n["id"]](n.get("config", {}), node_context(self.graph, n["id"], n["kind"]))
+            node.incoming = sum(1 for e in self.edges if e[2] == n["id"])  # the output node returns one value or a join
+            self.inline_nodes[n["id"]] = node
 
     async def run(self, run: GraphRun) -> None:  # generated per graph
         raise NotImplementedError
@@ -193,11 +202,13 @@ class GraphIngress:
         return run
 
     async def __call__(self, request):
-        request_id = uuid.uuid4().hex
+        """POST body in, the output's value out; ?trace=1 answers {requestId, output, trace} as Beamline does."""
+        headers = getattr(request, "headers", {}) or {}
+        request_id = headers.get("x-request-id") or uuid.uuid4().hex
         try:
             body = await request.json()
         except ValueError as e:
-            return JSONResponse({"error": f"the request body is not JSON: {e}", "requestId": request_id}, status_code=400)
+            return JSONResponse({"error": f"request body is not valid JSON: {e}", "path": "$", "code": "invalid_json", "requestId": request_id}, status_code=400)
         try:
             run = await self.execute(body)
         except NodeFailed as e:
@@ -205,5 +216,7 @@ class GraphIngress:
             if e.path:
                 payload["path"] = e.path
             return JSONResponse(payload, status_code=e.status)
-        return JSONResponse(run.response())
+        traced = (getattr(request, "query_params", {}) or {}).get("trace") in ("1", "true")
+        output = run.response()
+        return JSONResponse({"requestId": request_id, "output": output, "trace": run.trace} if traced else output, headers={"x-request-id": request_id})
 `;

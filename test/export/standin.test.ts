@@ -1,0 +1,128 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dump, load } from 'js-yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { exportGraph } from '../../runtime/export/export.js';
+import { writeExport } from '../../runtime/export/write.js';
+import { builtinCatalog, outputPorts } from '../../shared/catalog/index.js';
+import type { Plan } from '../../shared/plan.js';
+import { FIXTURES, ROOT, runUnderStandin, tempDir, writeIndex } from './helpers.js';
+
+/**
+ * The exported composition run under fixtures/standin, a small stand-in for
+ * ray.serve (not Ray). Nodes whose libraries are stubs here (onnxruntime,
+ * tokenizers) fail in their constructor and answer with fixed outputs; the
+ * preprocessor, retriever, extractive LLM, regex NER and routing nodes run for real.
+ */
+
+function exportTo(file: string): { dir: string; plan: Plan } {
+  const r = exportGraph(readFileSync(file, 'utf8'), { target: 'rayservice' });
+  const dir = tempDir('standin');
+  writeExport(dir, r, { modelsDir: dir, dataDir: dir, copyAssets: true });
+  return { dir, plan: r.plan };
+}
+
+/** Fixed outputs by port type for every replica node, used only if its real class cannot be built. */
+function fakes(plan: Plan, vector: number[]): Record<string, Record<string, unknown>> {
+  const byType: Record<string, unknown> = { text: 'fake text', texts: ['fake'], vector, vectors: [vector], documents: [], json: { label: 'POSITIVE' }, label: 'POSITIVE', entities: [], any: null, image: '' };
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const id of plan.order) {
+    const n = plan.nodes[id];
+    const kind = builtinCatalog.get(n.kind)!;
+    out[id] = Object.fromEntries(outputPorts(kind, n.config as never).map((p) => [p.name, byType[p.type]]));
+  }
+  return out;
+}
+
+const order = (events: { event: string; deployment: string }[], e: string, d: string) => events.findIndex((x) => x.event === e && x.deployment === d);
+
+describe('the exported app runs under a stand-in for ray.serve', () => {
+  let rag: { dir: string; plan: Plan };
+  let data: string;
+  beforeAll(() => {
+    rag = exportTo(join(ROOT, 'examples/rag/graph.json'));
+    data = tempDir('data');
+    writeIndex(data, 'rag', [[1, 0, 0, 0], [0.6, 0.8, 0, 0], [0, 0, 1, 0]], [
+      'Beamline serves inference graphs. It is written in TypeScript.',
+      'Ray Serve runs Python deployments on a cluster.',
+      'Bananas are yellow.',
+    ]);
+  });
+
+  it('rag: the request reaches every node in the graph order and the answer comes from the retrieved chunk', () => {
+    const r = runUnderStandin(
+      { app_dir: join(rag.dir, 'app'), serve_config: join(rag.dir, 'serve-config.yaml'), fakes: fakes(rag.plan, [1, 0.1, 0, 0]), requests: [{ query: 'What is Beamline written in?' }] },
+      { BEAMLINE_MODELS_DIR: join(rag.dir, 'models'), BEAMLINE_DATA_DIR: data },
+    );
+    expect(r.responses[0].status).toBe(200);
+    const body = r.responses[0].body as { answer: string; sources: string[]; backend: string };
+    expect(body.backend).toBe('extractive');
+    expect(body.answer).toContain('TypeScript');
+    expect(body.sources).toEqual(['doc0.md']);
+    const replicaOrder = rag.plan.order.filter((id) => rag.plan.nodes[id].runsIn === 'replica');
+    expect(r.events.filter((e) => e.event === 'start').map((e) => e.deployment)).toEqual(replicaOrder);
+    // Each node finished before the next began: a chain has no parallel branch.
+    for (let i = 1; i < replicaOrder.length; i++) expect(order(r.events, 'end', replicaOrder[i - 1])).toBeLessThan(order(r.events, 'start', replicaOrder[i]));
+    // Only the ONNX embedder was stood in; the rest ran their real Python.
+    expect(r.faked).toEqual(['embed']);
+  });
+
+  it('rag: bad input is a 400 naming the input node and the JSON path', () => {
+    const r = runUnderStandin(
+      { app_dir: join(rag.dir, 'app'), serve_config: join(rag.dir, 'serve-config.yaml'), fakes: fakes(rag.plan, [1, 0, 0, 0]), requests: [{ question: 'x' }, { query: 42 }] },
+      { BEAMLINE_MODELS_DIR: join(rag.dir, 'models'), BEAMLINE_DATA_DIR: data },
+    );
+    expect(r.responses.map((x) => x.status)).toEqual([400, 400]);
+    expect(r.responses[0].body).toMatchObject({ node: 'input', path: '$.query' });
+    expect((r.responses[1].body as { error: string }).error).toMatch(/must be a string/);
+    expect(r.events).toEqual([]);
+  });
+
+  it('parallel branches are awaited together, and the join keys each branch by node', () => {
+    const p = exportTo(join(FIXTURES, 'graphs/parallel.json'));
+    const r = runUnderStandin(
+      { app_dir: join(p.dir, 'app'), serve_config: join(p.dir, 'serve-config.yaml'), fakes: fakes(p.plan, [1]), requests: [{ text: 'Mail bob@example.com by 5 pm' }] },
+      { BEAMLINE_MODELS_DIR: join(p.dir, 'models') },
+    );
+    expect(r.responses[0].status).toBe(200);
+    const out = r.responses[0].body as { sentiment: unknown; entities: { type: string; value: string }[] };
+    expect(Object.keys(out).sort()).toEqual(['entities', 'sentiment']);
+    expect(out.entities.map((e) => e.type)).toEqual(['email', 'time']);
+    // Both branches started before either finished.
+    expect(order(r.events, 'start', 'sentiment')).toBeLessThan(order(r.events, 'end', 'entities'));
+    expect(order(r.events, 'start', 'entities')).toBeLessThan(order(r.events, 'end', 'sentiment'));
+    expect(order(r.events, 'end', 'clean')).toBeLessThan(Math.min(order(r.events, 'start', 'sentiment'), order(r.events, 'start', 'entities')));
+  });
+
+  it('@serve.batch groups concurrent calls up to maxBatchSize, and user_config changes the size', () => {
+    const p = exportTo(join(FIXTURES, 'graphs/parallel.json'));
+    const run = () =>
+      runUnderStandin(
+        { app_dir: join(p.dir, 'app'), serve_config: join(p.dir, 'serve-config.yaml'), fakes: fakes(p.plan, [1]), requests: Array.from({ length: 6 }, (_, i) => ({ text: `request ${i}` })), concurrent: true },
+        { BEAMLINE_MODELS_DIR: join(p.dir, 'models') },
+      );
+    const first = run();
+    expect(first.responses.every((x) => x.status === 200)).toBe(true);
+    const sizes = first.batches.Sentiment;
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(6);
+    expect(Math.max(...sizes)).toBe(4);
+    // The Serve config's user_config reaches reconfigure(), which resizes the batches.
+    const file = join(p.dir, 'serve-config.yaml');
+    const cfg = load(readFileSync(file, 'utf8')) as { applications: { deployments: { name: string; user_config: { beamline: { batching: { maxBatchSize: number } } } }[] }[] };
+    cfg.applications[0].deployments.find((d) => d.name === 'sentiment')!.user_config.beamline.batching.maxBatchSize = 2;
+    writeFileSync(file, dump(cfg));
+    const second = run();
+    expect(second.batches.Sentiment.reduce((a, b) => a + b, 0)).toBe(6);
+    expect(Math.max(...second.batches.Sentiment)).toBe(2);
+  });
+
+  it('a switch runs only the branch it picks', () => {
+    const p = exportTo(join(FIXTURES, 'graphs/switch.json'));
+    const r = runUnderStandin(
+      { app_dir: join(p.dir, 'app'), serve_config: join(p.dir, 'serve-config.yaml'), fakes: {}, requests: [{ text: 'hello' }, { text: 'Other  Words' }] },
+      {},
+    );
+    expect(r.responses.map((x) => x.body)).toEqual([{ greeting: 'hello' }, { other: 'other words' }]);
+    expect(r.events.filter((e) => e.event === 'start').map((e) => e.deployment)).toEqual(['greeting', 'other']);
+  });
+});
