@@ -13,9 +13,9 @@ export interface CliResult {
 }
 
 /** Runs a command the way a user does, from the repository root, and collects its output. */
-export function run(command: string, args: string[], stdin?: string): Promise<CliResult> {
+export function run(command: string, args: string[], stdin?: string, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

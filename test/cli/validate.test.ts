@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../shared/compile.js';
 import { formatError } from '../../shared/errors.js';
@@ -84,8 +86,10 @@ describe('beamline validate', () => {
     expect(r.stderr).toMatch(/missing required argument 'graph'/);
   });
 
-  it('works as `npx beamline` from the repository root (npm resolves the package\'s own bin)', async () => {
-    const r = await run('npx', ['--no-install', 'beamline', 'validate', 'examples/rag/graph.json']);
+  it('works as `npx beamline` from the repository root, offline and with an empty npm cache', async () => {
+    // npm exec finds the root package.json's own bin and links the project into its cache; nothing is fetched.
+    const cache = mkdtempSync(join(tmpdir(), 'beamline-npm-cache-'));
+    const r = await run('npx', ['--offline', 'beamline', 'validate', 'examples/rag/graph.json'], undefined, { npm_config_cache: cache });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ok examples\/rag\/graph\.json: graph rag/);
   });
