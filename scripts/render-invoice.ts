@@ -28,7 +28,7 @@ export const SAMPLE_INVOICE: Invoice = {
   customer: 'Globex Corporation',
   email: 'billing@acme.com',
   items: [
-    ['GPU hours (A100)', '$980.00'],
+    ['Inference serving', '$980.00'],
     ['Support plan', '$254.56'],
   ],
   total: '$1,234.56',

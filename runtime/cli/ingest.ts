@@ -1,8 +1,11 @@
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { compile } from '../../shared/compile.js';
 import { printErrors, printJson } from './print.js';
 import { readInputFile } from './read-file.js';
+
+const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models', import.meta.url));
 
 export interface IngestCliOptions {
   docs?: string;
@@ -21,8 +24,8 @@ export function register(program: Command): void {
     .description("build a retriever's index: chunk .md/.txt/.jsonl documents and embed them with the graph's own embedder")
     .argument('<graph>', 'graph JSON file')
     .option('--docs <folder>', "documents folder (default: the retriever's config.docs, relative to the graph file)")
-    .option('--data-dir <dir>', 'data directory holding indexes/', process.env.BEAMLINE_DATA_DIR ?? '.beamline')
-    .option('--models-dir <dir>', 'where model folders named in configs are looked up', process.env.BEAMLINE_MODELS_DIR ?? '.')
+    .option('--data-dir <dir>', 'data directory holding indexes/ (as serve)', process.env.BEAMLINE_DATA_DIR ?? './.beamline')
+    .option('--models-dir <dir>', 'where model folders named in configs are looked up (default: the project models/, as serve)', process.env.BEAMLINE_MODELS_DIR ?? DEFAULT_MODELS_DIR)
     .option('--index <name>', "index name (default: the retriever's config.index)")
     .option('--node <id>', 'retriever node id, when the graph has several')
     .option('--batch-size <n>', 'chunks per embedding call', '32')
