@@ -112,7 +112,7 @@ deployment_graph = FruitMarket.bind(mango, Orange.bind(), PearStand.options(name
     const { graph } = importServeConfig(sample, { python });
     const edges = graph.edges.map((e) => `${e.source}->${e.target}`).sort();
     expect(edges).toEqual(['FruitMarket->MangoStand', 'FruitMarket->OrangeStand', 'FruitMarket->PearStand', 'FruitMarket->output', 'input->FruitMarket'].sort());
-    expect(graph.nodes.find((n) => n.id === 'OrangeStand')!.deployment.batching).toEqual({ maxBatchSize: 4, batchWaitTimeoutMs: 50 });
+    expect(graph.nodes.find((n) => n.id === 'OrangeStand')!.deployment?.batching).toEqual({ maxBatchSize: 4, batchWaitTimeoutMs: 50 });
     expect(graph.nodes.find((n) => n.id === 'OrangeStand')!.config).toMatchObject({ exportName: 'Orange' });
     const r = compile(graph);
     expect(r.ok, JSON.stringify(r.errors)).toBe(true);
