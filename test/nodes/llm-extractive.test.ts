@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { llm } from '../../runtime/nodes/llm.js';
-import { splitSentences } from '../../runtime/nodes/llm/extractive.js';
+import { definitionTest, splitSentences } from '../../runtime/nodes/llm/extractive.js';
 import type { NodeInstance } from '../../runtime/nodes/types.js';
 import { callContext, nodeContext } from './helpers.js';
 
@@ -41,6 +41,15 @@ describe('extractive llm backend (not a language model)', () => {
       'It groups containers into pods and schedules them onto nodes.',
       'The control plane keeps the cluster in its desired state.',
     ]);
+  });
+
+  it('recognises "What is X?" questions and the sentences that define X', () => {
+    const t = definitionTest('What is Kubernetes?')!;
+    expect(t('Kubernetes is an open-source system.')).toBe(true);
+    expect(t('The reconcile loop is why Kubernetes heals itself.')).toBe(false);
+    expect(definitionTest('What are vector databases')!('Vector databases are stores of embeddings.')).toBe(true);
+    expect(definitionTest('How does Ray scale?')).toBeUndefined();
+    expect(definitionTest('What is a (weird) [regex]?')!('A (weird) [regex] is fine.')).toBe(true);
   });
 
   it('answers "What is Kubernetes?" from the documents with the right source, streaming sentences', async () => {

@@ -15,6 +15,17 @@ const STOPWORDS = new Set(
 );
 /** Weight of the share of the question's content words found in a sentence, next to the cosine. */
 const OVERLAP_WEIGHT = 0.5;
+/** Bonus for a sentence that defines what a "What is X?" question asks about ("X is ..."). */
+const DEFINITION_WEIGHT = 0.3;
+
+/** For "what/who is|are X?", a test for sentences that start by defining X. */
+export function definitionTest(question: string): ((sentence: string) => boolean) | undefined {
+  const m = /^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(.+?)\s*\?*\s*$/i.exec(question);
+  if (!m) return undefined;
+  const subject = m[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^(?:an?\\s+|the\\s+)?${subject}\\s+(?:is|are|was|were)\\b`, 'i');
+  return (sentence) => re.test(sentence);
+}
 
 /** Sentences of a document, with markdown markers stripped and fragments under three words dropped. */
 export function splitSentences(text: string): string[] {
@@ -33,7 +44,8 @@ function contentWords(text: string): Set<string> {
  * Not a language model: answers by selecting the context sentences most similar to
  * the question (embedding cosine plus the share of the question's content words the
  * sentence contains, which keeps words the embedder lacks, like product names, in
- * play) and giving them in document order.
+ * play; a "What is X?" question also prefers sentences of the form "X is ...") and
+ * giving them in document order.
  */
 export const extractiveBackend: BackendFactory = async (cfg: LlmConfig, ctx) => {
   const embedder = await createEmbedder({ model: cfg.model ?? 'builtin:glove-100d' }, ctx);
@@ -47,12 +59,13 @@ export const extractiveBackend: BackendFactory = async (cfg: LlmConfig, ctx) => 
       }
       const [q, ...vs] = await embedder.embed([question, ...sentences.map((s) => s.text)]);
       const asked = contentWords(question);
+      const defines = definitionTest(question);
       const scores = sentences.map((s, i) => {
         let cos = 0;
         for (let k = 0; k < q.length; k++) cos += q[k] * vs[i][k];
         const words = contentWords(s.text);
         const overlap = asked.size ? [...asked].filter((w) => words.has(w)).length / asked.size : 0;
-        return cos + OVERLAP_WEIGHT * overlap;
+        return cos + OVERLAP_WEIGHT * overlap + (defines?.(s.text) ? DEFINITION_WEIGHT : 0);
       });
       const picked = sentences
         .map((s, i) => ({ ...s, score: scores[i] }))
