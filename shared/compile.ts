@@ -22,7 +22,7 @@ export function mergeDeployment(defaults: Record<string, unknown> | undefined, o
 }
 
 /** Parse one JSON text or value into a graph document, collecting every error. */
-function parseDocument(input: unknown): { graph?: Graph; errors: GraphError[]; nodeIndex: number[]; edgeIndex: number[] } {
+function parseDocument(input: unknown): { graph?: Graph; errors: GraphError[]; nodeIndex: number[]; edgeIndex: number[]; nodesListed?: boolean } {
   const nodeIndex: number[] = [];
   const edgeIndex: number[] = [];
   let doc = input;
@@ -75,7 +75,7 @@ function parseDocument(input: unknown): { graph?: Graph; errors: GraphError[]; n
   // A bad name or route still lets the nodes be checked, so every error is reported at once.
   const meta = top.success ? top.data : { version: GRAPH_VERSION, name: typeof doc.name === 'string' ? doc.name : '', routePrefix: typeof doc.routePrefix === 'string' ? doc.routePrefix : '', multipleOutputs: doc.multipleOutputs === true };
   const graph: Graph = { ...meta, nodes: okNodes, edges: okEdges } as Graph;
-  return { graph, errors, nodeIndex, edgeIndex };
+  return { graph, errors, nodeIndex, edgeIndex, nodesListed: Array.isArray(doc.nodes) };
 }
 
 interface CheckedNode {
@@ -104,7 +104,7 @@ export function compile(source: unknown, catalog: Catalog = builtinCatalog): Com
 }
 
 function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
-  const { graph, errors, nodeIndex, edgeIndex } = parseDocument(source);
+  const { graph, errors, nodeIndex, edgeIndex, nodesListed } = parseDocument(source);
   if (!graph) return { ok: false, errors };
   const indexOf = new Map<string, number>();
   graph.nodes.forEach((n, i) => {
@@ -213,11 +213,12 @@ function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
   const byKind = (k: string) => [...checked.values()].filter((n) => n.kind.kind === k);
   const inputs = byKind('input');
   const outputs = byKind('output');
-  if (inputs.length === 0) errors.push({ code: 'no_input', path: '$.nodes', message: 'the graph has no input node', fix: 'add an input node' });
+  // Without a node list, "nodes must be an array" already says it all.
+  if (inputs.length === 0 && nodesListed) errors.push({ code: 'no_input', path: '$.nodes', message: 'the graph has no input node', fix: 'add an input node' });
   if (inputs.length > 1) {
     for (const n of inputs.slice(1)) errors.push({ code: 'too_many_inputs', node: n.id, path: nodePath(n.id), message: `only one input node is allowed; ${inputs[0].id} is the first`, fix: 'remove this input or merge the two' });
   }
-  if (outputs.length === 0) errors.push({ code: 'no_output', path: '$.nodes', message: 'the graph has no output node', fix: 'add an output node' });
+  if (outputs.length === 0 && nodesListed) errors.push({ code: 'no_output', path: '$.nodes', message: 'the graph has no output node', fix: 'add an output node' });
   if (outputs.length > 1 && !graph.multipleOutputs) {
     for (const n of outputs.slice(1)) {
       errors.push({ code: 'too_many_outputs', node: n.id, path: nodePath(n.id), message: `more than one output node (${outputs.map((o) => o.id).join(', ')})`, fix: 'remove the extra outputs or set "multipleOutputs": true' });

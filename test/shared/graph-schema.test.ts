@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
+import { builtinCatalog } from '../../shared/catalog/index.js';
 import { compile } from '../../shared/compile.js';
 import { graphJsonSchema } from '../../shared/graph-json-schema.js';
 
@@ -31,7 +32,9 @@ describe('docs/graph.schema.json', () => {
       const ok = validate(example(name));
       expect(validate.errors ?? [], name).toEqual([]);
       expect(ok).toBe(true);
-      expect(compile(example(name)).errors).toEqual([]);
+      // Examples of kinds added with `serve --nodes` need their module's catalog to compile.
+      const builtinOnly = example(name).nodes.every((n: { kind: string }) => builtinCatalog.has(n.kind));
+      if (builtinOnly) expect(compile(example(name)).errors, name).toEqual([]);
     }
   });
 
