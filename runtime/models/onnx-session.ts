@@ -18,8 +18,10 @@ export interface OpenedSession {
 export async function openSession(modelPath: string, device: Device, log: (m: string) => void = () => {}): Promise<OpenedSession> {
   const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
   if (device.type === 'cuda' && !device.virtual) {
-    // gpu_mem_limit bounds the arena to this replica's share of the card.
+    // gpu_mem_limit is the replica's share of the card. onnxruntime-node 1.30 reads only deviceId
+    // from a provider entry, so the limit travels for bindings that read it and is logged, not enforced.
     const cuda = { name: 'cuda', deviceId: device.deviceId, gpu_mem_limit: String(Math.floor(device.memoryLimitBytes)) };
+    log(`CUDA device ${device.deviceId}, share ${device.share}: gpu_mem_limit ${Math.round(device.memoryLimitBytes / 2 ** 20)} MiB requested`);
     try {
       const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: [cuda as ort.InferenceSession.ExecutionProviderConfig] });
       return { session, provider: `cuda:${device.deviceId}` };
