@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterAll } from 'vitest';
 import { EXPORT_TEMPLATES } from '../../shared/catalog/exports.js';
 import { ExportError, exportGraph } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
-import { exampleGraphs, tempDir, validators } from './helpers.js';
+import { exampleGraphs, tempDir, validators, removeTempDirs } from './helpers.js';
 
 const { rayService, serveConfig } = validators();
 const all = exampleGraphs();
@@ -16,6 +16,7 @@ const examples = all.filter((e) => unexportable(e.text).length === 0);
 const refused = all.filter((e) => unexportable(e.text).length > 0);
 
 describe('exported manifests validate against KubeRay and Ray Serve schemas', () => {
+  afterAll(removeTempDirs);
   it('finds the example graphs', () => {
     expect(examples.map((e) => e.name)).toContain('rag');
   });

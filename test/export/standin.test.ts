@@ -1,12 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, afterAll } from 'vitest';
 import { exportGraph } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
 import { builtinCatalog, outputPorts } from '../../shared/catalog/index.js';
 import type { Plan } from '../../shared/plan.js';
-import { FIXTURES, ROOT, runUnderStandin, tempDir, writeIndex } from './helpers.js';
+import { FIXTURES, ROOT, runUnderStandin, tempDir, writeIndex, removeTempDirs } from './helpers.js';
 
 /**
  * The exported composition run under fixtures/standin, a small stand-in for
@@ -37,6 +37,7 @@ function fakes(plan: Plan, vector: number[]): Record<string, Record<string, unkn
 const order = (events: { event: string; deployment: string }[], e: string, d: string) => events.findIndex((x) => x.event === e && x.deployment === d);
 
 describe('the exported app runs under a stand-in for ray.serve', () => {
+  afterAll(removeTempDirs);
   let rag: { dir: string; plan: Plan };
   let data: string;
   beforeAll(() => {
