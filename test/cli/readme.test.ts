@@ -70,6 +70,14 @@ describe('README', () => {
     for (const k of Object.keys(AutoscalingSchema.shape)) expect(rows.has(`autoscaling.${k}`), k).toBe(true);
   });
 
+  it("shows, in the fractional-gpu example's README, exactly what plan prints", async () => {
+    const ex = readFileSync(`${repoRoot}/examples/fractional-gpu/README.md`, 'utf8');
+    const command = ex.match(/```sh\nnpx beamline (plan [^\n]+)\n```/)![1].split(' ');
+    const shown = ex.match(/```text\n([\s\S]*?)```/)![1];
+    const r = await beamline(command);
+    expect(r.stdout).toBe(shown);
+  });
+
   it('shows plan output that the CLI really prints', async () => {
     const text = blocks('text').find((b) => b.includes('npx beamline plan'))!;
     const [command, ...shown] = text.trimEnd().split('\n');
