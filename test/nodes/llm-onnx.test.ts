@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../runtime/models/config.js';
 import { llm } from '../../runtime/nodes/llm.js';
 import type { LlmBackend } from '../../runtime/nodes/llm/backend.js';
-import { onnxBackend } from '../../runtime/nodes/llm/onnx.js';
+import { halfToFloat, onnxBackend } from '../../runtime/nodes/llm/onnx.js';
 import type { NodeInstance } from '../../runtime/nodes/types.js';
 import { llm as llmKind } from '../../shared/catalog/llm.js';
 import { callContext, nodeContext } from './helpers.js';
@@ -87,5 +87,14 @@ describe('onnx llm backend on the reference 260k Llama model', () => {
   it('names config.model when the folder is missing', async () => {
     await expect(backendWith({ model: undefined })).rejects.toThrow(/config\.model/);
     await expect(backendWith({ model: 'no-such-model' })).rejects.toThrow(/config\.model.*no-such-model/);
+  });
+
+  it('reads fp16 logits of half-precision exports', () => {
+    const f = halfToFloat(Uint16Array.from([0x3c00, 0xc000, 0x3555, 0x0001, 0x7c00, 0x0000]));
+    expect(Array.from(f.slice(0, 2))).toEqual([1, -2]);
+    expect(f[2]).toBeCloseTo(1 / 3, 3);
+    expect(f[3]).toBeCloseTo(5.96e-8, 10);
+    expect(f[4]).toBe(Number.POSITIVE_INFINITY);
+    expect(f[5]).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { intTensor, openSession, ort, type Session } from '../../models/onnx-session.js';
+import { inputType, intTensor, openSession, ort, type Session } from '../../models/onnx-session.js';
 import { ModelConfigError, modelFile, resolveModelDir } from '../../models/resolve.js';
 import { TextTokenizer } from '../../models/tokenizer.js';
 import type { NodeContext } from '../types.js';
@@ -15,6 +15,19 @@ interface CacheShape {
   layers: number;
   heads: number;
   headDim: number;
+}
+
+/** IEEE half-precision bits to floats (fp16 exports return logits as Uint16Array). */
+export function halfToFloat(h: Uint16Array): Float32Array {
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) {
+    const x = h[i];
+    const sign = x & 0x8000 ? -1 : 1;
+    const exp = (x >> 10) & 0x1f;
+    const frac = x & 0x3ff;
+    out[i] = exp === 0 ? sign * 2 ** -14 * (frac / 1024) : exp === 31 ? (frac ? Number.NaN : sign * Number.POSITIVE_INFINITY) : sign * 2 ** (exp - 15) * (1 + frac / 1024);
+  }
+  return out;
 }
 
 function readJson(path: string): Record<string, unknown> {
@@ -59,8 +72,8 @@ export const onnxBackend: BackendFactory = async (cfg: LlmConfig, ctx: NodeConte
   const { session } = await openSession(modelFile(dir, 'model.onnx'), ctx.device, ctx.log);
   const config = readJson(join(dir, 'config.json'));
   for (const name of session.inputNames) {
-    if (!['input_ids', 'attention_mask', 'position_ids'].includes(name) && !PAST.test(name)) {
-      throw new Error(`onnx llm ${cfg.model}: unexpected input "${name}" (the decoder layout has input_ids, attention_mask, position_ids, past_key_values.N.key/value)`);
+    if (!['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch'].includes(name) && !PAST.test(name)) {
+      throw new Error(`onnx llm ${cfg.model}: unexpected input "${name}" (the decoder layout has input_ids, attention_mask, position_ids, past_key_values.N.key/value, use_cache_branch)`);
     }
   }
   if (!session.outputNames.includes('logits')) throw new Error(`onnx llm ${cfg.model}: no "logits" output`);
@@ -76,6 +89,8 @@ export const onnxBackend: BackendFactory = async (cfg: LlmConfig, ctx: NodeConte
     const feeds: Record<string, ort.Tensor> = { input_ids: intTensor(session, 'input_ids', ids, [1, n]) };
     if (wants('attention_mask')) feeds.attention_mask = intTensor(session, 'attention_mask', new Array(pastLen + n).fill(1), [1, pastLen + n]);
     if (wants('position_ids')) feeds.position_ids = intTensor(session, 'position_ids', ids.map((_, i) => pastLen + i), [1, n]);
+    // Optimum's merged decoders pick the with-cache branch by this flag.
+    if (wants('use_cache_branch')) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([pastLen > 0 ? 1 : 0]), [1]);
     Object.assign(feeds, past);
     const out = await session.run(feeds);
     const logits = out.logits;
@@ -86,12 +101,17 @@ export const onnxBackend: BackendFactory = async (cfg: LlmConfig, ctx: NodeConte
       const m = PAST.exec(name);
       if (m) next[name] = out[`present.${m[1]}.${m[2]}`];
     }
-    return { logits: (logits.data as Float32Array).slice((rows - 1) * vocab, rows * vocab), past: next };
+    const last = (logits.data as Float32Array | Uint16Array).slice((rows - 1) * vocab, rows * vocab);
+    return { logits: logits.type === 'float16' ? halfToFloat(last as Uint16Array) : (last as Float32Array), past: next };
   }
 
   function emptyCache(): Record<string, ort.Tensor> {
     const past: Record<string, ort.Tensor> = {};
-    for (const name of session.inputNames) if (PAST.test(name)) past[name] = new ort.Tensor('float32', new Float32Array(0), [1, shape.heads, 0, shape.headDim]);
+    for (const name of session.inputNames) {
+      if (!PAST.test(name)) continue;
+      const dims = [1, shape.heads, 0, shape.headDim];
+      past[name] = inputType(session, name) === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+    }
     return past;
   }
 
