@@ -26,28 +26,38 @@ class ClassifierNode:
         self.tokenizer = TextTokenizer(folder)
         self.session = open_session(model_file(folder, "model.onnx"), ctx)
         self.max_length = config.get("maxLength", 256)
-        self.labels = config.get("labels")
-        cfg = os.path.join(folder, "config.json")
-        if not self.labels and os.path.exists(cfg):
-            id2label = json.load(open(cfg, encoding="utf-8")).get("id2label") or {}
-            self.labels = [id2label[k] for k in sorted(id2label, key=int)] if id2label else None
         names = output_names(self.session)
         self.output = "logits" if "logits" in names else names[0]
+        classes = self.logits(["a"]).shape[1]
+        # Labels by class index: config.labels, else config.json id2label, else LABEL_<i>.
+        configured = config.get("labels")
+        if configured:
+            if len(configured) != classes:
+                raise ValueError(f"config.labels: the model has {classes} classes but {len(configured)} labels are given")
+            self.labels = list(configured)
+        else:
+            cfg = os.path.join(folder, "config.json")
+            id2label = (json.load(open(cfg, encoding="utf-8")).get("id2label") or {}) if os.path.exists(cfg) else {}
+            self.labels = [id2label.get(str(i), f"LABEL_{i}") for i in range(classes)]
 
-    def label(self, i: int) -> str:
-        return self.labels[i] if self.labels and i < len(self.labels) else f"LABEL_{i}"
+    def logits(self, texts: list):
+        import numpy as np
+
+        batch = self.tokenizer.batch(texts, self.max_length)
+        t = np.asarray(self.session.run([self.output], token_feed(self.session, batch))[0], dtype=np.float32)
+        if t.ndim != 2:
+            raise ValueError(f'output "{self.output}" has shape {list(t.shape)}, expected [batch, classes]')
+        return t
 
     def classify(self, texts: list) -> list:
         import numpy as np
 
-        batch = self.tokenizer.batch(texts, self.max_length)
-        logits = self.session.run([self.output], token_feed(self.session, batch))[0]
         out = []
-        for row in np.asarray(logits, dtype=np.float32).reshape(len(texts), -1):
+        for row in self.logits(texts):
             p = softmax(row)
             best = int(np.argmax(p))
-            scores = {self.label(i): float(x) for i, x in enumerate(p)}
-            out.append({"result": {"label": self.label(best), "score": float(p[best]), "scores": scores}, "label": self.label(best)})
+            result = {"label": self.labels[best], "score": float(p[best]), "scores": {label: float(x) for label, x in zip(self.labels, p)}}
+            out.append({"result": result, "label": result["label"]})
         return out
 
     async def call(self, inputs: dict) -> dict:

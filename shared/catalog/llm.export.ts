@@ -1,180 +1,305 @@
 import type { ExportTemplate } from './export-template.js';
 
 /**
- * extractive: the same sentence picking as the TypeScript node; openai: any
- * /v1/chat/completions server through the openai package; onnx: a Hugging Face /
- * Optimum decoder with its KV cache, decoded greedily or sampled.
+ * A port of runtime/nodes/llm/*: extractive (embedding cosine + question-word
+ * overlap + "X is ..." bonus, sentences in document order), openai (one chat
+ * completion through the openai package) and onnx (the Optimum decoder layout
+ * with its KV cache, greedy or seeded top-k/top-p sampling).
  */
 export const llmExport: ExportTemplate = {
   kind: 'llm',
   module: 'llm',
   className: 'LlmNode',
   requirements: ['numpy', 'openai', 'onnxruntime', 'tokenizers'],
-  uses: ['preprocessor'],
-  models: (c) => (c.backend === 'onnx' && typeof c.model === 'string' ? [c.model] : []),
-  notes: (c) => ['llm: the exported node answers in one response; token streaming (socket.io in Beamline) is not exported', ...(c.backend === 'openai' ? [`llm: set the ${String(c.apiKeyEnv ?? 'API key')} environment variable on the Ray pods (a Kubernetes Secret)`] : [])],
-  source: String.raw`import os
+  models: (c) => (c.backend === 'openai' ? [] : [typeof c.model === 'string' ? c.model : 'builtin:glove-100d']),
+  notes: (c) => [
+    'llm: the exported node answers in one response; token streaming (socket.io in Beamline) is not exported',
+    ...(c.backend === 'openai' ? [`llm: set the ${String(c.apiKeyEnv ?? 'API key')} environment variable on the Ray pods (from a Kubernetes Secret)`] : []),
+  ],
+  source: String.raw`import json
+import os
 import re
 
-from .common import NodeConfigError, NodeInputError, TextTokenizer, documents_input, in_thread, model_file, open_session, resolve_model_dir, text_input
-from .preprocessor import sentence_spans
+from .common import Embedding, NodeConfigError, NodeInputError, TextTokenizer, in_thread, model_file, open_session, resolve_model_dir
 
-_WORD = re.compile(r"[\w']+", re.UNICODE)
 STOPWORDS = set(
-    "a an and are as at be but by for from has have how i in is it its of on or that the this to was what when where which who why will with you your do does did can".split()
+    "a an and are as at be by can do does for from has have how i in is it its of on or that the this to was what when where which who why will with you your".split()
 )
+OVERLAP_WEIGHT = 0.5  # share of the question's content words found in a sentence, next to the cosine
+DEFINITION_WEIGHT = 0.3  # bonus for "X is ..." when asked "What is X?"
 
 
-def words(text: str) -> set:
-    return {w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in STOPWORDS}
+def read_inputs(inputs: dict) -> tuple:
+    question = inputs.get("prompt")
+    if not isinstance(question, str):
+        raise NodeInputError(f'input "prompt" must be a string, got {"null" if question is None else type(question).__name__}', "prompt")
+    context = inputs.get("context")
+    if context is None:
+        return question, []
+    if isinstance(context, str):
+        return question, [{"text": context, "source": "context"}]
+    if not isinstance(context, list):
+        raise NodeInputError('input "context" must be an array of documents or a string', "context")
+    docs = []
+    for i, d in enumerate(context):
+        if isinstance(d, str):
+            docs.append({"text": d, "source": f"context[{i}]"})
+        elif isinstance(d, dict) and isinstance(d.get("text"), str):
+            docs.append(d)
+        else:
+            raise NodeInputError(f'input "context[{i}]" must be a document with a string "text"', f"context[{i}].text")
+    return question, docs
+
+
+def source_name(d: dict, i: int) -> str:
+    for key in ("source", "id"):
+        if d.get(key) is not None:
+            return d[key]
+    return f"context[{i}]"
 
 
 def format_context(docs: list) -> str:
-    return "\n\n".join(f"[{i + 1}] {d['text']}" for i, d in enumerate(docs))
+    return "\n\n".join(f"[{i + 1}] ({source_name(d, i)}) {d['text'].strip()}" for i, d in enumerate(docs))
 
 
-def sources_of(docs: list) -> list:
-    seen = []
-    for d in docs:
-        s = d.get("source")
-        if s is not None and s not in seen:
-            seen.append(s)
-    return seen
+def fill_template(template: str, question: str, docs: list) -> str:
+    # One pass, so a question containing "{context}" stays literal.
+    values = {"context": format_context(docs), "question": question}
+    return re.sub(r"\{(context|question)\}", lambda m: values[m.group(1)], template)
+
+
+def document_sources(docs: list) -> list:
+    best: dict = {}
+    for i, d in enumerate(docs):
+        s = source_name(d, i)
+        score = d["score"] if isinstance(d.get("score"), (int, float)) else 0
+        best[s] = max(best.get(s, float("-inf")), score)
+    return sorted(({"source": s, "score": v} for s, v in best.items()), key=lambda x: -x["score"])
+
+
+def definition_test(question: str):
+    m = re.match(r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(.+?)\s*\?*\s*$", question, re.I)
+    if not m:
+        return None
+    rx = re.compile(r"^(?:an?\s+|the\s+)?" + re.escape(m.group(1)) + r"\s+(?:is|are|was|were)\b", re.I)
+    return lambda sentence: bool(rx.match(sentence))
+
+
+def split_sentences(text: str) -> list:
+    """Sentences of a document, markdown markers stripped, fragments under three words dropped."""
+    out = []
+    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[#>*-]|\d+\.)\s)", text):
+        for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])", re.sub(r"\s+", " ", block)):
+            s = re.sub(r"^\s*(?:#+|>|[*-]|\d+\.)\s+", "", s).strip()
+            if len(re.split(r"\s+", s)) >= 3:
+                out.append(s)
+    return out
+
+
+def content_words(text: str) -> set:
+    return {w for w in re.findall(r"[^\W_]+", text.lower()) if len(w) > 1 and w not in STOPWORDS}
 
 
 class Extractive:
-    """Not a language model: answers with the context sentences sharing the most words with the question."""
+    """Not a language model: the context sentences most like the question, in document order."""
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, ctx):
+        folder = resolve_model_dir(config.get("model") or "builtin:glove-100d", ctx)
+        self.embedding = Embedding(folder, ctx)
         self.max_sentences = config.get("maxSentences", 3)
 
-    def answer(self, question: str, docs: list) -> dict:
-        q = words(question)
+    def generate(self, question: str, docs: list) -> dict:
+        sentences = [(text, doc, pos) for doc, d in enumerate(docs) for pos, text in enumerate(split_sentences(d["text"]))]
+        if not sentences:
+            return {"answer": "The context holds no sentences to answer from.", "sources": []}
+        vectors = self.embedding.embed([question] + [s[0] for s in sentences])
+        q, vs = vectors[0], vectors[1:]
+        asked = content_words(question)
+        defines = definition_test(question)
         scored = []
-        for rank, d in enumerate(docs):
-            for s, e in sentence_spans(d["text"]):
-                sentence = d["text"][s:e]
-                w = words(sentence)
-                overlap = len(q & w)
-                if overlap:
-                    scored.append((overlap / (len(w) ** 0.5), -rank, -s, sentence, d))
-        scored.sort(key=lambda x: (x[0], x[1], x[2]), reverse=True)
-        best = scored[: self.max_sentences]
-        if not best:
-            return {"answer": "The context does not contain the answer.", "sources": []}
-        # Read back in document order so the answer flows.
-        best.sort(key=lambda x: (-x[1], -x[2]))
-        return {"answer": " ".join(x[3] for x in best), "sources": sources_of([x[4] for x in best])}
+        for i, (text, doc, pos) in enumerate(sentences):
+            words = content_words(text)
+            overlap = len([w for w in asked if w in words]) / len(asked) if asked else 0
+            score = float(q @ vs[i]) + OVERLAP_WEIGHT * overlap + (DEFINITION_WEIGHT if defines and defines(text) else 0)
+            scored.append((score, text, doc, pos))
+        picked = sorted(scored, key=lambda s: -s[0])[: self.max_sentences]  # stable, as in JavaScript
+        picked.sort(key=lambda s: (s[2], s[3]))
+        best: dict = {}
+        for score, _, doc, _ in picked:
+            name = source_name(docs[doc], doc)
+            best[name] = max(best.get(name, float("-inf")), score)
+        sources = sorted(({"source": s, "score": round(v * 1e4) / 1e4} for s, v in best.items()), key=lambda x: -x["score"])
+        return {"answer": " ".join(s[1] for s in picked), "sources": sources}
 
 
 class OpenAIChat:
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, ctx):
         from openai import AsyncOpenAI
 
-        if not config.get("model") or not config.get("baseUrl"):
-            raise NodeConfigError("config.model and config.baseUrl are required for the openai backend")
+        if not config.get("baseUrl"):
+            raise NodeConfigError("config.baseUrl: the openai backend needs a base URL such as http://127.0.0.1:8000/v1")
+        if not config.get("model"):
+            raise NodeConfigError("config.model: the openai backend needs the server's model name")
         key_env = config.get("apiKeyEnv")
-        self.client = AsyncOpenAI(base_url=config["baseUrl"], api_key=os.environ.get(key_env, "") if key_env else "not-needed")
+        if key_env and not os.environ.get(key_env):
+            raise NodeConfigError(f"config.apiKeyEnv: environment variable {key_env} is not set")
+        self.client = AsyncOpenAI(base_url=config["baseUrl"].rstrip("/"), api_key=os.environ[key_env] if key_env else "not-needed")
         self.config = config
 
-    async def answer(self, messages: list) -> str:
+    async def generate(self, question: str, docs: list) -> dict:
         c = self.config
-        extra = {"stop": c["stop"]} if c.get("stop") else {}
+        messages = ([{"role": "system", "content": c["systemPrompt"]}] if c.get("systemPrompt") else []) + [
+            {"role": "user", "content": fill_template(c.get("promptTemplate", "{question}"), question, docs)}
+        ]
+        extra = {k: v for k, v in (("stop", (c.get("stop") or [])[:4]), ("seed", c.get("seed"))) if v}
         res = await self.client.chat.completions.create(
             model=c["model"], messages=messages, max_tokens=c.get("maxTokens", 256), temperature=c.get("temperature", 0), top_p=c.get("topP", 1), **extra
         )
-        return res.choices[0].message.content or ""
+        text = res.choices[0].message.content or ""
+        for s in c.get("stop") or []:
+            if s and s in text:
+                text = text[: text.index(s)]
+        return {"answer": text, "sources": document_sources(docs)}
+
+
+def _read_json(path: str) -> dict:
+    try:
+        return json.load(open(path, encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+class Mulberry32:
+    """The TypeScript node's seeded PRNG, so a seed means the same thing in both."""
+
+    def __init__(self, seed: int):
+        self.a = seed & 0xFFFFFFFF
+
+    def __call__(self) -> float:
+        self.a = (self.a + 0x6D2B79F5) & 0xFFFFFFFF
+        t = self.a
+        t = _imul(t ^ (t >> 15), t | 1)
+        t ^= (t + _imul(t ^ (t >> 7), t | 61)) & 0xFFFFFFFF
+        return ((t ^ (t >> 14)) & 0xFFFFFFFF) / 4294967296
+
+
+def _imul(a: int, b: int) -> int:
+    return (a * b) & 0xFFFFFFFF
+
+
+def pick_token(logits, config: dict, random) -> int:
+    import numpy as np
+
+    t = config.get("temperature", 0)
+    if t <= 0:
+        return int(np.argmax(logits))
+    ids = sorted(range(len(logits)), key=lambda i: -float(logits[i]))
+    if config.get("topK", 0) > 0:
+        ids = ids[: config["topK"]]
+    top = float(logits[ids[0]])
+    probs = [np.exp((float(logits[i]) - top) / t) for i in ids]
+    total = sum(probs)
+    probs = [p / total for p in probs]
+    if config.get("topP", 1) < 1:
+        mass, keep = 0.0, 0
+        while keep < len(probs) and mass < config["topP"]:
+            mass += probs[keep]
+            keep += 1
+        ids, probs = ids[: max(1, keep)], probs[: max(1, keep)]
+        total = sum(probs)
+        probs = [p / total for p in probs]
+    r = random()
+    for i, p in zip(ids, probs):
+        r -= p
+        if r <= 0:
+            return i
+    return ids[-1]
 
 
 class OnnxDecoder:
-    """Causal LM in the Optimum decoder layout: input_ids, attention_mask, position_ids, past_key_values.N.*."""
+    """A causal LM in the Hugging Face / Optimum decoder layout: the prompt once, then one token per step with the KV cache."""
 
     def __init__(self, config: dict, ctx):
         if not config.get("model"):
-            raise NodeConfigError("config.model is required for the onnx backend")
+            raise NodeConfigError("config.model: the onnx backend needs a model folder (model.onnx + tokenizer.json)")
         folder = resolve_model_dir(config["model"], ctx)
         self.tokenizer = TextTokenizer(folder)
         self.session = open_session(model_file(folder, "model.onnx"), ctx)
         self.config = config
+        model_cfg = _read_json(os.path.join(folder, "config.json"))
+        self.inputs = [m.name for m in self.session.get_inputs()]
         self.past = [m for m in self.session.get_inputs() if m.name.startswith("past_key_values.")]
-        self.eos = {i for i in (self.tokenizer.id_of("</s>"), self.tokenizer.id_of("<s>"), self.tokenizer.id_of("<|endoftext|>")) if i is not None}
+        heads = next((m.shape[1] for m in self.past if isinstance(m.shape[1], int)), None) or model_cfg.get("num_key_value_heads") or model_cfg.get("num_attention_heads")
+        head_dim = next((m.shape[3] for m in self.past if isinstance(m.shape[3], int)), None) or model_cfg.get("head_dim")
+        if not heads or not head_dim:
+            raise NodeConfigError("config.model: cannot tell the KV cache shape from the model inputs or config.json")
+        self.cache_shape = (1, heads, 0, head_dim)
+        self.eos = set()
+        for c in (model_cfg, _read_json(os.path.join(folder, "generation_config.json"))):
+            e = c.get("eos_token_id")
+            self.eos.update(x for x in (e if isinstance(e, list) else [e]) if isinstance(x, int))
+        eos_token = _read_json(os.path.join(folder, "tokenizer_config.json")).get("eos_token")
+        if isinstance(eos_token, str) and self.tokenizer.id_of(eos_token) is not None:
+            self.eos.add(self.tokenizer.id_of(eos_token))
+        self.max_positions = model_cfg.get("max_position_embeddings") or float("inf")
 
-    def next_token(self, logits, rng) -> int:
+    def generate_text(self, prompt_text: str) -> str:
         import numpy as np
 
         c = self.config
-        t = c.get("temperature", 0)
-        if t <= 0:
-            return int(np.argmax(logits))
-        z = logits.astype(np.float64) / t
-        order = np.argsort(-z)
-        if c.get("topK", 0) > 0:
-            order = order[: c["topK"]]
-        p = np.exp(z[order] - z[order[0]])
-        p /= p.sum()
-        if c.get("topP", 1) < 1:
-            keep = int(np.searchsorted(np.cumsum(p), c["topP"]) + 1)
-            order, p = order[:keep], p[:keep] / p[:keep].sum()
-        return int(rng.choice(order, p=p))
-
-    def generate(self, prompt: str) -> str:
-        import numpy as np
-
-        c = self.config
-        ids, _ = self.tokenizer.encode(prompt, 1 << 30)
-        feed_ids = np.array([ids], dtype=np.int64)
-        past = {m.name: np.zeros((1, m.shape[1], 0, m.shape[3]), dtype=np.float32) for m in self.past}
-        total, out, rng = 0, [], np.random.default_rng()
-        for _ in range(c.get("maxTokens", 256)):
-            seq = feed_ids.shape[1]
-            feed = {
-                "input_ids": feed_ids,
-                "attention_mask": np.ones((1, total + seq), dtype=np.int64),
-                "position_ids": np.arange(total, total + seq, dtype=np.int64)[None, :],
-                **past,
-            }
+        ids = list(self.tokenizer.tokenizer.encode(prompt_text).ids)
+        keep_max = int(max(1, min(self.max_positions - 1, 1_000_000)))
+        if len(ids) > keep_max:
+            keep = max(1, keep_max - self.tokenizer.prefix)
+            ids = ids[: self.tokenizer.prefix] + ids[len(ids) - keep :]
+        anchor = ids[-1:]
+        anchor_text = self.tokenizer.decode(anchor)
+        seed = c.get("seed")
+        random = Mulberry32(seed if seed is not None else int.from_bytes(os.urandom(4), "little"))
+        past = {m.name: np.zeros(self.cache_shape, dtype=np.float32) for m in self.past}
+        past_len, generated, text, step_ids = 0, [], "", ids
+        while len(generated) < c.get("maxTokens", 256) and past_len + len(step_ids) <= self.max_positions:
+            n = len(step_ids)
+            feed = {"input_ids": np.array([step_ids], dtype=np.int64), **past}
+            if "attention_mask" in self.inputs:
+                feed["attention_mask"] = np.ones((1, past_len + n), dtype=np.int64)
+            if "position_ids" in self.inputs:
+                feed["position_ids"] = np.arange(past_len, past_len + n, dtype=np.int64)[None, :]
+            if "use_cache_branch" in self.inputs:
+                feed["use_cache_branch"] = np.array([past_len > 0])
             names = [o.name for o in self.session.get_outputs()]
-            results = dict(zip(names, self.session.run(None, feed)))
-            total += seq
-            past = {k: results[k.replace("past_key_values.", "present.")] for k in past}
-            token = self.next_token(results["logits"][0, -1], rng)
+            out = dict(zip(names, self.session.run(None, feed)))
+            past_len += n
+            past = {k: out[k.replace("past_key_values.", "present.")] for k in past}
+            token = pick_token(out["logits"][0, -1].astype(np.float32), c, random)
             if token in self.eos:
                 break
-            out.append(token)
-            text = self.tokenizer.decode(out)
-            stop = next((s for s in c.get("stop", []) if s in text), None)
+            generated.append(token)
+            # Decoding behind the prompt's last token keeps the first generated token's leading space.
+            text = self.tokenizer.decode(anchor + generated)[len(anchor_text) :].lstrip()
+            stop = next((s for s in c.get("stop") or [] if s and s in text), None)
             if stop is not None:
                 return text[: text.index(stop)]
-            feed_ids = np.array([[token]], dtype=np.int64)
-        return self.tokenizer.decode(out)
+            step_ids = [token]
+        return text
+
+    def generate(self, question: str, docs: list) -> dict:
+        prompt = fill_template(self.config.get("promptTemplate", "{question}"), question, docs)
+        return {"answer": self.generate_text(prompt), "sources": document_sources(docs)}
 
 
 class LlmNode:
     def __init__(self, config: dict, ctx):
-        self.config = config
         self.backend = config.get("backend", "extractive")
-        if self.backend == "extractive":
-            self.impl = Extractive(config)
-        elif self.backend == "openai":
-            self.impl = OpenAIChat(config)
-        else:
-            self.impl = OnnxDecoder(config, ctx)
-
-    def prompt(self, question: str, docs: list) -> str:
-        template = self.config.get("promptTemplate", "Context:\n{context}\n\nQuestion: {question}")
-        return template.replace("{context}", format_context(docs)).replace("{question}", question)
+        self.impl = {"extractive": Extractive, "openai": OpenAIChat, "onnx": OnnxDecoder}[self.backend](config, ctx)
 
     async def call(self, inputs: dict) -> dict:
-        question = text_input(inputs, "prompt")
-        docs = documents_input(inputs, "context")
-        if self.backend == "extractive":
-            result = self.impl.answer(question, docs)
-        elif self.backend == "openai":
-            messages = [{"role": "system", "content": self.config.get("systemPrompt", "")}, {"role": "user", "content": self.prompt(question, docs)}]
-            result = {"answer": await self.impl.answer(messages), "sources": sources_of(docs)}
+        question, docs = read_inputs(inputs)
+        if self.backend == "openai":
+            r = await self.impl.generate(question, docs)
         else:
-            result = {"answer": await in_thread(self.impl.generate, self.prompt(question, docs)), "sources": sources_of(docs)}
-        result["backend"] = self.backend
-        return {"result": result, "text": result["answer"]}
+            r = await in_thread(self.impl.generate, question, docs)
+        result = {"answer": r["answer"], "sources": r["sources"], "backend": self.backend}
+        return {"result": result, "text": r["answer"]}
 `,
 };

@@ -15,8 +15,10 @@ import { FIXTURES, ROOT, runUnderStandin, tempDir, writeIndex, removeTempDirs } 
  * preprocessor, retriever, extractive LLM, regex NER and routing nodes run for real.
  */
 
-function exportTo(file: string): { dir: string; plan: Plan } {
-  const r = exportGraph(readFileSync(file, 'utf8'), { target: 'rayservice' });
+function exportTo(file: string, edit: (g: { edges: unknown[] }) => void = () => {}): { dir: string; plan: Plan } {
+  const g = JSON.parse(readFileSync(file, 'utf8'));
+  edit(g);
+  const r = exportGraph(g, { target: 'rayservice' });
   const dir = tempDir('standin');
   writeExport(dir, r, { modelsDir: dir, dataDir: dir, copyAssets: true });
   return { dir, plan: r.plan };
@@ -41,7 +43,8 @@ describe('the exported app runs under a stand-in for ray.serve', () => {
   let rag: { dir: string; plan: Plan };
   let data: string;
   beforeAll(() => {
-    rag = exportTo(join(ROOT, 'examples/rag/graph.json'));
+    // The output also joins the retriever's documents, so the real Python retriever's result shows.
+    rag = exportTo(join(ROOT, 'examples/rag/graph.json'), (g) => g.edges.push({ source: 'retrieve', sourceHandle: 'documents', target: 'output', targetHandle: 'in' }));
     data = tempDir('data');
     writeIndex(data, 'rag', [[1, 0, 0, 0], [0.6, 0.8, 0, 0], [0, 0, 1, 0]], [
       'Beamline serves inference graphs. It is written in TypeScript.',
@@ -50,22 +53,23 @@ describe('the exported app runs under a stand-in for ray.serve', () => {
     ]);
   });
 
-  it('rag: the request reaches every node in the graph order and the answer comes from the retrieved chunk', () => {
+  it('rag: the request reaches every node in the graph order; the real retriever ranks the index', () => {
     const r = runUnderStandin(
       { app_dir: join(rag.dir, 'app'), serve_config: join(rag.dir, 'serve-config.yaml'), fakes: fakes(rag.plan, [1, 0.1, 0, 0]), requests: [{ query: 'What is Beamline written in?' }] },
       { BEAMLINE_MODELS_DIR: join(rag.dir, 'models'), BEAMLINE_DATA_DIR: data },
     );
     expect(r.responses[0].status).toBe(200);
-    const body = r.responses[0].body as { answer: string; sources: string[]; backend: string };
-    expect(body.backend).toBe('extractive');
-    expect(body.answer).toContain('TypeScript');
-    expect(body.sources).toEqual(['doc0.md']);
+    const body = r.responses[0].body as { answer: unknown; retrieve: { source: string; score: number; text: string }[] };
+    expect(Object.keys(body).sort()).toEqual(['answer', 'retrieve']);
+    // The query vector [1, 0.1, 0, 0] is closest to row 0, then row 1; topK 3 keeps all three, best first.
+    expect(body.retrieve.map((d) => d.source)).toEqual(['doc0.md', 'doc1.md', 'doc2.md']);
+    expect(body.retrieve[0].score).toBeGreaterThan(body.retrieve[1].score);
     const replicaOrder = rag.plan.order.filter((id) => rag.plan.nodes[id].runsIn === 'replica');
     expect(r.events.filter((e) => e.event === 'start').map((e) => e.deployment)).toEqual(replicaOrder);
     // Each node finished before the next began: a chain has no parallel branch.
     for (let i = 1; i < replicaOrder.length; i++) expect(order(r.events, 'end', replicaOrder[i - 1])).toBeLessThan(order(r.events, 'start', replicaOrder[i]));
-    // Only the ONNX embedder was stood in; the rest ran their real Python.
-    expect(r.faked).toEqual(['embed']);
+    // The ONNX embedder and the extractive answerer (it embeds sentences) were stood in; the rest ran their real Python.
+    expect(r.faked).toEqual(['answer', 'embed']);
   });
 
   it('rag: bad input is a 400 naming the input node and the JSON path', () => {
