@@ -1,8 +1,10 @@
-import { type Catalog, builtinCatalog, inputPorts, type NodeKind, outputPorts } from './catalog/index.js';
-import { type Deployment, DeploymentSchema, initialReplicas, maxReplicas } from './deployment.js';
+import { buildPlan, type CheckedNode } from './build-plan.js';
+import { type Catalog, builtinCatalog, inputPorts, outputPorts } from './catalog/index.js';
+import { findCycles } from './cycles.js';
+import { type Deployment, DeploymentSchema } from './deployment.js';
 import { type GraphError, jsonPath } from './errors.js';
 import { GRAPH_VERSION, type Graph, GraphEdgeSchema, GraphNodeSchema, GraphSchema } from './graph.js';
-import { type Plan, type PlanEdge, type PlanNode, planEdge } from './plan.js';
+import { type Plan, type PlanEdge, planEdge } from './plan.js';
 import { type PortSpec, portsCompatible } from './ports.js';
 import { suggest, unknownKeys, zodErrors } from './zod-errors.js';
 
@@ -78,15 +80,6 @@ function parseDocument(input: unknown): { graph?: Graph; errors: GraphError[]; n
   return { graph, errors, nodeIndex, edgeIndex, nodesListed: Array.isArray(doc.nodes) };
 }
 
-interface CheckedNode {
-  index: number;
-  id: string;
-  kind: NodeKind;
-  config: Record<string, unknown>;
-  deployment?: Deployment;
-  inputs: PortSpec[];
-  outputs: PortSpec[];
-}
 
 /**
  * graph -> plan, or every error at once. Never throws on any input.
@@ -294,152 +287,4 @@ function deploymentRules(d: Deployment, node: string, index: number): GraphError
     }
   }
   return errors;
-}
-
-/** Every elementary cycle is not needed: one cycle per strongly connected component names the nodes on it. */
-function findCycles(ids: string[], succ: (id: string) => string[]): string[][] {
-  // Tarjan's strongly connected components, iterative so deep graphs cannot overflow the stack.
-  let counter = 0;
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const cycles: string[][] = [];
-  for (const root of ids) {
-    if (index.has(root)) continue;
-    const work: { id: string; next: string[]; i: number }[] = [];
-    const enter = (id: string) => {
-      index.set(id, counter);
-      low.set(id, counter++);
-      stack.push(id);
-      onStack.add(id);
-      work.push({ id, next: succ(id), i: 0 });
-    };
-    enter(root);
-    while (work.length) {
-      const top = work[work.length - 1];
-      if (top.i < top.next.length) {
-        const w = top.next[top.i++];
-        if (!index.has(w)) enter(w);
-        else if (onStack.has(w)) low.set(top.id, Math.min(low.get(top.id)!, index.get(w)!));
-        continue;
-      }
-      work.pop();
-      if (work.length) {
-        const parent = work[work.length - 1].id;
-        low.set(parent, Math.min(low.get(parent)!, low.get(top.id)!));
-      }
-      if (low.get(top.id) === index.get(top.id)) {
-        const comp: string[] = [];
-        let w: string;
-        do {
-          w = stack.pop()!;
-          onStack.delete(w);
-          comp.push(w);
-        } while (w !== top.id);
-        if (comp.length > 1 || succ(top.id).includes(top.id)) cycles.push(orderCycle(comp, succ));
-      }
-    }
-  }
-  return cycles;
-}
-
-/** Walk the component from its first node so the message reads along the edges. */
-function orderCycle(comp: string[], succ: (id: string) => string[]): string[] {
-  const inComp = new Set(comp);
-  const start = [...comp].sort()[0];
-  const path = [start];
-  const used = new Set([start]);
-  let cur = start;
-  for (;;) {
-    const next = succ(cur).find((n) => inComp.has(n) && !used.has(n));
-    if (!next) break;
-    path.push(next);
-    used.add(next);
-    cur = next;
-  }
-  return path;
-}
-
-function buildPlan(
-  graph: Graph,
-  checked: Map<string, CheckedNode>,
-  incoming: Map<string, PlanEdge[]>,
-  outgoing: Map<string, PlanEdge[]>,
-  inputNode: string,
-  outputNodes: string[],
-): Plan {
-  // Kahn's algorithm in document order; stage = longest path from the input.
-  const ids = graph.nodes.map((n) => n.id);
-  const indeg = new Map(ids.map((id) => [id, new Set((incoming.get(id) ?? []).map((e) => e.source)).size]));
-  const stage = new Map<string, number>();
-  const order: string[] = [];
-  const ready = ids.filter((id) => indeg.get(id) === 0);
-  for (const id of ready) stage.set(id, 0);
-  while (ready.length) {
-    const id = ready.shift()!;
-    order.push(id);
-    for (const t of new Set((outgoing.get(id) ?? []).map((e) => e.target))) {
-      stage.set(t, Math.max(stage.get(t) ?? 0, stage.get(id)! + 1));
-      indeg.set(t, indeg.get(t)! - 1);
-      if (indeg.get(t) === 0) ready.push(t);
-    }
-  }
-  const stages: string[][] = [];
-  for (const id of order) {
-    const s = stage.get(id)!;
-    stages[s] = [...(stages[s] ?? []), id];
-  }
-
-  const nodes: Record<string, PlanNode> = {};
-  const sum = { replicas: 0, maxReplicas: 0, cpus: 0, gpus: 0, memoryMb: 0 };
-  for (const id of order) {
-    const c = checked.get(id)!;
-    const d = c.deployment!;
-    const replicaBacked = c.kind.runsIn === 'replica';
-    const replicas = replicaBacked ? initialReplicas(d) : 0;
-    const totals = {
-      replicas,
-      maxReplicas: replicaBacked ? maxReplicas(d) : 0,
-      cpus: replicas * d.resources.cpus,
-      gpus: replicas * d.resources.gpus,
-      memoryMb: replicas * d.resources.memoryMb,
-    };
-    for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += totals[k];
-    const doc = graph.nodes.find((n) => n.id === id)!;
-    const inc = incoming.get(id) ?? [];
-    const out = outgoing.get(id) ?? [];
-    nodes[id] = {
-      id,
-      kind: c.kind.kind,
-      label: doc.label ?? c.kind.title,
-      config: c.config,
-      deployment: d,
-      runsIn: c.kind.runsIn,
-      batchable: !!c.kind.batchable,
-      streams: !!c.kind.streams,
-      inputs: c.inputs,
-      outputs: c.outputs,
-      incoming: inc,
-      outgoing: out,
-      upstream: [...new Set(inc.map((e) => e.source))],
-      downstream: [...new Set(out.map((e) => e.target))],
-      stage: stage.get(id)!,
-      totals,
-    };
-  }
-  return {
-    name: graph.name,
-    routePrefix: graph.routePrefix,
-    multipleOutputs: !!graph.multipleOutputs,
-    graph,
-    nodes,
-    order,
-    stages,
-    inputNode,
-    outputNodes,
-    fanOut: order.filter((id) => nodes[id].downstream.length > 1).map((id) => ({ node: id, to: nodes[id].downstream })),
-    fanIn: order.filter((id) => nodes[id].upstream.length > 1).map((id) => ({ node: id, from: nodes[id].upstream })),
-    totals: sum,
-  };
 }
