@@ -2,7 +2,7 @@
  * Entities from wink-nlp's English lite model with character offsets into the
  * input (wink reports token spans), plus small repairs of its known edges.
  */
-import winkNLP from 'wink-nlp';
+import winkNLP, { type ItemEntity } from 'wink-nlp';
 import model from 'wink-eng-lite-web-model';
 
 export interface Entity {
@@ -43,7 +43,7 @@ export function winkEntities(text: string): Entity[] {
     cursor = s + v.length;
   }
   const raw: Entity[] = [];
-  doc.entities().each((e) => {
+  doc.entities().each((e: ItemEntity) => {
     const [a, b] = e.out(its.span) as unknown as [number, number];
     const type = e.out(its.type) as string;
     const start = starts[a];
