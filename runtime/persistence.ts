@@ -96,13 +96,14 @@ export class PersistentDeployer {
    * Deploy unless this exact document and settings are already the active version
    * (a graph file named on `beamline serve` must not add a version at every restart).
    */
-  async deployIfChanged(source: unknown, settings: PersistedSettings = {}): Promise<DeployResult | { ok: true; unchanged: true }> {
+  async deployIfChanged(source: unknown, settings: PersistedSettings = {}): Promise<DeployResult> {
     const checked = this.check(source, settings);
     if (checked.ok) {
       const active = this.store.activeVersion(checked.name);
       const cur = active === undefined ? undefined : this.store.get(checked.name, active);
-      if (cur && this.controller.get(checked.name) && JSON.stringify(cur.graph) === JSON.stringify(source) && JSON.stringify(cur.settings) === JSON.stringify(settings)) {
-        return { ok: true, unchanged: true };
+      const running = this.controller.get(checked.name);
+      if (cur && running && JSON.stringify(cur.graph) === JSON.stringify(source) && JSON.stringify(cur.settings) === JSON.stringify(settings)) {
+        return { ok: true, deployment: running };
       }
     }
     return this.deploy(source, settings);

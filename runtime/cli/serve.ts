@@ -1,7 +1,9 @@
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { formatError } from '../../shared/errors.js';
 import type { GraphStatus } from '../../shared/protocol.js';
+import { parseSize } from '../security/limits.js';
 import { nonNegative, wholeNumber } from './cluster-options.js';
 import { parseJsonText, readInputFile } from './read-file.js';
 
@@ -15,6 +17,12 @@ export interface ServeOptions {
   dataDir: string;
   modelsDir?: string;
   nodes?: string[];
+  token?: string;
+  insecure?: boolean;
+  corsOrigin?: string[];
+  allowCustom?: boolean;
+  bodyLimit?: number;
+  persist: boolean;
 }
 
 /** `beamline serve [graph.json ...]`: the editor, API, data plane, socket.io and metrics on one port. */
@@ -31,7 +39,19 @@ export function register(program: Command): void {
     .option('--memory <mb>', 'memory to schedule replicas in, MB (default: this machine)', nonNegative)
     .option('--data-dir <dir>', 'data directory (indexes, uploads)', './.beamline')
     .option('--models-dir <dir>', 'where model folders named in configs are looked up')
-    .option('--nodes <modules...>', 'modules exporting defineNode() kinds to add to the catalog')
+    .option('--nodes <modules...>', 'modules exporting defineNode() kinds to add to the catalog; with --allow-custom, directories `custom` nodes may load modules from')
+    .option('--token <token>', 'token the control plane requires (default: $BEAMLINE_TOKEN); required off loopback')
+    .option('--insecure', 'listen off loopback without a token (anyone who reaches the port can deploy code)')
+    .option('--cors-origin <origins...>', 'browser origins allowed to call the API and data plane (CORS is off by default)')
+    .option('--allow-custom', 'let `custom` nodes load modules from the --nodes directories')
+    .option('--body-limit <size>', 'largest request body or socket.io message, e.g. 10mb', (v: string) => {
+      try {
+        return parseSize(v);
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message);
+      }
+    })
+    .option('--no-persist', 'do not keep deployed graphs in <data-dir>/beamline.db nor redeploy them at start')
     .action(async (files: string[], opts: ServeOptions) => {
       process.exitCode = await serve(files, opts);
     });
@@ -60,8 +80,21 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
     }
     graphs.push({ graph: json.value, dir: dirname(resolve(file)), file });
   }
+  const isDir = (p: string) => {
+    try {
+      return statSync(p).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  const moduleDirs = (opts.nodes ?? []).filter(isDir).map((d) => resolve(d));
+  const kindModules = (opts.nodes ?? []).filter((p) => !isDir(p));
+  if (moduleDirs.length > 0 && !opts.allowCustom) {
+    process.stderr.write(`--nodes ${moduleDirs.join(' ')}: a directory of custom modules is user code; add --allow-custom to load from it\n`);
+    return 2;
+  }
   const { createServer } = await import('../server/index.js');
-  const server = await createServer({
+  const server: Awaited<ReturnType<typeof createServer>> | Error = await createServer({
     port: opts.port,
     host: opts.host,
     dataDir: opts.dataDir,
@@ -70,8 +103,18 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
     ...(opts.gpuMemory !== undefined ? { gpuMemoryMb: opts.gpuMemory } : {}),
     ...(opts.cpus !== undefined ? { cpus: opts.cpus } : {}),
     ...(opts.memory !== undefined ? { memoryMb: opts.memory } : {}),
-    ...(opts.nodes ? { nodes: opts.nodes } : {}),
-  });
+    ...(kindModules.length ? { nodes: kindModules } : {}),
+    ...(opts.allowCustom ? { moduleDirs } : {}),
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    ...(opts.insecure ? { insecure: true } : {}),
+    ...(opts.corsOrigin ? { corsOrigins: opts.corsOrigin } : {}),
+    ...(opts.bodyLimit !== undefined ? { bodyLimitBytes: opts.bodyLimit } : {}),
+    persist: opts.persist,
+  }).catch((e: Error) => e);
+  if (server instanceof Error) {
+    process.stderr.write(`${server.message}\n`);
+    return 2;
+  }
   const cluster = server.ledger.status();
   const m = cluster.machines[0];
   process.stdout.write(
@@ -80,7 +123,7 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
   );
   let failed = false;
   for (const g of graphs) {
-    const r = await server.deploy(g.graph, g.dir);
+    const r = await server.deployer.deployIfChanged(g.graph, { graphDir: g.dir });
     if (r.ok) process.stdout.write(`${summary(r.deployment.status())}\n`);
     else {
       failed = true;

@@ -1,8 +1,9 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Hono } from 'hono';
 import type { Server as SocketServer, ServerOptions as SocketServerOptions } from 'socket.io';
-import { bindRefusal, type DataPlanePolicy, dataPlaneToken, requireGraphToken, requireToken, resolveToken } from './auth.js';
+import { bindRefusal, type DataPlanePolicy, dataPlaneToken, requestToken, requireGraphToken, requireToken, resolveToken, tokenMatches } from './auth.js';
 import type { InputLimits } from './limits.js';
-import { parseOrigins, originMiddleware } from './origins.js';
+import { originAllowed, originMiddleware, parseOrigins } from './origins.js';
 import { guardSockets, socketServerOptions } from './socket.js';
 
 /** The server options this module reads (`beamline serve` flags of the same names). */
@@ -25,6 +26,11 @@ export interface ServerGuard {
   installControl(app: Hono): void;
   /** Per-graph data-plane tokens: after the body limit (the /v1 routes name the graph in the body). */
   installData(app: Hono): void;
+  /**
+   * The same checks for requests answered on plain node:http (the data plane's
+   * fast path): origin, CORS header, the graph's token. True when it answered.
+   */
+  refuseNode(req: IncomingMessage, res: ServerResponse): boolean;
   /** Options to spread into the socket.io Server, and the per-connection guard. */
   socketOptions(): Partial<SocketServerOptions>;
   guardSockets(io: SocketServer): void;
@@ -83,6 +89,34 @@ export function createServerGuard(host: string, opts: SecurityOptions, limits: I
         const mw = requireGraphToken(() => (graph === undefined ? undefined : { graph, token: tokenOf(graph) }));
         return mw(c, next);
       });
+    },
+    refuseNode(req, res) {
+      const origin = req.headers.origin;
+      const refuse = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
+        const text = JSON.stringify(body);
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+        res.end(text);
+        req.resume();
+        return true;
+      };
+      if (!originAllowed(origin, req.headers.host, origins)) {
+        return refuse(403, { error: `origin ${origin} is not allowed; the operator can allow it with --cors-origin ${origin}`, code: 'origin_not_allowed' });
+      }
+      if (origin && origins.length > 0) {
+        res.setHeader('access-control-allow-origin', origins.includes('*') ? '*' : origin);
+        res.setHeader('vary', 'Origin');
+      }
+      if (req.method !== 'POST') return false;
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      let path = q < 0 ? url : url.slice(0, q);
+      if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+      const graph = graphs.byRoute(path);
+      const expected = graph === undefined ? undefined : tokenOf(graph);
+      if (expected === undefined) return false;
+      const given = requestToken({ get: (n) => (Array.isArray(req.headers[n]) ? req.headers[n][0] : (req.headers[n] as string | undefined)) });
+      if (tokenMatches(given, expected)) return false;
+      return refuse(401, { error: `graph ${graph} requires a token: send "Authorization: Bearer <token>" or x-beamline-token`, code: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="beamline"' });
     },
     socketOptions: () => socketServerOptions({ ...(token ? { token } : {}), origins, limits, graphToken: tokenOf }),
     guardSockets: (io) => guardSockets(io, { ...(token ? { token } : {}), origins, limits, graphToken: tokenOf }),

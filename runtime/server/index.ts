@@ -12,6 +12,8 @@ import { definedNodesOf } from '../define-node.js';
 import { Metrics } from '../metrics.js';
 import { PersistentDeployer } from '../persistence.js';
 import { bodyLimitMiddleware, DEFAULT_LIMITS, inputLimitMiddleware } from '../security/limits.js';
+import { TOKEN_ENV } from '../security/auth.js';
+import { redactingLog, secretValues } from '../security/redact.js';
 import { createServerGuard, type SecurityOptions } from '../security/server-guard.js';
 import { GraphStore } from '../store.js';
 import { controlRoutes } from './control.js';
@@ -85,7 +87,8 @@ async function loadCustomKinds(modules: readonly string[]): Promise<{ urls: stri
 
 /** The whole server: control plane, data plane, socket.io, metrics and the editor's files on one port. */
 export async function createServer(options: ServerOptions = {}): Promise<BeamlineServer> {
-  const log = options.log ?? ((line: string) => console.log(line));
+  // No secret named by a deployed graph's config (apiKeyEnv) or the token ever reaches the log.
+  const log = redactingLog(options.log ?? ((line: string) => console.log(line)), () => secretValues({ nodes: controller.list().flatMap((d) => d.plan.graph.nodes) }, process.env, [TOKEN_ENV]));
   const custom = await loadCustomKinds(options.nodes ?? []);
   const catalog = new Catalog([...BUILTIN_KINDS, ...custom.kinds]);
   const customKinds = new Set(custom.kinds.map((k) => k.kind));
@@ -98,7 +101,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   const ledger = new ClusterLedger(cluster, gpuSource);
   const limits = { bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_LIMITS.bodyLimitBytes, jsonDepth: options.jsonDepth ?? DEFAULT_LIMITS.jsonDepth };
   const requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
-  // Refuses to start off loopback without a token, before anything is loaded or bound.
+  // Refuses to start off loopback without a token, before anything is bound.
   let deployer: PersistentDeployer | undefined;
   const guard = createServerGuard(options.host ?? '127.0.0.1', options, limits, { byRoute: (p) => controller.byRoute(p)?.name, policyOf: (g) => deployer?.policyOf(g) });
   let metrics: Metrics | undefined;
@@ -134,6 +137,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   const http = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
   const sockets = attachSockets(http, controller, ledger, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth, maxMessageBytes: limits.bodyLimitBytes, serverOptions: guard.socketOptions() });
   guard.guardSockets(sockets.io);
+  // Restore before listening: a client never sees 404 for a graph that is coming back, only a refused connection.
+  if (options.persist) await deployer.restore();
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((ok, fail) => {
     http.once('error', fail);
@@ -145,7 +150,6 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   const port = (http.address() as AddressInfo).port;
   const persisted = deployer;
   const deploy = (graph: unknown, dir?: string) => persisted.deploy(graph, dir !== undefined ? { graphDir: dir } : {});
-  if (options.persist) await persisted.restore();
   for (const g of options.graphs ?? []) {
     const r = await persisted.deployIfChanged(g.graph, g.dir !== undefined ? { graphDir: g.dir } : {});
     if (!r.ok) log(`not deployed: ${r.error}\n${r.errors.map((e) => `  ${formatError(e)}`).join('\n')}`);
