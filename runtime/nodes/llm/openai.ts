@@ -75,6 +75,14 @@ export const openaiBackend: BackendFactory = async (cfg, ctx) => {
         throw new Error(`openai backend: ${url} answered ${res.status}${text ? `: ${text}` : ''}`);
       }
       const out = new StreamText(cfg.stop, call.emitToken);
+      if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+        // A server that ignores stream:true answers with one chat.completion object.
+        const whole = (await res.json().catch(() => null)) as { choices?: { message?: { content?: string | null } }[] } | null;
+        const content = whole?.choices?.[0]?.message?.content;
+        if (typeof content !== 'string') throw new Error(`openai backend: ${url} answered neither an event stream nor a chat completion`);
+        out.update(content);
+        return { answer: out.finish(), sources: documentSources(documents) };
+      }
       let text = '';
       for await (const data of sseData(res.body)) {
         if (data === '[DONE]') break;
