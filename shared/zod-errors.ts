@@ -16,15 +16,35 @@ export function zodErrors(issues: readonly z.core.$ZodIssue[], base: PropertyKey
     const range = i.code === 'too_big' || i.code === 'too_small';
     const missing = i.code === 'invalid_type' && / received undefined$/.test(i.message);
     const field = i.path.length ? String(i.path[i.path.length - 1]) : '';
+    const fix = fixFor(i, missing, field);
     return [
       {
         code: range ? 'out_of_range' : code,
         message: missing && field ? `${field} is required (${i.expected})` : i.message,
         path: jsonPath([...base, ...i.path]),
+        ...(fix ? { fix } : {}),
         ...at,
       },
     ];
   });
+}
+
+const UNITS: Record<string, string> = { string: ' characters', array: ' items', set: ' items', file: ' bytes' };
+
+/** What would fix a schema issue, where the issue says enough to tell. */
+function fixFor(i: z.core.$ZodIssue, missing: boolean, field: string): string | undefined {
+  switch (i.code) {
+    case 'too_big':
+      return `use ${i.inclusive === false ? 'less than' : 'at most'} ${String(i.maximum)}${UNITS[i.origin] ?? ''}`;
+    case 'too_small':
+      return `use ${i.inclusive === false ? 'more than' : 'at least'} ${String(i.minimum)}${UNITS[i.origin] ?? ''}`;
+    case 'invalid_type':
+      return missing ? `add ${field || 'it'}` : `use a ${i.expected}`;
+    case 'invalid_value':
+      return `use one of: ${i.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return undefined;
+  }
 }
 
 /**
