@@ -65,9 +65,9 @@ def raise_if_error(result):
 
 
 class NodeFailed(Exception):
-    def __init__(self, node: str, status: int, message: str, path=None):
+    def __init__(self, node: str, status: int, message: str, path=None, code=None):
         super().__init__(message)
-        self.node, self.status, self.path = node, status, path
+        self.node, self.status, self.path, self.code = node, status, path, code
 
 
 class GraphRun:
@@ -117,7 +117,7 @@ class GraphRun:
         try:
             self.outputs[node] = await self.ingress.inline_nodes[node].call(inputs)
         except NodeInputError as e:
-            raise NodeFailed(node, 400, str(e), e.field)
+            raise NodeFailed(node, 400, str(e), e.field, "bad_input")
         self._span(node, start, "ok")
 
     async def call(self, node: str) -> None:
@@ -138,18 +138,18 @@ class GraphRun:
             except asyncio.TimeoutError:
                 response.cancel()
                 self._span(node, start, "error")
-                raise NodeFailed(node, 504, f"node {node} took longer than {timeout:g} s")
+                raise NodeFailed(node, 504, f"node {node} took longer than {timeout:g} s", code="timeout")
             except NodeInputError as e:
                 self._span(node, start, "error")
-                raise NodeFailed(node, 400, str(e), e.field)
+                raise NodeFailed(node, 400, str(e), e.field, "bad_input")
             except BackPressureError as e:
                 self._span(node, start, "error")
-                raise NodeFailed(node, 503, f"node {node} is overloaded: {e}")
+                raise NodeFailed(node, 503, f"node {node} is overloaded: {e}", code="overloaded")
             except RayActorError as e:
                 if attempt + 1 < attempts:
                     continue
                 self._span(node, start, "error")
-                raise NodeFailed(node, 503, f"node {node}: replica died ({e})")
+                raise NodeFailed(node, 503, f"node {node}: replica died ({e})", code="node_unavailable")
             except Exception as e:  # noqa: BLE001 - any node failure becomes a 500 naming the node
                 self._span(node, start, "error")
                 raise NodeFailed(node, 500, f"node {node} failed: {e}")
@@ -215,6 +215,8 @@ class GraphIngress:
             payload = {"error": str(e), "node": e.node, "requestId": request_id}
             if e.path:
                 payload["path"] = e.path
+            if e.code:
+                payload["code"] = e.code
             return JSONResponse(payload, status_code=e.status)
         traced = (getattr(request, "query_params", {}) or {}).get("trace") in ("1", "true")
         output = run.response()

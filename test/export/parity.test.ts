@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exportGraph } from '../../runtime/export/export.js';
+import { writeExport } from '../../runtime/export/write.js';
+import { INLINE_NODES } from '../../runtime/inline/index.js';
+import { definitionTest, splitSentences } from '../../runtime/nodes/llm/extractive.js';
+import { pickToken, seededRandom } from '../../runtime/nodes/llm/sampling.js';
+import { preprocessor } from '../../runtime/nodes/preprocessor.js';
+import type { NodeContext } from '../../runtime/nodes/types.js';
+import { Bm25 } from '../../runtime/retrieval/bm25.js';
+import type { PlanNode } from '../../shared/plan.js';
+import { FIXTURES, ROOT, removeTempDirs, tempDir } from './helpers.js';
+
+/**
+ * The exported Python and the TypeScript nodes on the same inputs: the parts that
+ * run without model libraries (text normalisation and chunking, BM25, sentence
+ * splitting, seeded sampling, switch, input checks) must give the same results.
+ */
+
+const docs = readdirSync(join(ROOT, 'examples/rag/docs')).map((f) => readFileSync(join(ROOT, 'examples/rag/docs', f), 'utf8'));
+// ASCII text with the separators chunking cares about; astral characters differ by design (UTF-16 vs code points).
+const texts = fc.sample(fc.array(fc.constantFrom('Word', 'e.g.', 'Dr.', 'ends.', 'Why?', 'Yes!', ' ', '  ', '\n', '\n\n', '\t', 'x'.repeat(40), '"quoted."', 'A', '1.'), { maxLength: 60 }).map((a) => a.join('')), { numRuns: 60, seed: 7 });
+
+const ctx = { log: () => {} } as unknown as NodeContext;
+const planNode = (config: Record<string, unknown>, incoming = 1) => ({ id: 'n', config, incoming: Array(incoming).fill({}) }) as unknown as PlanNode;
+
+async function tsCall(run: () => Promise<unknown> | unknown) {
+  try {
+    return await run();
+  } catch (e) {
+    return { error: (e as Error).message, path: (e as { path?: string }).path };
+  }
+}
+
+describe('exported Python nodes behave like the TypeScript nodes', () => {
+  afterAll(removeTempDirs);
+
+  it('on the same inputs', async () => {
+    const configs = [
+      { normalize: 'NFKC', lowercase: false, collapseWhitespace: true, chunking: 'none', chunkSize: 512, chunkOverlap: 64 },
+      { normalize: 'NFC', lowercase: true, collapseWhitespace: true, chunking: 'sentence', chunkSize: 120, chunkOverlap: 30 },
+      { normalize: 'NFKC', lowercase: false, collapseWhitespace: false, chunking: 'paragraph', chunkSize: 200, chunkOverlap: 0 },
+      { normalize: 'none', lowercase: false, collapseWhitespace: true, chunking: 'sentence', chunkSize: 16, chunkOverlap: 8 },
+    ] as const;
+    const preprocess = [...docs, ...texts, 'ﬁne ＡＢＣ  e.g. this.  Next one!\n\nPara two.'].flatMap((text) => configs.map((config) => ({ text, config })));
+    const bm25 = [
+      { texts: docs, query: 'How does Kubernetes autoscaling work?' },
+      { texts: docs, query: 'onnx GPU batching' },
+      { texts: ['a b c', 'b c d', ''], query: 'b d d' },
+    ];
+    const sentences = [...docs, ...texts];
+    const definition = [
+      { question: 'What is Ray Serve?', sentences: ['Ray Serve is a library.', 'The Ray Serve is old.', 'It is Ray Serve.'] },
+      { question: 'who are the founders', sentences: ['The founders are two.', 'founders were here'] },
+      { question: 'How big?', sentences: ['Big is big.'] },
+    ];
+    const logits = Array.from({ length: 50 }, (_, i) => Math.sin(i * 1.7) * 3);
+    const tokens = [
+      { logits, config: { temperature: 0, topK: 0, topP: 1 }, seed: 1, n: 3 },
+      { logits, config: { temperature: 0.8, topK: 0, topP: 1 }, seed: 42, n: 20 },
+      { logits, config: { temperature: 1.2, topK: 5, topP: 1 }, seed: 7, n: 20 },
+      { logits, config: { temperature: 0.7, topK: 0, topP: 0.6 }, seed: 99, n: 20 },
+    ];
+    const sw = { path: 'result.label', cases: [{ port: 'pos', equals: 'POSITIVE' }, { port: 'one', equals: 1 }, { port: 'yes', equals: true }] };
+    const switchCases = [
+      { config: sw, value: { result: { label: 'POSITIVE' } } },
+      { config: sw, value: { result: { label: 1 } } },
+      { config: sw, value: { result: { label: true } } },
+      { config: sw, value: { result: { label: 'true' } } },
+      { config: sw, value: { result: 'x' } },
+      { config: { path: 'items.1', cases: [{ port: 'b', equals: 'b' }] }, value: { items: ['a', 'b'] } },
+      { config: { path: '', cases: [{ port: 'hi', equals: 'hello' }] }, value: 'hello' },
+    ];
+    const fields = { query: 'text', k: 'vector', docs: 'documents', img: 'image', 'odd-name': 'json' };
+    const inputCases = [
+      { fields, body: { query: 'q', k: [1, 2], docs: [{}], img: 'aGk=', 'odd-name': null } },
+      { fields, body: { query: 1, k: [1], docs: [], img: 'x', 'odd-name': 1 } },
+      { fields, body: { query: 'q', k: [1, 'a'], docs: [], img: 'x', 'odd-name': 1 } },
+      { fields, body: { query: 'q', k: [1], docs: [], img: '', 'odd-name': 1 } },
+      { fields, body: { query: 'q', k: [1], docs: [], img: 'x' } },
+      { fields, body: [1, 2] },
+      { fields: {}, body: 'text' },
+    ];
+    const cases = { preprocess, bm25, sentences, definition, tokens, switch: switchCases, input: inputCases };
+
+    const r = exportGraph(readFileSync(join(FIXTURES, 'graphs/switch.json'), 'utf8'), { target: 'serve-config' });
+    const dir = tempDir('parity');
+    writeExport(dir, r, { modelsDir: dir, dataDir: dir, copyAssets: false });
+    // The switch graph has no llm, retriever or input-heavy kinds: add their modules from a second export.
+    const rag = exportGraph(readFileSync(join(ROOT, 'examples/rag/graph.json'), 'utf8'), { target: 'serve-config' });
+    writeExport(dir, rag, { modelsDir: dir, dataDir: dir, copyAssets: false });
+    const file = join(dir, 'cases.json');
+    writeFileSync(file, JSON.stringify(cases));
+    const py = JSON.parse(execFileSync('python3', [join(FIXTURES, 'parity.py'), join(dir, 'app'), file], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+
+    const node = await preprocessor.setup as unknown as (c: unknown, x: NodeContext) => Promise<{ call: (i: unknown, c: unknown) => Promise<unknown> }>;
+    const tsPre = [];
+    for (const c of preprocess) tsPre.push(await tsCall(async () => (await node(c.config, ctx)).call({ text: c.text }, {})));
+    expect(py.preprocess).toEqual(tsPre);
+
+    expect(py.bm25).toEqual(bm25.map((c) => Array.from(new Bm25(c.texts).scores(c.query), (x) => Math.round(x * 1e5) / 1e5)));
+    expect(py.sentences).toEqual(sentences.map(splitSentences));
+    expect(py.definition).toEqual(definition.map((c) => c.sentences.map((s) => definitionTest(c.question)?.(s) ?? null)));
+    expect(py.tokens).toEqual(tokens.map((c) => {
+      const random = seededRandom(c.seed);
+      return Array.from({ length: c.n }, () => pickToken(c.logits, c.config, random));
+    }));
+    expect(py.switch).toEqual(await Promise.all(switchCases.map((c) => tsCall(() => INLINE_NODES.switch(planNode(c.config), { in: c.value }, undefined)))));
+    const tsInput = inputCases.map((c) => {
+      try {
+        return INLINE_NODES.input(planNode({ fields: c.fields }), {}, c.body);
+      } catch (e) {
+        return { error: (e as Error).message, path: (e as { extra?: { path?: string } }).extra?.path };
+      }
+    });
+    expect(py.input).toEqual(tsInput);
+  });
+});
