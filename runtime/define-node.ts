@@ -37,7 +37,17 @@ export function defineNode<C extends z.ZodType, S = undefined>(def: NodeDefiniti
     const state = (def.setup ? await def.setup(config, ctx) : undefined) as S;
     const instance: NodeInstance = {
       call: def.call
-        ? async (inputs, c) => def.call!(inputs, { ...c, state, config })
+        ? async (inputs, c) =>
+            def.call!(inputs, {
+              requestId: c.requestId,
+              emitToken: c.emitToken,
+              // A getter, so the AbortSignal is only made for nodes that look at it.
+              get signal() {
+                return c.signal;
+              },
+              state,
+              config,
+            })
         : async (inputs, c) => {
             const [r] = await def.batch!([inputs], { calls: [c], state, config });
             if (r instanceof Error) throw r;

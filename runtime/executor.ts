@@ -1,5 +1,6 @@
 import type { Plan, PlanNode } from '../shared/plan.js';
 import type { TraceSpan } from '../shared/protocol.js';
+import { Cancel } from './cancel.js';
 import { RequestError, toRequestError } from './errors.js';
 import { INLINE_NODES } from './inline/index.js';
 import type { NodeInputs, NodeOutputs } from './nodes/types.js';
@@ -77,8 +78,7 @@ export function execute(x: Executable, body: unknown, opts: ExecOptions): Promis
   const waiting = new Map<string, number>();
   const running = new Set<string>();
   const trace: TraceSpan[] = [];
-  const abort = new AbortController();
-  const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
+  const cancel = opts.signal ? Cancel.from(opts.signal) : new Cancel();
   const hooks = opts.hooks;
   let left = plan.order.length;
   let finished = false;
@@ -93,7 +93,7 @@ export function execute(x: Executable, body: unknown, opts: ExecOptions): Promis
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      abort.abort(e);
+      cancel.abort(e);
       reject(e);
     }
 
@@ -143,7 +143,7 @@ export function execute(x: Executable, body: unknown, opts: ExecOptions): Promis
       router
         .call(inputs, {
           requestId: opts.requestId,
-          signal,
+          cancel,
           ...(hooks?.onStart ? { onStart: (replica: string) => hooks.onStart!(n.id, replica, Date.now()) } : {}),
           ...(hooks?.onToken ? { onToken: (token: string, index: number) => hooks.onToken!(n.id, token, index) } : {}),
         })

@@ -1,6 +1,7 @@
 import { NodeCallError, ReplicaLostError, RequestError } from './errors.js';
 import type { NodeOutputs } from './nodes/types.js';
-import type { Replica } from './replicas/replica.js';
+import type { CallCallback, Replica } from './replicas/replica.js';
+import type { Cancel } from './cancel.js';
 import type { ReplicaPool } from './replicas/pool.js';
 
 /**
@@ -25,9 +26,8 @@ export function pickReplica<R extends { inFlight: number }>(candidates: readonly
 }
 
 interface Waiter {
-  resolve: (r: Replica) => void;
-  reject: (e: Error) => void;
-  at: number;
+  take: (r: Replica) => void;
+  fail: (e: Error) => void;
   done: boolean;
 }
 
@@ -42,7 +42,8 @@ export interface RouteResult {
 
 export interface RouteOptions {
   requestId: string;
-  signal?: AbortSignal;
+  /** The request's cancellation: the call leaves the queue or is cancelled in its replica. */
+  cancel?: Cancel;
   onToken?: (token: string, index: number) => void;
   /** Called when a replica takes the call (socket.io's node:start). */
   onStart?: (replica: string) => void;
@@ -88,7 +89,7 @@ export class Router {
       const w = this.shift();
       if (!w) return;
       w.done = true;
-      w.resolve(r);
+      w.take(r);
     }
   }
 
@@ -118,10 +119,13 @@ export class Router {
     return undefined;
   }
 
-  private acquire(signal?: AbortSignal): Replica | Promise<Replica> {
+  /** A replica with room now, undefined when the request must queue, or the 503 to answer at once. */
+  private acquire(): Replica | undefined {
     const d = this.pool.node.deployment;
-    const r = this.queuedCount === 0 ? pickReplica(this.pool.running(), d.maxOngoingRequests) : undefined;
-    if (r) return r;
+    if (this.queuedCount === 0) {
+      const r = pickReplica(this.pool.running(), d.maxOngoingRequests);
+      if (r) return r;
+    }
     const down = this.unavailable();
     if (down) throw down;
     if (this.queuedCount >= d.maxQueuedRequests) {
@@ -131,22 +135,15 @@ export class Router {
         retryAfterS: 1,
       });
     }
-    return new Promise<Replica>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, at: performance.now(), done: false };
-      this.queue.push(w);
-      this.queuedCount++;
-      this.onQueued?.();
-      signal?.addEventListener(
-        'abort',
-        () => {
-          if (w.done) return;
-          w.done = true;
-          this.queuedCount--;
-          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-        },
-        { once: true },
-      );
-    });
+    return undefined;
+  }
+
+  private enqueue(take: Waiter['take'], fail: Waiter['fail']): Waiter {
+    const w: Waiter = { take, fail, done: false };
+    this.queue.push(w);
+    this.queuedCount++;
+    this.onQueued?.();
+    return w;
   }
 
   /** Fail every waiter (the node's load failed with nothing running). */
@@ -154,72 +151,90 @@ export class Router {
     let w = this.shift();
     while (w) {
       w.done = true;
-      w.reject(e);
+      w.fail(e);
       w = this.shift();
     }
   }
 
-  async call(inputs: Record<string, unknown>, opts: RouteOptions): Promise<RouteResult> {
-    const d = this.pool.node.deployment;
-    const node = this.node;
-    const t0 = performance.now();
-    let timedOut = false;
-    let current: { replica: Replica; id: number } | undefined;
-    const timeout = new AbortController();
-    const timer = setTimeout(() => {
-      timedOut = true;
-      timeout.abort(new RequestError(504, `node ${node} timed out after ${d.timeoutMs} ms (timeoutMs)`, { node, code: 'timeout' }));
-    }, d.timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
-    try {
-      for (let attempt = 0; ; attempt++) {
-        const got = this.acquire(signal);
-        const replica = got instanceof Promise ? await got : got;
-        const queueMs = performance.now() - t0;
-        opts.onStart?.(replica.id);
-        const { id, done } = replica.call(inputs, opts.requestId, opts.onToken);
-        current = { replica, id };
-        try {
-          const r = await abortable(done, signal);
-          return { outputs: r.outputs, replica: replica.id, queueMs, ...(r.batchSize !== undefined ? { batchSize: r.batchSize, batchLead: !!r.batchLead } : {}) };
-        } catch (e) {
-          if (e instanceof ReplicaLostError && attempt < d.retries && !signal.aborted) {
-            current = undefined;
-            continue;
-          }
-          throw e;
+  /**
+   * One call of this node. Callbacks rather than async/await and AbortSignals:
+   * this runs once per node per request, and is most of the runtime's overhead.
+   */
+  call(inputs: Record<string, unknown>, opts: RouteOptions): Promise<RouteResult> {
+    return new Promise<RouteResult>((resolve, reject) => {
+      const d = this.pool.node.deployment;
+      const node = this.node;
+      const t0 = performance.now();
+      let attempt = 0;
+      let finished = false;
+      let current: Replica | undefined;
+      let callId = 0;
+      let queueMs = 0;
+      let waiter: Waiter | undefined;
+      let off: (() => void) | undefined;
+      const finish = (err: Error | undefined, r?: RouteResult) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        off?.();
+        if (waiter && !waiter.done) {
+          waiter.done = true;
+          this.queuedCount--;
         }
-      }
-    } catch (e) {
-      if (timedOut) {
+        if (err) reject(err);
+        else resolve(r!);
+      };
+      const timer = setTimeout(() => {
+        const hung = current;
+        finish(new RequestError(504, `node ${node} timed out after ${d.timeoutMs} ms (timeoutMs)`, { node, code: 'timeout' }));
         // A call past its timeout means the replica hangs: replace it (its other calls are retried).
-        if (current) current.replica.kill(`call hung past timeoutMs ${d.timeoutMs}`);
-        throw signal.reason;
+        hung?.kill(`call hung past timeoutMs ${d.timeoutMs}`);
+      }, d.timeoutMs);
+      const done: CallCallback = (err, res) => {
+        if (finished) return;
+        const replica = current!;
+        current = undefined;
+        if (!err) {
+          const r: RouteResult = { outputs: res!.outputs, replica: replica.id, queueMs };
+          if (res!.batchSize !== undefined) {
+            r.batchSize = res!.batchSize;
+            r.batchLead = !!res!.batchLead;
+          }
+          return finish(undefined, r);
+        }
+        if (err instanceof ReplicaLostError && attempt < d.retries) {
+          attempt++;
+          return go();
+        }
+        finish(translate(err, node));
+      };
+      const take = (r: Replica) => {
+        waiter = undefined;
+        if (finished) return;
+        queueMs = performance.now() - t0;
+        opts.onStart?.(r.id);
+        current = r;
+        callId = r.call(inputs, opts.requestId, done, opts.onToken);
+      };
+      const go = () => {
+        let r: Replica | undefined;
+        try {
+          r = this.acquire();
+        } catch (e) {
+          return finish(e as Error);
+        }
+        if (r) take(r);
+        else waiter = this.enqueue(take, (e) => finish(e));
+      };
+      if (opts.cancel) {
+        off = opts.cancel.on((reason) => {
+          if (current) current.cancel(callId);
+          finish(reason);
+        });
       }
-      if (current && signal.aborted) current.replica.cancel(current.id);
-      throw translate(e, node);
-    } finally {
-      clearTimeout(timer);
-    }
+      if (!finished) go();
+    });
   }
-}
-
-function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 function translate(e: unknown, node: string): Error {

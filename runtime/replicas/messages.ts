@@ -19,7 +19,13 @@ export interface CallMessage {
   requestId: string;
   inputs: Record<string, unknown>;
 }
-export type ToWorker = InitMessage | CallMessage | { t: 'cancel'; id: number } | { t: 'health'; id: number } | { t: 'close' };
+export type ToWorker = InitMessage | CallMessage | { t: 'cancel'; id: number } | { t: 'health'; id: number } | { t: 'close' } | { t: 'many'; items: ToWorker[] };
+
+/** Calls and results sent in one tick travel as one message: postMessage has a fixed cost per message. */
+export interface ManyFromWorker {
+  t: 'many';
+  items: FromWorker[];
+}
 
 export type FromWorker =
   | { t: 'ready' }
@@ -30,4 +36,5 @@ export type FromWorker =
   | { t: 'token'; id: number; token: string; index: number }
   | { t: 'health'; id: number; error?: string }
   | { t: 'log'; message: string }
-  | { t: 'closed' };
+  | { t: 'closed' }
+  | ManyFromWorker;

@@ -61,8 +61,11 @@ export class ReplicaPool {
     return this.target;
   }
 
+  private runningCache: Replica[] | undefined;
+  /** RUNNING replicas; cached, as the router asks on every call. */
   running(): Replica[] {
-    return this.replicas.filter((r) => r.state === 'RUNNING');
+    this.runningCache ??= this.replicas.filter((r) => r.state === 'RUNNING');
+    return this.runningCache;
   }
 
   /** Set the replica count; extra replicas drain (never dropped with work). */
@@ -135,10 +138,14 @@ export class ReplicaPool {
         },
       },
       onAvailable: (r) => this.opts.onAvailable(r),
+      onState: () => {
+        this.runningCache = undefined;
+      },
       onGone: (r, reason, failed) => this.gone(r, reason, failed),
     });
     this.restartsOf.set(replica, slot.restarts);
     this.replicas.push(replica);
+    this.runningCache = undefined;
     replica.start().then(
       () => {
         this.loadError = undefined;
@@ -155,6 +162,7 @@ export class ReplicaPool {
     this.opts.ledger.release(`${this.opts.graph}/${r.id}`);
     const i = this.replicas.indexOf(r);
     if (i >= 0) this.replicas.splice(i, 1);
+    this.runningCache = undefined;
     const restarts = this.restartsOf.get(r) ?? 0;
     this.restartsOf.delete(r);
     if (failed && !this.stopped) {

@@ -9,9 +9,15 @@ import type { FromWorker, InitMessage, ToWorker } from './messages.js';
 const BOOT = new URL('./worker-boot.js', import.meta.url);
 const HEALTH_FAILURES_ALLOWED = 3;
 
+export interface CallResult {
+  outputs: NodeOutputs;
+  batchSize?: number;
+  batchLead?: boolean;
+}
+export type CallCallback = (err: Error | undefined, result?: CallResult) => void;
+
 interface Pending {
-  resolve: (r: { outputs: NodeOutputs; batchSize?: number; batchLead?: boolean }) => void;
-  reject: (e: Error) => void;
+  cb: CallCallback;
   onToken?: (token: string, index: number) => void;
 }
 
@@ -27,6 +33,8 @@ export interface ReplicaOptions {
   onGone: (replica: Replica, reason: string, failed: boolean) => void;
   /** Called when it starts taking work or frees a slot: the router dispatches queued requests. */
   onAvailable: (replica: Replica) => void;
+  /** Called on every state change (the pool caches its RUNNING list). */
+  onState?: (replica: Replica) => void;
 }
 
 /**
@@ -68,19 +76,20 @@ export class Replica {
     this.worker = worker;
     return new Promise((resolve, reject) => {
       let loading = true;
-      worker.on('message', (m: FromWorker) => {
+      const handle = (m: FromWorker): void => {
         if (m.t === 'result') {
-          const p = this.settle(m.id);
-          p?.resolve({ outputs: m.outputs, ...(m.batchSize !== undefined ? { batchSize: m.batchSize, batchLead: !!m.batchLead } : {}) });
+          this.settle(m.id)?.cb(undefined, m.batchSize !== undefined ? { outputs: m.outputs, batchSize: m.batchSize, batchLead: !!m.batchLead } : { outputs: m.outputs });
+        } else if (m.t === 'many') {
+          for (const x of m.items) handle(x);
         } else if (m.t === 'error') {
-          this.settle(m.id)?.reject(new NodeCallError(m.error, m.path, m.inputError));
+          this.settle(m.id)?.cb(new NodeCallError(m.error, m.path, m.inputError));
         } else if (m.t === 'token') {
           this.pending.get(m.id)?.onToken?.(m.token, m.index);
         } else if (m.t === 'health') {
           this.healthAnswered(m.id, m.error);
         } else if (m.t === 'ready') {
           loading = false;
-          this.state = 'RUNNING';
+          this.setState('RUNNING');
           this.startedAt = Date.now();
           this.scheduleHealth();
           resolve();
@@ -92,7 +101,8 @@ export class Replica {
           reject(new Error(m.error));
         } else if (m.t === 'log') this.opts.log(m.message);
         else if (m.t === 'closed') void worker.terminate();
-      });
+      };
+      worker.on('message', handle);
       worker.on('error', (e) => {
         const oom = (e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
         this.reason = oom ? `out of memory (memoryMb ${mem})` : `crashed: ${e.message}`;
@@ -106,19 +116,41 @@ export class Replica {
     });
   }
 
-  /** Send one call; rejects with ReplicaLostError if the replica dies first. */
-  call(inputs: Record<string, unknown>, requestId: string, onToken?: Pending['onToken']): { id: number; done: Promise<{ outputs: NodeOutputs; batchSize?: number; batchLead?: boolean }> } {
+  /** Send one call; cb gets the result, the node's error, or ReplicaLostError if the replica dies first. */
+  call(inputs: Record<string, unknown>, requestId: string, cb: CallCallback, onToken?: Pending['onToken']): number {
     const id = this.nextId++;
     this.inFlight++;
-    const done = new Promise<{ outputs: NodeOutputs; batchSize?: number; batchLead?: boolean }>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, ...(onToken ? { onToken } : {}) });
-    });
-    this.worker!.postMessage({ t: 'call', id, requestId, inputs } satisfies ToWorker);
-    return { id, done };
+    this.pending.set(id, onToken ? { cb, onToken } : { cb });
+    this.send({ t: 'call', id, requestId, inputs });
+    return id;
   }
 
   cancel(id: number): void {
-    if (this.pending.has(id)) this.worker?.postMessage({ t: 'cancel', id } satisfies ToWorker);
+    if (this.pending.has(id)) this.send({ t: 'cancel', id });
+  }
+
+  private outbox: ToWorker[] = [];
+  private flushing = false;
+  /** Messages sent in one turn of the event loop go as one postMessage. */
+  private send(m: ToWorker): void {
+    this.outbox.push(m);
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(this.flush);
+  }
+  private readonly flush = (): void => {
+    this.flushing = false;
+    const out = this.outbox;
+    if (out.length === 0) return;
+    this.outbox = [];
+    if (this.gone) return;
+    this.worker?.postMessage(out.length === 1 ? out[0] : ({ t: 'many', items: out } satisfies ToWorker));
+  };
+
+  private setState(s: ReplicaState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.opts.onState?.(this);
   }
 
   private settle(id: number): Pending | undefined {
@@ -162,7 +194,7 @@ export class Replica {
   kill(reason: string): void {
     if (this.gone) return;
     this.reason = reason;
-    this.state = 'UNHEALTHY';
+    this.setState('UNHEALTHY');
     void this.worker?.terminate();
     this.leave(reason, true);
   }
@@ -170,7 +202,7 @@ export class Replica {
   /** Take no new work, finish what it has (up to gracefulShutdownTimeoutMs), then stop. */
   async drain(): Promise<void> {
     if (this.gone) return;
-    this.state = 'STOPPING';
+    this.setState('STOPPING');
     this.reason = 'draining';
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
@@ -195,11 +227,11 @@ export class Replica {
     clearInterval(this.healthTimer);
     for (const t of this.healthWaits.values()) clearTimeout(t);
     this.healthWaits.clear();
-    if (!failed) this.state = 'STOPPED';
-    else if (this.state !== 'UNHEALTHY') this.state = 'UNHEALTHY';
-    for (const p of this.pending.values()) p.reject(new ReplicaLostError(this.id, reason));
+    this.setState(failed ? 'UNHEALTHY' : 'STOPPED');
+    const lost = [...this.pending.values()];
     this.pending.clear();
     this.inFlight = 0;
+    for (const p of lost) p.cb(new ReplicaLostError(this.id, reason));
     this.opts.onGone(this, reason, failed);
   }
 

@@ -6,10 +6,26 @@ import type { CallMessage, FromWorker, InitMessage, ToWorker } from './messages.
 
 /** One replica: loads its node once, then serves calls, health checks and close. */
 const port = parentPort!;
-const send = (m: FromWorker) => port.postMessage(m);
 let instance: NodeInstance | undefined;
 let batcher: Batcher | undefined;
-const calls = new Map<number, AbortController>();
+/** Per call in flight: abort() for a cancel message; the AbortController is made only if asked for. */
+const calls = new Map<number, () => void>();
+
+// Messages produced in one turn of the event loop go back as one postMessage.
+let outbox: FromWorker[] = [];
+let flushing = false;
+function flush() {
+  flushing = false;
+  const out = outbox;
+  outbox = [];
+  if (out.length) port.postMessage(out.length === 1 ? out[0] : { t: 'many', items: out });
+}
+function send(m: FromWorker) {
+  outbox.push(m);
+  if (flushing) return;
+  flushing = true;
+  setImmediate(flush);
+}
 
 function fail(id: number, e: unknown) {
   const err = e instanceof Error ? e : new Error(String(e));
@@ -17,9 +33,21 @@ function fail(id: number, e: unknown) {
   send({ t: 'error', id, error: err.message, ...(inputError ? { inputError: true, path: (err as NodeInputError).path } : {}) });
 }
 
-function context(m: CallMessage, abort: AbortController): CallContext {
+function context(m: CallMessage): CallContext {
   let index = 0;
-  return { requestId: m.requestId, signal: abort.signal, emitToken: (token) => send({ t: 'token', id: m.id, token, index: index++ }) };
+  let ctrl: AbortController | undefined;
+  calls.set(m.id, () => {
+    ctrl ??= new AbortController();
+    ctrl.abort();
+  });
+  return {
+    requestId: m.requestId,
+    get signal() {
+      ctrl ??= new AbortController();
+      return ctrl.signal;
+    },
+    emitToken: (token) => send({ t: 'token', id: m.id, token, index: index++ }),
+  };
 }
 
 async function init(m: InitMessage) {
@@ -34,9 +62,7 @@ async function init(m: InitMessage) {
 }
 
 function call(m: CallMessage) {
-  const abort = new AbortController();
-  calls.set(m.id, abort);
-  const ctx = context(m, abort);
+  const ctx = context(m);
   if (batcher) return batcher.add(m.id, m.inputs, ctx, () => calls.delete(m.id));
   instance!.call(m.inputs, ctx).then(
     (outputs) => {
@@ -50,10 +76,11 @@ function call(m: CallMessage) {
   );
 }
 
-port.on('message', (m: ToWorker) => {
+function handle(m: ToWorker): void {
   if (m.t === 'call') call(m);
+  else if (m.t === 'many') for (const x of m.items) handle(x);
   else if (m.t === 'init') void init(m);
-  else if (m.t === 'cancel') calls.get(m.id)?.abort();
+  else if (m.t === 'cancel') calls.get(m.id)?.();
   else if (m.t === 'health') {
     Promise.resolve()
       .then(() => instance?.health?.())
@@ -67,4 +94,6 @@ port.on('message', (m: ToWorker) => {
       .catch(() => {})
       .finally(() => send({ t: 'closed' }));
   }
-});
+}
+
+port.on('message', handle);

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Controller } from '../controller.js';
 import { RequestError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -8,39 +8,78 @@ import { invokeGraph } from './invoke.js';
 export interface DataPlaneOptions {
   requestTimeoutMs: number;
   jsonDepth: number;
+  bodyLimitBytes: number;
 }
 
-function errorResponse(e: RequestError, requestId?: string): Response {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (e.status === 503) headers['retry-after'] = String(e.extra.retryAfterS ?? 1);
-  return new Response(JSON.stringify(e.body(requestId)), { status: e.status, headers });
+const JSON_TYPE = 'application/json';
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body ?? null);
+  res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
 }
 
-/** POST <routePrefix>: the graph's input JSON in, its output JSON out (`?trace=1` adds the per-node trace). */
-export function dataRoutes(ctl: Controller, metrics: () => Metrics, opts: DataPlaneOptions): Hono {
-  const app = new Hono();
-  app.post('*', async (c) => {
-    const path = c.req.path;
-    const dep = ctl.byRoute(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
-    if (!dep) return errorResponse(new RequestError(404, `no graph is served at POST ${path}`, { code: 'unknown_graph' }));
-    let input: unknown;
-    const text = await c.req.text();
-    try {
-      input = text.trim() === '' ? {} : JSON.parse(text);
-    } catch (e) {
-      return errorResponse(new RequestError(400, `request body is not valid JSON: ${(e as Error).message}`, { path: '$', code: 'invalid_json' }));
+function sendError(res: ServerResponse, e: RequestError, requestId?: string): void {
+  send(res, e.status, e.body(requestId), e.status === 503 ? { 'retry-after': String(e.extra.retryAfterS ?? 1) } : {});
+}
+
+/**
+ * The data plane, POST <routePrefix>, on plain node:http rather than Hono: it
+ * is the hot path, and building a web Request per call cost more than the
+ * whole graph (see docs/runtime.md, overhead). Returns false for requests
+ * that are not for a deployed graph, which then go to the Hono app.
+ */
+export function dataPlane(ctl: Controller, metrics: () => Metrics, opts: DataPlaneOptions) {
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== 'POST') return false;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    let path = q < 0 ? url : url.slice(0, q);
+    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    const dep = ctl.byRoute(path);
+    if (!dep) return false;
+    const traced = q >= 0 && /(?:^|&)trace=(?:1|true)(?:&|$)/.test(url.slice(q + 1));
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const tooLarge = () => new RequestError(413, `request body is larger than the ${opts.bodyLimitBytes} byte limit`, { code: 'body_too_large' });
+    if (declared > opts.bodyLimitBytes) {
+      sendError(res, tooLarge());
+      req.resume();
+      return true;
     }
-    const deep = findTooDeep(input, opts.jsonDepth);
-    if (deep !== undefined) return errorResponse(new RequestError(400, `JSON nested deeper than ${opts.jsonDepth} levels at ${deep}`, { path: deep, code: 'too_deep' }));
-    const requestId = c.req.header('x-request-id') || undefined;
-    try {
-      const r = await invokeGraph(dep, metrics(), input, { timeoutMs: opts.requestTimeoutMs, ...(requestId ? { requestId } : {}) });
-      const traced = c.req.query('trace');
-      const body = traced === '1' || traced === 'true' ? { requestId: r.requestId, output: r.output, trace: r.trace } : r.output;
-      return new Response(JSON.stringify(body ?? null), { headers: { 'content-type': 'application/json', 'x-request-id': r.requestId } });
-    } catch (e) {
-      return errorResponse(e as RequestError, requestId);
-    }
-  });
-  return app;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (c: Buffer) => {
+      if (refused) return;
+      size += c.length;
+      if (size > opts.bodyLimitBytes) {
+        refused = true;
+        sendError(res, tooLarge());
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (refused) return;
+      const header = req.headers['x-request-id'];
+      const requestId = typeof header === 'string' && header.length > 0 && header.length <= 200 ? header : undefined;
+      let input: unknown;
+      const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      try {
+        input = text.trim() === '' ? {} : JSON.parse(text);
+      } catch (e) {
+        return sendError(res, new RequestError(400, `request body is not valid JSON: ${(e as Error).message}`, { path: '$', code: 'invalid_json' }), requestId);
+      }
+      if (typeof input === 'object' && input !== null) {
+        const deep = findTooDeep(input, opts.jsonDepth);
+        if (deep !== undefined) return sendError(res, new RequestError(400, `JSON nested deeper than ${opts.jsonDepth} levels at ${deep}`, { path: deep, code: 'too_deep' }), requestId);
+      }
+      invokeGraph(dep, metrics(), input, { timeoutMs: opts.requestTimeoutMs, ...(requestId ? { requestId } : {}) }).then(
+        (r) => send(res, 200, traced ? { requestId: r.requestId, output: r.output, trace: r.trace } : r.output, { 'x-request-id': r.requestId }),
+        (e) => sendError(res, e instanceof RequestError ? e : new RequestError(500, String(e)), requestId),
+      );
+    });
+    req.on('error', () => {});
+    return true;
+  };
 }

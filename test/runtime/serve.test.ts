@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
-import { get, graph, post, startServer } from './helpers.js';
+import { get, graph, post, startServer, until } from './helpers.js';
 
 let s: BeamlineServer;
 beforeAll(async () => {
@@ -57,6 +57,8 @@ describe('serving a graph over HTTP', () => {
     const r = await post(`${s.url}/basic`, { x: { sleepMs: 5000 } });
     expect(r.status).toBe(504);
     expect(r.body.node).toBe('echo');
+    // The replica that overran is replaced; once its successor runs, service is normal.
+    await until(async () => (await get(`${s.url}/api/graphs/basic`)).body.state === 'RUNNING', 'the replacement replica');
     expect((await post(`${s.url}/basic`, { x: 1 })).body).toBe(1);
   });
 
