@@ -75,6 +75,8 @@ describe('extractive llm backend (not a language model)', () => {
   });
 
   it('says so when there is no context, and refuses a bad context naming its path', async () => {
+    const lines = await node.call({ prompt: 'Invoice total', context: [{ text: 'INVOICE' }, { text: 'Total: $1,234.00' }] }, callContext());
+    expect((lines.result as { answer: string }).answer).toBe('INVOICE Total: $1,234.00');
     const out = await node.call({ prompt: 'What is Kubernetes?' }, callContext());
     expect((out.result as { answer: string }).answer).toMatch(/no sentences/);
     await expect(node.call({ prompt: 'x', context: [{ text: 'ok sentence here.' }, { body: 1 }] }, callContext())).rejects.toMatchObject({ name: 'NodeInputError', path: 'context[1].text' });

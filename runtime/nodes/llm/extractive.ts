@@ -27,13 +27,13 @@ export function definitionTest(question: string): ((sentence: string) => boolean
   return (sentence) => re.test(sentence);
 }
 
-/** Sentences of a document, with markdown markers stripped and fragments under three words dropped. */
-export function splitSentences(text: string): string[] {
+/** Sentences of a document, with markdown markers stripped and fragments under minWords dropped. */
+export function splitSentences(text: string, minWords = 3): string[] {
   return text
     .split(/\n\s*\n|\n(?=\s*(?:[#>*-]|\d+\.)\s)/)
     .flatMap((block) => block.replace(/\s+/g, ' ').split(/(?<=[.!?])\s+(?=[A-Z0-9"'([])/))
     .map((s) => s.replace(/^\s*(?:#+|>|[*-]|\d+\.)\s+/, '').trim())
-    .filter((s) => s.split(/\s+/).length >= 3);
+    .filter((s) => s.split(/\s+/).length >= minWords);
 }
 
 function contentWords(text: string): Set<string> {
@@ -51,7 +51,11 @@ export const extractiveBackend: BackendFactory = async (cfg: LlmConfig, ctx) => 
   const embedder = await createEmbedder({ model: cfg.model ?? 'builtin:glove-100d' }, ctx);
   return {
     async generate({ question, documents, ctx: call }) {
-      const sentences: Sentence[] = documents.flatMap((d: ContextDocument, doc) => splitSentences(d.text).map((text, pos) => ({ text, doc, pos })));
+      const split = (minWords: number): Sentence[] =>
+        documents.flatMap((d: ContextDocument, doc) => splitSentences(d.text, minWords).map((text, pos) => ({ text, doc, pos })));
+      // Short fragments (OCR lines, headings) count only when there is nothing longer.
+      let sentences = split(3);
+      if (sentences.length === 0) sentences = split(1);
       if (sentences.length === 0) {
         const answer = 'The context holds no sentences to answer from.';
         call.emitToken(answer);
