@@ -19,7 +19,7 @@ export const GraphNodeSchema = z
     label: z.string().max(200).optional().describe('Name shown on the canvas.'),
     position: PositionSchema.default({ x: 0, y: 0 }).describe('Canvas position; no effect on serving.'),
     config: z.record(z.string(), z.unknown()).default({}).describe("The kind's settings, checked against its config schema."),
-    deployment: z.record(z.string(), z.unknown()).default({}).describe('Replicas, resources, queues, batching and timeouts; see DeploymentSchema.'),
+    deployment: z.record(z.string(), z.unknown()).default({}).describe("Replicas, resources, queues, batching and timeouts, layered over the kind's defaults (null drops one)."),
   })
   .strict();
 
