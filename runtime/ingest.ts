@@ -3,10 +3,10 @@
  * node config (same model, same tokenisation as the queries), and writes it
  * atomically in the agreed format (runtime/retrieval/index-files.ts).
  */
-import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Plan, PlanNode } from '../shared/plan.js';
 import { createEmbedder } from './nodes/embedder.js';
 import { readDocuments } from './retrieval/documents.js';
+import { resolveInside } from './security/paths.js';
 import { type IndexMeta, indexDir, indexExists, writeIndex } from './retrieval/index-files.js';
 import { chunkText } from './text/chunk.js';
 
@@ -124,21 +124,20 @@ export interface EnsureIndexOptions {
 
 /**
  * For the runtime's first start: builds each retriever index that is missing
- * and whose config names `docs`. Existing indexes are left alone.
+ * and whose config names `docs` (relative to the graph's folder when it came
+ * from a file, else to the data directory). Existing indexes are left alone.
  */
 export async function ensureIndex(plan: Plan, opts: EnsureIndexOptions): Promise<IngestResult[]> {
   const built: IngestResult[] = [];
   for (const node of retrieverNodes(plan)) {
     const cfg = node.config as { index: string; docs?: string };
     if (indexExists(opts.dataDir, cfg.index) || !cfg.docs) continue;
-    if (!opts.graphDir) {
-      throw new Error(`retriever ${node.id}: config.docs "${cfg.docs}" is relative to the graph file, but the graph was not loaded from a file`);
-    }
-    // A graph may come over the API: its docs must stay inside the graph's own folder.
-    const docsDir = resolve(opts.graphDir, cfg.docs);
-    const rel = relative(resolve(opts.graphDir), docsDir);
-    if (isAbsolute(cfg.docs) || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-      throw new Error(`retriever ${node.id}: config.docs "${cfg.docs}" must be a folder inside the graph's folder ${opts.graphDir}`);
+    // A graph may come over the API: its docs must stay inside the graph's folder or the
+    // data directory (the same rule the deploy-time path check applies to config.docs).
+    const roots = opts.graphDir ? [opts.graphDir, opts.dataDir] : [opts.dataDir];
+    const docsDir = resolveInside(cfg.docs, roots);
+    if (docsDir === undefined) {
+      throw new Error(`retriever ${node.id}: config.docs "${cfg.docs}" must be a folder inside ${roots.join(' or ')}`);
     }
     opts.log?.(`retriever ${node.id}: index "${cfg.index}" is missing; building it from ${docsDir}`);
     built.push(
