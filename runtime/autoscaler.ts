@@ -161,6 +161,7 @@ export class Autoscaler {
   private state: ScaleState;
   private samples: ScaleSample[] = [];
   private desired: number;
+  private average: number | null = null;
   private reason = 'started';
   private sampleTimer: ReturnType<typeof setInterval> | undefined;
   private decideTimer: ReturnType<typeof setInterval> | undefined;
@@ -217,6 +218,8 @@ export class Autoscaler {
       current,
       desired: this.desired,
       target: this.state.target,
+      reason: this.reason,
+      averageOngoing: this.average === null ? null : Math.round(this.average * 100) / 100,
       ...(this.state.lastDecision ? { lastDecision: { ...this.state.lastDecision } } : {}),
     };
   }
@@ -245,6 +248,7 @@ export class Autoscaler {
     });
     this.state = out.state;
     this.desired = out.desired;
+    this.average = out.averageOngoing;
     this.reason = out.reason;
     if (!out.changed || !out.state.lastDecision) return;
     this.opts.onDecision?.(out.state.lastDecision);

@@ -3,6 +3,7 @@ import { compile } from '../shared/compile.js';
 import type { GraphError } from '../shared/errors.js';
 import type { Plan } from '../shared/plan.js';
 import { type GraphState, type GraphStatus, type NodeStatus, REPLICA_STATES, type ReplicaState } from '../shared/protocol.js';
+import { Autoscaler } from './autoscaler.js';
 import type { ClusterLedger } from './cluster.js';
 import { RequestError } from './errors.js';
 import type { Executable } from './executor.js';
@@ -26,6 +27,8 @@ export interface ControllerOptions {
 export class GraphDeployment implements Executable {
   readonly pools = new Map<string, ReplicaPool>();
   readonly routers = new Map<string, Router>();
+  /** Nodes with `autoscaling`: the autoscaler drives their pool's scale (runtime/autoscaler.ts). */
+  readonly autoscalers = new Map<string, Autoscaler>();
   readonly deployedAt = Date.now();
   private readonly changeListeners = new Set<() => void>();
   draining = false;
@@ -61,6 +64,19 @@ export class GraphDeployment implements Executable {
       router = new Router(pool);
       this.pools.set(id, pool);
       this.routers.set(id, router);
+      const scaling = node.deployment.autoscaling;
+      if (scaling) {
+        const r = router;
+        const scaler = new Autoscaler({
+          config: scaling,
+          initialTarget: node.totals.replicas,
+          pool: { ongoing: () => r.inFlight + r.queued, replicaStates: () => pool.status(), scaleTo: (n) => pool.scale(n) },
+          onDecision: (d) => ctl.log(`[${plan.name}/${id}] autoscale ${d.from} -> ${d.to}: ${d.reason}`),
+        });
+        // A request queued with no replica (minReplicas 0) asks for one now, not at the next sample.
+        router.onQueued = () => scaler.poke();
+        this.autoscalers.set(id, scaler);
+      }
     }
   }
 
@@ -79,6 +95,7 @@ export class GraphDeployment implements Executable {
 
   start(): void {
     for (const [id, pool] of this.pools) pool.scale(this.plan.nodes[id].totals.replicas);
+    for (const s of this.autoscalers.values()) s.start();
   }
 
   /** Resolves when every pool has settled (running, failed to load, or waiting for resources) or after waitMs. */
@@ -100,6 +117,7 @@ export class GraphDeployment implements Executable {
 
   async stop(): Promise<void> {
     this.draining = true;
+    for (const s of this.autoscalers.values()) s.stop();
     await Promise.all([...this.pools.values()].map((p) => p.stop()));
   }
 
@@ -130,6 +148,7 @@ export class GraphDeployment implements Executable {
         inFlight: router?.inFlight ?? 0,
         queued: router?.queued ?? 0,
         maxQueued: n.deployment.maxQueuedRequests,
+        ...(this.autoscalers.has(id) ? { autoscaling: this.autoscalers.get(id)!.status() } : {}),
         metrics: this.ctl.metrics().snapshot(this.plan.name, id),
         ...(pool?.loadError ? { error: pool.loadError } : {}),
       };
@@ -242,7 +261,8 @@ export class Controller implements MetricsSource {
         const router = dep.routers.get(id)!;
         const replicas = Object.fromEntries(REPLICA_STATES.map((s) => [s, 0])) as Record<ReplicaState, number>;
         for (const r of pool.status()) replicas[r.state]++;
-        out.push({ graph: dep.name, node: id, kind: pool.node.kind, inFlight: router.inFlight, queued: router.queued, replicas });
+        const scaler = dep.autoscalers.get(id);
+        out.push({ graph: dep.name, node: id, kind: pool.node.kind, inFlight: router.inFlight, queued: router.queued, replicas, ...(scaler ? { autoscaling: scaler.status() } : {}) });
       }
     }
     return out;

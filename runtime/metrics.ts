@@ -1,10 +1,10 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { NodeMetricsSnapshot, ReplicaState } from '../shared/protocol.js';
+import type { AutoscalingStatus, NodeMetricsSnapshot, ReplicaState } from '../shared/protocol.js';
 import { REPLICA_STATES } from '../shared/protocol.js';
 
 /** What the metrics read from the live deployments when Prometheus scrapes. */
 export interface MetricsSource {
-  nodes(): { graph: string; node: string; kind: string; inFlight: number; queued: number; replicas: Record<ReplicaState, number> }[];
+  nodes(): { graph: string; node: string; kind: string; inFlight: number; queued: number; replicas: Record<ReplicaState, number>; autoscaling?: AutoscalingStatus }[];
 }
 
 const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
@@ -49,6 +49,39 @@ export class Metrics {
       collect() {
         this.reset();
         for (const n of source.nodes()) this.inc({ graph: n.graph, node: n.node, kind: n.kind }, n.queued);
+      },
+    });
+    // Autoscaling, after Ray's ray_serve_autoscaling_{target,desired}_replicas: the reason's text is in
+    // the status; here the last decision is a timestamp labelled with its direction.
+    const scaled = (name: string, help: string, value: (a: AutoscalingStatus) => number | null | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: r,
+        collect() {
+          this.reset();
+          for (const n of source.nodes()) {
+            const v = n.autoscaling && value(n.autoscaling);
+            if (typeof v === 'number') this.set({ graph: n.graph, node: n.node, kind: n.kind }, v);
+          }
+        },
+      });
+    scaled('beamline_autoscaling_current_replicas', 'RUNNING replicas of an autoscaled node.', (a) => a.current);
+    scaled('beamline_autoscaling_desired_replicas', 'Replicas the load asks for now: ceil(ongoing / targetOngoingRequests) within [min, max].', (a) => a.desired);
+    scaled('beamline_autoscaling_target_replicas', 'Replicas the autoscaler has told the pool to reach.', (a) => a.target);
+    scaled('beamline_autoscaling_total_requests', 'Ongoing requests (in flight + queued) averaged over lookBackPeriodMs.', (a) => a.averageOngoing);
+    new Gauge({
+      name: 'beamline_autoscaling_last_decision_timestamp_seconds',
+      help: 'When the autoscaler last changed the target, labelled up or down.',
+      labelNames: [...labelNames, 'direction'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const n of source.nodes()) {
+          const d = n.autoscaling?.lastDecision;
+          if (d) this.set({ graph: n.graph, node: n.node, kind: n.kind, direction: d.to > d.from ? 'up' : 'down' }, d.at / 1000);
+        }
       },
     });
     new Gauge({

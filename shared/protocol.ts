@@ -23,6 +23,10 @@ export interface AutoscalingStatus {
   desired: number;
   target: number;
   lastDecision?: { at: number; from: number; to: number; reason: string };
+  /** Why the target is what it is right now (e.g. waiting out a delay, or held by a PENDING replica). */
+  reason?: string;
+  /** Ongoing requests (in flight + queued) averaged over lookBackPeriodMs; null before the first sample. */
+  averageOngoing?: number | null;
 }
 
 export interface NodeMetricsSnapshot {
