@@ -8,7 +8,7 @@ import { openSession } from '../models/onnx-session.js';
 import { modelFile, resolveModelDir } from '../models/resolve.js';
 import { textFeeds } from '../models/text-feeds.js';
 import { TextTokenizer } from '../models/tokenizer.js';
-import { softmax } from '../models/vectors.js';
+import { sigmoid, softmax } from '../models/vectors.js';
 import type { NodeContext, NodeImplementation, NodeInputs, NodeOutputs } from './types.js';
 
 export type ClassifierConfig = z.output<typeof classifierKind.config>;
@@ -26,14 +26,17 @@ export interface TextClassifier {
   close(): Promise<void>;
 }
 
+function modelConfig(dir: string): { id2label?: Record<string, string>; problem_type?: string } {
+  const path = join(dir, 'config.json');
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
+}
+
 /** Labels by class index: config.labels, else the folder's config.json id2label, else LABEL_<i>. */
-function labelsFor(dir: string, configured: string[] | undefined, classes: number): string[] {
+function labelsFor(id2label: Record<string, string> | undefined, configured: string[] | undefined, classes: number): string[] {
   if (configured) {
     if (configured.length !== classes) throw new Error(`config.labels: the model has ${classes} classes but ${configured.length} labels are given`);
     return configured;
   }
-  const path = join(dir, 'config.json');
-  const id2label = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')).id2label as Record<string, string> | undefined) : undefined;
   return Array.from({ length: classes }, (_, i) => id2label?.[String(i)] ?? `LABEL_${i}`);
 }
 
@@ -51,13 +54,16 @@ export async function createClassifier(config: Partial<ClassifierConfig>, ctx: P
     return { data: t.data as Float32Array, classes: Number(t.dims[1]) };
   }
 
-  const labels = labelsFor(dir, cfg.labels, (await logits(['a'])).classes);
+  const meta = modelConfig(dir);
+  const labels = labelsFor(meta.id2label, cfg.labels, (await logits(['a'])).classes);
+  // Multi-label models score each label on its own (sigmoid); single-label ones share one softmax.
+  const probabilities = meta.problem_type === 'multi_label_classification' ? (xs: Float32Array) => Array.from(xs, sigmoid) : softmax;
 
   async function classify(texts: string[]): Promise<Classification[]> {
     if (texts.length === 0) return [];
     const { data, classes } = await logits(texts);
     return texts.map((_, r) => {
-      const probs = softmax(data.subarray(r * classes, (r + 1) * classes));
+      const probs = probabilities(data.subarray(r * classes, (r + 1) * classes));
       let best = 0;
       for (let c = 1; c < classes; c++) if (probs[c] > probs[best]) best = c;
       return { label: labels[best], score: probs[best], scores: Object.fromEntries(labels.map((l, c) => [l, probs[c]])) };

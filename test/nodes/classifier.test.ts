@@ -1,7 +1,10 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifier, createClassifier, type TextClassifier } from '../../runtime/nodes/classifier.js';
 import type { NodeInstance } from '../../runtime/nodes/types.js';
-import { callContext, nodeContext } from './helpers.js';
+import { callContext, nodeContext, SHARED_MODELS } from './helpers.js';
 
 // Examples and expected compounds from ../shared/models/vader-sentiment-classifier/README.md.
 const POSITIVE = 'I love this movie, it is wonderful and fun.';
@@ -52,5 +55,21 @@ describe('classifier on the reference VADER model', () => {
     expect((await own.classify([POSITIVE]))[0].label).toBe('good');
     await own.close();
     await expect(createClassifier({ model: MODEL, labels: ['one'] }, nodeContext('classifier'))).rejects.toThrow(/config\.labels/);
+  });
+
+  it('scores each label with a sigmoid when config.json says multi-label', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'beamline-multilabel-'));
+    const folder = join(dir, 'multi');
+    mkdirSync(folder);
+    for (const f of ['model.onnx', 'tokenizer.json', 'tokenizer_config.json']) symlinkSync(join(SHARED_MODELS, MODEL, f), join(folder, f));
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ id2label: { 0: 'sad', 1: 'happy' }, problem_type: 'multi_label_classification' }));
+    const multi = await createClassifier({ model: 'multi' }, nodeContext('classifier', dir));
+    const [r] = await multi.classify([POSITIVE]);
+    await multi.close();
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.label).toBe('happy');
+    // logits [-c, c] with c = 0.904: sigmoid(c) = 0.712 each way, where softmax would give sigmoid(2c) = 0.859.
+    expect(r.scores.happy).toBeCloseTo(1 / (1 + Math.exp(-0.904)), 3);
+    expect(r.scores.sad).toBeCloseTo(1 / (1 + Math.exp(0.904)), 3);
   });
 });
