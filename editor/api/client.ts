@@ -46,10 +46,14 @@ export const api = {
     const list = Array.isArray(data) ? data : ((data as { kinds?: unknown })?.kinds ?? []);
     return (Array.isArray(list) ? list : []).filter((k): k is RemoteKind => typeof (k as RemoteKind)?.kind === 'string');
   },
-  async examples(): Promise<string[]> {
+  /** GET /examples: {examples: [{id, name, description?}]}; a bare list of ids is read too. */
+  async examples(): Promise<{ id: string; name: string; description?: string }[]> {
     const data = await request<unknown>('GET', '/examples');
     const list = Array.isArray(data) ? data : ((data as { examples?: unknown })?.examples ?? []);
-    return (Array.isArray(list) ? list : []).map((e) => (typeof e === 'string' ? e : String((e as { name?: string }).name))).filter(Boolean);
+    return (Array.isArray(list) ? list : [])
+      .map((e) => (typeof e === 'string' ? { id: e, name: e } : (e as { id: string; name?: string; description?: string })))
+      .filter((e) => typeof e?.id === 'string')
+      .map((e) => ({ id: e.id, name: e.name ?? e.id, ...(e.description ? { description: e.description } : {}) }));
   },
   example: (name: string) => request<Graph>('GET', `/examples/${encodeURIComponent(name)}/graph.json`),
   versions: (name: string) => request<unknown>('GET', `/api/graphs/${encodeURIComponent(name)}/versions`),

@@ -30,24 +30,27 @@ function merged(defaults: Record<string, unknown>, own: Record<string, unknown>)
   return out;
 }
 
-function PortHandles({ ports, type }: { ports: PortSpec[]; type: 'source' | 'target' }) {
+/** One row per port; the handle sits in its row so labels and handles line up. */
+function PortColumn({ ports, type }: { ports: PortSpec[]; type: 'source' | 'target' }) {
   return (
-    <>
-      {ports.map((p, i) => (
-        <Handle
-          key={p.name}
-          id={p.name}
-          type={type}
-          position={type === 'target' ? Position.Left : Position.Right}
-          className="bl-handle"
-          style={{ top: `${((i + 1) / (ports.length + 1)) * 100}%`, background: PORT_COLOURS[p.type] }}
-          title={`${p.name}: ${p.type}${p.required ? ' (required)' : ''} — ${p.description}`}
-          aria-label={`${type === 'target' ? 'input' : 'output'} ${p.name} (${p.type})`}
-        >
-          <span className={`bl-port-label bl-port-${type}`}>{p.name}</span>
-        </Handle>
+    <div className={`bl-ports-${type}`}>
+      {ports.map((p) => (
+        <div className="bl-port" key={p.name} title={`${p.name}: ${p.type}${p.required ? ' (required)' : ''} — ${p.description}`}>
+          <Handle
+            id={p.name}
+            type={type}
+            position={type === 'target' ? Position.Left : Position.Right}
+            className="bl-handle"
+            style={{ background: PORT_COLOURS[p.type] }}
+            aria-label={`${type === 'target' ? 'input' : 'output'} ${p.name} (${p.type})`}
+          />
+          <span>
+            {p.name}
+            {p.required && type === 'target' ? '*' : ''}
+          </span>
+        </div>
       ))}
-    </>
+    </div>
   );
 }
 
@@ -83,11 +86,9 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
   const dep = useMemo(() => merged(kind?.deploymentDefaults ?? {}, data.deployment), [kind, data.deployment]);
   // Under pressure: callers are queueing beyond half the queue, or every replica is busy with a queue.
   const pressure = !!live && live.runsIn === 'replica' && (live.queued > live.maxQueued / 2 || (live.queued > 0 && live.inFlight >= live.replicas.length));
-  const rows = Math.max(ports.inputs.length, ports.outputs.length);
-  const cls = ['bl-node', selected && 'selected', mine.length && 'has-errors', run && `run-${run.state}`, pressure && 'pressure'].filter(Boolean).join(' ');
+  const cls = ['bl-node', `bl-cat-${kind?.category ?? 'custom'}`, selected && 'selected', mine.length && 'has-errors', run && `run-${run.state}`, pressure && 'pressure'].filter(Boolean).join(' ');
   return (
-    <div className={cls} data-testid={`node-${id}`} data-kind={data.kind} data-run={run?.state ?? ''} style={{ minHeight: 56 + rows * 14 }}>
-      <PortHandles ports={ports.inputs} type="target" />
+    <div className={cls} data-testid={`node-${id}`} data-kind={data.kind} data-run={run?.state ?? ''}>
       <div className="bl-node-head">
         <span className={`bl-cat bl-cat-${kind?.category ?? 'custom'}`}>{kind?.title ?? data.kind}</span>
         {mine.length > 0 && (
@@ -102,6 +103,10 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
         )}
       </div>
       <div className="bl-node-label">{data.label || id}</div>
+      <div className="bl-ports">
+        <PortColumn ports={ports.inputs} type="target" />
+        <PortColumn ports={ports.outputs} type="source" />
+      </div>
       {kind?.runsIn === 'replica' && <div className="bl-badge" data-testid="badge">{badge(dep).join(' · ')}</div>}
       {live && <Live s={live} />}
       {run && (
@@ -110,7 +115,6 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
         </div>
       )}
       {mine.length > 0 && <div className="bl-node-error">{mine[0].message}</div>}
-      <PortHandles ports={ports.outputs} type="source" />
     </div>
   );
 });

@@ -57,7 +57,6 @@ export function Canvas() {
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={['Meta', 'Control']}
-        fitView
         minZoom={0.05}
         proOptions={{ hideAttribution: true }}
         defaultEdgeOptions={{ style: { strokeWidth: 2 } }}

@@ -52,7 +52,7 @@ export interface RemoteKind {
   batchable?: boolean;
   singleton?: boolean;
   config?: JsonSchema;
-  configSchema?: JsonSchema;
+  configSchema?: unknown;
   deployment?: Record<string, unknown>;
   inputs?: PortSpec[];
   outputs?: PortSpec[];
@@ -96,7 +96,7 @@ export function kindFromRemote(r: RemoteKind): KindInfo {
     streams: !!r.streams,
     batchable: !!r.batchable,
     singleton: !!r.singleton,
-    configSchema: r.configSchema ?? r.config ?? { type: 'object', properties: {} },
+    configSchema: ((r.configSchema as JsonSchema | undefined) ?? r.config ?? { type: 'object', properties: {} }) as JsonSchema,
     deploymentDefaults: r.deployment ?? {},
     ports: () => ({ inputs, outputs }),
   };

@@ -12,7 +12,7 @@ interface Version {
 /** Load an example from examples/, or a deployed version of the current graph. */
 export function Examples() {
   const name = useEditor((s) => s.deployed ?? s.meta.name);
-  const [examples, setExamples] = useState<string[] | null>(null);
+  const [examples, setExamples] = useState<{ id: string; name: string; description?: string }[] | null>(null);
   const [versions, setVersions] = useState<Version[]>([]);
   const [err, setErr] = useState<string | null>(null);
   const close = () => useEditor.setState({ examplesOpen: false });
@@ -34,16 +34,18 @@ export function Examples() {
         {examples === null && !err && <p className="bl-muted">Loading…</p>}
         <ul className="bl-list">
           {examples?.map((ex) => (
-            <li key={ex}>
+            <li key={ex.id}>
               <button
                 type="button"
-                data-example={ex}
+                data-example={ex.id}
+                title={ex.description}
                 onClick={async () => {
                   close();
-                  await loadExample(ex);
+                  await loadExample(ex.id);
                 }}
               >
-                {ex}
+                <strong>{ex.name}</strong>
+                {ex.description && <small className="bl-help">{ex.description}</small>}
               </button>
             </li>
           ))}

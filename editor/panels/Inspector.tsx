@@ -90,7 +90,7 @@ export function Inspector() {
         <label htmlFor="node-label">label</label>
         <input id="node-label" key={node.id + (node.data.label ?? '')} defaultValue={node.data.label ?? ''} onBlur={(e) => e.target.value !== (node.data.label ?? '') && st.setLabel(node.id, e.target.value)} />
       </div>
-      {kind && (
+      {kind && Object.keys(kind.configSchema.properties ?? {}).length > 0 && (
         <section aria-label="Config">
           <h3>Config</h3>
           <SchemaForm name="config" schema={kind.configSchema} value={node.data.config} errors={byField} onChange={(path, v) => st.updateNode(node.id, 'config', path, v)} />

@@ -324,12 +324,12 @@ export const useEditor = create<EditorState>()(
           edges,
         );
         set({ nodes: nodes.map((n) => ({ ...n, position: pos.get(n.id) ?? n.position })) });
-        requestAnimationFrame(() => get().flow?.fitView({ padding: 0.15 }));
+        requestAnimationFrame(() => get().flow?.fitView({ padding: 0.15, maxZoom: 1 }));
       },
       load(graph) {
         set({ ...toDoc(graph), serverErrors: [], run: EMPTY_RUN, status: null, deployed: null });
         useEditor.temporal.getState().clear();
-        requestAnimationFrame(() => get().flow?.fitView({ padding: 0.15 }));
+        requestAnimationFrame(() => get().flow?.fitView({ padding: 0.15, maxZoom: 1 }));
       },
       newGraph() {
         set({ meta: EMPTY_META, nodes: [], edges: [], serverErrors: [], run: EMPTY_RUN, status: null, deployed: null });

@@ -1,0 +1,81 @@
+/** Helpers for the editor's browser tests and bench: Debian's Chromium and a static server for dist/editor. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve } from 'node:path';
+import { type BrowserContext, chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const DIST = join(ROOT, 'dist/editor');
+
+export interface Launched {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Chromium with a fresh profile directory, removed on close. */
+export async function launchChromium(viewport = { width: 1440, height: 860 }): Promise<Launched> {
+  const dir = mkdtempSync(join(tmpdir(), 'beamline-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: '/usr/bin/chromium',
+    viewport,
+    acceptDownloads: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml' };
+
+/** Serves the built editor on 127.0.0.1; /examples/* comes from the repo's examples folder. */
+export async function serveDist(): Promise<{ url: string; close(): Promise<void> }> {
+  if (!existsSync(join(DIST, 'index.html'))) throw new Error('dist/editor is missing: run `npx vite build` first');
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let file: string;
+    if (path === '/examples') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ examples: readdirSync(join(ROOT, 'examples')).map((id) => ({ id, name: id, url: `/examples/${id}/graph.json` })) }));
+      return;
+    }
+    if (path.startsWith('/examples/')) file = normalize(join(ROOT, path));
+    else file = normalize(join(DIST, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(ROOT) || !existsSync(file) || !statSync(file).isFile()) {
+      res.statusCode = 404;
+      res.end('not found');
+      return;
+    }
+    res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Builds the editor unless dist/editor is newer than every file under editor/. */
+export function ensureEditorBuilt(): void {
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+  const index = join(DIST, 'index.html');
+  if (existsSync(index) && statSync(index).mtimeMs > newest(join(ROOT, 'editor'))) return;
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
+}
