@@ -61,7 +61,8 @@ export function depthError(path: string, maxDepth: number) {
 export function bodyLimitMiddleware(maxBytes: number = DEFAULT_BODY_LIMIT_BYTES): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
-    onError: (c) => c.json({ error: `request body is larger than the ${formatSize(maxBytes)} limit`, code: 'body_too_large' }, 413),
+    // Connection: close, so the unread rest of the body cannot be mistaken for the next request on a reused socket.
+    onError: (c) => c.json({ error: `request body is larger than the ${formatSize(maxBytes)} limit`, path: '$', code: 'body_too_large' }, 413, { connection: 'close' }),
   });
 }
 
