@@ -85,13 +85,13 @@ def definition_test(question: str):
     return lambda sentence: bool(rx.match(sentence))
 
 
-def split_sentences(text: str) -> list:
-    """Sentences of a document, markdown markers stripped, fragments under three words dropped."""
+def split_sentences(text: str, min_words: int = 3) -> list:
+    """Sentences of a document, markdown markers stripped, fragments under min_words dropped."""
     out = []
     for block in re.split(r"\n\s*\n|\n(?=\s*(?:[#>*-]|\d+\.)\s)", text):
         for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])", re.sub(r"\s+", " ", block)):
             s = re.sub(r"^\s*(?:#+|>|[*-]|\d+\.)\s+", "", s).strip()
-            if len(re.split(r"\s+", s)) >= 3:
+            if len(re.split(r"\s+", s)) >= min_words:
                 out.append(s)
     return out
 
@@ -109,7 +109,11 @@ class Extractive:
         self.max_sentences = config.get("maxSentences", 3)
 
     def generate(self, question: str, docs: list) -> dict:
-        sentences = [(text, doc, pos) for doc, d in enumerate(docs) for pos, text in enumerate(split_sentences(d["text"]))]
+        def split(min_words):
+            return [(text, doc, pos) for doc, d in enumerate(docs) for pos, text in enumerate(split_sentences(d["text"], min_words))]
+
+        # Short fragments (OCR lines, headings) count only when there is nothing longer.
+        sentences = split(3) or split(1)
         if not sentences:
             return {"answer": "The context holds no sentences to answer from.", "sources": []}
         vectors = self.embedding.embed([question] + [s[0] for s in sentences])

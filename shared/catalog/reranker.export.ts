@@ -1,25 +1,31 @@
 import type { ExportTemplate } from './export-template.js';
 
-/** cosine: the embedder's own path over query and documents; cross-encoder: one logit per pair. */
+/**
+ * cosine: query and documents through the embedder path, all texts of a batch in
+ * one run; cross-encoder: sigmoid of one logit or softmax of the last of two.
+ * Documents keep their fields, with the old score as retrievalScore (runtime/nodes/reranker.ts).
+ */
 export const rerankerExport: ExportTemplate = {
   kind: 'reranker',
   module: 'reranker',
   className: 'RerankerNode',
   requirements: ['onnxruntime', 'tokenizers', 'numpy'],
   models: (c) => (typeof c.model === 'string' ? [c.model] : []),
-  source: String.raw`from .common import (
-    Embedding,
-    NodeInputError,
-    TextTokenizer,
-    documents_input,
-    in_thread,
-    model_file,
-    open_session,
-    output_names,
-    resolve_model_dir,
-    text_input,
-    token_feed,
-)
+  source: String.raw`import math
+
+from .common import Embedding, NodeInputError, TextTokenizer, in_thread, model_file, open_session, output_names, resolve_model_dir, token_feed
+
+
+def read_query(inputs: dict) -> tuple:
+    if not isinstance(inputs.get("query"), str):
+        raise NodeInputError('input "query" must be a string', "query")
+    docs = inputs.get("documents")
+    if not isinstance(docs, list):
+        raise NodeInputError('input "documents" must be an array of documents', "documents")
+    for i, d in enumerate(docs):
+        if not isinstance(d, dict) or not isinstance(d.get("text"), str):
+            raise NodeInputError(f'input "documents[{i}]" must be a document with a string "text"', f"documents[{i}].text")
+    return inputs["query"], docs
 
 
 class RerankerNode:
@@ -33,40 +39,61 @@ class RerankerNode:
         else:
             self.tokenizer = TextTokenizer(folder)
             self.session = open_session(model_file(folder, "model.onnx"), ctx)
+            names = output_names(self.session)
+            self.output = "logits" if "logits" in names else names[0]
 
-    def scores(self, query: str, texts: list) -> list:
+    def scores(self, queries: list) -> list:
+        """One score per document of each (query, documents)."""
         import numpy as np
 
         if self.mode == "cosine":
-            vectors = self.embedding.embed([query] + texts)
-            return [float(x) for x in vectors[1:] @ vectors[0]]
-        batch = self.tokenizer.batch_pairs([(query, t) for t in texts], self.max_length)
-        logits = self.session.run(None, token_feed(self.session, batch))[0]
-        logits = np.asarray(logits, dtype=np.float32).reshape(len(texts), -1)
-        # One logit: relevance; two: the "relevant" class minus the other.
-        return [float(r[0]) if r.shape[0] == 1 else float(r[-1] - r[0]) for r in logits]
+            vs = self.embedding.embed([t for q, docs in queries for t in [q] + [d["text"] for d in docs]])
+            out, at = [], 0
+            for _, docs in queries:
+                qv = vs[at]
+                out.append([float(qv @ vs[at + 1 + i]) for i in range(len(docs))])
+                at += 1 + len(docs)
+            return out
+        pairs = [(q, d["text"]) for q, docs in queries for d in docs]
+        if not pairs:
+            return [[] for _ in queries]
+        batch = self.tokenizer.batch_pairs(pairs, self.max_length)
+        t = np.asarray(self.session.run([self.output], token_feed(self.session, batch))[0], dtype=np.float32).reshape(len(pairs), -1)
+        flat = []
+        for row in t:
+            if row.shape[0] == 1:
+                flat.append(1 / (1 + math.exp(-float(row[0]))))
+            else:
+                e = np.exp(row - row.max())
+                flat.append(float(e[-1] / e.sum()))
+        out, at = [], 0
+        for _, docs in queries:
+            out.append(flat[at : at + len(docs)])
+            at += len(docs)
+        return out
 
-    def rerank(self, query: str, docs: list) -> list:
-        if not docs:
-            return []
-        scored = [dict(d, score=s) for d, s in zip(docs, self.scores(query, [d["text"] for d in docs]))]
-        scored.sort(key=lambda d: -d["score"])
-        return scored[: self.top_k]
+    def rank(self, queries: list) -> list:
+        results = []
+        for (_, docs), scores in zip(queries, self.scores(queries)):
+            ranked = [dict(d, retrievalScore=d.get("score"), score=s) for d, s in zip(docs, scores)]
+            ranked.sort(key=lambda d: -d["score"])  # stable, as in JavaScript
+            results.append({"documents": ranked[: self.top_k]})
+        return results
 
     async def call(self, inputs: dict) -> dict:
-        result = (await self.batch([inputs]))[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
+        return (await in_thread(self.rank, [read_query(inputs)]))[0]
 
     async def batch(self, items: list) -> list:
-        results = []
-        for item in items:
+        # A bad item fails alone; the others share one model run.
+        results, good = [None] * len(items), []
+        for i, item in enumerate(items):
             try:
-                query, docs = text_input(item, "query"), documents_input(item, "documents")
-                results.append({"documents": await in_thread(self.rerank, query, docs)})
+                good.append((i, read_query(item)))
             except NodeInputError as e:
-                results.append(e)
+                results[i] = e
+        if good:
+            for (i, _), r in zip(good, await in_thread(self.rank, [q for _, q in good])):
+                results[i] = r
         return results
 `,
 };

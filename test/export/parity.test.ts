@@ -102,7 +102,8 @@ describe('exported Python nodes behave like the TypeScript nodes', () => {
     expect(py.preprocess).toEqual(tsPre);
 
     expect(py.bm25).toEqual(bm25.map((c) => Array.from(new Bm25(c.texts).scores(c.query), (x) => Math.round(x * 1e5) / 1e5)));
-    expect(py.sentences).toEqual(sentences.map(splitSentences));
+    expect(py.sentences).toEqual(sentences.map((t) => splitSentences(t)));
+    expect(py.short).toEqual(sentences.map((t) => splitSentences(t, 1)));
     expect(py.definition).toEqual(definition.map((c) => c.sentences.map((s) => definitionTest(c.question)?.(s) ?? null)));
     expect(py.tokens).toEqual(tokens.map((c) => {
       const random = seededRandom(c.seed);

@@ -92,7 +92,7 @@ describe('the exported app runs under a stand-in for ray.serve', () => {
     expect(r.responses[0].status).toBe(200);
     const out = r.responses[0].body as { sentiment: unknown; entities: { type: string; value: string }[] };
     expect(Object.keys(out).sort()).toEqual(['entities', 'sentiment']);
-    expect(out.entities.map((e) => e.type)).toEqual(['email', 'time']);
+    expect(out.entities.map((e) => e.type)).toEqual(['EMAIL', 'TIME']);
     // Both branches started before either finished.
     expect(order(r.events, 'start', 'sentiment')).toBeLessThan(order(r.events, 'end', 'entities'));
     expect(order(r.events, 'start', 'entities')).toBeLessThan(order(r.events, 'end', 'sentiment'));
