@@ -1,6 +1,7 @@
 // Hook for bench/batching (a later issue): what one embedder process can do, split
 // into its parts, so a served node can be reported as a ratio of this limit.
 import { createEmbedder } from '../../runtime/nodes/embedder.js';
+import { seededRandom } from '../../runtime/nodes/llm/sampling.js';
 import type { Device } from '../../runtime/nodes/types.js';
 
 export interface EmbedThroughput {
@@ -19,11 +20,7 @@ export interface EmbedThroughput {
 /** Distinct sentence-like texts, so the tokeniser cache cannot help unless asked to. */
 export function sampleTexts(n: number, seed = 1): string[] {
   const words = 'the model serves requests across replicas while the cluster schedules containers and vectors find their nearest neighbours in an index of documents about kubernetes ray and search'.split(' ');
-  let a = seed >>> 0;
-  const rand = () => {
-    a = (Math.imul(a ^ (a >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return a / 4294967296;
-  };
+  const rand = seededRandom(seed);
   return Array.from({ length: n }, (_, i) => `${Array.from({ length: 8 + Math.floor(rand() * 12) }, () => words[Math.floor(rand() * words.length)]).join(' ')} ${i}.`);
 }
 
