@@ -42,14 +42,14 @@ export async function createEmbedder(
   const tokens = session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames[0];
   if (cfg.pooling === 'none' && !pooled) throw new Error(`config.pooling: "none" needs a pooled output (${POOLED_OUTPUTS.join(', ')}); model ${cfg.model} has ${session.outputNames.join(', ')}`);
   const usePooled = pooled !== undefined && (cfg.pooling === 'auto' || cfg.pooling === 'none');
+  const output = usePooled ? pooled : tokens;
 
   /** The model run and pooling alone, for already tokenised texts (benchmarks time it apart from tokenisation). */
   async function embedTokens(b: TokenBatch): Promise<Float32Array[]> {
-    const out = await session.run(textFeeds(session, b, cfg.model), [usePooled ? pooled! : tokens]);
-    const t = out[usePooled ? pooled! : tokens];
+    const t = (await session.run(textFeeds(session, b, cfg.model), [output]))[output];
     const data = t.data as Float32Array;
     const vectors: Float32Array[] = [];
-    if (usePooled || t.dims.length === 2) {
+    if (t.dims.length === 2) {
       const dim = Number(t.dims[1]);
       for (let r = 0; r < b.batch; r++) vectors.push(rowOf(data, r, dim));
     } else {

@@ -118,7 +118,7 @@ export const onnxBackend: BackendFactory = async (cfg: LlmConfig, ctx: NodeConte
   return {
     async generate({ question, documents, ctx: call }) {
       // A raw causal LM has no chat template: it continues the filled prompt template.
-      const prompt = tokenizer.encodeTail(fillTemplate(cfg.promptTemplate, question, documents), Math.max(1, Math.min(maxPositions - 1, 1_000_000)));
+      const prompt = tokenizer.encodeTail(fillTemplate(cfg.promptTemplate, question, documents), Math.max(1, maxPositions - 1));
       // Decoding behind the prompt's last token keeps the first generated token's leading space.
       const anchor = prompt.slice(-1);
       const anchorText = tokenizer.decode(anchor);
