@@ -78,6 +78,14 @@ describe('onnx llm backend on the reference 260k Llama model', () => {
     expect(others.some((o) => o.join() !== a.join())).toBe(true);
   });
 
+  it('keeps the end of a prompt longer than the model context and stops at the context length', async () => {
+    const long = await backendWith({ maxTokens: 50 });
+    const r = await long.generate({ question: 'I dream of the sea and the sky. '.repeat(40), documents: [], ctx: callContext() });
+    // 128 positions: the prompt keeps <s> and its last 126 tokens, leaving room for two generated tokens.
+    expect(r.tokens!.length).toBe(2);
+    await long.close?.();
+  });
+
   it('a cancelled request stops generating', async () => {
     const ac = new AbortController();
     ac.abort();
