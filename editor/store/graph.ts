@@ -155,6 +155,11 @@ function flowToGraph(s: Doc): Graph {
 
 let dragSnapshot: Doc | null = null;
 
+/** After React has drawn the new nodes (and measured them), fit them in view. */
+function fitSoon(get: () => EditorState) {
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => get().flow?.fitView({ padding: 0.15, maxZoom: 1 }));
+}
+
 export const useEditor = create<EditorState>()(
   temporal(
     (set, get) => ({
@@ -324,12 +329,12 @@ export const useEditor = create<EditorState>()(
           edges,
         );
         set({ nodes: nodes.map((n) => ({ ...n, position: pos.get(n.id) ?? n.position })) });
-        requestAnimationFrame(() => get().flow?.fitView({ padding: 0.15, maxZoom: 1 }));
+        fitSoon(get);
       },
       load(graph) {
         set({ ...toDoc(graph), serverErrors: [], run: EMPTY_RUN, status: null, deployed: null });
         useEditor.temporal.getState().clear();
-        requestAnimationFrame(() => get().flow?.fitView({ padding: 0.15, maxZoom: 1 }));
+        fitSoon(get);
       },
       newGraph() {
         set({ meta: EMPTY_META, nodes: [], edges: [], serverErrors: [], run: EMPTY_RUN, status: null, deployed: null });
