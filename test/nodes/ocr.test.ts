@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,18 @@ describe.skipIf(!hasConvert())('ocr node (PaddleOCR through @gutenye/ocr-node)',
     await expect(node.call({ image: Buffer.from('x'.repeat(100)).toString('base64') }, callContext())).rejects.toThrow(/the base64 text is not a PNG/);
     await expect(node.call({ image: 'missing.png' }, callContext())).rejects.toThrow('input "image": no image file "missing.png" in the data directory');
     await expect(node.call({ image: 12 }, callContext())).rejects.toMatchObject({ path: 'image' });
+  });
+
+  it('reads an image larger than the detection size, with boxes in the original pixels', async () => {
+    const big = join(tmp, 'big.png');
+    execFileSync(CONVERT, [join(tmp, 'invoice.png'), '-resize', '350%', big]);
+    const small = (await node.call({ image: png.toString('base64') }, callContext())) as { lines: Line[] };
+    const large = (await node.call({ image: readFileSync(big).toString('base64') }, callContext())) as { text: string; lines: Line[] };
+    expect(large.text).toContain(SAMPLE_INVOICE.total);
+    const total = (r: { lines: Line[] }) => r.lines.find((l) => l.text.includes(SAMPLE_INVOICE.total))!;
+    const ratio = total(large).box[2][0] / total(small).box[2][0];
+    expect(ratio).toBeGreaterThan(3);
+    expect(ratio).toBeLessThan(4);
   });
 
   it('minScore drops lines recognised with less confidence', async () => {
