@@ -2,8 +2,9 @@ import type { Catalog } from '../shared/catalog/index.js';
 import { compile } from '../shared/compile.js';
 import type { GraphError } from '../shared/errors.js';
 import type { Controller, DeployResult } from './controller.js';
-import type { DataPlanePolicy } from './security/auth.js';
+import { type DataPlanePolicy, TOKEN_ENV } from './security/auth.js';
 import { checkPlanPaths, type PathPolicy } from './security/paths.js';
+import { rememberSecrets, secretValues } from './security/redact.js';
 import { type DeploySettings, type GraphStore, type GraphVersion, VersionNotFoundError } from './store.js';
 
 /**
@@ -50,6 +51,7 @@ export class PersistentDeployer {
   async deploy(source: unknown, settings: PersistedSettings = {}, rolledBackFrom?: number): Promise<DeployResult> {
     const checked = this.check(source, settings);
     if (!checked.ok) return checked;
+    rememberSecrets(secretValues(source as Parameters<typeof secretValues>[0], process.env, [TOKEN_ENV]));
     return this.serial(checked.name, async () => {
       const v = this.store.record(checked.name, source, settings, rolledBackFrom !== undefined ? { rolledBackFrom } : {});
       let r: DeployResult;
@@ -115,6 +117,7 @@ export class PersistentDeployer {
     for (const g of this.store.active()) {
       try {
         const settings = g.settings as PersistedSettings;
+        rememberSecrets(secretValues(g.graph as Parameters<typeof secretValues>[0], process.env, [TOKEN_ENV]));
         const r = await this.controller.deploy(g.graph, settings.graphDir, g.version);
         if (r.ok) this.policies.set(g.name, settings.dataPlane ?? this.defaultPolicy);
         out.push(r.ok ? { name: g.name, version: g.version, ok: true } : { name: g.name, version: g.version, ok: false, error: r.error });

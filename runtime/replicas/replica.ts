@@ -3,6 +3,7 @@ import type { Deployment } from '../../shared/deployment.js';
 import type { Assignment } from '../../shared/placement.js';
 import type { ReplicaState, ReplicaStatus } from '../../shared/protocol.js';
 import { NodeCallError, ReplicaLostError } from '../errors.js';
+import { scrub } from '../security/redact.js';
 import type { NodeOutputs } from '../nodes/types.js';
 import type { FromWorker, InitMessage, ToWorker } from './messages.js';
 
@@ -82,7 +83,7 @@ export class Replica {
         } else if (m.t === 'many') {
           for (const x of m.items) handle(x);
         } else if (m.t === 'error') {
-          this.settle(m.id)?.cb(new NodeCallError(m.error, m.path, m.inputError));
+          this.settle(m.id)?.cb(new NodeCallError(scrub(m.error), m.path, m.inputError));
         } else if (m.t === 'token') {
           this.pending.get(m.id)?.onToken?.(m.token, m.index);
         } else if (m.t === 'health') {
@@ -96,10 +97,10 @@ export class Replica {
           this.opts.onAvailable(this);
         } else if (m.t === 'loadError') {
           loading = false;
-          this.reason = `failed to load: ${m.error}`;
+          this.reason = `failed to load: ${scrub(m.error)}`;
           this.leave(this.reason, true);
           reject(new Error(m.error));
-        } else if (m.t === 'log') this.opts.log(m.message);
+        } else if (m.t === 'log') this.opts.log(scrub(m.message));
         else if (m.t === 'closed') void worker.terminate();
       };
       worker.on('message', handle);

@@ -66,3 +66,32 @@ export function redact<T>(value: T, secrets: readonly string[] = []): T {
 export function redactingLog(log: (line: string) => void, secrets: () => readonly string[]): (line: string) => void {
   return (line) => log(redactText(line, secrets()));
 }
+
+/**
+ * Every secret value this process has seen named by a deployed config (and the
+ * server token). Error messages and logs that come back from replica threads are
+ * scrubbed against it in one place (runtime/replicas/replica.ts), so the HTTP
+ * answer, the socket.io events and the log all get the masked text.
+ */
+const known = new Set<string>();
+let sorted: string[] = [];
+
+export function rememberSecrets(values: Iterable<string | undefined>): void {
+  let added = false;
+  for (const v of values) {
+    if (v && v.length >= MIN_SECRET_LENGTH && !known.has(v)) {
+      known.add(v);
+      added = true;
+    }
+  }
+  if (added) sorted = [...known].sort((a, b) => b.length - a.length);
+}
+
+export function knownSecrets(): readonly string[] {
+  return sorted;
+}
+
+/** redactText against every remembered secret. */
+export function scrub(text: string): string {
+  return sorted.length === 0 ? text : redactText(text, sorted);
+}

@@ -4,6 +4,7 @@ import type { Server as SocketServer, ServerOptions as SocketServerOptions } fro
 import { bindRefusal, type DataPlanePolicy, dataPlaneToken, requestToken, requireGraphToken, requireToken, resolveToken, tokenMatches } from './auth.js';
 import type { InputLimits } from './limits.js';
 import { originAllowed, originMiddleware, parseOrigins } from './origins.js';
+import { rememberSecrets } from './redact.js';
 import { guardSockets, socketServerOptions } from './socket.js';
 
 /** The server options this module reads (`beamline serve` flags of the same names). */
@@ -48,6 +49,7 @@ export function createServerGuard(host: string, opts: SecurityOptions, limits: I
   const token = resolveToken(opts.token, env);
   const refusal = bindRefusal({ host, ...(token ? { token } : {}), ...(opts.insecure ? { insecure: true } : {}) });
   if (refusal) throw new Error(refusal);
+  rememberSecrets([token]);
   const origins = parseOrigins(opts.corsOrigins);
   const defaultDataPlane: DataPlanePolicy = { auth: opts.dataPlane ?? (token ? 'token' : 'open') };
   const tokenOf = (graph: string): string | undefined => {

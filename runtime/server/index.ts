@@ -12,8 +12,7 @@ import { definedNodesOf } from '../define-node.js';
 import { Metrics } from '../metrics.js';
 import { PersistentDeployer } from '../persistence.js';
 import { bodyLimitMiddleware, DEFAULT_LIMITS, inputLimitMiddleware } from '../security/limits.js';
-import { TOKEN_ENV } from '../security/auth.js';
-import { redactingLog, secretValues } from '../security/redact.js';
+import { knownSecrets, redactingLog } from '../security/redact.js';
 import { createServerGuard, type SecurityOptions } from '../security/server-guard.js';
 import { GraphStore } from '../store.js';
 import { controlRoutes } from './control.js';
@@ -88,7 +87,7 @@ async function loadCustomKinds(modules: readonly string[]): Promise<{ urls: stri
 /** The whole server: control plane, data plane, socket.io, metrics and the editor's files on one port. */
 export async function createServer(options: ServerOptions = {}): Promise<BeamlineServer> {
   // No secret named by a deployed graph's config (apiKeyEnv) or the token ever reaches the log.
-  const log = redactingLog(options.log ?? ((line: string) => console.log(line)), () => secretValues({ nodes: controller.list().flatMap((d) => d.plan.graph.nodes) }, process.env, [TOKEN_ENV]));
+  const log = redactingLog(options.log ?? ((line: string) => console.log(line)), knownSecrets);
   const custom = await loadCustomKinds(options.nodes ?? []);
   const catalog = new Catalog([...BUILTIN_KINDS, ...custom.kinds]);
   const customKinds = new Set(custom.kinds.map((k) => k.kind));

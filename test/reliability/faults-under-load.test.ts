@@ -70,7 +70,7 @@ describe('faults under load from 32 clients', () => {
     // Replaced: four RUNNING again, none of them a killed one, and status counts the restarts.
     const now = await until(async () => {
       const rs = await replicasOf('killme', 'n');
-      return rs.filter((r) => r.state === 'RUNNING').length === 4 && rs;
+      return rs.filter((r) => r.state === 'RUNNING').length === 4 ? rs : undefined;
     }, 'four running replicas');
     for (const r of now) expect(killed).not.toContain(r.id);
     expect(now.reduce((n, r) => n + r.restarts, 0)).toBe(kills);
@@ -95,7 +95,7 @@ describe('faults under load from 32 clients', () => {
     expect(t.wrong).toEqual([]);
     const now = await until(async () => {
       const rs = await replicasOf('hangs', 'h');
-      return rs.filter((r) => r.state === 'RUNNING').length === 3 && rs;
+      return rs.filter((r) => r.state === 'RUNNING').length === 3 ? rs : undefined;
     }, 'three running replicas');
     // One replica was replaced by a new one (restarts 1); the two others are the originals.
     expect(now.filter((r) => before.includes(r.id))).toHaveLength(2);
@@ -117,7 +117,7 @@ describe('faults under load from 32 clients', () => {
     }
     const rs = await until(async () => {
       const x = await replicasOf('leaky', 'l');
-      return x.some((r) => r.state === 'RUNNING') && x;
+      return x.some((r) => r.state === 'RUNNING') ? x : undefined;
     }, 'a running replica');
     expect(Math.max(...rs.map((r) => r.restarts))).toBeGreaterThanOrEqual(2);
     // The server process did not absorb the leak: far less than the 384 MB the node tried to keep.
