@@ -1,8 +1,8 @@
 // A node kind of your own: `beamline serve <graph> --nodes examples/custom-node/nodes/word-stats.ts`
 // registers "word-stats" in the catalog, so it shows in GET /api/catalog and in the
 // editor's palette, gets a config form from its zod schema, and runs in replicas.
-// In your own project: import { defineNode, z } from 'beamline'.
-import { defineNode, z } from '../../../runtime/index.js';
+// 'beamline' resolves to runtime/index.ts through package.json "exports", here and in your own project.
+import { defineNode, z } from 'beamline';
 
 const STOP_WORDS = new Set('a an and are as at be but by for from has have in is it its of on or that the this to was were will with'.split(' '));
 
