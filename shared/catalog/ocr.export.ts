@@ -19,6 +19,31 @@ import re
 from .common import NodeInputError, data_path, in_thread, resolve_model_dir
 
 
+MAX_IMAGE_BYTES = 32 * 1024 * 1024
+_SIGNATURES = [
+    lambda b: b[:4] == b"\x89PNG",
+    lambda b: b[:3] == b"\xff\xd8\xff",
+    lambda b: b[:3] == b"GIF",
+    lambda b: b[:4] == b"RIFF" and b[8:10] == b"WE",
+    lambda b: b[:3] == b"II*" or (b[:2] == b"MM" and b[3:4] == b"*"),
+    lambda b: b[:2] == b"BM",
+]
+
+
+def _b64(text: str) -> bytes:
+    # Node's Buffer.from(text, "base64") takes the URL-safe alphabet and missing padding too.
+    text = text.replace("-", "+").replace("_", "/")
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
+def _checked(data: bytes, field: str, what: str) -> bytes:
+    if len(data) > MAX_IMAGE_BYTES:
+        raise NodeInputError(f'input "{field}": {what} is {len(data)} bytes, the limit is {MAX_IMAGE_BYTES}', field)
+    if len(data) < 12 or not any(test(data) for test in _SIGNATURES):
+        raise NodeInputError(f'input "{field}": {what} is not a PNG, JPEG, GIF, WebP, TIFF or BMP image', field)
+    return data
+
+
 def _model(path, ctx, field):
     if not path:
         return None
@@ -39,27 +64,35 @@ class OcrNode:
         }
         self.engine = RapidOCR(**{k: v for k, v in options.items() if v})
 
-    def image_bytes(self, value) -> bytes:
+    def image_bytes(self, value, field: str = "image") -> bytes:
+        """A data: URL, plain base64, or a file inside the data directory (runtime/vision/image-input.ts)."""
         if not isinstance(value, str) or not value:
-            raise NodeInputError('input "image" must be base64 text, a data: URL or a data-directory path', "image")
-        m = re.match(r"^data:[\w/+.-]+;base64,(.*)$", value, re.S)
+            raise NodeInputError(f'input "{field}" must be base64, a data: URL or a path inside the data directory', field)
+        m = re.match(r"^data:([^;,]*)(;base64)?,", value, re.I)
         if m:
-            value = m.group(1)
-        elif re.match(r"^[\w./-]+\.(?:png|jpe?g|bmp|gif|webp|tiff?)$", value, re.I):
-            with open(data_path(value, self.ctx, "image"), "rb") as f:
-                return f.read()
-        try:
-            return base64.b64decode(value, validate=True)
-        except ValueError as e:
-            raise NodeInputError(f'input "image" is not valid base64: {e}', "image")
+            if not m.group(2):
+                raise NodeInputError(f'input "{field}": only base64 data: URLs are accepted', field)
+            return _checked(_b64(value[m.end() :]), field, "the data: URL")
+        compact = re.sub(r"\s+", "", value) if len(value) > 256 else value
+        if len(compact) > 64 and re.match(r"^[A-Za-z0-9+/_-]+={0,2}$", compact):
+            return _checked(_b64(compact), field, "the base64 text")
+        path = data_path(value, self.ctx, field)
+        if not os.path.isfile(path):
+            raise NodeInputError(f'input "{field}": no image file "{value}" in the data directory', field)
+        size = os.path.getsize(path)
+        if size > MAX_IMAGE_BYTES:
+            raise NodeInputError(f'input "{field}": "{value}" is {size} bytes, the limit is {MAX_IMAGE_BYTES}', field)
+        with open(path, "rb") as f:
+            return _checked(f.read(), field, f'"{value}"')
 
     def read(self, data: bytes) -> list:
         result, _ = self.engine(data)
         lines = []
         for box, text, score in result or []:
             if float(score) >= self.min_score:
-                lines.append({"text": text, "score": float(score), "box": [[float(x), float(y)] for x, y in box]})
-        return lines
+                lines.append({"text": text, "score": float(score), "box": [[round(float(x)), round(float(y))] for x, y in box]})
+        # Top to bottom, then left to right, as the TypeScript node orders them.
+        return sorted(lines, key=lambda line: (line["box"][0][1], line["box"][0][0]) if line["box"] else (0, 0))
 
     async def call(self, inputs: dict) -> dict:
         lines = await in_thread(self.read, self.image_bytes(inputs.get("image")))

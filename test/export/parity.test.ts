@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exportGraph } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
 import { INLINE_NODES } from '../../runtime/inline/index.js';
+import { imageBytes } from '../../runtime/vision/image-input.js';
 import { definitionTest, splitSentences } from '../../runtime/nodes/llm/extractive.js';
 import { pickToken, seededRandom } from '../../runtime/nodes/llm/sampling.js';
 import { preprocessor } from '../../runtime/nodes/preprocessor.js';
@@ -84,14 +85,32 @@ describe('exported Python nodes behave like the TypeScript nodes', () => {
       { fields, body: [1, 2] },
       { fields: {}, body: 'text' },
     ];
-    const cases = { preprocess, bm25, sentences, definition, tokens, switch: switchCases, input: inputCases };
+    const dataDir = tempDir('parity-data');
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(60, 7)]);
+    writeFileSync(join(dataDir, 'scan.png'), png);
+    writeFileSync(join(dataDir, 'notes.txt'), 'not an image at all');
+    const image = [
+      `data:image/png;base64,${png.toString('base64')}`,
+      `data:image/png,${png.toString('base64')}`,
+      png.toString('base64'),
+      png.toString('base64url'),
+      Buffer.alloc(80, 1).toString('base64'),
+      'scan.png',
+      'notes.txt',
+      'missing.png',
+      '../outside.png',
+      '',
+    ];
+    const cases = { preprocess, bm25, sentences, definition, tokens, switch: switchCases, input: inputCases, image, dataDir };
 
     const r = exportGraph(readFileSync(join(FIXTURES, 'graphs/switch.json'), 'utf8'), { target: 'serve-config' });
     const dir = tempDir('parity');
     writeExport(dir, r, { modelsDir: dir, dataDir: dir, copyAssets: false });
-    // The switch graph has no llm, retriever or input-heavy kinds: add their modules from a second export.
-    const rag = exportGraph(readFileSync(join(ROOT, 'examples/rag/graph.json'), 'utf8'), { target: 'serve-config' });
-    writeExport(dir, rag, { modelsDir: dir, dataDir: dir, copyAssets: false });
+    // The switch graph lacks the llm, retriever and ocr modules: add them from the examples' exports.
+    for (const example of ['rag', 'document-analysis']) {
+      const more = exportGraph(readFileSync(join(ROOT, `examples/${example}/graph.json`), 'utf8'), { target: 'serve-config' });
+      writeExport(dir, more, { modelsDir: dir, dataDir: dir, copyAssets: false });
+    }
     const file = join(dir, 'cases.json');
     writeFileSync(file, JSON.stringify(cases));
     const py = JSON.parse(execFileSync('python3', [join(FIXTURES, 'parity.py'), join(dir, 'app'), file], { encoding: 'utf8', maxBuffer: 64 << 20 }));
@@ -118,5 +137,14 @@ describe('exported Python nodes behave like the TypeScript nodes', () => {
       }
     });
     expect(py.input).toEqual(tsInput);
+    expect(py.image).toEqual(
+      image.map((v) => {
+        try {
+          return { bytes: imageBytes(v, dataDir).length };
+        } catch (e) {
+          return { error: (e as Error).message, path: (e as { path?: string }).path };
+        }
+      }),
+    );
   });
 });

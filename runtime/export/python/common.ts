@@ -80,7 +80,7 @@ def model_file(folder: str, name: str, field: str = "config.model") -> str:
 def data_path(path: str, ctx: NodeContext, field: str) -> str:
     full = os.path.normpath(os.path.join(ctx.data_dir, path))
     if not full.startswith(os.path.normpath(ctx.data_dir) + os.sep):
-        raise NodeInputError(f"{field}: {path!r} is outside the data directory", field)
+        raise NodeInputError(f'input "{field}": path "{path}" is outside the data directory', field)
     return full
 
 
