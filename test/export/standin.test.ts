@@ -83,6 +83,18 @@ describe('the exported app runs under a stand-in for ray.serve', () => {
     expect(r.events).toEqual([]);
   });
 
+  it('a node that rejects its input answers 400 naming that node and its input', () => {
+    // A 3-number query vector against the 4-d index: the retriever replica refuses it.
+    const r = runUnderStandin(
+      { app_dir: join(rag.dir, 'app'), serve_config: join(rag.dir, 'serve-config.yaml'), fakes: fakes(rag.plan, [1, 0, 0]), requests: [{ query: 'anything' }] },
+      { BEAMLINE_MODELS_DIR: join(rag.dir, 'models'), BEAMLINE_DATA_DIR: data },
+    );
+    expect(r.responses[0]).toEqual({
+      status: 400,
+      body: expect.objectContaining({ node: 'retrieve', path: 'vector', code: 'bad_input', error: 'node retrieve: input "vector" has 3 numbers, the index has dimension 4' }),
+    });
+  });
+
   it('parallel branches are awaited together, and the join keys each branch by node', () => {
     const p = exportTo(join(FIXTURES, 'graphs/parallel.json'));
     const r = runUnderStandin(

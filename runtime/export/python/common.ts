@@ -20,6 +20,10 @@ class NodeInputError(ValueError):
         super().__init__(message)
         self.field = field
 
+    def __reduce__(self):
+        # Ray pickles it from the replica to the caller; keep the field.
+        return (type(self), (str(self), self.field))
+
 
 class NodeConfigError(ValueError):
     """A node config that cannot work here (missing model folder, bad path)."""

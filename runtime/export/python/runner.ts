@@ -141,7 +141,8 @@ class GraphRun:
                 raise NodeFailed(node, 504, f"node {node} took longer than {timeout:g} s", code="timeout")
             except NodeInputError as e:
                 self._span(node, start, "error")
-                raise NodeFailed(node, 400, str(e), e.field, "bad_input")
+                cause = _cause(e)
+                raise NodeFailed(node, 400, f"node {node}: {cause}", getattr(cause, "field", None), "bad_input")
             except BackPressureError as e:
                 self._span(node, start, "error")
                 raise NodeFailed(node, 503, f"node {node} is overloaded: {e}", code="overloaded")
@@ -152,7 +153,7 @@ class GraphRun:
                 raise NodeFailed(node, 503, f"node {node}: replica died ({e})", code="node_unavailable")
             except Exception as e:  # noqa: BLE001 - any node failure becomes a 500 naming the node
                 self._span(node, start, "error")
-                raise NodeFailed(node, 500, f"node {node} failed: {e}")
+                raise NodeFailed(node, 500, f"node {node} failed: {_cause(e)}")
 
     def response(self):
         outs = self.ingress.output_nodes
@@ -164,6 +165,11 @@ class GraphRun:
 
 async def _wait(response):
     return await response
+
+
+def _cause(e: Exception) -> Exception:
+    """Ray raises a replica's exception as a RayTaskError subclass of it; .cause is the original, without the traceback text."""
+    return getattr(e, "cause", None) or e
 
 
 class GraphIngress:
