@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exportGraph } from '../../runtime/export/export.js';
 import { compile } from '../../shared/compile.js';
 import { checkPlanPaths, type PathPolicy, resolveInside } from '../../runtime/security/paths.js';
 import { REDACTED, redact, redactingLog, redactText, secretValues } from '../../runtime/security/redact.js';
@@ -139,6 +140,24 @@ describe('secrets', () => {
       ],
     });
     expect(JSON.stringify(exported)).not.toContain('sk-live');
+  });
+
+  it('an export names the env var, never its value', () => {
+    process.env.H8_EXPORT_KEY = 'sk-export-secret-123456';
+    try {
+      const doc = graphWith([{ id: 'gen', kind: 'llm', config: { backend: 'openai', model: 'gpt-x', baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'H8_EXPORT_KEY' } }], [
+        ['in', 'text', 'gen', 'prompt'],
+        ['gen', 'text', 'out', 'in'],
+      ]);
+      for (const target of ['rayservice', 'serve-config'] as const) {
+        const out = exportGraph(doc, { target });
+        const text = [...out.files.values()].join('\n') + JSON.stringify(out.serveConfig) + JSON.stringify(out.rayService ?? {});
+        expect(text).toContain('H8_EXPORT_KEY');
+        expect(text).not.toContain('sk-export-secret-123456');
+      }
+    } finally {
+      delete process.env.H8_EXPORT_KEY;
+    }
   });
 
   it('a redacting log never prints a secret', () => {
