@@ -1,10 +1,11 @@
 import { Background, Controls, MiniMap, ReactFlow } from '@xyflow/react';
 import { type DragEvent, useCallback } from 'react';
-import { PORT_COLOURS } from '../../shared/ports.js';
 import { type BNode, useEditor, useFlow } from '../store/graph.js';
 import { BeamlineNode } from './BeamlineNode.js';
 
 const nodeTypes = { beamline: BeamlineNode };
+/** Same hues as the category stripes in styles.css. */
+const CATEGORY_COLOURS: Record<string, string> = { io: '#0ea5e9', text: '#6366f1', models: '#10b981', retrieval: '#f59e0b', control: '#ef4444', custom: '#8b5cf6' };
 export const DRAG_MIME = 'application/x-beamline-kind';
 
 export function Canvas() {
@@ -67,11 +68,8 @@ export function Canvas() {
           <MiniMap
             pannable
             zoomable
-            nodeColor={(n) => {
-              const k = kindMap[(n as BNode).data.kind];
-              const out = k?.ports((n as BNode).data.config).outputs[0];
-              return out ? PORT_COLOURS[out.type] : '#94a3b8';
-            }}
+            // Cheap per frame: the minimap redraws while panning, so no port or schema work here.
+            nodeColor={(n) => CATEGORY_COLOURS[kindMap[(n as BNode).data.kind]?.category ?? 'custom'] ?? '#94a3b8'}
           />
         )}
       </ReactFlow>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { copyFragment, parseFragment, placeFragment } from '../../editor/lib/clipboard.js';
 import { uniqueId } from '../../editor/lib/ids.js';
-import { type GraphEdge, type GraphNode } from '../../shared/graph.js';
+import type { GraphEdge, GraphNode } from '../../shared/graph.js';
 
 const n = (id: string, x = 0, y = 0): GraphNode => ({ id, kind: 'embedder', position: { x, y }, config: { maxLength: 64 }, deployment: { numReplicas: 2 } });
 const e = (source: string, target: string): GraphEdge => ({ source, sourceHandle: 'vector', target, targetHandle: 'vector' });
