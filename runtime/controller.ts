@@ -16,6 +16,8 @@ export interface ControllerOptions {
   ledger: ClusterLedger;
   metrics: () => Metrics;
   modules: string[];
+  /** Directories `custom` nodes may load modules from (serve --allow-custom); none: custom code is off. */
+  moduleDirs?: string[];
   dataDir: string;
   modelsDir: string;
   /** Longest a deploy waits for its replicas before answering (they keep starting after). */
@@ -49,6 +51,7 @@ export class GraphDeployment implements Executable {
         node,
         ledger: ctl.ledger,
         modules: ctl.modules,
+        ...(ctl.moduleDirs ? { moduleDirs: ctl.moduleDirs } : {}),
         dataDir: ctl.dataDir,
         modelsDir: ctl.modelsDir,
         ...(graphDir !== undefined ? { graphDir } : {}),

@@ -11,6 +11,8 @@ export interface PoolOptions {
   ledger: ClusterLedger;
   /** Custom kind modules (file URLs) the workers import. */
   modules: string[];
+  /** Directories `custom` nodes may load modules from; handed to the node as ctx.moduleDirs. */
+  moduleDirs?: string[];
   dataDir: string;
   modelsDir: string;
   graphDir?: string;
@@ -133,6 +135,7 @@ export class ReplicaPool {
           replica: slot.id,
           dataDir: this.opts.dataDir,
           modelsDir: this.opts.modelsDir,
+          ...(this.opts.moduleDirs ? { moduleDirs: this.opts.moduleDirs } : {}),
           ...(this.opts.graphDir !== undefined ? { graphDir: this.opts.graphDir } : {}),
           device: this.device(assignment),
         },

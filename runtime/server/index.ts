@@ -109,6 +109,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     ledger,
     metrics: () => metrics!,
     modules: custom.urls,
+    ...(options.moduleDirs ? { moduleDirs: options.moduleDirs.map((d) => resolve(d)) } : {}),
     dataDir: resolve(options.dataDir ?? '.beamline'),
     modelsDir: resolve(options.modelsDir ?? resolve(REPO, 'models')),
     deployWaitMs: options.deployWaitMs ?? 120_000,

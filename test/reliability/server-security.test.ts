@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,5 +156,29 @@ describe('a server with a token', () => {
     expect(lines.find((l) => l.includes('connecting with key'))).toContain('[redacted]');
     // The env var's name is not a secret: the graph document keeps it.
     expect(texts[1]).toContain(GRAPH_SECRET_ENV);
+  });
+});
+
+describe('custom code allowed by the operator', () => {
+  it('runs a module from an allowed directory, and nothing outside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'beamline-modules-'));
+    writeFileSync(join(dir, 'shout.mjs'), 'export default (input) => String(input).toUpperCase();\n');
+    const s = await startServer({ moduleDirs: [dir] });
+    try {
+      const doc = (module: string) =>
+        graph('cust', [{ id: 'fn', kind: 'custom', config: { module } }], [
+          ['input', 'fn'],
+          ['fn', 'output'],
+        ]);
+      const post = (path: string, body: unknown) => fetch(`${s.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const outside = await post('/api/graphs', doc('../escape.mjs'));
+      expect(outside.status).toBe(400);
+      expect((await outside.json()).errors[0]).toMatchObject({ node: 'fn', path: '$.nodes[1].config.module' });
+      expect((await post('/api/graphs', doc('shout.mjs'))).status).toBe(201);
+      expect(await (await post('/cust', { x: 'quiet' })).json()).toBe('QUIET');
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
