@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { report } from './lib/report.js';
 
 const N = 5000;
 const REPLICAS = 4;
@@ -87,6 +88,15 @@ const results = [
   await measure('worker_threads', thread, () => []),
   await measure('child_process', child, () => pids),
 ];
-console.table(results);
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/transport.json', import.meta.url), JSON.stringify({ at: new Date().toISOString(), results }, null, 2));
+const [threads, proc] = results;
+report({
+  name: 'transport',
+  what: `replica transport: a small JSON message echoed by a worker thread vs a child process (IPC, advanced serialization), ${N} round trips; memory added per replica over ${REPLICAS} replicas`,
+  summary: [
+    { metric: 'round trip p50, one at a time (µs)', value: threads.sequentialP50Us, baseline: proc.sequentialP50Us, ratio: threads.sequentialP50Us / proc.sequentialP50Us },
+    { metric: 'messages/s, 32 in flight', value: threads.inFlight32PerSecond, baseline: proc.inFlight32PerSecond, ratio: threads.inFlight32PerSecond / proc.inFlight32PerSecond },
+    { metric: 'memory per replica (MB)', value: threads.memoryPerReplicaMb, baseline: proc.memoryPerReplicaMb, ratio: threads.memoryPerReplicaMb / proc.memoryPerReplicaMb },
+  ],
+  figure: 'value: worker_threads; baseline: child_process',
+  details: results,
+});

@@ -105,27 +105,49 @@ export class Metrics {
     return w;
   }
 
+  // Label-bound children, made once per series: prom-client hashes the label object on every
+  // observe() otherwise, and this runs per node per request.
+  private readonly children = new Map<string, { requests: { inc(): void }; errors: { inc(): void }; latency: { observe(v: number): void }; batch: { observe(v: number): void } }>();
+  private readonly requestChildren = new Map<string, { observe(v: number): void }>();
+
+  private child(graph: string, node: string, kind: string) {
+    const key = `${graph}\0${node}\0${kind}`;
+    let c = this.children.get(key);
+    if (!c) {
+      const labels = { graph, node, kind };
+      c = { requests: this.requests.labels(labels), errors: this.errors.labels(labels), latency: this.latency.labels(labels), batch: this.batchSize.labels(labels) };
+      this.children.set(key, c);
+    }
+    return c;
+  }
+
   observeNode(graph: string, node: string, kind: string, ms: number, ok: boolean, batchSize?: number): void {
-    const labels = { graph, node, kind };
+    const c = this.child(graph, node, kind);
     const w = this.window(`${graph}\0${node}`);
     if (ok) {
-      this.requests.inc(labels);
-      this.latency.observe(labels, ms);
+      c.requests.inc();
+      c.latency.observe(ms);
       w.lat[w.n++ % WINDOW] = ms;
       w.requests++;
     } else {
-      this.errors.inc(labels);
+      c.errors.inc();
       w.errors++;
     }
     if (batchSize !== undefined) {
-      this.batchSize.observe(labels, batchSize);
+      c.batch.observe(batchSize);
       w.batchSum += batchSize;
       w.batches++;
     }
   }
 
   observeRequest(graph: string, status: number, ms: number): void {
-    this.httpLatency.observe({ graph, status: String(status) }, ms);
+    const key = `${graph}\0${status}`;
+    let c = this.requestChildren.get(key);
+    if (!c) {
+      c = this.httpLatency.labels({ graph, status: String(status) });
+      this.requestChildren.set(key, c);
+    }
+    c.observe(ms);
   }
 
   /** Counts and recent percentiles for status pushes (the editor's live view). */
@@ -139,5 +161,7 @@ export class Metrics {
 
   forget(graph: string): void {
     for (const k of this.windows.keys()) if (k.startsWith(`${graph}\0`)) this.windows.delete(k);
+    for (const k of this.children.keys()) if (k.startsWith(`${graph}\0`)) this.children.delete(k);
+    for (const k of this.requestChildren.keys()) if (k.startsWith(`${graph}\0`)) this.requestChildren.delete(k);
   }
 }
