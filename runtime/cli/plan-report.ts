@@ -116,6 +116,7 @@ export function planText(r: PlanReport): string {
   else {
     out.push(`unplaced: ${u.length} replica${u.length === 1 ? '' : 's'} would stay PENDING`);
     out.push(indent(table(['replica', 'short of', 'reason'], u.map((x) => [x.replica, x.resource, x.reason]))));
+    out.push('to plan for other machines: --cluster cluster.json, or --gpus N --cpus N --memory MB');
   }
   return `${out.join('\n')}\n`;
 }
