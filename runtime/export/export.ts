@@ -150,7 +150,7 @@ export function exportGraph(source: unknown, opts: ExportOptions): ExportResult 
   files.set('app/beamline_nodes/common.py', COMMON_PY);
   files.set('app/beamline_nodes/runner.py', RUNNER_PY);
   for (const [m, src] of modules) files.set(`app/beamline_nodes/${m}.py`, src);
-  files.set('requirements.txt', `${requirements.join('\n')}\n`);
+  files.set('requirements.txt', requirements.map((r) => `${r}\n`).join(''));
   files.set('serve-config.yaml', `# Ray Serve config for the Beamline graph "${plan.name}" (serve run / serve deploy).\n${dump(config, { lineWidth: -1, noRefs: true })}`);
 
   let groups: GroupSize[] = [];

@@ -6,6 +6,10 @@ import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 
+/** Parsed YAML or JSON, walked freely in assertions (a schema has already checked its shape). */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type Yaml = any;
+
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCHEMAS = resolve(ROOT, '../shared/schemas');
 export const FIXTURES = join(ROOT, 'test/export/fixtures');

@@ -2,7 +2,7 @@ import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { ExportError, exportGraph } from '../../runtime/export/export.js';
 import type { DeploymentInput } from '../../shared/deployment.js';
-import { validators } from './helpers.js';
+import { validators, type Yaml } from './helpers.js';
 
 const { rayService, serveConfig } = validators();
 
@@ -27,12 +27,12 @@ function graph(nodes: Record<string, DeploymentInput>) {
 
 function exported(g: unknown, opts: Parameters<typeof exportGraph>[1] = { target: 'rayservice' }) {
   const r = exportGraph(g, opts);
-  const manifest = load(r.files.get('rayservice.yaml')!) as any;
+  const manifest = load(r.files.get('rayservice.yaml')!) as Yaml;
   expect(rayService(manifest), JSON.stringify(rayService.errors)).toBe(true);
-  const serve = load(manifest.spec.serveConfigV2) as any;
+  const serve = load(manifest.spec.serveConfigV2) as Yaml;
   expect(serveConfig(serve), JSON.stringify(serveConfig.errors)).toBe(true);
-  const deployment = (name: string) => serve.applications[0].deployments.find((d: any) => d.name === name);
-  const group = (name: string) => manifest.spec.rayClusterConfig.workerGroupSpecs.find((w: any) => w.groupName === name);
+  const deployment = (name: string) => serve.applications[0].deployments.find((d: Yaml) => d.name === name);
+  const group = (name: string) => manifest.spec.rayClusterConfig.workerGroupSpecs.find((w: Yaml) => w.groupName === name);
   return { manifest, deployment, group };
 }
 

@@ -1,14 +1,16 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it, afterAll } from 'vitest';
 import { EXPORT_TEMPLATES } from '../../shared/catalog/exports.js';
 import { ExportError, exportGraph } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
-import { exampleGraphs, tempDir, validators, removeTempDirs } from './helpers.js';
+import { exampleGraphs, FIXTURES, tempDir, validators, removeTempDirs, type Yaml } from './helpers.js';
 
 const { rayService, serveConfig } = validators();
-const all = exampleGraphs();
+// The examples (globbed, more may appear) and the test graphs with parallel branches, a switch and awkward names.
+const all = [...exampleGraphs(), ...['parallel', 'switch', 'awkward'].map((name) => ({ name: `fixture ${name}`, text: readFileSync(join(FIXTURES, `graphs/${name}.json`), 'utf8') }))];
 /** Nodes Ray cannot run: JavaScript kinds (custom, defineNode) are refused by name. */
 const unexportable = (text: string) =>
   (JSON.parse(text).nodes as { id: string; kind: string }[]).filter((n) => !EXPORT_TEMPLATES.get(n.kind)?.source || n.kind === 'custom').map((n) => n.id);
@@ -18,13 +20,13 @@ const refused = all.filter((e) => unexportable(e.text).length > 0);
 describe('exported manifests validate against KubeRay and Ray Serve schemas', () => {
   afterAll(removeTempDirs);
   it('finds the example graphs', () => {
-    expect(examples.map((e) => e.name)).toContain('rag');
+    expect(examples.map((e) => e.name)).toEqual(expect.arrayContaining(['rag', 'fractional-gpu', 'document-analysis', 'fixture awkward']));
   });
 
   for (const ex of examples) {
     it(`${ex.name}: RayService against the CRD, serveConfigV2 against the strict Serve schema, Python compiles`, () => {
       const r = exportGraph(ex.text, { target: 'rayservice' });
-      const manifest = load(r.files.get('rayservice.yaml')!) as Record<string, any>;
+      const manifest = load(r.files.get('rayservice.yaml')!) as Yaml;
       expect(rayService(manifest), JSON.stringify(rayService.errors, null, 1)).toBe(true);
       expect(manifest.apiVersion).toBe('ray.io/v1');
       const inner = load(manifest.spec.serveConfigV2);
@@ -34,8 +36,10 @@ describe('exported manifests validate against KubeRay and Ray Serve schemas', ()
       expect(inner).toEqual(file);
       // One deployment per replica-backed node plus the ingress.
       const replicaNodes = r.plan.order.filter((id) => r.plan.nodes[id].runsIn === 'replica');
-      expect((inner as any).applications[0].deployments.map((d: any) => d.name).sort()).toEqual([...replicaNodes, 'Ingress'].sort());
-      const ports = manifest.spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].ports.map((p: any) => p.containerPort);
+      const names = (inner as Yaml).applications[0].deployments.map((d: Yaml) => d.name);
+      expect(names).toHaveLength(replicaNodes.length + 1);
+      expect(names).toEqual(expect.arrayContaining(replicaNodes));
+      const ports = manifest.spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].ports.map((p: Yaml) => p.containerPort);
       expect(ports).toEqual(expect.arrayContaining([8000, 8265, 6379]));
 
       const dir = tempDir(`schema-${ex.name}`);
@@ -47,9 +51,9 @@ describe('exported manifests validate against KubeRay and Ray Serve schemas', ()
     it(`${ex.name}: the serve-config target validates and asks pip for the node packages`, () => {
       const r = exportGraph(ex.text, { target: 'serve-config' });
       expect(r.files.has('rayservice.yaml')).toBe(false);
-      const file = load(r.files.get('serve-config.yaml')!) as any;
+      const file = load(r.files.get('serve-config.yaml')!) as Yaml;
       expect(serveConfig(file), JSON.stringify(serveConfig.errors, null, 1)).toBe(true);
-      expect(file.applications[0].runtime_env.pip).toEqual(r.files.get('requirements.txt')!.trim().split('\n'));
+      expect(file.applications[0].runtime_env.pip ?? []).toEqual(r.files.get('requirements.txt')!.split('\n').filter(Boolean));
     });
   }
 
@@ -70,10 +74,10 @@ describe('exported manifests validate against KubeRay and Ray Serve schemas', ()
 
   it('the schemas reject a broken manifest (the check can fail)', () => {
     const r = exportGraph(examples.find((e) => e.name === 'rag')!.text, { target: 'rayservice' });
-    const manifest = load(r.files.get('rayservice.yaml')!) as any;
+    const manifest = load(r.files.get('rayservice.yaml')!) as Yaml;
     manifest.spec.rayClusterConfig.workerGroupSpecs[0].replicas = 'two';
     expect(rayService(manifest)).toBe(false);
-    const inner = load(manifest.spec.serveConfigV2) as any;
+    const inner = load(manifest.spec.serveConfigV2) as Yaml;
     inner.applications[0].deployments[1].num_replica = 2;
     expect(serveConfig(inner)).toBe(false);
   });

@@ -133,6 +133,14 @@ describe('the exported app runs under a stand-in for ray.serve', () => {
     expect(Math.max(...second.batches.Sentiment)).toBe(2);
   });
 
+  it('awkward names: node ids that are Python keywords, hold "-", or collide with the ingress', () => {
+    const p = exportTo(join(FIXTURES, 'graphs/awkward.json'));
+    const r = runUnderStandin({ app_dir: join(p.dir, 'app'), serve_config: join(p.dir, 'serve-config.yaml'), fakes: {}, requests: [{ text: 'Some  TEXT' }] }, {});
+    expect(r.responses[0]).toEqual({ status: 200, body: { class: 'some text', 'clean-2': ['Some TEXT'], _private: 'Some TEXT' } });
+    expect(new Set(r.events.map((e) => e.deployment))).toEqual(new Set(['Ingress', 'class', 'clean-2', '_private']));
+    expect(readFileSync(join(p.dir, 'serve-config.yaml'), 'utf8')).toMatch(/route_prefix: \/odd\/names\n/);
+  });
+
   it('a switch runs only the branch it picks', () => {
     const p = exportTo(join(FIXTURES, 'graphs/switch.json'));
     const r = runUnderStandin(
