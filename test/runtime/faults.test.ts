@@ -91,3 +91,27 @@ it('replaces a replica that hangs past its timeout; other requests keep being se
     return st.body.nodes.h.replicas.filter((x: { state: string; restarts: number }) => x.state === 'RUNNING').length === 2 && st.body.nodes.h.replicas.some((x: { restarts: number }) => x.restarts === 1);
   }, 'the hung replica to be replaced');
 });
+
+it('replaces a replica that runs out of its memoryMb heap, without taking the server down', async () => {
+  const g = graph('leaky', [{ id: 'l', kind: 'test-echo', deployment: { retries: 0, resources: { cpus: 0.1, memoryMb: 128 } } }], [['input', 'l'], ['l', 'output']]);
+  expect((await post(`${s.url}/api/graphs`, g)).status).toBe(201);
+  const r = await post(`${s.url}/leaky`, { x: { leak: true } });
+  expect(r.status).toBe(500);
+  expect(r.body.node).toBe('l');
+  expect(r.body.error).toMatch(/out of memory/);
+  await until(async () => (await running('leaky', 'l')).length === 1, 'a replacement replica');
+  expect((await post(`${s.url}/leaky`, { x: 'fine' })).body).toBe('fine');
+});
+
+it('replaces a replica that fails three health checks in a row', async () => {
+  const g = graph('sickly', [{ id: 'k', kind: 'test-echo', deployment: { healthCheckPeriodMs: 100, healthCheckTimeoutMs: 1000 } }], [['input', 'k'], ['k', 'output']]);
+  await post(`${s.url}/api/graphs`, g);
+  const [first] = await running('sickly', 'k');
+  expect((await post(`${s.url}/sickly`, { x: { unhealthy: true } })).status).toBe(200);
+  const next = await until(async () => {
+    const rs = await running('sickly', 'k');
+    return rs.length === 1 && rs[0].id !== first.id && rs[0];
+  }, 'the unhealthy replica to be replaced');
+  expect(next.restarts).toBe(1);
+  expect((await post(`${s.url}/sickly`, { x: 3 })).body).toBe(3);
+});

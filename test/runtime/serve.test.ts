@@ -98,3 +98,18 @@ describe('serving a graph over HTTP', () => {
     expect((await post(`${s.url}/gone`, { x: 1 })).status).toBe(404);
   });
 });
+
+describe('the overall request timeout', () => {
+  it('answers 504 naming the node still running when the request runs out of time', async () => {
+    const t = await startServer({ requestTimeoutMs: 300 });
+    try {
+      await post(`${t.url}/api/graphs`, graph('slow', [{ id: 'lazy', kind: 'test-echo' }], [['input', 'lazy'], ['lazy', 'output']]));
+      const r = await post(`${t.url}/slow`, { x: { sleepMs: 2000 } });
+      expect(r.status).toBe(504);
+      expect(r.body).toMatchObject({ node: 'lazy', code: 'timeout' });
+      expect(r.body.error).toContain('request timed out after 300 ms');
+    } finally {
+      await t.close();
+    }
+  });
+});
