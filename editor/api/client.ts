@@ -5,6 +5,14 @@ import type { Graph } from '../../shared/graph.js';
 import type { ClientToServerEvents, ClusterStatus, DeployResponse, GraphStatus, ServerToClientEvents } from '../../shared/protocol.js';
 import type { RemoteKind } from '../lib/kinds.js';
 
+export interface VersionSummary {
+  version: number;
+  createdAt: number;
+  active: boolean;
+  rolledBackFrom?: number;
+  nodes: number;
+}
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -56,7 +64,9 @@ export const api = {
       .map((e) => ({ id: e.id, name: e.name ?? e.id, ...(e.description ? { description: e.description } : {}) }));
   },
   example: (name: string) => request<Graph>('GET', `/examples/${encodeURIComponent(name)}/graph.json`),
-  versions: (name: string) => request<unknown>('GET', `/api/graphs/${encodeURIComponent(name)}/versions`),
+  versions: (name: string) => request<{ name: string; active: number | null; versions: VersionSummary[] }>('GET', `/api/graphs/${encodeURIComponent(name)}/versions`),
+  version: (name: string, v: number) => request<{ graph: Graph }>('GET', `/api/graphs/${encodeURIComponent(name)}/versions/${v}`),
+  rollback: (name: string, version: number) => request<DeployResponse>('POST', `/api/graphs/${encodeURIComponent(name)}/rollback`, { version }),
 };
 
 export type BeamlineSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -1,5 +1,5 @@
 /** Deploy, status subscription and invocation: the runtime's answers written into the store. */
-import type { InvokeAck } from '../../shared/protocol.js';
+import type { GraphStatus, InvokeAck } from '../../shared/protocol.js';
 import { useEditor } from '../store/graph.js';
 import { ApiError, api, getSocket } from './client.js';
 
@@ -23,20 +23,29 @@ function listen() {
   });
 }
 
+/** Follow a deployed graph's status pushes (replicas by state, queues, latency). */
+export function watch(name: string, status?: GraphStatus): void {
+  listen();
+  useEditor.setState({ deployed: name, ...(status ? { status } : {}) });
+  getSocket().emit('subscribe', { graph: name });
+}
+
 export async function deploy(): Promise<boolean> {
   const st = useEditor.getState();
   const graph = st.exportGraph();
-  st.notify(`Deploying ${graph.name}…`);
+  const before = { deployed: st.deployed, status: st.status };
+  st.notify(`Deploying ${graph.name}: starting replicas…`);
+  // Subscribe first: status pushes show replicas starting (models loading) while the POST waits.
+  watch(graph.name);
+  if (before.deployed !== graph.name) useEditor.setState({ status: null });
   try {
     const res = await api.deploy(graph);
-    listen();
     useEditor.setState({ deployed: res.name, status: res.status, serverErrors: [] });
-    getSocket().emit('subscribe', { graph: res.name });
-    useEditor.getState().notify(`Deployed ${res.name} v${res.version}: replicas are starting`, 'ok');
+    useEditor.getState().notify(`Deployed ${res.name} v${res.version}`, 'ok');
     return true;
   } catch (e) {
     const errors = e instanceof ApiError ? e.errors : [];
-    useEditor.setState({ serverErrors: errors });
+    useEditor.setState({ serverErrors: errors, ...before });
     useEditor.getState().notify(`Deploy failed: ${(e as Error).message}${errors.length ? ` (${errors.length} error${errors.length > 1 ? 's' : ''} on the graph)` : ''}`, 'error');
     return false;
   }

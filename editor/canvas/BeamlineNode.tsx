@@ -82,7 +82,11 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
   const run = useEditor((s) => s.run.nodes[id]);
   const live = useEditor((s) => s.status?.nodes[id]);
   const ports = useMemo(() => kind?.ports(data.config) ?? { inputs: [], outputs: [] }, [kind, data.config]);
-  const mine = useMemo(() => [...errors, ...serverErrors].filter((e) => e.node === id), [errors, serverErrors, id]);
+  const mine = useMemo(() => {
+    // The server runs the same compiler: one error reported by both is shown once.
+    const seen = new Set<string>();
+    return [...errors, ...serverErrors].filter((e) => e.node === id && !seen.has(e.code + e.path) && seen.add(e.code + e.path));
+  }, [errors, serverErrors, id]);
   const dep = useMemo(() => merged(kind?.deploymentDefaults ?? {}, data.deployment), [kind, data.deployment]);
   // Under pressure: callers are queueing beyond half the queue, or every replica is busy with a queue.
   const pressure = !!live && live.runsIn === 'replica' && (live.queued > live.maxQueued / 2 || (live.queued > 0 && live.inFlight >= live.replicas.length));

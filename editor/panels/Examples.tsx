@@ -1,28 +1,21 @@
 import { useEffect, useState } from 'react';
-import { api } from '../api/client.js';
+import { api, type VersionSummary } from '../api/client.js';
+import { watch } from '../api/live.js';
 import { loadExample, openText } from '../store/commands.js';
 import { useEditor } from '../store/graph.js';
 
-interface Version {
-  version: number;
-  deployedAt?: number;
-  graph?: unknown;
-}
 
 /** Load an example from examples/, or a deployed version of the current graph. */
 export function Examples() {
   const name = useEditor((s) => s.deployed ?? s.meta.name);
   const [examples, setExamples] = useState<{ id: string; name: string; description?: string }[] | null>(null);
-  const [versions, setVersions] = useState<Version[]>([]);
+  const [versions, setVersions] = useState<VersionSummary[]>([]);
   const [err, setErr] = useState<string | null>(null);
   const close = () => useEditor.setState({ examplesOpen: false });
   useEffect(() => {
     api.examples().then(setExamples, (e) => setErr((e as Error).message));
     api.versions(name).then(
-      (v) => {
-        const list = Array.isArray(v) ? v : (v as { versions?: unknown }).versions;
-        if (Array.isArray(list)) setVersions(list as Version[]);
-      },
+      (v) => setVersions(v.versions),
       () => setVersions([]),
     );
   }, [name]);
@@ -55,17 +48,40 @@ export function Examples() {
             <h2>Versions of {name}</h2>
             <ul className="bl-list">
               {versions.map((v) => (
-                <li key={v.version}>
+                <li key={v.version} className="bl-version">
+                  <span>
+                    v{v.version}
+                    {v.active ? ' (active)' : ''} · {v.nodes} nodes · {new Date(v.createdAt).toLocaleString()}
+                  </span>
                   <button
                     type="button"
-                    disabled={!v.graph}
-                    onClick={() => {
+                    onClick={async () => {
                       close();
-                      openText(JSON.stringify(v.graph), `${name} v${v.version}`);
+                      try {
+                        const doc = await api.version(name, v.version);
+                        openText(JSON.stringify(doc.graph), `${name} v${v.version}`);
+                      } catch (e) {
+                        useEditor.getState().notify(`Could not open v${v.version}: ${(e as Error).message}`, 'error');
+                      }
                     }}
                   >
-                    v{v.version}
-                    {v.deployedAt ? ` · ${new Date(v.deployedAt).toLocaleString()}` : ''}
+                    Open
+                  </button>
+                  <button
+                    type="button"
+                    disabled={v.active}
+                    onClick={async () => {
+                      close();
+                      try {
+                        const r = await api.rollback(name, v.version);
+                        watch(r.name, r.status);
+                        useEditor.getState().notify(`Rolled ${name} back to v${v.version} (now v${r.version})`, 'ok');
+                      } catch (e) {
+                        useEditor.getState().notify(`Rollback failed: ${(e as Error).message}`, 'error');
+                      }
+                    }}
+                  >
+                    Roll back
                   </button>
                 </li>
               ))}

@@ -378,8 +378,15 @@ export const useEditor = create<EditorState>()(
   ),
 );
 
-export const undo = () => useEditor.temporal.getState().undo();
-export const redo = () => useEditor.temporal.getState().redo();
+// The server's errors describe the document it was sent; after undo or redo they no longer apply.
+export const undo = () => {
+  useEditor.temporal.getState().undo();
+  useEditor.setState({ serverErrors: [] });
+};
+export const redo = () => {
+  useEditor.temporal.getState().redo();
+  useEditor.setState({ serverErrors: [] });
+};
 export const canUndo = () => useEditor.temporal.getState().pastStates.length > 0;
 export const canRedo = () => useEditor.temporal.getState().futureStates.length > 0;
 

@@ -224,6 +224,19 @@ describe('editor in Chromium', () => {
     expect(r.status).toBe(0);
   });
 
+  it('shows the errors the server returns when a deploy is refused', async () => {
+    await node('embedder').locator('.bl-node-label').click();
+    await setField('deployment.resources.gpus', '1.5');
+    await page.getByRole('button', { name: 'Deploy' }).click();
+    await textOf(page.getByTestId('notice')).toContain('Deploy failed');
+    const server = await page.evaluate(() => (window as unknown as EditorWindow).beamline.store.getState().serverErrors);
+    expect(server.map((e) => `${e.code} ${e.node} ${e.path}`)).toEqual(['gpu_not_whole embedder $.nodes[1].deployment.resources.gpus']);
+    await textOf(node('embedder').getByTestId('node-errors')).toBe('1 ⚠');
+    await onCanvas('Control+z');
+    await textOf(page.getByTestId('error-count')).toBe('valid');
+    await countOf(node('embedder').getByTestId('node-errors')).toBe(0);
+  });
+
   it('opens the RAG example, deploys it, invokes it from the console and shows every node finish', async () => {
     await onCanvas('Control+e');
     await page.locator('[data-example="rag"]').click();
