@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { beamline, tempFile } from './run-cli.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beamline, removeTemp, tempFile } from './run-cli.js';
+
+afterAll(removeTemp);
 
 const DOC = 'examples/document-analysis/graph.json';
 

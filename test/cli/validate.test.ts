@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../../shared/compile.js';
 import { formatError } from '../../shared/errors.js';
-import { beamline, repoRoot, run, tempFile } from './run-cli.js';
+import { beamline, removeTemp, repoRoot, run, tempDir, tempFile } from './run-cli.js';
+
+afterAll(removeTemp);
 
 const broken = {
   version: 1,
@@ -89,7 +89,7 @@ describe('beamline validate', () => {
 
   it('works as `npx beamline` from the repository root, offline and with an empty npm cache', async () => {
     // npm exec finds the root package.json's own bin and links the project into its cache; nothing is fetched.
-    const cache = mkdtempSync(join(tmpdir(), 'beamline-npm-cache-'));
+    const cache = tempDir('beamline-npm-cache-');
     const r = await run('npx', ['--offline', 'beamline', 'validate', 'examples/rag/graph.json'], undefined, { npm_config_cache: cache });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ok examples\/rag\/graph\.json: graph rag/);
