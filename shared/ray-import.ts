@@ -1,4 +1,5 @@
 import { load } from 'js-yaml';
+import { builtinCatalog } from './catalog/index.js';
 import type { DeploymentInput } from './deployment.js';
 import type { GraphInput } from './graph.js';
 import { readPythonComposition } from './ray-python.js';
@@ -168,9 +169,18 @@ function fromForeign(app: Obj, appAt: string, deps: RayDeployment[], py: ReturnT
     warnings.push(...w);
     const batch = py?.batching.get(name);
     if (batch) deployment.batching = batch;
+    const cls = [...(py?.deployments ?? new Map<string, string>())].find(([, dep]) => dep === name)?.[0] ?? name;
+    // An exported app whose user_config was dropped still names its node class: <Kind>Node.
+    const kind = /^([A-Z][a-z]+)Node$/.exec(py?.nodeClasses.get(name) ?? '')?.[1].toLowerCase();
+    if (kind && builtinCatalog.has(kind) && builtinCatalog.get(kind)!.runsIn === 'replica') {
+      const id = nodeId(name, taken);
+      ids.set(name, id);
+      nodes.push({ id, kind, label: name, config: {}, deployment });
+      warnings.push(`deployment "${name}": kind ${kind} recovered from its class (${py!.nodeClasses.get(name)}); its config was not in the Serve config, so it has the kind's defaults`);
+      return;
+    }
     const id = nodeId(name, taken);
     ids.set(name, id);
-    const cls = [...(py?.deployments ?? new Map<string, string>())].find(([, dep]) => dep === name)?.[0] ?? name;
     nodes.push({
       id,
       kind: 'custom',

@@ -9,6 +9,8 @@
 export interface PythonComposition {
   /** Class name -> deployment name (from @serve.deployment(name=...), else the class name). */
   deployments: Map<string, string>;
+  /** Deployment name -> the Beamline node class it wraps (`node_class = EmbedderNode` in an exported app). */
+  nodeClasses: Map<string, string>;
   /** Deployment name -> batching declared with @serve.batch in its class. */
   batching: Map<string, { maxBatchSize: number; batchWaitTimeoutMs: number }>;
   /** parent deployment -> child deployment, from .bind() arguments. */
@@ -33,6 +35,7 @@ interface BindNode {
 export function readPythonComposition(text: string): PythonComposition {
   const deployments = new Map<string, string>();
   const batching = new Map<string, { maxBatchSize: number; batchWaitTimeoutMs: number }>();
+  const nodeClasses = new Map<string, string>();
   // Decorated classes and the @serve.batch inside each.
   const classRe = /((?:^[ \t]*@[^\n]*\n)*)^class\s+([A-Za-z_]\w*)\s*[(:]/gm;
   const classes: { name: string; start: number; decorators: string }[] = [];
@@ -43,6 +46,8 @@ export function readPythonComposition(text: string): PythonComposition {
     const name = named ? unquote(named, 1) : c.name;
     deployments.set(c.name, name);
     const body = text.slice(c.start, classes[i + 1]?.start ?? text.length);
+    const wraps = /^\s+node_class\s*=\s*([A-Za-z_]\w*)/m.exec(body);
+    if (wraps) nodeClasses.set(name, wraps[1]);
     const batched = /@serve\.batch\b(?:\s*\(([^)]*)\))?/.exec(body);
     if (batched) {
       const args = batched[1] ?? '';
@@ -111,7 +116,7 @@ export function readPythonComposition(text: string): PythonComposition {
   };
   for (const v of new Set(vars.values())) walk(v);
 
-  const out: PythonComposition = { deployments, batching, calls, ...(last ? { root: last.name } : {}) };
+  const out: PythonComposition = { deployments, nodeClasses, batching, calls, ...(last ? { root: last.name } : {}) };
   const edgesBlock = /^EDGES\s*=\s*\[([\s\S]*?)^\]/m.exec(text);
   if (edgesBlock) {
     const tuple = new RegExp(String.raw`\(\s*(?:${STR})\s*,\s*(?:${STR})\s*,\s*(?:${STR})\s*,\s*(?:${STR})\s*,?\s*\)`, 'g');

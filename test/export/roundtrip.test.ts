@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dump, load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { exportGraph } from '../../runtime/export/export.js';
 import { EXPORT_TEMPLATES } from '../../shared/catalog/exports.js';
@@ -62,6 +63,16 @@ describe('export then import gives back the graph', () => {
 });
 
 describe('importing Serve configs not written by Beamline', () => {
+  it('an exported app whose user_config was dropped: kinds come back from the Python classes, with a note', () => {
+    const r = exportGraph(graphs.find((g) => g.name === 'rag')!.text, { target: 'serve-config' });
+    const cfg = load(r.files.get('serve-config.yaml')!) as { applications: { deployments: { user_config?: unknown }[] }[] };
+    for (const d of cfg.applications[0].deployments) delete d.user_config;
+    const { graph, warnings } = importServeConfig(dump(cfg), { python: r.files.get('app/beamline_app.py')! });
+    expect(Object.fromEntries(graph.nodes.map((n) => [n.id, n.kind]))).toMatchObject({ preprocess: 'preprocessor', embed: 'embedder', retrieve: 'retriever', answer: 'llm', Ingress: 'custom' });
+    expect(graph.nodes.find((n) => n.id === 'embed')!.deployment).toMatchObject({ batching: { maxBatchSize: 32, batchWaitTimeoutMs: 2 }, maxOngoingRequests: 64 });
+    expect(warnings.join('\n')).toMatch(/kind embedder recovered from its class \(EmbedderNode\)/);
+  });
+
   const sample = readFileSync(join(SCHEMAS, 'kuberay/samples/ray-service.sample.yaml'), 'utf8');
   const upgrade = readFileSync(join(SCHEMAS, 'kuberay/samples/ray-service.incremental-upgrade.yaml'), 'utf8');
 
