@@ -140,6 +140,13 @@ export class Router {
 
   private enqueue(take: Waiter['take'], fail: Waiter['fail']): Waiter {
     const w: Waiter = { take, fail, done: false };
+    // Waiters that timed out or were cancelled stay in the array until shifted; drop them when
+    // they outnumber the live ones, so a node that never frees a slot cannot grow it forever.
+    const held = this.queue.length - this.head;
+    if (held > 64 && held > 2 * this.queuedCount) {
+      this.queue = this.queue.slice(this.head).filter((x) => x && !x.done);
+      this.head = 0;
+    }
     this.queue.push(w);
     this.queuedCount++;
     this.onQueued?.();
