@@ -66,10 +66,8 @@ export async function runExport(file: string, opts: ExportCliOptions): Promise<n
       target: opts.target,
       image: opts.image,
       rayVersion: opts.rayVersion,
-      cpuWorker: { cpus: opts.workerCpus, memoryMb: opts.workerMemoryMb, gpus: 0, gpuMemoryMb: 0 },
-      ...(opts.gpusPerWorker !== undefined
-        ? { gpuWorker: { cpus: opts.gpuWorkerCpus, memoryMb: opts.gpuWorkerMemoryMb, gpus: Math.round(opts.gpusPerWorker), gpuMemoryMb: opts.gpuMemoryMb } }
-        : {}),
+      cpuWorker: { cpus: opts.workerCpus, memoryMb: opts.workerMemoryMb },
+      gpuWorker: { cpus: opts.gpuWorkerCpus, memoryMb: opts.gpuWorkerMemoryMb, gpus: opts.gpusPerWorker === undefined ? undefined : Math.round(opts.gpusPerWorker), gpuMemoryMb: opts.gpuMemoryMb },
     });
   } catch (e) {
     if (!(e instanceof ExportError)) throw e;

@@ -20,8 +20,10 @@ export interface ExportOptions {
   target: ExportTarget;
   image?: string;
   rayVersion?: string;
-  cpuWorker?: WorkerShape;
-  gpuWorker?: WorkerShape;
+  /** CPU pod shape; unset fields take DEFAULT_CPU_WORKER's. */
+  cpuWorker?: Partial<WorkerShape>;
+  /** GPU pod shape; unset fields take DEFAULT_GPU_WORKER's, and gpus what the largest replica needs. */
+  gpuWorker?: Partial<WorkerShape>;
   head?: { cpus: number; memoryMb: number };
   catalog?: Catalog;
   templates?: ReadonlyMap<string, ExportTemplate>;
@@ -59,6 +61,8 @@ export const DEFAULT_CPU_WORKER: WorkerShape = { cpus: 4, memoryMb: 16_384, gpus
 export const DEFAULT_GPU_WORKER: WorkerShape = { cpus: 8, memoryMb: 32_768, gpus: 1, gpuMemoryMb: 24_576 };
 
 const PY_VERSION = 'py311';
+
+const defined = <T extends object>(o: T | undefined): Partial<T> => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 function refusals(source: unknown, templates: ReadonlyMap<string, ExportTemplate>): ExportProblem[] {
   let doc = source;
@@ -161,7 +165,7 @@ export function exportGraph(source: unknown, opts: ExportOptions): ExportResult 
     try {
       // By default a GPU pod has as many GPUs as the largest replica needs, so every replica fits one pod.
       const widest = Math.max(1, ...plan.order.map((id) => Math.ceil(plan.nodes[id].deployment.resources.gpus)));
-      groups = sizeWorkerGroups(plan, opts.cpuWorker ?? DEFAULT_CPU_WORKER, opts.gpuWorker ?? { ...DEFAULT_GPU_WORKER, gpus: widest });
+      groups = sizeWorkerGroups(plan, { ...DEFAULT_CPU_WORKER, ...defined(opts.cpuWorker) }, { ...DEFAULT_GPU_WORKER, gpus: widest, ...defined(opts.gpuWorker) });
     } catch (e) {
       if (e instanceof SizingError) throw new ExportError([{ node: e.node, message: e.message.replace(/^node \S+: /, '') }]);
       throw e;
