@@ -1,8 +1,9 @@
 import fc from 'fast-check';
+import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
 import { post, startServer } from '../runtime/helpers.js';
-import { baseGraph, mutatedGraph, randomBody, randomDocument, randomHeaders } from './arbitraries.js';
+import { baseGraph, mutatedGraph, randomBody, randomDocument, randomHeaders, weirdValue } from './arbitraries.js';
 
 let s: BeamlineServer;
 beforeAll(async () => {
@@ -83,5 +84,36 @@ describe('fuzzing a live server', () => {
       { numRuns: 300 },
     );
     await stillServing();
+  });
+
+  it('socket.io: random invoke payloads are acked (4xx naming the path or node) and the graph keeps serving', async () => {
+    const socket = connect(s.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    try {
+      await new Promise<void>((ok, fail) => {
+        socket.once('connect', () => ok());
+        socket.once('connect_error', fail);
+      });
+      await fc.assert(
+        // Within the message limit: a bigger one closes the connection by design (security-socket.test.ts).
+        fc.asyncProperty(
+          fc.oneof(randomDocument, fc.record({ graph: fc.constantFrom('fuzzbase', 'nope', ''), input: weirdValue })).filter((p) => Buffer.byteLength(JSON.stringify(p) ?? '') < 200_000),
+          async (payload) => {
+          const ack = await socket.timeout(20_000).emitWithAck('invoke', payload as never);
+          if (!ack.ok) {
+            expect(ack.status).toBeGreaterThanOrEqual(400);
+            expect(ack.status).toBeLessThan(500);
+            expect(typeof ack.error).toBe('string');
+            if (ack.status !== 404) expect(ack.path ?? ack.node, JSON.stringify(ack).slice(0, 300)).toBeTruthy();
+          }
+        }),
+        { numRuns: 200 },
+      );
+      expect(socket.connected).toBe(true);
+      const ok = await socket.emitWithAck('invoke', { graph: 'fuzzbase', input: { text: 'Via SOCKET' } });
+      expect(ok).toMatchObject({ ok: true });
+      await stillServing();
+    } finally {
+      socket.close();
+    }
   });
 });
