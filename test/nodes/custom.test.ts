@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { custom } from '../../runtime/nodes/custom.js';
+import { createServer } from '../../runtime/server/index.js';
 import type { NodeContext } from '../../runtime/nodes/types.js';
 import { custom as kind } from '../../shared/catalog/custom.js';
 import { callContext, nodeContext } from './helpers.js';
@@ -14,6 +15,8 @@ beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'beamline-custom-'));
   allowed = join(tmp, 'allowed');
   mkdirSync(join(allowed, 'lib'), { recursive: true });
+  // User modules are ES modules: the directory says so, as a project would.
+  writeFileSync(join(allowed, 'package.json'), '{"type": "module"}\n');
   writeFileSync(
     join(allowed, 'lib', 'scale.ts'),
     `export default function scale(input: { values: number[] }, options: { factor?: number }) {
@@ -61,5 +64,40 @@ describe('custom function node', () => {
     await expect(setup({ module: 'lib/scale.ts', exportName: 'notAFunction' })).rejects.toThrow(
       'config.exportName: "lib/scale.ts" exports no function "notAFunction" (functions: default, describe)',
     );
+  });
+});
+
+describe('custom function node through the runtime', () => {
+  const graph = (module: string) => ({
+    version: 1,
+    name: 'scale',
+    routePrefix: '/scale',
+    nodes: [
+      { id: 'input', kind: 'input', position: { x: 0, y: 0 }, config: { fields: { values: 'json' } }, deployment: {} },
+      { id: 'fn', kind: 'custom', position: { x: 200, y: 0 }, config: { module, options: { factor: 10 } }, deployment: {} },
+      { id: 'output', kind: 'output', position: { x: 400, y: 0 }, config: {}, deployment: {} },
+    ],
+    edges: [
+      { source: 'input', sourceHandle: 'values', target: 'fn', targetHandle: 'in' },
+      { source: 'fn', sourceHandle: 'out', target: 'output', targetHandle: 'in' },
+    ],
+  });
+
+  it('runs a module from an allowed directory and refuses a graph naming one outside it', async () => {
+    const server = await createServer({ port: 0, host: '127.0.0.1', cpus: 4, gpus: 0, dataDir: join(tmp, 'data'), moduleDirs: [allowed], log: () => {} });
+    try {
+      // The module receives the node's input value: here the `values` field.
+      writeFileSync(join(allowed, 'lib', 'times.ts'), 'export default (xs: number[], o: { factor: number }) => xs.map((x) => x * o.factor);\n');
+      const ok = await server.deploy(graph('lib/times.ts'));
+      expect(ok.ok).toBe(true);
+      const res = await fetch(`${server.url}/scale`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ values: [1, 2, 3] }) });
+      const body = await res.json();
+      expect({ status: res.status, body }).toEqual({ status: 200, body: [10, 20, 30] });
+      const refused = await server.deploy(graph('../outside.js'));
+      expect(refused.ok).toBe(false);
+      expect(JSON.stringify(refused)).toMatch(/outside/);
+    } finally {
+      await server.close();
+    }
   });
 });
