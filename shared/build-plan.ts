@@ -31,8 +31,9 @@ export function buildPlan(
   const order: string[] = [];
   const ready = ids.filter((id) => indeg.get(id) === 0);
   for (const id of ready) stage.set(id, 0);
-  while (ready.length) {
-    const id = ready.shift()!;
+  // A moving head instead of shift(), so wide graphs stay linear.
+  for (let head = 0; head < ready.length; head++) {
+    const id = ready[head];
     order.push(id);
     for (const t of new Set((outgoing.get(id) ?? []).map((e) => e.target))) {
       stage.set(t, Math.max(stage.get(t) ?? 0, stage.get(id)! + 1));
@@ -43,9 +44,10 @@ export function buildPlan(
   const stages: string[][] = [];
   for (const id of order) {
     const s = stage.get(id)!;
-    stages[s] = [...(stages[s] ?? []), id];
+    (stages[s] ??= []).push(id);
   }
 
+  const docs = new Map(graph.nodes.map((n) => [n.id, n]));
   const nodes: Record<string, PlanNode> = {};
   const sum = { replicas: 0, maxReplicas: 0, cpus: 0, gpus: 0, memoryMb: 0 };
   for (const id of order) {
@@ -61,7 +63,7 @@ export function buildPlan(
       memoryMb: replicas * d.resources.memoryMb,
     };
     for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += totals[k];
-    const doc = graph.nodes.find((n) => n.id === id)!;
+    const doc = docs.get(id)!;
     const inc = incoming.get(id) ?? [];
     const out = outgoing.get(id) ?? [];
     nodes[id] = {

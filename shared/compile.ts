@@ -192,7 +192,9 @@ function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
     }
     into.push(planEdge(e));
     incoming.set(e.target, into);
-    outgoing.set(e.source, [...(outgoing.get(e.source) ?? []), planEdge(e)]);
+    const from = outgoing.get(e.source) ?? [];
+    from.push(planEdge(e));
+    outgoing.set(e.source, from);
   });
 
   // ---- required inputs, inputs and outputs ----
