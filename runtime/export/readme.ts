@@ -17,7 +17,17 @@ export interface ReadmeInput {
 function sampleBody(plan: Plan): string {
   const fields = (plan.nodes[plan.inputNode].config.fields ?? {}) as Record<string, string>;
   const sample: Record<string, unknown> = {};
-  for (const [k, t] of Object.entries(fields)) sample[k] = t === 'text' || t === 'label' ? 'What is Beamline?' : t === 'texts' ? ['first', 'second'] : t === 'vector' ? [0.1, 0.2] : {};
+  const byType: Record<string, unknown> = {
+    text: 'What is Beamline?',
+    label: 'POSITIVE',
+    texts: ['first text', 'second text'],
+    vector: [0.1, 0.2],
+    vectors: [[0.1, 0.2]],
+    documents: [{ text: 'Beamline serves inference graphs.', source: 'doc.md' }],
+    entities: [],
+    image: '<base64 PNG or JPEG>',
+  };
+  for (const [k, t] of Object.entries(fields)) sample[k] = byType[t] ?? {};
   return JSON.stringify(sample);
 }
 
@@ -30,7 +40,7 @@ export function exportReadme(r: ReadmeInput): string {
   const lines: string[] = [];
   lines.push(`# ${plan.name} on Ray Serve
 
-Exported by \`beamline export\` from the Beamline graph **${plan.name}**${plan.graph.description ? `: ${plan.graph.description}` : ''}.
+Exported by \`beamline export\` from the Beamline graph **${plan.name}**${plan.graph.description ? `: ${plan.graph.description.replace(/[.!?]+$/, '')}` : ''}.
 
 | file | what |
 | --- | --- |
