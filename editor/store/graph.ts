@@ -20,6 +20,7 @@ import type { Catalog } from '../../shared/catalog/index.js';
 import { compile } from '../../shared/compile.js';
 import type { GraphError } from '../../shared/errors.js';
 import { edgeId, type FlowDocument, type FlowNodeData, fromFlow, type Graph, GRAPH_VERSION, toFlow } from '../../shared/graph.js';
+import { PORT_COLOURS } from '../../shared/ports.js';
 import type { GraphStatus, TraceSpan } from '../../shared/protocol.js';
 import { copyFragment, parseFragment, placeFragment } from '../lib/clipboard.js';
 import { type Connection, checkConnection, type ConnectionCheck } from '../lib/connection.js';
@@ -144,9 +145,20 @@ function sameGraph(a: Doc, b: Doc): boolean {
   return true;
 }
 
-function toDoc(graph: Graph): Doc {
+/** Edges drawn in the colour of the value they carry (the source port's type); UI-only, never saved. */
+function colourEdges(edges: BEdge[], nodes: readonly BNode[], kindMap: Record<string, KindInfo>): BEdge[] {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  return edges.map((e) => {
+    const n = byId.get(e.source);
+    const port = n && kindMap[n.data.kind]?.ports(n.data.config).outputs.find((p) => p.name === e.sourceHandle);
+    return port ? { ...e, style: { stroke: PORT_COLOURS[port.type], strokeWidth: 2 } } : e;
+  });
+}
+
+function toDoc(graph: Graph, kindMap: Record<string, KindInfo>): Doc {
   const flow = toFlow(graph);
-  return { meta: flow.meta, nodes: flow.nodes as BNode[], edges: flow.edges as BEdge[] };
+  const nodes = flow.nodes as BNode[];
+  return { meta: flow.meta, nodes, edges: colourEdges(flow.edges as BEdge[], nodes, kindMap) };
 }
 
 function flowToGraph(s: Doc): Graph {
@@ -207,7 +219,7 @@ export const useEditor = create<EditorState>()(
           return false;
         }
         const e = { source: c.source!, sourceHandle: c.sourceHandle!, target: c.target!, targetHandle: c.targetHandle! };
-        set({ edges: [...get().edges, { ...e, id: edgeId(e) }], serverErrors: [] });
+        set({ edges: [...get().edges, ...colourEdges([{ ...e, id: edgeId(e) }], get().nodes, get().kindMap)], serverErrors: [] });
         return true;
       },
       connectEnd(state) {
@@ -310,7 +322,7 @@ export const useEditor = create<EditorState>()(
         if (!frag) return 0;
         const s = get();
         const placed = placeFragment(frag, new Set(s.nodes.map((n) => n.id)), at);
-        const added = toDoc({ ...flowToGraph(s), nodes: placed.nodes, edges: placed.edges });
+        const added = toDoc({ ...flowToGraph(s), nodes: placed.nodes, edges: placed.edges }, s.kindMap);
         set({
           nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...added.nodes.map((n) => ({ ...n, selected: true }))],
           edges: [...s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)), ...added.edges],
@@ -332,7 +344,7 @@ export const useEditor = create<EditorState>()(
         fitSoon(get);
       },
       load(graph) {
-        set({ ...toDoc(graph), serverErrors: [], run: EMPTY_RUN, status: null, deployed: null });
+        set({ ...toDoc(graph, get().kindMap), serverErrors: [], run: EMPTY_RUN, status: null, deployed: null });
         useEditor.temporal.getState().clear();
         fitSoon(get);
       },

@@ -222,6 +222,25 @@ describe('editor in Chromium', () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'bin/beamline.js'), 'validate', file], { cwd: ROOT, encoding: 'utf8' });
     expect(r.stderr + r.stdout).not.toMatch(/error/i);
     expect(r.status).toBe(0);
+
+    // New, then open the exported file through the file picker: the same graph comes back.
+    await page.locator('summary', { hasText: 'File' }).click();
+    await page.locator('[data-command="file.new"]').click();
+    expect((await snapshot()).nodes).toEqual([]);
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), onCanvas('Control+o')]);
+    await chooser.setFiles(file);
+    await expect.poll(async () => (await snapshot()).nodes.map((n) => n.id), POLL).toEqual(['input', 'embedder', 'retriever', 'output']);
+    const again = await page.evaluate(() => (window as unknown as EditorWindow).beamline.store.getState().exportGraph());
+    expect(again).toEqual(doc);
+  });
+
+  it('runs any command from the command palette', async () => {
+    await onCanvas('Control+Shift+P');
+    const dialog = page.getByRole('dialog', { name: 'Run a command' });
+    await dialog.getByRole('textbox').fill('placement');
+    await page.keyboard.press('Enter');
+    await visible(page.getByTestId('placement'));
+    await page.getByRole('tab', { name: 'Inspector' }).click();
   });
 
   it('shows the errors the server returns when a deploy is refused', async () => {
@@ -253,6 +272,10 @@ describe('editor in Chromium', () => {
     // Live status from the subscription reaches the nodes: replicas by state and latency.
     await textOf(node('embed').getByTestId('live')).toContain('1 running');
     await textOf(node('embed').getByTestId('live')).toContain('p50');
+    // The README's screenshot: a wider window so the whole graph reads at a useful zoom.
+    await page.setViewportSize({ width: 1680, height: 900 });
+    await page.getByRole('button', { name: 'Fit View' }).click();
+    await page.waitForTimeout(300);
     await page.screenshot({ path: join(ROOT, 'docs/editor.png') });
   });
 });
