@@ -25,12 +25,12 @@ export function Placement() {
       .then((c) => setHere({ machines: c.machines.map((m) => ({ id: m.machine, cpus: m.cpus, memoryMb: m.memoryMb, gpus: c.gpus.filter((g) => g.machine === m.machine).map((g) => ({ index: g.index, memoryMb: g.memoryMb, virtual: g.virtual })) })) }))
       .catch(() => setHere(undefined));
   }, []);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed when the document changes, not on selection
-  const result = useMemo(() => previewPlacement(useEditor.getState().exportGraph(), previewCluster(choice, here), catalog), [meta, nodes.length, edges, catalog, choice, here, nodes.map((n) => n.data).join()]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: meta, nodes and edges are what exportGraph() reads
+  const result = useMemo(() => previewPlacement(useEditor.getState().exportGraph(), previewCluster(choice, here), catalog), [meta, nodes, edges, catalog, choice, here]);
   return (
     <div className="bl-placement" data-testid="placement">
       <h2>Placement preview</h2>
-      <div className="bl-row">
+      <div className="bl-choices" role="radiogroup" aria-label="Cluster">
         <label>
           <input type="radio" name="cluster" checked={choice.kind === 'this'} onChange={() => setChoice({ kind: 'this' })} /> this machine{here ? '' : ' (not connected)'}
         </label>

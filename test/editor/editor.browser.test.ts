@@ -165,6 +165,11 @@ describe('editor in Chromium', () => {
     await page.getByLabel('number of GPUs').fill('2');
     await countOf(page.getByTestId('gpu-bar')).toBe(2);
     await countOf(page.getByTestId('pending')).toBe(0);
+    // The preview follows the graph: undoing the GPU share takes the replicas off the GPUs.
+    await onCanvas('Control+z');
+    await textOf(page.getByTestId('placement')).not.toContain('embedder#0');
+    await onCanvas('Control+Shift+z');
+    await textOf(page.getByTestId('placement')).toContain('embedder#0');
     await page.getByRole('tab', { name: 'Inspector' }).click();
   });
 
