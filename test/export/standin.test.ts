@@ -6,7 +6,8 @@ import { exportGraph } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
 import { builtinCatalog, outputPorts } from '../../shared/catalog/index.js';
 import type { Plan } from '../../shared/plan.js';
-import { FIXTURES, ROOT, runUnderStandin, tempDir, writeIndex, removeTempDirs } from './helpers.js';
+import { EXPORT_TEMPLATES } from '../../shared/catalog/exports.js';
+import { exampleGraphs, FIXTURES, ROOT, removeTempDirs, runUnderStandin, tempDir, writeIndex } from './helpers.js';
 
 /**
  * The exported composition run under fixtures/standin, a small stand-in for
@@ -71,6 +72,34 @@ describe('the exported app runs under a stand-in for ray.serve', () => {
     // The ONNX embedder and the extractive answerer (it embeds sentences) were stood in; the rest ran their real Python.
     expect(r.faked).toEqual(['answer', 'embed']);
   });
+
+  const exportable = exampleGraphs().filter((g) => (JSON.parse(g.text).nodes as { kind: string }[]).every((n) => EXPORT_TEMPLATES.get(n.kind)?.source));
+  for (const ex of exportable) {
+    it(`${ex.name}: every node runs once, after all the nodes it depends on`, () => {
+      const dir = tempDir(`standin-${ex.name}`);
+      const file = join(dir, 'graph.json');
+      writeFileSync(file, ex.text);
+      const p = exportTo(file);
+      const dataDir = tempDir('standin-data');
+      for (const id of p.plan.order) {
+        const n = p.plan.nodes[id];
+        if (n.kind === 'retriever') writeIndex(dataDir, String(n.config.index), [[1, 0, 0, 0], [0, 1, 0, 0]], ['First chunk of text here.', 'Second chunk of text here.']);
+      }
+      const sample: Record<string, unknown> = { text: 'Call Ann at 5 pm about the $20 invoice.', texts: ['a b c'], vector: [1, 0, 0, 0], documents: [{ text: 'A document about invoices.', source: 'a.md' }], image: 'aGVsbG8=', label: 'POSITIVE', json: {}, any: 'x' };
+      const fields = p.plan.nodes[p.plan.inputNode].config.fields as Record<string, string>;
+      const body = Object.fromEntries(Object.entries(fields).map(([k, t]) => [k, sample[t]]));
+      const r = runUnderStandin(
+        { app_dir: join(p.dir, 'app'), serve_config: join(p.dir, 'serve-config.yaml'), fakes: fakes(p.plan, [1, 0, 0, 0]), requests: [body] },
+        { BEAMLINE_MODELS_DIR: join(p.dir, 'models'), BEAMLINE_DATA_DIR: dataDir },
+      );
+      expect(r.responses[0].status, JSON.stringify(r.responses[0].body)).toBe(200);
+      const replica = p.plan.order.filter((id) => p.plan.nodes[id].runsIn === 'replica');
+      expect(r.events.filter((e) => e.event === 'start').map((e) => e.deployment).sort()).toEqual([...replica].sort());
+      // A node starts only after every replica node upstream of it has ended.
+      const upstream = (id: string): string[] => p.plan.nodes[id].upstream.flatMap((u) => (p.plan.nodes[u].runsIn === 'replica' ? [u] : upstream(u)));
+      for (const id of replica) for (const u of upstream(id)) expect(order(r.events, 'end', u), `${u} before ${id}`).toBeLessThan(order(r.events, 'start', id));
+    });
+  }
 
   it('rag: bad input is a 400 naming the input node and the JSON path', () => {
     const r = runUnderStandin(
