@@ -112,6 +112,10 @@ export function exportGraph(source: unknown, opts: ExportOptions): ExportResult 
     const refused = t.refuse?.(n.config);
     if (refused) problems.push({ node: id, path: `$.nodes[${index}]`, message: `cannot be exported: ${refused}` });
     for (const note of t.notes?.(n.config) ?? []) warnings.add(note);
+    const b = n.deployment.batching;
+    if (b && n.deployment.maxOngoingRequests < b.maxBatchSize) {
+      warnings.add(`${id}: max_ongoing_requests ${n.deployment.maxOngoingRequests} is below maxBatchSize ${b.maxBatchSize}; Ray sends a replica at most max_ongoing_requests at once, so its batches stay that small`);
+    }
     used.set(n.kind, t);
   }
   if (problems.length) throw new ExportError(problems);

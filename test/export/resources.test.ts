@@ -86,6 +86,11 @@ describe('resources and replicas translate to Ray options and KubeRay worker gro
     expect(deployment('a')).toMatchObject({ max_ongoing_requests: 7, max_queued_requests: 50, health_check_period_s: 2.5, health_check_timeout_s: 4, graceful_shutdown_timeout_s: 1.5 });
   });
 
+  it('a batch larger than max_ongoing_requests is pointed out', () => {
+    const r = exportGraph(graph({ small: { maxOngoingRequests: 2, batching: { maxBatchSize: 8, batchWaitTimeoutMs: 5 } }, fine: {} }), { target: 'rayservice' });
+    expect(r.warnings.filter((w) => w.includes('max_ongoing_requests'))).toEqual([expect.stringMatching(/^small: max_ongoing_requests 2 is below maxBatchSize 8/)]);
+  });
+
   it('settings Ray cannot hold are refused naming the node', () => {
     expect(() => exportGraph(graph({ idle: { numReplicas: 0 } }), { target: 'rayservice' })).toThrow(/node idle: numReplicas 0 cannot be exported/);
     expect(() => exportGraph(graph({ huge: { resources: { cpus: 64 } } }), { target: 'rayservice' })).toThrow(/node huge: one replica does not fit a cpu-workers pod/);
