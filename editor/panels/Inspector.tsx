@@ -62,13 +62,16 @@ function GraphSettings() {
 }
 
 export function Inspector() {
-  const selected = useEditor(useShallow((s) => s.nodes.filter((n) => n.selected)));
-  const node = selected.length === 1 ? selected[0] : undefined;
-  const index = useEditor((s) => (node ? s.nodes.findIndex((n) => n.id === node.id) : -1));
+  // Select ids, then the one node's data: dragging changes positions, not data, so the form does not redraw.
+  const selected = useEditor(useShallow((s) => s.nodes.filter((n) => n.selected).map((n) => n.id)));
+  const id = selected.length === 1 ? selected[0] : undefined;
+  const data = useEditor((s) => (id ? s.nodes.find((n) => n.id === id)?.data : undefined));
+  const index = useEditor((s) => (id ? s.nodes.findIndex((n) => n.id === id) : -1));
+  const node = id && data ? { id, data } : undefined;
   const kind = useEditor((s) => (node ? s.kindMap[node.data.kind] : undefined));
   const errors = useEditor((s) => s.errors);
   const serverErrors = useEditor((s) => s.serverErrors);
-  const byField = useMemo(() => (node ? errorsByField([...errors, ...serverErrors], index, node.id) : new Map<string, GraphError[]>()), [errors, serverErrors, index, node]);
+  const byField = useMemo(() => (id ? errorsByField([...errors, ...serverErrors], index, id) : new Map<string, GraphError[]>()), [errors, serverErrors, index, id]);
   if (!node) return selected.length > 1 ? <p className="bl-inspector bl-muted">{selected.length} nodes selected.</p> : <GraphSettings />;
   const st = useEditor.getState();
   const nodeLevel = byField.get('') ?? [];

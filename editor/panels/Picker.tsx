@@ -53,7 +53,7 @@ export function Picker({
         <ul>
           {shown.map((it, j) => (
             <li key={it.id}>
-              <button type="button" tabIndex={-1} aria-current={j === i} className={j === i ? 'active' : ''} onMouseEnter={() => setI(j)} onClick={() => onPick(it.id)}>
+              <button type="button" tabIndex={-1} aria-current={j === i} className={j === i ? 'bl-pick active' : 'bl-pick'} onMouseEnter={() => setI(j)} onClick={() => onPick(it.id)}>
                 <span>{it.label}</span>
                 {it.hint && <small>{it.hint}</small>}
               </button>
