@@ -16,12 +16,18 @@ export function openApiDocument(): unknown {
       '/api/graphs': {
         post: {
           summary: 'Deploy a graph, or a new version of one (same name)',
+          parameters: [
+            { name: 'dataPlane', in: 'query', schema: { type: 'string', enum: ['open', 'token'] }, description: "Who may call the graph's route; default: token when the server has one, else open" },
+            { name: 'tokenEnv', in: 'query', schema: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]{0,127}$' }, description: "Environment variable holding this graph's own data-plane token" },
+          ],
           requestBody: { required: true, ...json(ref('Graph'), 'The graph document') },
           responses: {
             201: json(ref('DeployResponse'), 'Deployed (first version)'),
             200: json(ref('DeployResponse'), 'Redeployed; the previous version drains'),
             400: json(ref('CompileErrors'), 'Every compiler error, each with its JSON path and node'),
             409: json(ref('Error'), 'The route prefix belongs to another graph'),
+            401: json(ref('Error'), 'The server has a token and the request did not carry it'),
+            413: json(ref('Error'), 'Body over the limit (--body-limit, default 10 MB)'),
           },
         },
         get: { summary: 'Deployed graphs and their status', responses: { 200: json({ type: 'object', properties: { graphs: { type: 'array', items: ref('GraphStatus') } } }, 'Status of every graph') } },
@@ -30,6 +36,22 @@ export function openApiDocument(): unknown {
         parameters: [nameParam],
         get: { summary: 'Status of one graph: per node, each replica with its state, placement and in-flight count', responses: { 200: json(ref('GraphStatus'), 'Status'), 404: json(ref('Error'), 'Not deployed') } },
         delete: { summary: 'Drain and remove a graph', responses: { 200: json({ type: 'object' }, 'Removed'), 404: json(ref('Error'), 'Not deployed') } },
+      },
+      '/api/graphs/{name}/versions': {
+        parameters: [nameParam],
+        get: { summary: 'Every deployed version of a graph name, newest first, and which is active', responses: { 200: json({ type: 'object', properties: { name: { type: 'string' }, active: { type: ['integer', 'null'] }, versions: { type: 'array', items: ref('VersionSummary') } } }, 'Versions'), 404: json(ref('Error'), 'Never deployed') } },
+      },
+      '/api/graphs/{name}/versions/{version}': {
+        parameters: [nameParam, { name: 'version', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+        get: { summary: "One version's graph document (the editor opens it)", responses: { 200: json({ type: 'object', properties: { name: { type: 'string' }, version: { type: 'integer' }, createdAt: { type: 'integer' }, active: { type: 'boolean' }, graph: ref('Graph') } }, 'The version'), 404: json(ref('Error'), 'No such version') } },
+      },
+      '/api/graphs/{name}/rollback': {
+        parameters: [nameParam],
+        post: {
+          summary: 'Redeploy an earlier version (default: the one before the active one) as a new version',
+          requestBody: { required: false, ...json({ type: 'object', properties: { version: { type: 'integer', minimum: 1 } }, additionalProperties: false }, 'Which version to go back to') },
+          responses: { 200: json({ type: 'object', properties: { name: { type: 'string' }, version: { type: 'integer' }, rolledBackFrom: { type: 'integer' }, status: ref('GraphStatus') } }, 'Rolled back'), 400: json(ref('CompileErrors'), 'Bad body'), 404: json(ref('Error'), 'No such version') },
+        },
       },
       '/api/catalog': { get: { summary: 'Node kinds: ports, config JSON Schema, defaults, docs', responses: { 200: json({ type: 'object' }, 'The catalog') } } },
       '/api/cluster': { get: { summary: 'Machines and GPUs (detected, declared or none) and what is allocated', responses: { 200: json({ type: 'object' }, 'Cluster status') } } },
@@ -64,6 +86,10 @@ export function openApiDocument(): unknown {
         },
         GraphStatus: { type: 'object', description: 'See shared/protocol.ts GraphStatus' },
         DeployResponse: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'integer' }, status: ref('GraphStatus') } },
+        VersionSummary: { type: 'object', properties: { version: { type: 'integer' }, createdAt: { type: 'integer' }, active: { type: 'boolean' }, rolledBackFrom: { type: 'integer' }, nodes: { type: 'integer' } } },
+      },
+      securitySchemes: {
+        token: { type: 'http', scheme: 'bearer', description: 'The server token (--token or BEAMLINE_TOKEN); x-beamline-token works too' },
       },
     },
   };

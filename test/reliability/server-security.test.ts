@@ -64,6 +64,8 @@ describe('a server with a token', () => {
       expect((await r.json()).error).toMatch(/requires a token/);
     }
     expect((await call('/api/graphs/p/versions', { headers: auth })).status).toBe(200);
+    const doc = await (await call('/api/openapi.json', { headers: auth })).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/graphs/{name}/versions', '/api/graphs/{name}/versions/{version}', '/api/graphs/{name}/rollback']));
     expect((await call('/api/graphs/p', { method: 'DELETE', headers: auth })).status).toBe(200);
   });
 
