@@ -12,8 +12,8 @@ function dataDir(): string {
   dirs.push(d);
   return d;
 }
-async function start(dir: string, port = 0): Promise<ServerProcess> {
-  const p = await startServerProcess(dir, port);
+async function start(dir: string, port = 0, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const p = await startServerProcess(dir, port, env);
   procs.push(p);
   return p;
 }
@@ -69,7 +69,7 @@ describe('versions, rollback and restart', () => {
     expect(wrongType.status).toBe(400);
     expect(wrongType.body.error).toContain('$.version');
 
-    // Open data plane chosen at deploy time is a setting that survives the restart.
+    // A second graph, with its own deployment settings, comes back too.
     expect((await post(`${a.url}/api/graphs?dataPlane=open`, echo('h', 'h1', { numReplicas: 2 }))).status).toBe(201);
     await a.kill('SIGKILL');
 
@@ -152,5 +152,21 @@ describe('versions, rollback and restart', () => {
     expect(tally.otherStatus).toEqual([]);
     expect(tally.connErrors).toBeGreaterThan(downAt);
     expect((await get(`${b.url}/api/graphs/live`)).body).toMatchObject({ version: 1, state: 'RUNNING' });
+  });
+
+  it('a graph opened or protected at deploy time keeps that rule after a restart', async () => {
+    const dir = dataDir();
+    const env = { BEAMLINE_TOKEN: 'restart-token-123' };
+    const auth = { authorization: 'Bearer restart-token-123', 'content-type': 'application/json' };
+    const a = await start(dir, 0, env);
+    const deploy = (url: string, doc: unknown, query = '') => fetch(`${url}/api/graphs${query}`, { method: 'POST', headers: auth, body: JSON.stringify(doc) });
+    expect((await deploy(a.url, echo('opened', 'o'), '?dataPlane=open')).status).toBe(201);
+    expect((await deploy(a.url, echo('closed', 'c'))).status).toBe(201);
+    await a.kill('SIGKILL');
+    const b = await start(dir, 0, env);
+    const anon = (path: string) => fetch(`${b.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"x":1}' });
+    expect((await anon('/opened')).status).toBe(200);
+    expect((await anon('/closed')).status).toBe(401);
+    expect((await fetch(`${b.url}/closed`, { method: 'POST', headers: auth, body: '{"x":1}' })).status).toBe(200);
   });
 });

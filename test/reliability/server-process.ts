@@ -13,9 +13,10 @@ export interface ServerProcess {
 }
 
 /** A persisted Beamline server in a child process (test/fixtures/reliability/serve.ts), so it can be SIGKILLed. */
-export function startServerProcess(dataDir: string, port = 0): Promise<ServerProcess> {
+export function startServerProcess(dataDir: string, port = 0, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   const proc = spawn(process.execPath, [resolve(root, 'bin/tsx.js'), resolve(root, 'test/fixtures/reliability/serve.ts'), dataDir, String(port)], {
     cwd: root,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
