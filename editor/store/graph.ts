@@ -415,18 +415,3 @@ useEditor.subscribe((s, prev) => {
   compileTimer = setTimeout(recompile, 60);
 });
 recompile();
-
-/** Errors (compiler and server) that belong to each node, by node id. */
-export function errorsOfNodes(s: Pick<EditorState, 'errors' | 'serverErrors' | 'nodes'>): Map<string, GraphError[]> {
-  const out = new Map<string, GraphError[]>();
-  const idAt = (path: string) => {
-    const m = /^\$\.nodes\[(\d+)\]/.exec(path);
-    return m ? s.nodes[Number(m[1])]?.id : undefined;
-  };
-  for (const e of [...s.errors, ...s.serverErrors]) {
-    const id = e.node ?? idAt(e.path);
-    if (!id) continue;
-    out.set(id, [...(out.get(id) ?? []), e]);
-  }
-  return out;
-}

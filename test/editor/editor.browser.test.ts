@@ -237,6 +237,22 @@ describe('editor in Chromium', () => {
     await expect.poll(async () => (await snapshot()).nodes.map((n) => n.id), POLL).toEqual(['input', 'embedder', 'retriever', 'output']);
     const again = await page.evaluate(() => (window as unknown as EditorWindow).beamline.store.getState().exportGraph());
     expect(again).toEqual(doc);
+
+    // Dropping a .json file on the page opens it too; a file that is not a graph is refused with a reason.
+    const drop = async (name: string, text: string) => {
+      const dt = await page.evaluateHandle(([n, t]) => {
+        const d = new DataTransfer();
+        d.items.add(new File([t], n, { type: 'application/json' }));
+        return d;
+      }, [name, text] as const);
+      await page.dispatchEvent('.bl-app', 'drop', { dataTransfer: dt });
+    };
+    await drop('notes.json', '{"hello": 1}');
+    await textOf(page.getByTestId('notice')).toContain('notes.json is not a Beamline graph');
+    await drop('rag.json', readFileSync(join(ROOT, 'examples/rag/graph.json'), 'utf8'));
+    await textOf(page.getByTestId('graph-name')).toBe('rag');
+    await drop('again.json', JSON.stringify(doc));
+    await textOf(page.getByTestId('graph-name')).toBe(doc.name);
   });
 
   it('runs any command from the command palette', async () => {
@@ -273,6 +289,9 @@ describe('editor in Chromium', () => {
     await textOf(page.getByTestId('output'), 60_000).toContain('"answer"');
     for (const id of ['input', 'preprocess', 'embed', 'retrieve', 'answer', 'output']) await expect.poll(() => node(id).getAttribute('data-run'), POLL).toBe('done');
     await countOf(page.getByTestId('run-nodes').locator('li')).toBe(6);
+    // The answerer's tokens streamed into the console and add up to the final answer.
+    const answer = JSON.parse((await page.getByTestId('output').textContent())!).answer as string;
+    await textOf(page.getByTestId('tokens')).toBe(answer);
     await countOf(page.getByTestId('trace').locator('.bl-span')).toBe(6);
     // Live status from the subscription reaches the nodes: replicas by state and latency.
     await textOf(node('embed').getByTestId('live')).toContain('1 running');
