@@ -41,6 +41,7 @@ export class GraphDeployment implements Executable {
     private readonly ctl: ControllerOptions,
     nextReplicaId: () => string,
     graphDir: string | undefined,
+    capacityComing?: () => boolean,
   ) {
     for (const id of plan.order) {
       const node = plan.nodes[id];
@@ -56,6 +57,7 @@ export class GraphDeployment implements Executable {
         modelsDir: ctl.modelsDir,
         ...(graphDir !== undefined ? { graphDir } : {}),
         nextReplicaId,
+        ...(capacityComing ? { capacityComing } : {}),
         log: ctl.log,
         onAvailable: () => router?.dispatch(),
         onChange: () => {
@@ -193,7 +195,7 @@ export class Controller implements MetricsSource {
     }
     const v = version ?? (this.versions.get(plan.name) ?? 0) + 1;
     this.versions.set(plan.name, v);
-    const dep = new GraphDeployment(plan, v, this.opts, () => this.nextReplicaId(plan.name), graphDir);
+    const dep = new GraphDeployment(plan, v, this.opts, () => this.nextReplicaId(plan.name), graphDir, () => this.isRetiring(plan.name));
     dep.onChange(() => this.changed(plan.name));
     dep.start();
     await dep.settled(this.opts.deployWaitMs);
@@ -210,6 +212,11 @@ export class Controller implements MetricsSource {
     const n = this.replicaCounters.get(graph) ?? 0;
     this.replicaCounters.set(graph, n + 1);
     return `r${n}`;
+  }
+
+  private isRetiring(name: string): boolean {
+    for (const d of this.retiring) if (d.name === name) return true;
+    return false;
   }
 
   private retire(dep: GraphDeployment): void {

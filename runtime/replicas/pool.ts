@@ -19,6 +19,11 @@ export interface PoolOptions {
   /** Unique replica ids across versions of one graph. */
   nextReplicaId: () => string;
   log: (message: string) => void;
+  /**
+   * True while resources this pool waits for are held by a version of the same graph being
+   * drained (a redeploy on a full cluster): its requests queue for them instead of a 503.
+   */
+  capacityComing?: () => boolean;
   /** A replica freed a slot or started: queued requests can go. */
   onAvailable: (r: Replica) => void;
   /** Anything in the pool changed (status pushes, deploy waits). */
@@ -198,6 +203,7 @@ export class ReplicaPool {
   /** Why nothing can serve soon: every replica wanted is PENDING on resources and none is starting. */
   blockedReason(): string | undefined {
     if (this.pending.length === 0 || this.replicas.some((r) => r.state === 'STARTING' || r.state === 'RUNNING')) return undefined;
+    if (this.opts.capacityComing?.()) return undefined;
     return this.pending[0].reason;
   }
 
@@ -216,7 +222,8 @@ export class ReplicaPool {
     clearTimeout(this.retryTimer);
     this.unsubscribe();
     this.pending = [];
-    await Promise.all(this.replicas.map((r) => r.drain()));
+    // A copy: a drained replica leaves this.replicas as it goes.
+    await Promise.all([...this.replicas].map((r) => r.drain()));
     this.opts.onChange();
   }
 

@@ -45,4 +45,42 @@ it('places a PENDING replica once resources free up', async () => {
   expect((await fetch(`${s.url}/api/graphs/gpus`, { method: 'DELETE' })).status).toBe(200);
   await until(async () => (await get(`${s.url}/api/graphs/waiting`)).body.nodes.w.replicas[0]?.state === 'RUNNING', 'the pending replica to start');
   expect((await post(`${s.url}/waiting`, { x: 2 })).body).toBe(2);
+  // Every replica of the deleted graph gave its share back; only the waiting one holds the GPU.
+  const gpu = (await get(`${s.url}/api/cluster`)).body.gpus[0];
+  expect(gpu.replicas.map((r: { replica: string }) => r.replica)).toEqual([expect.stringMatching(/^waiting\//)]);
+  expect(gpu.used).toBe(0.25);
+});
+
+it('redeploys a graph that fills the GPU without failing requests: the new version waits for the old one to drain', async () => {
+  const t = await startServer({ gpus: 1, gpuMemoryMb: 16_000 });
+  try {
+    const v = (tag: string) => graph('full', [{ id: 'm', kind: 'test-echo', config: { tag, sleepMs: 20 }, deployment: quarter(4) }], [['input', 'm'], ['m', 'output']]);
+    expect((await post(`${t.url}/api/graphs`, v('v1'))).status).toBe(201);
+    let stop = false;
+    const answers: { status: number; tag?: string }[] = [];
+    const clients = Array.from({ length: 4 }, async () => {
+      while (!stop) {
+        const r = await post(`${t.url}/full`, { x: 1 });
+        answers.push({ status: r.status, tag: r.body?.tag });
+      }
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 150));
+      const re = await post(`${t.url}/api/graphs`, v('v2'));
+      expect(re.status).toBe(200);
+      await until(async () => (await get(`${t.url}/api/graphs/full`)).body.state === 'RUNNING', 'the new version to run');
+      await new Promise((r) => setTimeout(r, 150));
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+    }
+    // Nothing over-committed: the GPU holds exactly the new version's four quarters.
+    const gpu = (await get(`${t.url}/api/cluster`)).body.gpus[0];
+    expect(gpu.used).toBe(1);
+    expect(gpu.replicas).toHaveLength(4);
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    expect(new Set(answers.map((a) => a.tag))).toEqual(new Set(['v1', 'v2']));
+  } finally {
+    await t.close();
+  }
 });
