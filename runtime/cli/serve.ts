@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import type { Catalog } from '../../shared/catalog/index.js';
+import { compile } from '../../shared/compile.js';
 import { formatError } from '../../shared/errors.js';
 import type { GraphStatus } from '../../shared/protocol.js';
 import { parseSize } from '../security/limits.js';
@@ -123,6 +125,7 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
   );
   let failed = false;
   for (const g of graphs) {
+    await buildMissingIndexes(g, server);
     const r = await server.deployer.deployIfChanged(g.graph, { graphDir: g.dir });
     if (r.ok) process.stdout.write(`${summary(r.deployment.status())}\n`);
     else {
@@ -143,4 +146,15 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
+}
+
+/** First start: a retriever whose index is missing and whose config names `docs` gets it built now, with progress. */
+async function buildMissingIndexes(g: { graph: unknown; dir: string; file: string }, server: { catalog: Catalog; controller: { opts: { dataDir: string; modelsDir: string } } }): Promise<void> {
+  const compiled = compile(g.graph, server.catalog);
+  if (!compiled.ok) return; // the deploy below reports every error
+  const { ensureIndex } = await import('../ingest.js');
+  const { dataDir, modelsDir } = server.controller.opts;
+  await ensureIndex(compiled.plan, { dataDir, modelsDir, graphDir: g.dir, log: (m) => process.stdout.write(`${m}\n`) }).catch((e: Error) => {
+    process.stderr.write(`${g.file}: ${e.message}\n`);
+  });
 }

@@ -1,5 +1,6 @@
 // The examples end to end through the runtime: a real server on 127.0.0.1, real
 // replicas in worker threads, real models and index files, plain HTTP.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,47 @@ describe('examples/rag through the runtime', () => {
     const bad = await post(`${server.url}/rag`, { query: 42 });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toMatch(/query/);
+  });
+});
+
+describe('`beamline serve examples/rag/graph.json` on a fresh data directory', () => {
+  let child: ChildProcess | undefined;
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('builds the index at first start, with progress, then answers from kubernetes.md', async () => {
+    const dataDir = join(tmp, 'serve-rag');
+    child = spawn(process.execPath, [join(REPO, 'bin/beamline.js'), 'serve', join(EXAMPLES, 'rag', 'graph.json'), '--port', '0', '--data-dir', dataDir], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
+    child.stderr!.on('data', (d) => {
+      out += d;
+    });
+    await new Promise<void>((ok, fail) => {
+      const check = setInterval(() => {
+        if (/graph rag v\d+ at POST \/rag: RUNNING/.test(out)) {
+          clearInterval(check);
+          ok();
+        } else if (child!.exitCode !== null) {
+          clearInterval(check);
+          fail(new Error(`serve exited: ${out}`));
+        }
+      }, 100);
+    });
+    expect(out).toMatch(/retriever retrieve: index "rag" is missing; building it from .*examples\/rag\/docs/);
+    expect(out).toMatch(/ingest rag: embedded (\d+)\/\1 chunks/);
+    const url = /Beamline on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1];
+    const r = await post(`${url}/rag`, { query: 'What is Kubernetes?' });
+    expect(r.status).toBe(200);
+    expect(r.body.sources[0].source).toBe('kubernetes.md');
+    expect(r.body.answer).toMatch(/Kubernetes/);
   });
 });
 
