@@ -67,6 +67,34 @@ it('acks errors with the status and node, and emits node:error', async () => {
   expect(await invoke('chain', { y: 1 })).toMatchObject({ ok: false, status: 400, path: '$.x' });
 });
 
+it('streams tokens of a streaming node, in order, before the ack', async () => {
+  const g = {
+    version: 1,
+    name: 'talk',
+    routePrefix: '/talk',
+    nodes: [
+      { id: 'input', kind: 'input', config: { fields: { q: 'text' } } },
+      { id: 'speak', kind: 'test-stream' },
+      { id: 'output', kind: 'output' },
+    ],
+    edges: [
+      { source: 'input', sourceHandle: 'q', target: 'speak', targetHandle: 'in' },
+      { source: 'speak', sourceHandle: 'out', target: 'output', targetHandle: 'in' },
+    ],
+  };
+  expect((await post(`${s.url}/api/graphs`, g)).status).toBe(201);
+  const tokens: { token: string; index: number; node: string }[] = [];
+  client.on('token', (e) => e.requestId === 'req-t' && tokens.push(e));
+  const ack = await invoke('talk', { q: 'one two three four' }, 'req-t');
+  expect(ack).toMatchObject({ ok: true, output: 'one two three four' });
+  expect(tokens.map((t) => [t.node, t.index, t.token])).toEqual([
+    ['speak', 0, 'one'],
+    ['speak', 1, 'two'],
+    ['speak', 2, 'three'],
+    ['speak', 3, 'four'],
+  ]);
+});
+
 it('pushes status to subscribers', async () => {
   const ack = await new Promise<SubscribeAck>((resolve) => client.emit('subscribe', { graph: 'chain' }, resolve));
   expect(ack.ok).toBe(true);
