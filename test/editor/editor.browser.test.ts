@@ -82,7 +82,8 @@ beforeAll(async () => {
   const rc = await ingestCommand(join(ROOT, 'examples/rag/graph.json'), { dataDir, modelsDir: join(ROOT, 'models'), batchSize: '32', json: true });
   console.log = log;
   expect(rc).toBe(0);
-  server = await createServer({ port: 0, cpus: 8, memoryMb: 16_000, dataDir, log: () => {} });
+  // The custom-node example's kind joins the catalog, as `beamline serve --nodes` does.
+  server = await createServer({ port: 0, cpus: 8, memoryMb: 16_000, dataDir, nodes: [join(ROOT, 'examples/custom-node/nodes/word-stats.ts')], log: () => {} });
   chromium = await launchChromium();
   page = await chromium.context.newPage();
   await page.goto(server.url);
@@ -275,6 +276,20 @@ describe('editor in Chromium', () => {
     await onCanvas('Control+z');
     await textOf(page.getByTestId('error-count')).toBe('valid');
     await countOf(node('embedder').getByTestId('node-errors')).toBe(0);
+  });
+
+  it('puts custom kinds from the runtime in the palette, with a generated form checked against their schema', async () => {
+    await visible(page.locator('.bl-palette-item[data-kind="word-stats"]'));
+    await onCanvas('Control+e');
+    await page.locator('[data-example="custom-node"]').click();
+    await visible(node('stats'));
+    await textOf(node('stats').locator('.bl-node-head')).toContain('Word statistics');
+    await node('stats').locator('.bl-node-label').click();
+    await textOf(page.getByTestId('field-config.top')).toContain('How many frequent words to list.');
+    await setField('config.top', '0');
+    await textOf(page.getByTestId('field-config.top')).toContain('>=1');
+    await onCanvas('Control+z');
+    await textOf(page.getByTestId('error-count')).toBe('valid');
   });
 
   it('opens the RAG example, deploys it, invokes it from the console and shows every node finish', async () => {
