@@ -39,6 +39,8 @@ export function Toolbar() {
   const errors = useEditor((s) => s.errors.length);
   const status = useEditor((s) => s.status);
   const deployed = useEditor((s) => s.deployed);
+  const replicas = status ? Object.values(status.nodes).flatMap((n) => n.replicas) : [];
+  const running = replicas.filter((r) => r.state === 'RUNNING').length;
   // Re-render menus when history changes so Undo/Redo enable correctly.
   useEditor((s) => s.nodes);
   useEffect(() => {
@@ -63,6 +65,7 @@ export function Toolbar() {
       {deployed && (
         <span className={`bl-chip state-${(status?.state ?? 'DEPLOYING').toLowerCase()}`} data-testid="graph-state">
           {deployed}: {status?.state ?? 'DEPLOYING'}
+          {replicas.length > 0 && running < replicas.length && ` · ${running}/${replicas.length} replicas`}
         </span>
       )}
       <span className="bl-spacer" />
