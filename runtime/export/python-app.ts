@@ -24,6 +24,8 @@ export function pythonApp(plan: Plan, templates: Map<string, ExportTemplate>, na
     if (plan.nodes[id].inputs.length) ports[id] = plan.nodes[id].inputs.map((p) => [p.name, !!p.required, !!p.multiple]);
   }
 
+  const parallel = plan.stages.some((st) => st.filter((id) => plan.nodes[id].runsIn === 'replica').length > 1);
+  const batched = replicaIds.some((id) => plan.nodes[id].deployment.batching);
   const out: string[] = [];
   out.push(`"""Ray Serve application for the Beamline graph ${pyStr(plan.name)}.
 
@@ -31,12 +33,10 @@ Written by \`beamline export\`; change the graph and export again rather than ed
 Deployment options (replicas, autoscaling, resources) live in the Serve config; each
 deployment's user_config["beamline"] holds its node settings and may be edited there too.
 """
-import asyncio
-
-from ray import serve
+${parallel ? 'import asyncio\n\n' : ''}from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from beamline_nodes.runner import GraphIngress, GraphRun, NodeDeployment, raise_if_error
+from beamline_nodes.runner import GraphIngress, GraphRun${replicaIds.length ? ', NodeDeployment' : ''}${batched ? ', raise_if_error' : ''}
 ${imports.join('\n')}
 
 GRAPH = ${pyStr(plan.name)}

@@ -10,7 +10,7 @@ export const classifierExport: ExportTemplate = {
   source: String.raw`import json
 import os
 
-from .common import NodeInputError, TextTokenizer, in_thread, model_file, open_session, output_names, resolve_model_dir, token_feed
+from .common import TextTokenizer, batch_each, call_one, model_file, open_session, output_names, resolve_model_dir, text_input, token_feed
 
 
 def softmax(row):
@@ -61,22 +61,9 @@ class ClassifierNode:
         return out
 
     async def call(self, inputs: dict) -> dict:
-        result = (await self.batch([inputs]))[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
+        return await call_one(self, inputs)
 
     async def batch(self, items: list) -> list:
-        texts, slots, results = [], [], [None] * len(items)
-        for i, item in enumerate(items):
-            if isinstance(item.get("text"), str):
-                texts.append(item["text"])
-                slots.append(i)
-            else:
-                results[i] = NodeInputError('input "text" must be a string', "text")
-        if texts:
-            for slot, r in zip(slots, await in_thread(self.classify, texts)):
-                results[slot] = r
-        return results
+        return await batch_each(items, text_input, self.classify)
 `,
 };

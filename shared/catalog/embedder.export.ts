@@ -7,7 +7,7 @@ export const embedderExport: ExportTemplate = {
   className: 'EmbedderNode',
   requirements: ['onnxruntime', 'tokenizers', 'numpy'],
   models: (c) => (typeof c.model === 'string' ? [c.model] : []),
-  source: String.raw`from .common import Embedding, NodeInputError, in_thread, resolve_model_dir
+  source: String.raw`from .common import Embedding, batch_each, call_one, resolve_model_dir, text_input
 
 
 class EmbedderNode:
@@ -15,26 +15,13 @@ class EmbedderNode:
         folder = resolve_model_dir(config.get("model", "builtin:glove-100d"), ctx)
         self.embedding = Embedding(folder, ctx, config.get("pooling", "auto"), config.get("normalize", True), config.get("maxLength", 256))
 
+    def embed_many(self, texts: list) -> list:
+        return [{"vector": [float(x) for x in v], "text": t} for t, v in zip(texts, self.embedding.embed(texts))]
+
     async def call(self, inputs: dict) -> dict:
-        result = (await self.batch([inputs]))[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
+        return await call_one(self, inputs)
 
     async def batch(self, items: list) -> list:
-        # A bad item fails alone; the others still share one model call.
-        texts, slots, results = [], [], [None] * len(items)
-        for i, item in enumerate(items):
-            text = item.get("text")
-            if isinstance(text, str):
-                texts.append(text)
-                slots.append(i)
-            else:
-                results[i] = NodeInputError('input "text" must be a string', "text")
-        if texts:
-            vectors = await in_thread(self.embedding.embed, texts)
-            for slot, text, vector in zip(slots, texts, vectors):
-                results[slot] = {"vector": [float(x) for x in vector], "text": text}
-        return results
+        return await batch_each(items, text_input, self.embed_many)
 `,
 };

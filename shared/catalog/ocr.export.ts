@@ -16,7 +16,7 @@ export const ocrExport: ExportTemplate = {
 import os
 import re
 
-from .common import NodeInputError, data_path, in_thread, resolve_model_dir
+from .common import NodeInputError, batch_each, call_one, data_path, resolve_model_dir
 
 
 MAX_IMAGE_BYTES = 32 * 1024 * 1024
@@ -94,17 +94,17 @@ class OcrNode:
         # Top to bottom, then left to right, as the TypeScript node orders them.
         return sorted(lines, key=lambda line: (line["box"][0][1], line["box"][0][0]) if line["box"] else (0, 0))
 
+    def read_many(self, images: list) -> list:
+        out = []
+        for data in images:
+            lines = self.read(data)
+            out.append({"text": "\n".join(line["text"] for line in lines), "lines": lines})
+        return out
+
     async def call(self, inputs: dict) -> dict:
-        lines = await in_thread(self.read, self.image_bytes(inputs.get("image")))
-        return {"text": "\n".join(line["text"] for line in lines), "lines": lines}
+        return await call_one(self, inputs)
 
     async def batch(self, items: list) -> list:
-        results = []
-        for item in items:
-            try:
-                results.append(await self.call(item))
-            except NodeInputError as e:
-                results.append(e)
-        return results
+        return await batch_each(items, lambda item: self.image_bytes(item.get("image")), self.read_many)
 `,
 };

@@ -13,7 +13,7 @@ export const rerankerExport: ExportTemplate = {
   models: (c) => (typeof c.model === 'string' ? [c.model] : []),
   source: String.raw`import math
 
-from .common import Embedding, NodeInputError, TextTokenizer, in_thread, model_file, open_session, output_names, resolve_model_dir, token_feed
+from .common import Embedding, NodeInputError, TextTokenizer, batch_each, call_one, model_file, open_session, output_names, resolve_model_dir, token_feed
 
 
 def read_query(inputs: dict) -> tuple:
@@ -81,19 +81,10 @@ class RerankerNode:
         return results
 
     async def call(self, inputs: dict) -> dict:
-        return (await in_thread(self.rank, [read_query(inputs)]))[0]
+        return await call_one(self, inputs)
 
     async def batch(self, items: list) -> list:
-        # A bad item fails alone; the others share one model run.
-        results, good = [None] * len(items), []
-        for i, item in enumerate(items):
-            try:
-                good.append((i, read_query(item)))
-            except NodeInputError as e:
-                results[i] = e
-        if good:
-            for (i, _), r in zip(good, await in_thread(self.rank, [q for _, q in good])):
-                results[i] = r
-        return results
+        # Every query of a batch goes through one model run.
+        return await batch_each(items, read_query, self.rank)
 `,
 };

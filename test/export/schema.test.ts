@@ -46,6 +46,8 @@ describe('exported manifests validate against KubeRay and Ray Serve schemas', ()
       writeExport(dir, r, { modelsDir: dir, dataDir: dir, copyAssets: false });
       const py = [...r.files.keys()].filter((f) => f.endsWith('.py')).map((f) => join(dir, f));
       execFileSync('python3', ['-m', 'py_compile', ...py]);
+      // Every name used is defined or imported, and nothing is imported for nothing.
+      expect(JSON.parse(execFileSync('python3', [join(FIXTURES, 'names.py'), ...py], { encoding: 'utf8' }))).toEqual({});
     });
 
     it(`${ex.name}: the serve-config target validates and asks pip for the node packages`, () => {

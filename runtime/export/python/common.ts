@@ -88,12 +88,56 @@ def data_path(path: str, ctx: NodeContext, field: str) -> str:
     return full
 
 
+def js_type(value) -> str:
+    """JavaScript's typeof of a JSON value, so error messages read as the TypeScript node's do."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "string" if isinstance(value, str) else "object"
+
+
 def text_input(inputs: dict, field: str = "text") -> str:
-    value = inputs.get(field)
+    """A required string input, or an error naming the field (runtime/models/node-inputs.ts)."""
+    if field not in inputs:
+        raise NodeInputError(f'input "{field}" must be a string, got undefined', field)
+    value = inputs[field]
     if not isinstance(value, str):
-        kind = "null" if value is None else type(value).__name__
-        raise NodeInputError(f'input "{field}" must be a string, got {kind}', field)
+        raise NodeInputError(f'input "{field}" must be a string, got {js_type(value)}', field)
     return value
+
+
+async def call_one(node, inputs: dict) -> dict:
+    """call() of a batching node: a batch of one."""
+    result = (await node.batch([inputs]))[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+async def batch_each(items: list, parse, run_many) -> list:
+    """Runs the valid items of a batch in one go and gives bad items their own error; when the
+    shared run fails, items run one by one so only the bad one fails (batchEach in node-inputs.ts)."""
+    parsed = []
+    for item in items:
+        try:
+            parsed.append(parse(item))
+        except Exception as e:  # noqa: BLE001 - the error belongs to that item's caller
+            parsed.append(e)
+    good = [i for i, p in enumerate(parsed) if not isinstance(p, Exception)]
+    out = [p if isinstance(p, Exception) else None for p in parsed]
+    try:
+        for i, r in zip(good, await in_thread(run_many, [parsed[i] for i in good]) if good else []):
+            out[i] = r
+    except Exception:  # noqa: BLE001
+        for i in good:
+            try:
+                out[i] = (await in_thread(run_many, [parsed[i]]))[0]
+            except Exception as e:  # noqa: BLE001
+                out[i] = e
+    return out
 
 
 def documents_input(inputs: dict, field: str) -> list:
