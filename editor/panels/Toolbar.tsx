@@ -9,7 +9,15 @@ const MENUS: MenuName[] = ['File', 'Edit', 'View', 'Run'];
 function Menu({ name }: { name: MenuName }) {
   const ref = useRef<HTMLDetailsElement>(null);
   return (
-    <details className="bl-menu" ref={ref}>
+    <details
+      className="bl-menu"
+      ref={ref}
+      onKeyDown={(e) => {
+        if (e.key !== 'Escape') return;
+        ref.current?.removeAttribute('open');
+        ref.current?.querySelector('summary')?.focus();
+      }}
+    >
       <summary>{name}</summary>
       <div className="bl-menu-items" role="menu">
         {COMMANDS.filter((c) => c.menu === name).map((c) => (

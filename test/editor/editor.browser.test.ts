@@ -265,6 +265,33 @@ describe('editor in Chromium', () => {
     await page.getByRole('tab', { name: 'Inspector' }).click();
   });
 
+  it('works from the keyboard, with a label on every input', async () => {
+    // A palette entry is a button: Enter adds its kind at the centre of the canvas.
+    await page.locator('.bl-palette-item[data-kind="ner"]').focus();
+    await page.keyboard.press('Enter');
+    await visible(node('ner'));
+    await onCanvas('Delete');
+    await countOf(node('ner')).toBe(0);
+    // Menus open from the keyboard too.
+    await page.locator('summary', { hasText: 'View' }).focus();
+    await page.keyboard.press('Enter');
+    await visible(page.locator('[data-command="view.layout"]'));
+    await page.keyboard.press('Escape');
+    await countOf(page.locator('[data-command="view.layout"]:visible')).toBe(0);
+    // Every form control in the side panel and palette has a label, for the embedder's full form.
+    await node('embedder').locator('.bl-node-label').click();
+    await page.getByTestId('field-deployment.autoscaling').getByRole('checkbox').check();
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLInputElement>('.bl-side input, .bl-side select, .bl-side textarea, .bl-palette input')]
+        .filter((el) => !(el.labels?.length || el.getAttribute('aria-label')))
+        .map((el) => el.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    expect(await page.getByTestId('inspector').locator('input').count()).toBeGreaterThan(15);
+    await onCanvas('Control+z');
+    await textOf(page.getByTestId('error-count')).toBe('valid');
+  });
+
   it('shows the errors the server returns when a deploy is refused', async () => {
     await node('embedder').locator('.bl-node-label').click();
     await setField('deployment.resources.gpus', '1.5');
