@@ -19,6 +19,7 @@ export const nerExport: ExportTemplate = {
   source: String.raw`import json
 import os
 import re
+import unicodedata
 
 from .common import NodeConfigError, TextTokenizer, in_thread, model_file, open_session, resolve_model_dir, text_input, token_feed
 
@@ -49,12 +50,26 @@ def pattern_entities(text: str) -> list:
     return sorted(found, key=lambda e: e["start"])
 
 
-_WORD = re.compile(r"[^\W_]+|[^\s\w]|_", re.UNICODE)
+def _wordish(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LNM"
 
 
 def split_words(text: str) -> list:
-    """Runs of letters and digits, or one other visible character, as a BERT pre-tokeniser sees them."""
-    return [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    """Runs of letters, digits and marks, or one other visible character, as a BERT pre-tokeniser sees them."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+        elif _wordish(text[i]):
+            j = i
+            while j < len(text) and _wordish(text[j]):
+                j += 1
+            out.append((i, j))
+            i = j
+        else:
+            out.append((i, i + 1))
+            i += 1
+    return out
 
 
 def _parse_tag(tag: str) -> tuple:
@@ -131,6 +146,14 @@ class TokenClassifier:
         return bio_spans(text, kept, tags, scores)
 
 
+def utf16_offsets(text: str, entities: list) -> list:
+    """Offsets in UTF-16 units, as JavaScript strings count them, so they match the TypeScript node past an emoji."""
+    if text.isascii():
+        return entities
+    at = lambda i: len(text[:i].encode("utf-16-le")) // 2  # noqa: E731
+    return [dict(e, start=at(e["start"]), end=at(e["end"])) for e in entities]
+
+
 class NerNode:
     def __init__(self, config: dict, ctx):
         self.backend = config.get("backend", "wink")
@@ -145,6 +168,6 @@ class NerNode:
         found = await in_thread(self.tagger.entities, text) if self.backend == "onnx" else pattern_entities(text)
         if self.keep is not None:
             found = [e for e in found if e["type"].upper() in self.keep]
-        return {"entities": found}
+        return {"entities": utf16_offsets(text, found)}
 `,
 };

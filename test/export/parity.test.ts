@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exportGraph } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
 import { INLINE_NODES } from '../../runtime/inline/index.js';
+import { bioSpans, splitWords } from '../../runtime/text/onnx-entities.js';
 import { imageBytes } from '../../runtime/vision/image-input.js';
 import { definitionTest, splitSentences } from '../../runtime/nodes/llm/extractive.js';
 import { pickToken, seededRandom } from '../../runtime/nodes/llm/sampling.js';
@@ -101,7 +102,17 @@ describe('exported Python nodes behave like the TypeScript nodes', () => {
       '../outside.png',
       '',
     ];
-    const cases = { preprocess, bm25, sentences, definition, tokens, switch: switchCases, input: inputCases, image, dataDir };
+    // Word offsets are compared inside the BMP; past it the node converts its output offsets to UTF-16 units.
+    const words = [...texts.slice(0, 20), 'Cafe\u0301 déjà-vu, 3.14 ½ 東京 snake_case e-mail@x.org', ''];
+    const bioText = 'Ann Lee met Bob in New York on 5 May';
+    const bioWords = splitWords(bioText);
+    const bio = [
+      ['B-PER', 'I-PER', 'O', 'B-PER', 'O', 'B-LOC', 'I-LOC', 'O', 'B-DATE', 'I-DATE'],
+      ['PER', 'PER', 'O', 'S-PER', 'O', 'B-LOC', 'E-LOC', 'O', 'I-DATE', 'I-DATE'],
+      ['I-PER', 'B-PER', 'O', 'O', 'O', 'B_LOC', 'I_LOC', 'O', 'B-DATE', 'I-MISC'],
+    ].map((tags, k) => ({ text: bioText, words: bioWords.map((w) => [w.start, w.end]), tags, scores: tags.map((_, i) => 0.5 + ((i * 7 + k) % 5) / 10) }));
+    const emoji = 'Mail 👍🏽 ann@example.com at 5 pm';
+    const cases = { emoji, words, bio, preprocess, bm25, sentences, definition, tokens, switch: switchCases, input: inputCases, image, dataDir };
 
     const r = exportGraph(readFileSync(join(FIXTURES, 'graphs/switch.json'), 'utf8'), { target: 'serve-config' });
     const dir = tempDir('parity');
@@ -137,6 +148,11 @@ describe('exported Python nodes behave like the TypeScript nodes', () => {
       }
     });
     expect(py.input).toEqual(tsInput);
+    // An entity after an emoji: the Python node reports JavaScript (UTF-16) offsets, so slicing in JS finds it.
+    const mail = (py.emoji as { start: number; end: number; type: string }[]).find((e) => e.type === 'EMAIL')!;
+    expect(emoji.slice(mail.start, mail.end)).toBe('ann@example.com');
+    expect(py.words).toEqual(words.map((t) => splitWords(t).map((w) => [w.start, w.end])));
+    expect(py.bio).toEqual(bio.map((c) => bioSpans(c.text, c.words.map(([start, end]) => ({ start, end })), c.tags, c.scores)));
     expect(py.image).toEqual(
       image.map((v) => {
         try {
