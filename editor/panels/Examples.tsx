@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, type VersionSummary } from '../api/client.js';
 import { watch } from '../api/live.js';
 import { loadExample, openText } from '../store/commands.js';
@@ -12,6 +12,11 @@ export function Examples() {
   const [versions, setVersions] = useState<VersionSummary[]>([]);
   const [err, setErr] = useState<string | null>(null);
   const close = () => useEditor.setState({ examplesOpen: false });
+  const dialog = useRef<HTMLDivElement>(null);
+  // Focus moves into the dialog so Escape and Tab work at once.
+  useEffect(() => {
+    if (examples) dialog.current?.querySelector<HTMLButtonElement>('button')?.focus();
+  }, [examples]);
   useEffect(() => {
     api.examples().then(setExamples, (e) => setErr((e as Error).message));
     api.versions(name).then(
@@ -21,7 +26,7 @@ export function Examples() {
   }, [name]);
   return (
     <div className="bl-overlay" onMouseDown={close} onKeyDown={(e) => e.key === 'Escape' && close()}>
-      <div className="bl-dialog" role="dialog" aria-label="Open an example" onMouseDown={(e) => e.stopPropagation()}>
+      <div className="bl-dialog" role="dialog" aria-label="Open an example" ref={dialog} onMouseDown={(e) => e.stopPropagation()}>
         <h2>Examples</h2>
         {err && <p className="bl-field-errors">Could not list examples: {err}</p>}
         {examples === null && !err && <p className="bl-muted">Loading…</p>}

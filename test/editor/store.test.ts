@@ -124,3 +124,13 @@ describe('editor store', () => {
     return expect.poll(() => st().errors.map((e) => `${e.code} ${e.path}`)).toContain('out_of_range $.nodes[6].config.times');
   });
 });
+
+describe('console request body', () => {
+  it('sends JSON as written, and plain text as the first field of the input node', async () => {
+    const { requestBody } = await import('../../editor/api/live.js');
+    expect(requestBody('{"query": "hi", "k": 2}', 'query')).toEqual({ query: 'hi', k: 2 });
+    expect(requestBody('What is RAG?', 'question')).toEqual({ question: 'What is RAG?' });
+    expect(requestBody('{not json', 'text')).toEqual({ text: '{not json' });
+    expect(requestBody('hello', undefined)).toEqual({ query: 'hello' });
+  });
+});
