@@ -38,6 +38,7 @@ export function Canvas() {
       }}
       onDrop={onDrop}
       onMouseMove={(e) => {
+        // Written in place, not with set(): the pointer is read by quick-add and paste, never rendered.
         useEditor.getState().pointer = { x: e.clientX, y: e.clientY };
       }}
     >

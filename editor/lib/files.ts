@@ -18,7 +18,6 @@ export function pickFile(): Promise<{ name: string; text: string } | undefined> 
     const input = document.createElement('input');
     input.type = 'file';
     input.accept = '.json,application/json';
-    input.dataset.testid = 'file-input';
     input.style.display = 'none';
     input.addEventListener('change', async () => {
       const f = input.files?.[0];
