@@ -97,20 +97,12 @@ export function exportGraph(source: unknown, opts: ExportOptions): ExportResult 
   if (!compiled.ok) throw new ExportError(compiled.errors.map((e) => ({ node: e.node, path: e.path, message: formatError(e) })));
   const plan = compiled.plan;
 
-  const problems: ExportProblem[] = [];
+  // refusals() has checked every kind has a template; collect them and their notes.
   const warnings = new Set<string>();
   const used = new Map<string, ExportTemplate>();
   for (const id of plan.order) {
     const n = plan.nodes[id];
-    const t = templates.get(n.kind);
-    const index = plan.graph.nodes.findIndex((x) => x.id === id);
-    if (!t?.source) {
-      const why = t?.refuse?.(n.config) ?? `kind "${n.kind}" has no Ray Serve export template (add shared/catalog/${n.kind}.export.ts)`;
-      problems.push({ node: id, path: `$.nodes[${index}]`, message: `cannot be exported: ${why}` });
-      continue;
-    }
-    const refused = t.refuse?.(n.config);
-    if (refused) problems.push({ node: id, path: `$.nodes[${index}]`, message: `cannot be exported: ${refused}` });
+    const t = templates.get(n.kind)!;
     for (const note of t.notes?.(n.config) ?? []) warnings.add(note);
     const b = n.deployment.batching;
     if (b && n.deployment.maxOngoingRequests < b.maxBatchSize) {
@@ -118,7 +110,6 @@ export function exportGraph(source: unknown, opts: ExportOptions): ExportResult 
     }
     used.set(n.kind, t);
   }
-  if (problems.length) throw new ExportError(problems);
 
   const names = { ingress: ingressName(plan.order), classes: new Map<string, string>() };
   names.classes = classNames(
@@ -126,19 +117,8 @@ export function exportGraph(source: unknown, opts: ExportOptions): ExportResult 
     [names.ingress, 'GraphIngress', 'GraphRun', 'NodeDeployment', ...[...used.values()].map((t) => t.className)],
   );
   const needsGpu = plan.order.some((id) => plan.nodes[id].deployment.resources.gpus > 0);
-  const modules = new Map<string, string>();
-  const addModule = (t: ExportTemplate) => {
-    if (modules.has(t.module)) return;
-    modules.set(t.module, t.source);
-    for (const m of t.uses ?? []) {
-      const dep = [...templates.values()].find((x) => x.module === m);
-      if (dep) addModule(dep);
-    }
-  };
-  for (const t of used.values()) addModule(t);
-  const requirements = [...new Set([...modules.keys()].flatMap((m) => [...templates.values()].find((t) => t.module === m)?.requirements ?? []))]
-    .map((r) => (needsGpu && r === 'onnxruntime' ? 'onnxruntime-gpu' : r))
-    .sort();
+  const modules = new Map([...used.values()].map((t) => [t.module, t.source]));
+  const requirements = [...new Set([...used.values()].flatMap((t) => t.requirements))].map((r) => (needsGpu && r === 'onnxruntime' ? 'onnxruntime-gpu' : r)).sort();
 
   const { config, problems: optionProblems } = serveConfig(plan, { ingress: names.ingress, pip: opts.target === 'serve-config' ? requirements : undefined });
   if (optionProblems.length) throw new ExportError(optionProblems);

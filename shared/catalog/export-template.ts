@@ -12,12 +12,10 @@ export interface ExportTemplate {
    * and `async batch(items) -> outputs[]` when the kind is batchable.
    */
   className: string;
-  /** Python source of the module; it may import from `.common`. */
+  /** Python source of the module; it may import from `.common` (runtime/export/python/common.ts). */
   source: string;
   /** pip requirements of the module (onnxruntime becomes onnxruntime-gpu in GPU images). */
   requirements: string[];
-  /** Other modules of beamline_nodes/ this one imports. */
-  uses?: string[];
   /** Model references in this config (`builtin:<name>` or a path under the models directory) to ship with the app. */
   models?: (config: Record<string, unknown>) => string[];
   /** Retriever index names under <dataDir>/indexes/ to ship with the app. */
