@@ -24,7 +24,14 @@ export function mergeDeployment(defaults: Record<string, unknown> | undefined, o
 }
 
 /** Parse one JSON text or value into a graph document, collecting every error. */
-function parseDocument(input: unknown): { graph?: Graph; errors: GraphError[]; nodeIndex: number[]; edgeIndex: number[]; nodesListed?: boolean } {
+function parseDocument(input: unknown): {
+  graph?: Graph;
+  errors: GraphError[];
+  nodeIndex: number[];
+  edgeIndex: number[];
+  kindsWritten?: Set<unknown>;
+  idsWritten?: Set<unknown>;
+} {
   const nodeIndex: number[] = [];
   const edgeIndex: number[] = [];
   let doc = input;
@@ -77,7 +84,10 @@ function parseDocument(input: unknown): { graph?: Graph; errors: GraphError[]; n
   // A bad name or route still lets the nodes be checked, so every error is reported at once.
   const meta = top.success ? top.data : { version: GRAPH_VERSION, name: typeof doc.name === 'string' ? doc.name : '', routePrefix: typeof doc.routePrefix === 'string' ? doc.routePrefix : '', multipleOutputs: doc.multipleOutputs === true };
   const graph: Graph = { ...meta, nodes: okNodes, edges: okEdges } as Graph;
-  return { graph, errors, nodeIndex, edgeIndex, nodesListed: Array.isArray(doc.nodes) };
+  // Kinds as written, invalid nodes included: a broken input node is not a missing one.
+  const kindsWritten = new Set(Array.isArray(doc.nodes) ? doc.nodes.map((n) => (isRecord(n) ? n.kind : undefined)) : ['input', 'output']);
+  const idsWritten = new Set(Array.isArray(doc.nodes) ? doc.nodes.map((n) => (isRecord(n) ? n.id : undefined)) : []);
+  return { graph, errors, nodeIndex, edgeIndex, kindsWritten, idsWritten };
 }
 
 
@@ -87,17 +97,33 @@ function parseDocument(input: unknown): { graph?: Graph; errors: GraphError[]; n
  */
 export function compile(source: unknown, catalog: Catalog = builtinCatalog): CompileResult {
   try {
-    return compileUnsafe(source, catalog);
+    return compileUnsafe(typeof source === 'string' ? source : asJson(source), catalog);
   } catch (e) {
+    if (e instanceof NotJson) return { ok: false, errors: [{ code: 'invalid_document', path: '$', message: `the graph is not plain JSON data: ${e.message}`, fix: 'pass the parsed JSON document' }] };
     // A bug here must still come back as a value: the server and editor call this on user input.
-    const notJson = typeof source === 'string' ? undefined : jsonProblem(source);
-    if (notJson) return { ok: false, errors: [{ code: 'invalid_document', path: '$', message: `the graph is not plain JSON data: ${notJson}`, fix: 'pass the parsed JSON document' }] };
     return { ok: false, errors: [{ code: 'invalid_document', path: '$', message: `internal compiler error: ${(e as Error).message}` }] };
   }
 }
 
+class NotJson extends Error {}
+
+/**
+ * A graph is a JSON document, so a value is read as its JSON text would be: the
+ * same answer either way, and nothing JSON cannot hold (null prototypes, Maps,
+ * BigInt, cycles, getters) reaches the schemas, which are not built for it.
+ */
+function asJson(value: unknown): unknown {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (e) {
+    throw new NotJson(e instanceof RangeError ? 'nested too deeply' : (e as Error).message);
+  }
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
 function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
-  const { graph, errors, nodeIndex, edgeIndex, nodesListed } = parseDocument(source);
+  const { graph, errors, nodeIndex, edgeIndex, kindsWritten, idsWritten } = parseDocument(source);
   if (!graph) return { ok: false, errors };
   const indexOf = new Map<string, number>();
   graph.nodes.forEach((n, i) => {
@@ -152,14 +178,20 @@ function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
   const incoming = new Map<string, PlanEdge[]>();
   const outgoing = new Map<string, PlanEdge[]>();
   const edgeKeys = new Set<string>();
+  // Edges touching a node that failed its own checks: kept for reachability and fed inputs only.
+  const unchecked: Graph['edges'] = [];
   graph.edges.forEach((e, j) => {
     const i = edgeIndex[j];
     const at = (f: string) => jsonPath(['edges', i, f]);
     const src = checked.get(e.source);
     const dst = checked.get(e.target);
-    if (!seen.has(e.source)) errors.push({ code: 'unknown_node', path: at('source'), message: `edge starts at unknown node "${e.source}"`, fix: 'connect an existing node' });
-    if (!seen.has(e.target)) errors.push({ code: 'unknown_node', path: at('target'), message: `edge ends at unknown node "${e.target}"`, fix: 'connect an existing node' });
-    if (!src || !dst) return;
+    // A node that is written but invalid has its own errors; its edges are not unknown, only unchecked.
+    if (!seen.has(e.source) && !idsWritten?.has(e.source)) errors.push({ code: 'unknown_node', path: at('source'), message: `edge starts at unknown node "${e.source}"`, fix: 'connect an existing node' });
+    if (!seen.has(e.target) && !idsWritten?.has(e.target)) errors.push({ code: 'unknown_node', path: at('target'), message: `edge ends at unknown node "${e.target}"`, fix: 'connect an existing node' });
+    if (!src || !dst) {
+      unchecked.push(e);
+      return;
+    }
     const out = src.outputs.find((p) => p.name === e.sourceHandle);
     const inp = dst.inputs.find((p) => p.name === e.targetHandle);
     if (!out) {
@@ -200,7 +232,8 @@ function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
   // ---- required inputs, inputs and outputs ----
   for (const n of checked.values()) {
     for (const p of n.inputs) {
-      if (p.required && !(incoming.get(n.id) ?? []).some((e) => e.targetHandle === p.name)) {
+      const fed = (incoming.get(n.id) ?? []).some((e) => e.targetHandle === p.name) || unchecked.some((e) => e.target === n.id && e.targetHandle === p.name);
+      if (p.required && !fed) {
         errors.push({ code: 'input_unconnected', node: n.id, path: nodePath(n.id), message: `required input ${n.id}.${p.name} (${p.type}) is not connected`, fix: `connect an output of type ${p.type} to ${p.name}` });
       }
     }
@@ -208,12 +241,12 @@ function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
   const byKind = (k: string) => [...checked.values()].filter((n) => n.kind.kind === k);
   const inputs = byKind('input');
   const outputs = byKind('output');
-  // Without a node list, "nodes must be an array" already says it all.
-  if (inputs.length === 0 && nodesListed) errors.push({ code: 'no_input', path: '$.nodes', message: 'the graph has no input node', fix: 'add an input node' });
+  // Without a node list, "nodes must be an array" already says it all; an invalid input node has its own errors.
+  if (inputs.length === 0 && !kindsWritten?.has('input')) errors.push({ code: 'no_input', path: '$.nodes', message: 'the graph has no input node', fix: 'add an input node' });
   if (inputs.length > 1) {
     for (const n of inputs.slice(1)) errors.push({ code: 'too_many_inputs', node: n.id, path: nodePath(n.id), message: `only one input node is allowed; ${inputs[0].id} is the first`, fix: 'remove this input or merge the two' });
   }
-  if (outputs.length === 0 && nodesListed) errors.push({ code: 'no_output', path: '$.nodes', message: 'the graph has no output node', fix: 'add an output node' });
+  if (outputs.length === 0 && !kindsWritten?.has('output')) errors.push({ code: 'no_output', path: '$.nodes', message: 'the graph has no output node', fix: 'add an output node' });
   if (outputs.length > 1 && !graph.multipleOutputs) {
     for (const n of outputs.slice(1)) {
       errors.push({ code: 'too_many_outputs', node: n.id, path: nodePath(n.id), message: `more than one output node (${outputs.map((o) => o.id).join(', ')})`, fix: 'remove the extra outputs or set "multipleOutputs": true' });
@@ -234,6 +267,8 @@ function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
       if (reached.has(id)) continue;
       reached.add(id);
       stack.push(...succ(id));
+      // Through invalid nodes too, so one bad node does not make everything after it "unreachable".
+      for (const e of unchecked) if (e.source === id) stack.push(e.target);
     }
     for (const id of ids) {
       if (!reached.has(id)) errors.push({ code: 'unreachable', node: id, path: nodePath(id), message: `node ${id} cannot be reached from the input`, fix: 'connect it downstream of the input or delete it' });
@@ -251,16 +286,6 @@ function preview(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
   if (v === undefined) return 'missing';
   return Array.isArray(v) ? 'an array' : `a ${typeof v}`;
-}
-
-/** Why a value given as a parsed document is not JSON data (throwing getters, BigInt, cycles), if it is not. */
-function jsonProblem(v: unknown): string | undefined {
-  try {
-    JSON.stringify(v);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
 }
 
 function unknownKindFix(kind: string, catalog: Catalog): string {

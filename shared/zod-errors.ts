@@ -8,7 +8,10 @@ import { type ErrorCode, type GraphError, jsonPath } from './errors.js';
  */
 export function zodErrors(issues: readonly z.core.$ZodIssue[], base: PropertyKey[], code: ErrorCode, node?: string, schema?: z.ZodType): GraphError[] {
   const at = node !== undefined ? { node } : {};
+  // zod may still run a length check on a value of the wrong type; the type error says it all.
+  const wrongType = new Set(issues.filter((i) => i.code === 'invalid_type').map((i) => jsonPath(i.path)));
   return issues.flatMap((i): GraphError[] => {
+    if ((i.code === 'too_big' || i.code === 'too_small') && wrongType.has(jsonPath(i.path))) return [];
     if (i.code === 'unrecognized_keys') {
       const known = schema ? keysAt(schema, i.path) : [];
       return i.keys.map((key) => unknownKeyError([...base, ...i.path, key], key, known, code, node));

@@ -228,6 +228,18 @@ describe('compiler errors', () => {
     expect(r.errors.map((e) => e.path)).toEqual(['$.nodes[0].id', '$.nodes[2].config.maxLength']);
   });
 
+  it('reports a broken node once, not again as missing, unknown, unconnected or cutting off what follows', () => {
+    const r = compile(doc([{ id: 'in', kind: 'input', label: 7 }, out], [edge('in.query', 'out.in')]));
+    expect(r.errors.map((e) => `${e.code} ${e.path}`)).toEqual(['invalid_document $.nodes[0].label']);
+    const mid = compile(
+      doc(
+        [input(), { id: 'clean', kind: 'preprocessor', position: 'left' }, { id: 'emb', kind: 'embedder' }, out],
+        [edge('in.query', 'clean.text'), edge('clean.text', 'emb.text'), edge('emb.vector', 'out.in')],
+      ),
+    );
+    expect(mid.errors.map((e) => `${e.code} ${e.path}`)).toEqual(['invalid_document $.nodes[1].position']);
+  });
+
   it('accepts several outputs when the graph declares them', () => {
     const r = compile(doc([input(), out, { id: 'out2', kind: 'output' }], [edge('in.query', 'out.in'), edge('in.query', 'out2.in')], { multipleOutputs: true }));
     expect(r.errors).toEqual([]);

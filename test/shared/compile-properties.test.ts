@@ -100,6 +100,29 @@ describe('compile never throws', () => {
     );
   });
 
+  it('gives the same answer for a value and for its JSON text', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...PLANT_AT), anything, (path, value) => {
+        const doc = plant(path, value);
+        if (typeof doc === 'string') return; // a string is JSON text already
+        let text: string | undefined;
+        try {
+          text = JSON.stringify(doc);
+        } catch {
+          return; // not JSON data: covered below
+        }
+        expect(compile(doc)).toEqual(compile(text ?? 'undefined'));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('on a length-bearing object with a null prototype where a string belongs (found by fast-check)', () => {
+    const label = { length: Object.create(null) };
+    const r = compile(plant(['nodes', 1, 'label'], label));
+    expect(r.errors).toEqual([expect.objectContaining({ code: 'invalid_document', path: '$.nodes[1].label', node: 'emb', message: 'Invalid input: expected string, received object' })]);
+  });
+
   it('on arbitrary JSON text and its parsed value', () => {
     fc.assert(
       fc.property(fc.oneof(fc.json({ maxDepth: 6 }), fc.string({ unit: 'binary' })), (text) => {
@@ -146,6 +169,8 @@ describe('compile never throws', () => {
     const r = compile(plant(['nodes', 1], throwing));
     expect(r.ok).toBe(false);
     expect(r.errors).toEqual([{ code: 'invalid_document', path: '$', message: 'the graph is not plain JSON data: boom', fix: 'pass the parsed JSON document' }]);
+    expect(compile(plant(['nodes', 1, 'config'], { n: 10n })).errors[0].message).toBe('the graph is not plain JSON data: Do not know how to serialize a BigInt');
+    expect(compile(plant(['nodes', 1, 'label'], nested(50_000, 1))).errors[0].message).toBe('the graph is not plain JSON data: nested too deeply');
   });
 });
 
