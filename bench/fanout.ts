@@ -28,9 +28,9 @@ for (const [name, g] of Object.entries(graphs)) {
   if (!r.ok) throw new Error(`${name}: ${r.error} ${JSON.stringify(r.errors)}`);
 }
 
-async function latencies(name: string): Promise<number[]> {
+async function latencies(name: string, n = N): Promise<number[]> {
   const out: number[] = [];
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < n; i++) {
     const t = performance.now();
     const res = await fetch(`${server.url}/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ doc: { i } }) });
     await res.arrayBuffer();
@@ -41,7 +41,7 @@ async function latencies(name: string): Promise<number[]> {
 }
 
 // Warm every route, then measure one request at a time (latency, not throughput).
-for (const name of Object.keys(graphs)) await latencies(name).then(() => undefined);
+for (const name of Object.keys(graphs)) await latencies(name, 5);
 const med: Record<string, number> = {};
 const p99: Record<string, number> = {};
 for (const name of Object.keys(graphs)) {
@@ -69,5 +69,7 @@ report({
       ...branches.map((b) => [`ocr + ${b} only`, r2(med[`only-${b}`]), r2(p99[`only-${b}`]), MS.ocr + MS[b]]),
     ],
   ),
+  notes:
+    'The executor starts a node as soon as its inputs are ready, so the three branches overlap and the graph costs its slowest branch plus a few milliseconds of HTTP and scheduling. The nodes wait off the CPU here (like a GPU or a remote model); CPU-bound branches on two shared cores overlap only as far as the cores allow.',
   details: { ms: MS, median: med, p99, requests: N },
 });

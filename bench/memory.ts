@@ -51,5 +51,7 @@ report({
     ['run', 'idle MB', 'RAG MB', `RAG + ${EXTRA} embedder replicas MB`],
     idle.map((_, i) => [i + 1, r(idle[i]), r(rag[i]), r(more[i])]),
   ),
+  notes:
+    'Replicas are worker threads in the runtime process (bench/transport compares them with child processes), so one RSS covers them all. An embedder replica holds its own onnxruntime session and tokenizer.',
   details: { idle, rag, more, replicas, extra: EXTRA },
 });

@@ -166,7 +166,7 @@ export class Autoscaler {
   private sampleTimer: ReturnType<typeof setInterval> | undefined;
   private decideTimer: ReturnType<typeof setInterval> | undefined;
   private readonly now: () => number;
-  private config: Autoscaling;
+  private readonly config: Autoscaling;
 
   constructor(private readonly opts: AutoscalerOptions) {
     this.config = opts.config;
@@ -189,14 +189,6 @@ export class Autoscaler {
     if (this.sampleTimer) clearInterval(this.sampleTimer);
     if (this.decideTimer) clearInterval(this.decideTimer);
     this.sampleTimer = this.decideTimer = undefined;
-  }
-
-  /** New bounds or delays after a redeploy; samples are kept. */
-  reconfigure(config: Autoscaling): void {
-    const restart = config.metricsIntervalMs !== this.config.metricsIntervalMs && this.sampleTimer !== undefined;
-    this.config = config;
-    if (restart) this.start();
-    this.step();
   }
 
   /**

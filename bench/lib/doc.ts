@@ -33,6 +33,7 @@ export function writeBenchDoc(root: string): string {
   for (const r of full) {
     out.push('', `## ${r.name}`, '', r.what, '', `Measured ${r.at} on ${r.machine}.`, '', formatSummary(r.summary));
     if (r.figure) out.push('', '```', r.figure, '```');
+    if (r.notes) out.push('', r.notes);
   }
   const other = files.filter((_, i) => !full.includes(results[i] as never));
   if (other.length) out.push('', '## Other results', '', ...other.map((f) => `- \`bench/results/${f}\``));

@@ -22,6 +22,8 @@ export interface BenchResult {
   summary: SummaryRow[];
   /** Extra text shown verbatim in docs/bench.md (a table, an ASCII plot). */
   figure?: string;
+  /** What the figures mean and where they fall short, in prose (docs/bench.md). */
+  notes?: string;
   details?: unknown;
 }
 

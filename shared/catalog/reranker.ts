@@ -23,5 +23,6 @@ export const reranker = defineKind({
     { name: 'documents', type: 'documents', required: true, description: 'Candidates to re-score.' },
   ],
   outputs: [{ name: 'documents', type: 'documents', description: 'The best documents, best first.' }],
-  deployment: { batching: { maxBatchSize: 16, batchWaitTimeoutMs: 2 } },
+  // maxOngoingRequests at least maxBatchSize, or the router never lets a full batch reach a replica.
+  deployment: { batching: { maxBatchSize: 16, batchWaitTimeoutMs: 2 }, maxOngoingRequests: 32 },
 });
