@@ -242,10 +242,10 @@ export const useEditor = create<EditorState>()(
         const before = dragSnapshot;
         dragSnapshot = null;
         if (!before) return;
-        const now = get();
-        const moved = now.nodes.some((n) => {
-          const old = before.nodes.find((o) => o.id === n.id);
-          return old && (old.position.x !== n.position.x || old.position.y !== n.position.y);
+        const was = new Map(before.nodes.map((n) => [n.id, n.position]));
+        const moved = get().nodes.some((n) => {
+          const p = was.get(n.id);
+          return p && (p.x !== n.position.x || p.y !== n.position.y);
         });
         // The whole drag becomes one undo step: the state before it.
         if (moved) useEditor.temporal.setState({ pastStates: [...t.pastStates, before].slice(-200), futureStates: [] });
