@@ -7,7 +7,7 @@ import { Autoscaler } from './autoscaler.js';
 import type { ClusterLedger } from './cluster.js';
 import { RequestError } from './errors.js';
 import type { Executable } from './executor.js';
-import type { Metrics, MetricsSource } from './metrics.js';
+import type { Metrics, MetricsSource, NodeMetrics } from './metrics.js';
 import { ReplicaPool } from './replicas/pool.js';
 import { Router } from './router.js';
 
@@ -89,8 +89,14 @@ export class GraphDeployment implements Executable {
     return this.plan.name;
   }
 
+  private readonly nodeMetrics = new Map<string, NodeMetrics>();
   observe = (node: Plan['nodes'][string], ms: number, ok: boolean, batchSize?: number): void => {
-    this.ctl.metrics().observeNode(this.plan.name, node.id, node.kind, ms, ok, batchSize);
+    let m = this.nodeMetrics.get(node.id);
+    if (!m) {
+      m = this.ctl.metrics().node(this.plan.name, node.id, node.kind);
+      this.nodeMetrics.set(node.id, m);
+    }
+    m.observe(ms, ok, batchSize);
   };
 
   onChange(f: () => void): () => void {

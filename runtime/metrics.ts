@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import type { AutoscalingStatus, NodeMetricsSnapshot, ReplicaState } from '../shared/protocol.js';
 import { REPLICA_STATES } from '../shared/protocol.js';
+import { type CounterSeries, type HistogramSeries, SeriesCounter, SeriesHistogram } from './metric-series.js';
 
 /** What the metrics read from the live deployments when Prometheus scrapes. */
 export interface MetricsSource {
@@ -10,27 +11,41 @@ export interface MetricsSource {
 const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
 const WINDOW = 1024;
 
+/** One node's metrics, held by its deployment: the data plane records a call without any lookup. */
+export interface NodeMetrics {
+  observe(ms: number, ok: boolean, batchSize?: number): void;
+}
+
+interface Window {
+  lat: Float64Array;
+  n: number;
+  requests: number;
+  errors: number;
+  batchSum: number;
+  batches: number;
+}
+
 /**
  * Prometheus metrics named after Ray Serve's (ray_serve_deployment_* ->
  * beamline_deployment_*), labelled graph/node/kind; one registry per server.
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly latency: Histogram<'graph' | 'node' | 'kind'>;
-  private readonly requests: Counter<'graph' | 'node' | 'kind'>;
-  private readonly errors: Counter<'graph' | 'node' | 'kind'>;
-  private readonly batchSize: Histogram<'graph' | 'node' | 'kind'>;
-  private readonly httpLatency: Histogram<'graph' | 'status'>;
-  private readonly windows = new Map<string, { lat: Float64Array; n: number; requests: number; errors: number; batchSum: number; batches: number }>();
+  private readonly latency: SeriesHistogram;
+  private readonly requests: SeriesCounter;
+  private readonly errors: SeriesCounter;
+  private readonly batchSize: SeriesHistogram;
+  private readonly httpLatency: SeriesHistogram;
+  private readonly windows = new Map<string, Window>();
 
   constructor(source: MetricsSource) {
     const labelNames = ['graph', 'node', 'kind'] as const;
     const r = [this.registry];
-    this.latency = new Histogram({ name: 'beamline_deployment_processing_latency_ms', help: 'Time a node took per call, queue wait included (ms).', labelNames, buckets: LATENCY_BUCKETS, registers: r });
-    this.requests = new Counter({ name: 'beamline_deployment_request_counter', help: 'Calls of a node that completed.', labelNames, registers: r });
-    this.errors = new Counter({ name: 'beamline_deployment_error_counter', help: 'Calls of a node that failed.', labelNames, registers: r });
-    this.batchSize = new Histogram({ name: 'beamline_batch_size', help: 'Requests per batch handed to a node.', labelNames, buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: r });
-    this.httpLatency = new Histogram({ name: 'beamline_http_request_latency_ms', help: 'End-to-end latency of graph requests (ms).', labelNames: ['graph', 'status'], buckets: LATENCY_BUCKETS, registers: r });
+    this.latency = new SeriesHistogram('beamline_deployment_processing_latency_ms', 'Time a node took per call, queue wait included (ms).', LATENCY_BUCKETS, this.registry);
+    this.requests = new SeriesCounter('beamline_deployment_request_counter', 'Calls of a node that completed.', this.registry);
+    this.errors = new SeriesCounter('beamline_deployment_error_counter', 'Calls of a node that failed.', this.registry);
+    this.batchSize = new SeriesHistogram('beamline_batch_size', 'Requests per batch handed to a node.', [1, 2, 4, 8, 16, 32, 64, 128, 256], this.registry);
+    this.httpLatency = new SeriesHistogram('beamline_http_request_latency_ms', 'End-to-end latency of graph requests (ms).', LATENCY_BUCKETS, this.registry);
     new Gauge({
       name: 'beamline_num_ongoing_requests',
       help: 'Calls in flight on the replicas of a node.',
@@ -96,7 +111,7 @@ export class Metrics {
     });
   }
 
-  private window(key: string) {
+  private window(key: string): Window {
     let w = this.windows.get(key);
     if (!w) {
       w = { lat: new Float64Array(WINDOW), n: 0, requests: 0, errors: 0, batchSum: 0, batches: 0 };
@@ -105,49 +120,44 @@ export class Metrics {
     return w;
   }
 
-  // Label-bound children, made once per series: prom-client hashes the label object on every
-  // observe() otherwise, and this runs per node per request.
-  private readonly children = new Map<string, { requests: { inc(): void }; errors: { inc(): void }; latency: { observe(v: number): void }; batch: { observe(v: number): void } }>();
-  private readonly requestChildren = new Map<string, { observe(v: number): void }>();
-
-  private child(graph: string, node: string, kind: string) {
+  /** The handle a deployment keeps per node; versions of one graph share its series. */
+  node(graph: string, node: string, kind: string): NodeMetrics {
     const key = `${graph}\0${node}\0${kind}`;
-    let c = this.children.get(key);
-    if (!c) {
-      const labels = { graph, node, kind };
-      c = { requests: this.requests.labels(labels), errors: this.errors.labels(labels), latency: this.latency.labels(labels), batch: this.batchSize.labels(labels) };
-      this.children.set(key, c);
-    }
-    return c;
+    const labels = { graph, node, kind };
+    const requests: CounterSeries = this.requests.at(key, labels);
+    const errors: CounterSeries = this.errors.at(key, labels);
+    const latency: HistogramSeries = this.latency.at(key, labels);
+    const batch: HistogramSeries = this.batchSize.at(key, labels);
+    const w = this.window(`${graph}\0${node}`);
+    const hist = this.latency;
+    const batches = this.batchSize;
+    return {
+      observe(ms, ok, batchSize) {
+        if (ok) {
+          requests.value++;
+          hist.observe(latency, ms);
+          w.lat[w.n++ % WINDOW] = ms;
+          w.requests++;
+        } else {
+          errors.value++;
+          w.errors++;
+        }
+        if (batchSize !== undefined) {
+          batches.observe(batch, batchSize);
+          w.batchSum += batchSize;
+          w.batches++;
+        }
+      },
+    };
   }
 
   observeNode(graph: string, node: string, kind: string, ms: number, ok: boolean, batchSize?: number): void {
-    const c = this.child(graph, node, kind);
-    const w = this.window(`${graph}\0${node}`);
-    if (ok) {
-      c.requests.inc();
-      c.latency.observe(ms);
-      w.lat[w.n++ % WINDOW] = ms;
-      w.requests++;
-    } else {
-      c.errors.inc();
-      w.errors++;
-    }
-    if (batchSize !== undefined) {
-      c.batch.observe(batchSize);
-      w.batchSum += batchSize;
-      w.batches++;
-    }
+    this.node(graph, node, kind).observe(ms, ok, batchSize);
   }
 
   observeRequest(graph: string, status: number, ms: number): void {
     const key = `${graph}\0${status}`;
-    let c = this.requestChildren.get(key);
-    if (!c) {
-      c = this.httpLatency.labels({ graph, status: String(status) });
-      this.requestChildren.set(key, c);
-    }
-    c.observe(ms);
+    this.httpLatency.observe(this.httpLatency.at(key, { graph, status: String(status) }), ms);
   }
 
   /** Counts and recent percentiles for status pushes (the editor's live view). */
@@ -161,7 +171,6 @@ export class Metrics {
 
   forget(graph: string): void {
     for (const k of this.windows.keys()) if (k.startsWith(`${graph}\0`)) this.windows.delete(k);
-    for (const k of this.children.keys()) if (k.startsWith(`${graph}\0`)) this.children.delete(k);
-    for (const k of this.requestChildren.keys()) if (k.startsWith(`${graph}\0`)) this.requestChildren.delete(k);
+    for (const m of [this.requests, this.errors, this.latency, this.batchSize, this.httpLatency]) m.drop(`${graph}\0`);
   }
 }
