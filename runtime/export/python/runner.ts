@@ -6,6 +6,7 @@
  */
 export const RUNNER_PY = String.raw`"""Deployment base classes of a Beamline Ray Serve app. Written by beamline export."""
 import asyncio
+import subprocess
 import time
 import uuid
 
@@ -43,8 +44,9 @@ class NodeDeployment:
         settings = (user_config or {}).get("beamline") or self.defaults
         # Reload the model only when the node's config changed, not for batching or label edits.
         if self.node is None or settings.get("config") != self.settings.get("config"):
-            gpus = len(ray.get_gpu_ids()) > 0
-            ctx = node_context(self.graph, self.node_id, settings.get("kind", ""), 1.0 if gpus else 0.0, settings.get("gpuMemoryMb"))
+            gpu_ids = ray.get_gpu_ids()
+            memory = (settings.get("gpuMemoryMb") or _share_of_card_mb(gpu_ids[0])) if gpu_ids else None
+            ctx = node_context(self.graph, self.node_id, settings.get("kind", ""), 1.0 if gpu_ids else 0.0, memory)
             self.node = self.node_class(settings.get("config", {}), ctx)
         self.settings = settings
         batching = settings.get("batching")
@@ -56,6 +58,18 @@ class NodeDeployment:
         health = getattr(self.node, "health", None)
         if health is not None:
             health()
+
+
+def _share_of_card_mb(gpu_id):
+    """A fractional replica's share of its card's memory, bounding ONNX Runtime's CUDA arena as Beamline does."""
+    try:
+        share = ray.get_runtime_context().get_assigned_resources().get("GPU", 0)
+        if not 0 < share < 1:
+            return None
+        out = subprocess.check_output(["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits", "-i", str(gpu_id)], timeout=10)
+        return int(share * int(out.split()[0]))
+    except Exception:  # noqa: BLE001 - no limit is the safe fallback
+        return None
 
 
 def raise_if_error(result):
