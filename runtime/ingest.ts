@@ -3,6 +3,8 @@
  * node config (same model, same tokenisation as the queries), and writes it
  * atomically in the agreed format (runtime/retrieval/index-files.ts).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Plan, PlanNode } from '../shared/plan.js';
 import { createEmbedder } from './nodes/embedder.js';
 import { readDocuments } from './retrieval/documents.js';
@@ -131,7 +133,11 @@ export async function ensureIndex(plan: Plan, opts: EnsureIndexOptions): Promise
   const built: IngestResult[] = [];
   for (const node of retrieverNodes(plan)) {
     const cfg = node.config as { index: string; docs?: string };
-    if (indexExists(opts.dataDir, cfg.index) || !cfg.docs) continue;
+    if (indexExists(opts.dataDir, cfg.index)) {
+      warnIfStale(plan, node.id, opts);
+      continue;
+    }
+    if (!cfg.docs) continue;
     // A graph may come over the API: its docs must stay inside the graph's folder or the
     // data directory (the same rule the deploy-time path check applies to config.docs).
     const roots = opts.graphDir ? [opts.graphDir, opts.dataDir] : [opts.dataDir];
@@ -153,4 +159,23 @@ export async function ensureIndex(plan: Plan, opts: EnsureIndexOptions): Promise
     );
   }
   return built;
+}
+
+/** An index embedded with another model than the graph's embedder gives meaningless scores: say so. */
+function warnIfStale(plan: Plan, retrieverId: string, opts: EnsureIndexOptions): void {
+  const name = (plan.nodes[retrieverId].config as { index: string }).index;
+  let model: string | undefined;
+  try {
+    model = (embedderFor(plan, retrieverId).config as { model?: string }).model;
+  } catch {
+    return;
+  }
+  try {
+    const meta = JSON.parse(readFileSync(join(indexDir(opts.dataDir, name), 'meta.json'), 'utf8')) as { model?: string };
+    if (model !== undefined && meta.model !== model) {
+      opts.log?.(`retriever ${retrieverId}: index "${name}" was embedded with ${meta.model}, the graph embeds queries with ${model}; rebuild it with beamline ingest`);
+    }
+  } catch {
+    // An unreadable index is reported by the retriever itself, with its path.
+  }
 }

@@ -184,7 +184,15 @@ describe('index writing, ensureIndex and the CLI', () => {
     const built = await ensureIndex(plan, { dataDir: data, modelsDir: SHARED_MODELS, graphDir, log: (m) => logs.push(m) });
     expect(built.map((b) => b.index)).toEqual(['rag']);
     expect(logs.some((l) => /embedded \d+\/\d+ chunks/.test(l))).toBe(true);
-    expect(await ensureIndex(plan, { dataDir: data, modelsDir: SHARED_MODELS, graphDir })).toEqual([]);
+    const again: string[] = [];
+    expect(await ensureIndex(plan, { dataDir: data, modelsDir: SHARED_MODELS, graphDir, log: (m) => again.push(m) })).toEqual([]);
+    expect(again).toEqual([]);
+    // The graph now embeds with another model than the index was built with: a warning, no rebuild.
+    const g = ragGraph();
+    (g.nodes as { id: string; config: Record<string, unknown> }[]).find((n) => n.id === 'embed')!.config.model = 'builtin:glove-100d';
+    const warned: string[] = [];
+    expect(await ensureIndex(planOf(g), { dataDir: data, modelsDir: SHARED_MODELS, graphDir, log: (m) => warned.push(m) })).toEqual([]);
+    expect(warned).toEqual(['retriever retrieve: index "rag" was embedded with glove-100d-embedder, the graph embeds queries with builtin:glove-100d; rebuild it with beamline ingest']);
   });
 
   it('ensureIndex without a graph folder (a graph sent over the API) reads docs inside the data directory', async () => {
