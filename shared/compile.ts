@@ -23,25 +23,18 @@ export function mergeDeployment(defaults: Record<string, unknown> | undefined, o
   return out;
 }
 
-/** Parse one JSON text or value into a graph document, collecting every error. */
-function parseDocument(input: unknown): {
+/** Check a parsed JSON value as a graph document, collecting every error. */
+function parseDocument(doc: unknown): {
   graph?: Graph;
   errors: GraphError[];
   nodeIndex: number[];
   edgeIndex: number[];
   kindsWritten?: Set<unknown>;
   idsWritten?: Set<unknown>;
+  brokenEdges?: Graph['edges'];
 } {
   const nodeIndex: number[] = [];
   const edgeIndex: number[] = [];
-  let doc = input;
-  if (typeof input === 'string') {
-    try {
-      doc = JSON.parse(input);
-    } catch (e) {
-      return { nodeIndex, edgeIndex, errors: [{ code: 'invalid_json', path: '$', message: `not valid JSON: ${(e as Error).message}`, fix: 'check the file is JSON' }] };
-    }
-  }
   if (!isRecord(doc)) {
     return { nodeIndex, edgeIndex, errors: [{ code: 'invalid_document', path: '$', message: 'a graph is a JSON object', fix: 'start from examples/rag/graph.json' }] };
   }
@@ -68,13 +61,19 @@ function parseDocument(input: unknown): {
     else errors.push(...zodErrors(r.error.issues, ['nodes', i], 'invalid_document', id, GraphNodeSchema));
   });
   const okEdges: Graph['edges'] = [];
+  const brokenEdges: Graph['edges'] = [];
   edges.forEach((e, i) => {
     const r = GraphEdgeSchema.safeParse(e);
     if (r.success) {
       okEdges.push(r.data);
       edgeIndex.push(i);
     }
-    else errors.push(...zodErrors(r.error.issues, ['edges', i], 'invalid_document', undefined, GraphEdgeSchema));
+    else {
+      errors.push(...zodErrors(r.error.issues, ['edges', i], 'invalid_document', undefined, GraphEdgeSchema));
+      // What can be read of a broken edge still counts, so its target is not also "unconnected".
+      const str = (v: unknown) => (typeof v === 'string' ? v : '');
+      if (isRecord(e)) brokenEdges.push({ source: str(e.source), sourceHandle: str(e.sourceHandle), target: str(e.target), targetHandle: str(e.targetHandle) });
+    }
   });
   const top = GraphSchema.safeParse({ ...doc, version: GRAPH_VERSION, nodes: [], edges: [] });
   if (!top.success) errors.push(...zodErrors(top.error.issues, [], 'invalid_document', undefined, GraphSchema));
@@ -87,7 +86,7 @@ function parseDocument(input: unknown): {
   // Kinds as written, invalid nodes included: a broken input node is not a missing one.
   const kindsWritten = new Set(Array.isArray(doc.nodes) ? doc.nodes.map((n) => (isRecord(n) ? n.kind : undefined)) : ['input', 'output']);
   const idsWritten = new Set(Array.isArray(doc.nodes) ? doc.nodes.map((n) => (isRecord(n) ? n.id : undefined)) : []);
-  return { graph, errors, nodeIndex, edgeIndex, kindsWritten, idsWritten };
+  return { graph, errors, nodeIndex, edgeIndex, kindsWritten, idsWritten, brokenEdges };
 }
 
 
@@ -97,7 +96,14 @@ function parseDocument(input: unknown): {
  */
 export function compile(source: unknown, catalog: Catalog = builtinCatalog): CompileResult {
   try {
-    return compileUnsafe(typeof source === 'string' ? source : asJson(source), catalog);
+    if (typeof source !== 'string') return compileUnsafe(asJson(source), catalog);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(source);
+    } catch (e) {
+      return { ok: false, errors: [{ code: 'invalid_json', path: '$', message: `not valid JSON: ${(e as Error).message}`, fix: 'check the file is JSON' }] };
+    }
+    return compileUnsafe(doc, catalog);
   } catch (e) {
     if (e instanceof NotJson) return { ok: false, errors: [{ code: 'invalid_document', path: '$', message: `the graph is not plain JSON data: ${e.message}`, fix: 'pass the parsed JSON document' }] };
     // A bug here must still come back as a value: the server and editor call this on user input.
@@ -122,8 +128,8 @@ function asJson(value: unknown): unknown {
   return text === undefined ? undefined : JSON.parse(text);
 }
 
-function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
-  const { graph, errors, nodeIndex, edgeIndex, kindsWritten, idsWritten } = parseDocument(source);
+function compileUnsafe(doc: unknown, catalog: Catalog): CompileResult {
+  const { graph, errors, nodeIndex, edgeIndex, kindsWritten, idsWritten, brokenEdges } = parseDocument(doc);
   if (!graph) return { ok: false, errors };
   const indexOf = new Map<string, number>();
   graph.nodes.forEach((n, i) => {
@@ -179,7 +185,7 @@ function compileUnsafe(source: unknown, catalog: Catalog): CompileResult {
   const outgoing = new Map<string, PlanEdge[]>();
   const edgeKeys = new Set<string>();
   // Edges touching a node that failed its own checks: kept for reachability and fed inputs only.
-  const unchecked: Graph['edges'] = [];
+  const unchecked: Graph['edges'] = [...(brokenEdges ?? [])];
   graph.edges.forEach((e, j) => {
     const i = edgeIndex[j];
     const at = (f: string) => jsonPath(['edges', i, f]);

@@ -238,6 +238,8 @@ describe('compiler errors', () => {
       ),
     );
     expect(mid.errors.map((e) => `${e.code} ${e.path}`)).toEqual(['invalid_document $.nodes[1].position']);
+    const badEdge = compile({ ...embedGraph(), edges: [edge('in.query', 'emb.text'), { ...edge('emb.vector', 'out.in'), sourceHandle: '' }] });
+    expect(badEdge.errors.map((e) => `${e.code} ${e.path}`)).toEqual(['out_of_range $.edges[1].sourceHandle']);
   });
 
   it('accepts several outputs when the graph declares them', () => {
