@@ -88,8 +88,9 @@ export const retriever: NodeImplementation<Config> = {
         failure = undefined;
         ctx.log(`index "${config.index}": ${index.meta.count} chunks of dim ${index.meta.dim} (${index.meta.model})`);
       } catch (e) {
+        // Logged once per distinct reason: calls and health checks retry the load.
+        if ((e as Error).message !== failure?.message) ctx.log((e as Error).message);
         failure = e as Error;
-        ctx.log(failure.message);
       }
     };
     load();

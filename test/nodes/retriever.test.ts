@@ -128,10 +128,13 @@ describe('ingest of examples/rag/docs, then retrieval', () => {
 describe('retriever errors', () => {
   it('a missing index leaves the node unhealthy with a message naming the index and its path', async () => {
     const empty = join(tmp, 'empty');
-    const node = await retriever.setup({ ...retrieverConfig, index: 'nope' }, { ...nodeContext('retriever'), dataDir: empty });
+    const ctx = { ...nodeContext('retriever'), dataDir: empty };
+    const node = await retriever.setup({ ...retrieverConfig, index: 'nope' }, ctx);
     const expected = join(empty, 'indexes', 'nope', 'meta.json');
     expect(() => node.health?.()).toThrow(`index "nope" not found: ${expected}`);
     await expect(node.call({ vector: new Array(100).fill(0.1) }, callContext())).rejects.toThrow(/index "nope" not found/);
+    // Retries do not repeat the log line.
+    expect(ctx.logs.filter((l) => l.includes('"nope" not found'))).toHaveLength(1);
   });
 
   it('a later ingest heals an unhealthy retriever', async () => {
