@@ -111,7 +111,8 @@ describe('compile never throws', () => {
         } catch {
           return; // not JSON data: covered below
         }
-        expect(compile(doc)).toEqual(compile(text ?? 'undefined'));
+        if (text === undefined) return; // undefined or a function: no JSON text to compare with
+        expect(compile(doc)).toEqual(compile(text));
       }),
       { numRuns: 300 },
     );
