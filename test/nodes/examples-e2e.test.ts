@@ -70,7 +70,10 @@ describe('`beamline serve examples/rag/graph.json` on a fresh data directory', (
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child!.once('exit', r));
       child.kill('SIGTERM');
+      // Draining is the runtime's business; never leave the process behind.
+      const force = setTimeout(() => child!.kill('SIGKILL'), 15_000);
       await exited;
+      clearTimeout(force);
     }
   });
 
