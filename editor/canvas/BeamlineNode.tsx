@@ -1,34 +1,10 @@
 import { Handle, type NodeProps, Position } from '@xyflow/react';
 import { memo, useMemo } from 'react';
 import { PORT_COLOURS, type PortSpec } from '../../shared/ports.js';
+import { mergeDeployment } from '../../shared/compile.js';
 import type { NodeStatus } from '../../shared/protocol.js';
+import { deploymentBadge, replicasByState, underPressure } from '../lib/live.js';
 import { type BNode, useEditor } from '../store/graph.js';
-
-/** Compact deployment summary: replicas (or min–max), CPU, GPU share, batch size. */
-function badge(dep: Record<string, unknown>): string[] {
-  const d = dep as {
-    numReplicas?: number;
-    autoscaling?: { minReplicas?: number; maxReplicas?: number };
-    resources?: { cpus?: number; gpus?: number };
-    batching?: { maxBatchSize?: number };
-  };
-  const out: string[] = [];
-  if (d.autoscaling) out.push(`${d.autoscaling.minReplicas ?? 1}–${d.autoscaling.maxReplicas ?? 1}×`);
-  else out.push(`${d.numReplicas ?? 1}×`);
-  out.push(`${d.resources?.cpus ?? 1} CPU`);
-  if (d.resources?.gpus) out.push(`${d.resources.gpus} GPU`);
-  if (d.batching) out.push(`batch ${d.batching.maxBatchSize ?? 8}`);
-  return out;
-}
-
-function merged(defaults: Record<string, unknown>, own: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...defaults };
-  for (const [k, v] of Object.entries(own)) {
-    const base = out[k];
-    out[k] = v && typeof v === 'object' && base && typeof base === 'object' ? { ...base, ...v } : v;
-  }
-  return out;
-}
 
 /** One row per port; the handle sits in its row so labels and handles line up. */
 function PortColumn({ ports, type }: { ports: PortSpec[]; type: 'source' | 'target' }) {
@@ -55,12 +31,10 @@ function PortColumn({ ports, type }: { ports: PortSpec[]; type: 'source' | 'targ
 }
 
 function Live({ s }: { s: NodeStatus }) {
-  const counts = new Map<string, number>();
-  for (const r of s.replicas) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
   const ms = (x: number | null) => (x === null ? '–' : `${x < 10 ? x.toFixed(1) : Math.round(x)}ms`);
   return (
     <div className="bl-live" data-testid="live">
-      {[...counts].map(([state, n]) => (
+      {replicasByState(s).map(([state, n]) => (
         <span key={state} className={`bl-rep bl-rep-${state.toLowerCase()}`}>
           {n} {state.toLowerCase()}
         </span>
@@ -87,9 +61,8 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
     const seen = new Set<string>();
     return [...errors, ...serverErrors].filter((e) => e.node === id && !seen.has(e.code + e.path) && seen.add(e.code + e.path));
   }, [errors, serverErrors, id]);
-  const dep = useMemo(() => merged(kind?.deploymentDefaults ?? {}, data.deployment), [kind, data.deployment]);
-  // Under pressure: callers are queueing beyond half the queue, or every replica is busy with a queue.
-  const pressure = !!live && live.runsIn === 'replica' && (live.queued > live.maxQueued / 2 || (live.queued > 0 && live.inFlight >= live.replicas.length));
+  const badge = useMemo(() => deploymentBadge(mergeDeployment(kind?.deploymentDefaults, data.deployment)), [kind, data.deployment]);
+  const pressure = !!live && underPressure(live);
   const cls = ['bl-node', `bl-cat-${kind?.category ?? 'custom'}`, selected && 'selected', mine.length && 'has-errors', run && `run-${run.state}`, pressure && 'pressure'].filter(Boolean).join(' ');
   return (
     <div className={cls} data-testid={`node-${id}`} data-kind={data.kind} data-run={run?.state ?? ''}>
@@ -111,7 +84,7 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
         <PortColumn ports={ports.inputs} type="target" />
         <PortColumn ports={ports.outputs} type="source" />
       </div>
-      {kind?.runsIn === 'replica' && <div className="bl-badge" data-testid="badge">{badge(dep).join(' · ')}</div>}
+      {kind?.runsIn === 'replica' && <div className="bl-badge" data-testid="badge">{badge}</div>}
       {live && <Live s={live} />}
       {run && (
         <div className="bl-run" data-testid="run">

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { z } from 'zod';
 import { useShallow } from 'zustand/react/shallow';
 import type { GraphError } from '../../shared/errors.js';
+import { mergeDeployment } from '../../shared/compile.js';
 import { DeploymentSchema } from '../../shared/deployment.js';
 import { errorsByField } from '../lib/paths.js';
 import type { JsonSchema } from '../lib/kinds.js';
@@ -9,16 +10,6 @@ import { useEditor } from '../store/graph.js';
 import { SchemaForm } from './SchemaForm.js';
 
 const DEPLOYMENT_SCHEMA = z.toJSONSchema(DeploymentSchema, { io: 'input' }) as JsonSchema;
-
-function mergeDefaults(defaults: Record<string, unknown>, own: Record<string, unknown>) {
-  const out: Record<string, unknown> = { ...defaults };
-  for (const [k, v] of Object.entries(own)) {
-    if (v === null) delete out[k];
-    else if (v && typeof v === 'object' && out[k] && typeof out[k] === 'object') out[k] = { ...(out[k] as object), ...v };
-    else out[k] = v;
-  }
-  return out;
-}
 
 function GraphSettings() {
   const meta = useEditor((s) => s.meta);
@@ -106,7 +97,7 @@ export function Inspector() {
             name="deployment"
             schema={DEPLOYMENT_SCHEMA}
             value={node.data.deployment}
-            effective={mergeDefaults(kind.deploymentDefaults, node.data.deployment)}
+            effective={mergeDeployment(kind.deploymentDefaults, node.data.deployment)}
             errors={byField}
             onChange={(path, v) => st.updateNode(node.id, 'deployment', path, v)}
           />

@@ -319,7 +319,7 @@ describe('editor in Chromium', () => {
     await textOf(page.getByTestId('error-count')).toBe('valid');
   });
 
-  it('opens the RAG example, deploys it, invokes it from the console and shows every node finish', async () => {
+  it('opens the RAG example, deploys it, invokes it from the console and shows every node finish', { timeout: 240_000 }, async () => {
     await onCanvas('Control+e');
     await page.locator('[data-example="rag"]').click();
     await visible(node('retrieve'));
