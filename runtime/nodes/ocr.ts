@@ -2,8 +2,8 @@ import type { z } from 'zod';
 import type { ocr as kind } from '../../shared/catalog/ocr.js';
 import { resolveInside } from '../security/paths.js';
 import { imageBytes } from '../vision/image-input.js';
-import { createOcr, type OcrEngine, type OcrModelPaths } from '../vision/paddle-ocr.js';
-import type { NodeContext, NodeImplementation, NodeInputs, NodeOutputs } from './types.js';
+import { createOcr, ImageDecodeError, type OcrEngine, type OcrModelPaths } from '../vision/paddle-ocr.js';
+import { type NodeContext, type NodeImplementation, NodeInputError, type NodeInputs, type NodeOutputs } from './types.js';
 
 type Config = z.output<typeof kind.config>;
 
@@ -26,7 +26,11 @@ export const ocr: NodeImplementation<Config> = {
     if (dict) models.dictionaryPath = dict;
     const engine: OcrEngine = await createOcr(models);
     const one = async (inputs: NodeInputs): Promise<NodeOutputs> => {
-      const lines = (await engine.read(imageBytes(inputs.image, ctx.dataDir))).filter((l) => l.score >= config.minScore);
+      const bytes = imageBytes(inputs.image, ctx.dataDir);
+      const read = await engine.read(bytes).catch((e: Error) => {
+        throw e instanceof ImageDecodeError ? new NodeInputError(`input "image": ${e.message}`, 'image') : e;
+      });
+      const lines = read.filter((l) => l.score >= config.minScore);
       return { text: lines.map((l) => l.text).join('\n'), lines };
     };
     return {

@@ -26,8 +26,20 @@ export interface OcrEngine {
 }
 
 /** The image scaled down so its longest side is at most MAX_SIDE; the factor maps boxes back. */
+/** The bytes look like an image but do not decode: the caller's input, not a server fault. */
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+}
+
 async function fitted(image: Buffer): Promise<{ image: Buffer; scale: number }> {
-  const meta = await sharp(image).metadata();
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(image).metadata();
+    // metadata() reads only the header; a decode pass catches truncated or corrupt data.
+    await sharp(image).stats();
+  } catch (e) {
+    throw new ImageDecodeError(`cannot decode the image: ${(e as Error).message}`);
+  }
   const side = Math.max(meta.width ?? 0, meta.height ?? 0);
   if (side <= MAX_SIDE) return { image, scale: 1 };
   const scale = side / MAX_SIDE;

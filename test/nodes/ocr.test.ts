@@ -63,6 +63,11 @@ describe.skipIf(!hasConvert())('ocr node (PaddleOCR through @gutenye/ocr-node)',
     await expect(node.call({ image: 'notes.txt' }, callContext())).rejects.toThrow('input "image": "notes.txt" is not a PNG, JPEG, GIF, WebP, TIFF or BMP image');
     await expect(node.call({ image: Buffer.from('x'.repeat(100)).toString('base64') }, callContext())).rejects.toThrow(/the base64 text is not a PNG/);
     await expect(node.call({ image: 'missing.png' }, callContext())).rejects.toThrow('input "image": no image file "missing.png" in the data directory');
+    // A PNG signature over garbage, and a PNG cut in half: bad input, not a server fault.
+    const corrupt = Buffer.concat([png.subarray(0, 8), Buffer.alloc(100, 7)]);
+    await expect(node.call({ image: corrupt.toString('base64') }, callContext())).rejects.toMatchObject({ name: 'NodeInputError', path: 'image', message: expect.stringContaining('cannot decode the image') });
+    const truncated = png.subarray(0, Math.floor(png.length / 2));
+    await expect(node.call({ image: truncated.toString('base64') }, callContext())).rejects.toMatchObject({ name: 'NodeInputError', path: 'image' });
     await expect(node.call({ image: 12 }, callContext())).rejects.toMatchObject({ path: 'image' });
   });
 
