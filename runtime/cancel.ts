@@ -1,36 +1,43 @@
+/** Told once when the request it listens to is cancelled. */
+export interface CancelListener {
+  cancelled(reason: Error): void;
+}
+
 /**
- * A request's cancellation, without EventTarget: the executor and router make
- * one per request and per call, and AbortController/AbortSignal.any were the
- * largest cost of the data plane's hot path (see docs/runtime.md, overhead).
+ * A request's cancellation, without EventTarget or closures: the executor makes
+ * one per request and every node call listens to it, and AbortController /
+ * AbortSignal.any were the largest cost of the data plane's hot path (see
+ * docs/runtime.md, overhead).
  */
 export class Cancel {
   aborted = false;
   reason: Error | undefined;
-  private listeners: ((reason: Error) => void)[] | undefined;
+  private listeners: CancelListener[] | undefined;
 
-  /** Run f on abort (at once if already aborted); returns the way to stop listening. */
-  on(f: (reason: Error) => void): () => void {
+  /** Listen (told at once if already aborted). */
+  on(l: CancelListener): void {
     if (this.aborted) {
-      f(this.reason!);
-      return noop;
+      l.cancelled(this.reason!);
+      return;
     }
     if (!this.listeners) this.listeners = [];
-    this.listeners.push(f);
-    return () => {
-      const l = this.listeners;
-      if (!l) return;
-      const i = l.indexOf(f);
-      if (i >= 0) l.splice(i, 1);
-    };
+    this.listeners.push(l);
+  }
+
+  off(l: CancelListener): void {
+    const ls = this.listeners;
+    if (!ls) return;
+    const i = ls.indexOf(l);
+    if (i >= 0) ls.splice(i, 1);
   }
 
   abort(reason: Error): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    const l = this.listeners;
+    const ls = this.listeners;
     this.listeners = undefined;
-    if (l) for (const f of l) f(reason);
+    if (ls) for (const l of ls) l.cancelled(reason);
   }
 
   /** A Cancel that follows an AbortSignal (callers outside the hot path pass signals). */
@@ -42,5 +49,3 @@ export class Cancel {
     return c;
   }
 }
-
-function noop() {}

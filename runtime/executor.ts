@@ -4,7 +4,7 @@ import { Cancel } from './cancel.js';
 import { RequestError, toRequestError } from './errors.js';
 import { INLINE_NODES } from './inline/index.js';
 import type { NodeInputs, NodeOutputs } from './nodes/types.js';
-import type { Router } from './router.js';
+import type { RouteResult, RouteSink, Router } from './router.js';
 
 export interface ExecHooks {
   onStart?: (node: string, replica: string | undefined, at: number) => void;
@@ -72,112 +72,148 @@ function gatherInputs(n: PlanNode, results: Map<string, NodeOutputs | null>): No
  * The first failure ends the request and names its node.
  */
 export function execute(x: Executable, body: unknown, opts: ExecOptions): Promise<ExecResult> {
-  const { plan } = x;
-  const t0 = performance.now();
-  const results = new Map<string, NodeOutputs | null>();
-  const waiting = new Map<string, number>();
-  const running = new Set<string>();
-  const trace: TraceSpan[] = [];
-  const cancel = opts.signal ? Cancel.from(opts.signal) : new Cancel();
-  const hooks = opts.hooks;
-  let left = plan.order.length;
-  let finished = false;
+  return new Promise<ExecResult>((resolve, reject) => new Run(x, body, opts, resolve, reject).begin());
+}
 
-  return new Promise<ExecResult>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const names = [...running];
-      fail(new RequestError(504, `request timed out after ${opts.timeoutMs} ms${names.length ? ` waiting for ${names.join(', ')}` : ''}`, { ...(names[0] ? { node: names[0] } : {}), code: 'timeout' }));
-    }, opts.timeoutMs);
+/** The state of one request; a class so the hot path allocates objects, not closures. */
+class Run {
+  readonly t0 = performance.now();
+  readonly results = new Map<string, NodeOutputs | null>();
+  private readonly waiting = new Map<string, number>();
+  private readonly running = new Set<string>();
+  readonly trace: TraceSpan[] = [];
+  readonly cancel: Cancel;
+  private left: number;
+  finished = false;
+  private readonly timer: NodeJS.Timeout;
 
-    function fail(e: RequestError) {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      cancel.abort(e);
-      reject(e);
-    }
+  constructor(
+    readonly x: Executable,
+    private readonly body: unknown,
+    readonly opts: ExecOptions,
+    private readonly resolve: (r: ExecResult) => void,
+    private readonly reject: (e: Error) => void,
+  ) {
+    this.cancel = opts.signal ? Cancel.from(opts.signal) : new Cancel();
+    this.left = x.plan.order.length;
+    this.timer = setTimeout(Run.timedOut, opts.timeoutMs, this);
+  }
 
-    function complete(id: string, outputs: NodeOutputs | null) {
-      results.set(id, outputs);
-      running.delete(id);
-      if (--left === 0) {
-        finished = true;
-        clearTimeout(timer);
-        resolve({ output: finalOutput(plan, results), trace });
-        return;
-      }
-      for (const d of plan.nodes[id].downstream) {
-        const w = waiting.get(d)! - 1;
-        waiting.set(d, w);
-        if (w === 0) start(plan.nodes[d]);
-      }
-    }
+  private static timedOut(run: Run): void {
+    const names = [...run.running];
+    run.fail(new RequestError(504, `request timed out after ${run.opts.timeoutMs} ms${names.length ? ` waiting for ${names.join(', ')}` : ''}`, { ...(names[0] ? { node: names[0] } : {}), code: 'timeout' }));
+  }
 
-    function start(n: PlanNode) {
-      if (finished) return;
-      const inputs = gatherInputs(n, results);
-      const at = round(performance.now() - t0);
-      if (!inputs) {
-        trace.push({ node: n.id, kind: n.kind, start: at, end: at, queueMs: 0, status: 'skipped' });
-        complete(n.id, SKIPPED);
-        return;
-      }
-      running.add(n.id);
-      if (n.runsIn === 'executor') {
-        const inline = INLINE_NODES[n.kind];
-        try {
-          if (!inline) throw new RequestError(500, `node ${n.id}: kind ${n.kind} has no inline implementation`, { node: n.id });
-          hooks?.onStart?.(n.id, undefined, Date.now());
-          const outputs = inline(n, inputs, body);
-          const span: TraceSpan = { node: n.id, kind: n.kind, start: at, end: round(performance.now() - t0), queueMs: 0, status: 'ok' };
-          trace.push(span);
-          hooks?.onEnd?.(n.id, span, outputs);
-          complete(n.id, outputs);
-        } catch (e) {
-          nodeFailed(n, at, toRequestError(e, n.id));
-        }
-        return;
-      }
-      const router = x.routers.get(n.id);
-      if (!router) return nodeFailed(n, at, new RequestError(503, `node ${n.id} has no replicas`, { node: n.id, code: 'node_unavailable' }));
-      router
-        .call(inputs, {
-          requestId: opts.requestId,
-          cancel,
-          ...(hooks?.onStart ? { onStart: (replica: string) => hooks.onStart!(n.id, replica, Date.now()) } : {}),
-          ...(hooks?.onToken ? { onToken: (token: string, index: number) => hooks.onToken!(n.id, token, index) } : {}),
-        })
-        .then(
-          (r) => {
-            const end = round(performance.now() - t0);
-            const span: TraceSpan = { node: n.id, kind: n.kind, replica: r.replica, start: at, end, queueMs: round(r.queueMs), status: 'ok', ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}) };
-            trace.push(span);
-            // Batch sizes are observed once per batch (by its lead item), not once per request.
-            x.observe?.(n, end - at, true, r.batchLead ? r.batchSize : undefined);
-            if (finished) return;
-            hooks?.onEnd?.(n.id, span, r.outputs);
-            complete(n.id, r.outputs);
-          },
-          (e) => {
-            x.observe?.(n, performance.now() - t0 - at, false);
-            nodeFailed(n, at, toRequestError(e, n.id));
-          },
-        );
-    }
-
-    function nodeFailed(n: PlanNode, at: number, e: RequestError) {
-      if (finished) return;
-      trace.push({ node: n.id, kind: n.kind, start: at, end: round(performance.now() - t0), queueMs: 0, status: 'error' });
-      hooks?.onError?.(n.id, e);
-      fail(e);
-    }
-
-    for (const id of plan.order) waiting.set(id, plan.nodes[id].upstream.length);
+  begin(): void {
+    const { plan } = this.x;
+    for (const id of plan.order) this.waiting.set(id, plan.nodes[id].upstream.length);
     // Roots are collected first: an inline root completes synchronously and may start its
     // downstream nodes, which this loop must not start a second time.
-    const roots = plan.order.filter((id) => waiting.get(id) === 0);
-    for (const id of roots) start(plan.nodes[id]);
-  });
+    const roots = plan.order.filter((id) => this.waiting.get(id) === 0);
+    for (const id of roots) this.start(plan.nodes[id]);
+  }
+
+  fail(e: RequestError): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.cancel.abort(e);
+    this.reject(e);
+  }
+
+  complete(id: string, outputs: NodeOutputs | null): void {
+    const { plan } = this.x;
+    this.results.set(id, outputs);
+    this.running.delete(id);
+    if (--this.left === 0) {
+      this.finished = true;
+      clearTimeout(this.timer);
+      this.resolve({ output: finalOutput(plan, this.results), trace: this.trace });
+      return;
+    }
+    for (const d of plan.nodes[id].downstream) {
+      const w = this.waiting.get(d)! - 1;
+      this.waiting.set(d, w);
+      if (w === 0) this.start(plan.nodes[d]);
+    }
+  }
+
+  since(): number {
+    return round(performance.now() - this.t0);
+  }
+
+  private start(n: PlanNode): void {
+    if (this.finished) return;
+    const inputs = gatherInputs(n, this.results);
+    const at = this.since();
+    const hooks = this.opts.hooks;
+    if (!inputs) {
+      this.trace.push({ node: n.id, kind: n.kind, start: at, end: at, queueMs: 0, status: 'skipped' });
+      this.complete(n.id, SKIPPED);
+      return;
+    }
+    this.running.add(n.id);
+    if (n.runsIn === 'executor') {
+      const inline = INLINE_NODES[n.kind];
+      try {
+        if (!inline) throw new RequestError(500, `node ${n.id}: kind ${n.kind} has no inline implementation`, { node: n.id });
+        hooks?.onStart?.(n.id, undefined, Date.now());
+        const outputs = inline(n, inputs, this.body);
+        const span: TraceSpan = { node: n.id, kind: n.kind, start: at, end: this.since(), queueMs: 0, status: 'ok' };
+        this.trace.push(span);
+        hooks?.onEnd?.(n.id, span, outputs);
+        this.complete(n.id, outputs);
+      } catch (e) {
+        this.nodeFailed(n, at, toRequestError(e, n.id));
+      }
+      return;
+    }
+    const router = this.x.routers.get(n.id);
+    if (router) router.route(inputs, this.opts.requestId, this.cancel, new NodeCall(this, n, at));
+    else this.nodeFailed(n, at, new RequestError(503, `node ${n.id} has no replicas`, { node: n.id, code: 'node_unavailable' }));
+  }
+
+  nodeFailed(n: PlanNode, at: number, e: RequestError): void {
+    if (this.finished) return;
+    this.trace.push({ node: n.id, kind: n.kind, start: at, end: this.since(), queueMs: 0, status: 'error' });
+    this.opts.hooks?.onError?.(n.id, e);
+    this.fail(e);
+  }
+}
+
+/** One replica-backed node's call within a run: hears the router's answer. */
+class NodeCall implements RouteSink {
+  constructor(
+    private readonly run: Run,
+    private readonly n: PlanNode,
+    private readonly at: number,
+  ) {}
+
+  routeStarted(replica: string): void {
+    this.run.opts.hooks?.onStart?.(this.n.id, replica, Date.now());
+  }
+
+  routeToken(token: string, index: number): void {
+    this.run.opts.hooks?.onToken?.(this.n.id, token, index);
+  }
+
+  routed(r: RouteResult): void {
+    const { run, n, at } = this;
+    const end = run.since();
+    const span: TraceSpan = { node: n.id, kind: n.kind, replica: r.replica, start: at, end, queueMs: round(r.queueMs), status: 'ok', ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}) };
+    run.trace.push(span);
+    // Batch sizes are observed once per batch (by its lead item), not once per request.
+    run.x.observe?.(n, end - at, true, r.batchLead ? r.batchSize : undefined);
+    if (run.finished) return;
+    run.opts.hooks?.onEnd?.(n.id, span, r.outputs);
+    run.complete(n.id, r.outputs);
+  }
+
+  routeFailed(e: Error): void {
+    const { run, n, at } = this;
+    run.x.observe?.(n, run.since() - at, false);
+    run.nodeFailed(n, at, toRequestError(e, n.id));
+  }
 }
 
 function finalOutput(plan: Plan, results: Map<string, NodeOutputs | null>): unknown {

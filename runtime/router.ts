@@ -1,7 +1,7 @@
 import { NodeCallError, ReplicaLostError, RequestError } from './errors.js';
 import type { NodeOutputs } from './nodes/types.js';
-import type { CallCallback, Replica } from './replicas/replica.js';
-import type { Cancel } from './cancel.js';
+import type { Cancel, CancelListener } from './cancel.js';
+import type { CallResult, CallSink, Replica } from './replicas/replica.js';
 import type { ReplicaPool } from './replicas/pool.js';
 
 /**
@@ -26,8 +26,8 @@ export function pickReplica<R extends { inFlight: number }>(candidates: readonly
 }
 
 interface Waiter {
-  take: (r: Replica) => void;
-  fail: (e: Error) => void;
+  take(r: Replica): void;
+  fail(e: Error): void;
   done: boolean;
 }
 
@@ -38,6 +38,15 @@ export interface RouteResult {
   batchSize?: number;
   /** One item per batch carries this, so metrics count each batch once. */
   batchLead?: boolean;
+}
+
+/** Who hears back about a routed call (the executor's per-node object). */
+export interface RouteSink {
+  routed(r: RouteResult): void;
+  routeFailed(e: Error): void;
+  /** A replica took the call (socket.io's node:start). */
+  routeStarted?(replica: string): void;
+  routeToken?(token: string, index: number): void;
 }
 
 export interface RouteOptions {
@@ -138,8 +147,8 @@ export class Router {
     return undefined;
   }
 
-  private enqueue(take: Waiter['take'], fail: Waiter['fail']): Waiter {
-    const w: Waiter = { take, fail, done: false };
+  /** @internal RouteCall queues itself here. */
+  enqueue(w: Waiter): void {
     // Waiters that timed out or were cancelled stay in the array until shifted; drop them when
     // they outnumber the live ones, so a node that never frees a slot cannot grow it forever.
     const held = this.queue.length - this.head;
@@ -150,7 +159,11 @@ export class Router {
     this.queue.push(w);
     this.queuedCount++;
     this.onQueued?.();
-    return w;
+  }
+
+  /** @internal A queued RouteCall that finished before it got a replica. */
+  leaveQueue(): void {
+    this.queuedCount--;
   }
 
   /** Fail every waiter (the node's load failed with nothing running). */
@@ -163,84 +176,137 @@ export class Router {
     }
   }
 
-  /**
-   * One call of this node. Callbacks rather than async/await and AbortSignals:
-   * this runs once per node per request, and is most of the runtime's overhead.
-   */
+  /** @internal A replica with room now, undefined when the call must queue; throws the 503 to answer at once. */
+  acquireOrQueue(): Replica | undefined {
+    return this.acquire();
+  }
+
+  /** One call of this node; the sink hears the outcome. No promise and no closures: this runs per node per request. */
+  route(inputs: Record<string, unknown>, requestId: string, cancel: Cancel | undefined, sink: RouteSink): void {
+    new RouteCall(this, inputs, requestId, cancel, sink).go();
+  }
+
+  /** route() as a promise, for callers off the hot path. */
   call(inputs: Record<string, unknown>, opts: RouteOptions): Promise<RouteResult> {
     return new Promise<RouteResult>((resolve, reject) => {
-      const d = this.pool.node.deployment;
-      const node = this.node;
-      const t0 = performance.now();
-      let attempt = 0;
-      let finished = false;
-      let current: Replica | undefined;
-      let callId = 0;
-      let queueMs = 0;
-      let waiter: Waiter | undefined;
-      let off: (() => void) | undefined;
-      const finish = (err: Error | undefined, r?: RouteResult) => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        off?.();
-        if (waiter && !waiter.done) {
-          waiter.done = true;
-          this.queuedCount--;
-        }
-        if (err) reject(err);
-        else resolve(r!);
-      };
-      const timer = setTimeout(() => {
-        const hung = current;
-        finish(new RequestError(504, `node ${node} timed out after ${d.timeoutMs} ms (timeoutMs)`, { node, code: 'timeout' }));
-        // A call past its timeout means the replica hangs: replace it (its other calls are retried).
-        hung?.kill(`call hung past timeoutMs ${d.timeoutMs}`);
-      }, d.timeoutMs);
-      const done: CallCallback = (err, res) => {
-        if (finished) return;
-        const replica = current!;
-        current = undefined;
-        if (!err) {
-          const r: RouteResult = { outputs: res!.outputs, replica: replica.id, queueMs };
-          if (res!.batchSize !== undefined) {
-            r.batchSize = res!.batchSize;
-            r.batchLead = !!res!.batchLead;
-          }
-          return finish(undefined, r);
-        }
-        if (err instanceof ReplicaLostError && attempt < d.retries) {
-          attempt++;
-          return go();
-        }
-        finish(translate(err, node));
-      };
-      const take = (r: Replica) => {
-        waiter = undefined;
-        if (finished) return;
-        queueMs = performance.now() - t0;
-        opts.onStart?.(r.id);
-        current = r;
-        callId = r.call(inputs, opts.requestId, done, opts.onToken);
-      };
-      const go = () => {
-        let r: Replica | undefined;
-        try {
-          r = this.acquire();
-        } catch (e) {
-          return finish(e as Error);
-        }
-        if (r) take(r);
-        else waiter = this.enqueue(take, (e) => finish(e));
-      };
-      if (opts.cancel) {
-        off = opts.cancel.on((reason) => {
-          if (current) current.cancel(callId);
-          finish(reason);
-        });
-      }
-      if (!finished) go();
+      this.route(inputs, opts.requestId, opts.cancel, {
+        routed: resolve,
+        routeFailed: reject,
+        ...(opts.onStart ? { routeStarted: opts.onStart } : {}),
+        ...(opts.onToken ? { routeToken: opts.onToken } : {}),
+      });
     });
+  }
+}
+
+/**
+ * One call's life: queued or sent, retried when its replica dies, timed out,
+ * cancelled. A class rather than closures, so a call costs one object.
+ */
+class RouteCall implements Waiter, CallSink, CancelListener {
+  done = false;
+  private finished = false;
+  private attempt = 0;
+  private current: Replica | undefined;
+  private callId = 0;
+  private queueMs = 0;
+  private queued = false;
+  private readonly t0 = performance.now();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly router: Router,
+    private readonly inputs: Record<string, unknown>,
+    private readonly requestId: string,
+    private readonly cancel: Cancel | undefined,
+    private readonly sink: RouteSink,
+  ) {
+    this.timer = setTimeout(RouteCall.timedOut, router.pool.node.deployment.timeoutMs, this);
+    cancel?.on(this);
+  }
+
+  private static timedOut(c: RouteCall): void {
+    const d = c.router.pool.node.deployment;
+    const node = c.router.node;
+    const hung = c.current;
+    c.finish(new RequestError(504, `node ${node} timed out after ${d.timeoutMs} ms (timeoutMs)`, { node, code: 'timeout' }));
+    // A call past its timeout means the replica hangs: replace it (its other calls are retried).
+    hung?.kill(`call hung past timeoutMs ${d.timeoutMs}`);
+  }
+
+  go(): void {
+    if (this.finished) return;
+    let r: Replica | undefined;
+    try {
+      r = this.router.acquireOrQueue();
+    } catch (e) {
+      this.finish(e as Error);
+      return;
+    }
+    if (r) this.take(r);
+    else {
+      this.done = false;
+      this.queued = true;
+      this.router.enqueue(this);
+    }
+  }
+
+  take(r: Replica): void {
+    this.queued = false;
+    if (this.finished) return;
+    this.queueMs = performance.now() - this.t0;
+    this.sink.routeStarted?.(r.id);
+    this.current = r;
+    this.callId = r.call(this.inputs, this.requestId, this);
+  }
+
+  fail(e: Error): void {
+    this.queued = false;
+    this.finish(e);
+  }
+
+  cancelled(reason: Error): void {
+    if (this.current) this.current.cancel(this.callId);
+    this.finish(reason);
+  }
+
+  callToken(token: string, index: number): void {
+    this.sink.routeToken?.(token, index);
+  }
+
+  callDone(err: Error | undefined, res?: CallResult): void {
+    if (this.finished) return;
+    const replica = this.current!;
+    this.current = undefined;
+    if (!err) {
+      const r: RouteResult = { outputs: res!.outputs, replica: replica.id, queueMs: this.queueMs };
+      if (res!.batchSize !== undefined) {
+        r.batchSize = res!.batchSize;
+        r.batchLead = !!res!.batchLead;
+      }
+      this.finish(undefined, r);
+      return;
+    }
+    if (err instanceof ReplicaLostError && this.attempt < this.router.pool.node.deployment.retries) {
+      this.attempt++;
+      this.go();
+      return;
+    }
+    this.finish(translate(err, this.router.node));
+  }
+
+  private finish(err: Error | undefined, r?: RouteResult): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.cancel?.off(this);
+    if (this.queued && !this.done) {
+      this.done = true;
+      this.queued = false;
+      this.router.leaveQueue();
+    }
+    if (err) this.sink.routeFailed(err);
+    else this.sink.routed(r!);
   }
 }
 

@@ -15,11 +15,11 @@ export interface CallResult {
   batchSize?: number;
   batchLead?: boolean;
 }
-export type CallCallback = (err: Error | undefined, result?: CallResult) => void;
 
-interface Pending {
-  cb: CallCallback;
-  onToken?: (token: string, index: number) => void;
+/** Who hears back about a call: an object, so the hot path allocates no closures per call. */
+export interface CallSink {
+  callDone(err: Error | undefined, result?: CallResult): void;
+  callToken?(token: string, index: number): void;
 }
 
 export interface ReplicaOptions {
@@ -50,7 +50,7 @@ export class Replica {
   startedAt: number | undefined;
   readonly id: string;
   private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, CallSink>();
   private nextId = 1;
   private healthTimer: NodeJS.Timeout | undefined;
   private healthFailures = 0;
@@ -79,13 +79,13 @@ export class Replica {
       let loading = true;
       const handle = (m: FromWorker): void => {
         if (m.t === 'result') {
-          this.settle(m.id)?.cb(undefined, m.batchSize !== undefined ? { outputs: m.outputs, batchSize: m.batchSize, batchLead: !!m.batchLead } : { outputs: m.outputs });
+          this.settle(m.id)?.callDone(undefined, m.batchSize !== undefined ? { outputs: m.outputs, batchSize: m.batchSize, batchLead: !!m.batchLead } : { outputs: m.outputs });
         } else if (m.t === 'many') {
           for (const x of m.items) handle(x);
         } else if (m.t === 'error') {
-          this.settle(m.id)?.cb(new NodeCallError(scrub(m.error), m.path, m.inputError));
+          this.settle(m.id)?.callDone(new NodeCallError(scrub(m.error), m.path, m.inputError));
         } else if (m.t === 'token') {
-          this.pending.get(m.id)?.onToken?.(m.token, m.index);
+          this.pending.get(m.id)?.callToken?.(m.token, m.index);
         } else if (m.t === 'health') {
           this.healthAnswered(m.id, m.error);
         } else if (m.t === 'ready') {
@@ -117,11 +117,11 @@ export class Replica {
     });
   }
 
-  /** Send one call; cb gets the result, the node's error, or ReplicaLostError if the replica dies first. */
-  call(inputs: Record<string, unknown>, requestId: string, cb: CallCallback, onToken?: Pending['onToken']): number {
+  /** Send one call; the sink gets the result, the node's error, or ReplicaLostError if the replica dies first. */
+  call(inputs: Record<string, unknown>, requestId: string, sink: CallSink): number {
     const id = this.nextId++;
     this.inFlight++;
-    this.pending.set(id, onToken ? { cb, onToken } : { cb });
+    this.pending.set(id, sink);
     this.send({ t: 'call', id, requestId, inputs });
     return id;
   }
@@ -154,7 +154,7 @@ export class Replica {
     this.opts.onState?.(this);
   }
 
-  private settle(id: number): Pending | undefined {
+  private settle(id: number): CallSink | undefined {
     const p = this.pending.get(id);
     if (!p) return undefined;
     this.pending.delete(id);
@@ -232,7 +232,7 @@ export class Replica {
     const lost = [...this.pending.values()];
     this.pending.clear();
     this.inFlight = 0;
-    for (const p of lost) p.cb(new ReplicaLostError(this.id, reason));
+    for (const p of lost) p.callDone(new ReplicaLostError(this.id, reason));
     this.opts.onGone(this, reason, failed);
   }
 

@@ -40,7 +40,7 @@ export function dataPlane(ctl: Controller, metrics: () => Metrics, opts: DataPla
     if (!dep) return false;
     const traced = q >= 0 && /(?:^|&)trace=(?:1|true)(?:&|$)/.test(url.slice(q + 1));
     const declared = Number(req.headers['content-length'] ?? 0);
-    const tooLarge = () => new RequestError(413, `request body is larger than the ${opts.bodyLimitBytes} byte limit`, { code: 'body_too_large' });
+    const tooLarge = () => new RequestError(413, `request body is larger than the ${opts.bodyLimitBytes} byte limit`, { path: '$', code: 'body_too_large' });
     if (declared > opts.bodyLimitBytes) {
       sendError(res, tooLarge());
       req.resume();

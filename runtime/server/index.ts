@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createAdaptorServer } from '@hono/node-server';
+import { createServer as createHttpServer } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { BUILTIN_KINDS, Catalog } from '../../shared/catalog/index.js';
 import { formatError } from '../../shared/errors.js';
@@ -16,7 +17,8 @@ import { knownSecrets, redactingLog } from '../security/redact.js';
 import { createServerGuard, type SecurityOptions } from '../security/server-guard.js';
 import { GraphStore } from '../store.js';
 import { controlRoutes } from './control.js';
-import { dataRoutes } from './data.js';
+import { dataPlane } from './data.js';
+import { RequestError } from '../errors.js';
 import { graphChatInvoker } from './openai-invoker.js';
 import { openaiRoutes } from './openai-routes.js';
 import { attachSockets } from './socket.js';
@@ -131,10 +133,16 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   app.post('*', bodyLimitMiddleware(limits.bodyLimitBytes));
   guard.installData(app);
   app.route('/', openaiRoutes(graphChatInvoker(controller, () => metrics!, { requestTimeoutMs })));
-  app.route('/', dataRoutes(controller, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth }));
+  // Deployed routes are answered by the data plane before Hono sees them; other POSTs end here.
+  app.post('*', (c) => c.json(new RequestError(404, `no graph is served at POST ${c.req.path}`, { code: 'unknown_graph' }).body(), 404));
   app.route('/', staticRoutes(options.editorDir ?? resolve(REPO, 'dist/editor'), options.examplesDir ?? resolve(REPO, 'examples')));
 
-  const http = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
+  const data = dataPlane(controller, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth, bodyLimitBytes: limits.bodyLimitBytes });
+  const control = getRequestListener(app.fetch);
+  const http = createHttpServer((req, res) => {
+    if (guard.refuseNode(req, res)) return;
+    if (!data(req, res)) void control(req, res);
+  });
   const sockets = attachSockets(http, controller, ledger, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth, maxMessageBytes: limits.bodyLimitBytes, serverOptions: guard.socketOptions() });
   guard.guardSockets(sockets.io);
   // Restore before listening: a client never sees 404 for a graph that is coming back, only a refused connection.
