@@ -44,7 +44,8 @@ export function buildPlan(
   const stages: string[][] = [];
   for (const id of order) {
     const s = stage.get(id)!;
-    (stages[s] ??= []).push(id);
+    if (!stages[s]) stages[s] = [];
+    stages[s].push(id);
   }
 
   const docs = new Map(graph.nodes.map((n) => [n.id, n]));
