@@ -1,4 +1,4 @@
-import type { Batching } from '../shared/deployment.js';
+import type { Batching, Deployment } from '../shared/deployment.js';
 import type { CallContext, NodeInputs, NodeInstance, NodeOutputs } from './nodes/types.js';
 
 /**
@@ -54,6 +54,16 @@ export function cutBatch(s: BatchQueueState, limits: BatchLimits, now: number): 
   const waited = now - (s.oldestAt ?? now);
   if (waited >= limits.batchWaitTimeoutMs) return { kind: 'send', size, why: 'timeout' };
   return { kind: 'wait', ms: limits.batchWaitTimeoutMs - waited };
+}
+
+/**
+ * Batches one replica runs at once: one per whole CPU it reserves (its ONNX
+ * sessions use one thread each, so a second core would otherwise sit idle
+ * while unbatched calls, which run side by side, use it), and one on a GPU,
+ * which serialises kernels anyway.
+ */
+export function concurrentBatches(d: Pick<Deployment, 'resources'>): number {
+  return d.resources.gpus > 0 ? 1 : Math.max(1, Math.floor(d.resources.cpus));
 }
 
 /** Runs one batch: one result per item, in order; an Error in a slot fails only that item. */
@@ -250,7 +260,7 @@ export class Batcher {
   constructor(
     instance: NodeInstance,
     /** With the replica's maxOngoingRequests, so a batch need not wait for calls that cannot come. */
-    cfg: Batching & { maxOngoingRequests?: number },
+    cfg: Batching & { maxOngoingRequests?: number; maxConcurrentBatches?: number },
     private readonly send: (m: BatchedResultMessage) => void,
     private readonly fail: (id: number, e: unknown) => void,
   ) {
@@ -259,6 +269,7 @@ export class Batcher {
       maxBatchSize: cfg.maxBatchSize,
       batchWaitTimeoutMs: cfg.batchWaitTimeoutMs,
       ...(cfg.maxOngoingRequests !== undefined ? { maxOngoingRequests: cfg.maxOngoingRequests } : {}),
+      ...(cfg.maxConcurrentBatches !== undefined ? { maxConcurrentBatches: cfg.maxConcurrentBatches } : {}),
       run: (items) =>
         batch(
           items.map((i) => i.inputs),

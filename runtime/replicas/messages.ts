@@ -11,7 +11,7 @@ export interface InitMessage {
   /** Modules of custom kinds (file URLs), searched before runtime/nodes/<kind>.ts. */
   modules: string[];
   /** maxOngoingRequests rides along: a batch need not wait for calls the router will not send. */
-  batching?: Batching & { maxOngoingRequests?: number };
+  batching?: Batching & { maxOngoingRequests?: number; maxConcurrentBatches?: number };
 }
 export interface CallMessage {
   t: 'call';

@@ -1,6 +1,7 @@
 import type { Assignment } from '../../shared/placement.js';
 import type { PlanNode } from '../../shared/plan.js';
 import type { ReplicaStatus } from '../../shared/protocol.js';
+import { concurrentBatches } from '../batching.js';
 import type { ClusterLedger } from '../cluster.js';
 import type { Device } from '../nodes/types.js';
 import { Replica } from './replica.js';
@@ -132,7 +133,7 @@ export class ReplicaPool {
         kind: node.kind,
         config: node.config,
         modules: this.opts.modules,
-        ...(node.deployment.batching ? { batching: { ...node.deployment.batching, maxOngoingRequests: node.deployment.maxOngoingRequests } } : {}),
+        ...(node.deployment.batching ? { batching: { ...node.deployment.batching, maxOngoingRequests: node.deployment.maxOngoingRequests, maxConcurrentBatches: concurrentBatches(node.deployment) } } : {}),
         ctx: {
           graph,
           node: node.id,

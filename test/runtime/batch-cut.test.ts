@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BatchQueue as Batcher, cutBatch, runIsolated } from '../../runtime/batching.js';
+import { BatchQueue as Batcher, concurrentBatches, cutBatch, runIsolated } from '../../runtime/batching.js';
 
 describe('cutBatch (pure decision)', () => {
   const limits = { maxBatchSize: 8, batchWaitTimeoutMs: 10 };
@@ -117,6 +117,31 @@ describe('Batcher (timer shell)', () => {
     await expect(gone).rejects.toThrow('caller left');
     await expect(kept).resolves.toEqual({ value: 'kept', batchSize: 1, lead: true });
     expect(seen).toEqual([['kept']]);
+  });
+
+  it('runs up to maxConcurrentBatches batches at once, and no more', async () => {
+    let running = 0;
+    let most = 0;
+    const b = new Batcher<number, number>({
+      maxBatchSize: 2,
+      batchWaitTimeoutMs: 1,
+      maxConcurrentBatches: 2,
+      run: async (items) => {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 15));
+        running--;
+        return items;
+      },
+    });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => b.submit(i)));
+    expect(most).toBe(2);
+  });
+
+  it('a replica runs one batch per whole CPU it reserves, one on a GPU', () => {
+    expect(concurrentBatches({ resources: { cpus: 1, gpus: 0, memoryMb: 0 } })).toBe(1);
+    expect(concurrentBatches({ resources: { cpus: 2.5, gpus: 0, memoryMb: 0 } })).toBe(2);
+    expect(concurrentBatches({ resources: { cpus: 0.25, gpus: 0, memoryMb: 0 } })).toBe(1);
+    expect(concurrentBatches({ resources: { cpus: 4, gpus: 0.5, memoryMb: 0 } })).toBe(1);
   });
 
   it('reports each batch size once to onBatch', async () => {
