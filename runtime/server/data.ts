@@ -19,6 +19,10 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
+function tooLarge(limit: number): RequestError {
+  return new RequestError(413, `request body is larger than the ${limit} byte limit`, { path: '$', code: 'body_too_large' });
+}
+
 function sendError(res: ServerResponse, e: RequestError, requestId?: string): void {
   send(res, e.status, e.body(requestId), e.status === 503 ? { 'retry-after': String(e.extra.retryAfterS ?? 1) } : {});
 }
@@ -40,9 +44,8 @@ export function dataPlane(ctl: Controller, metrics: () => Metrics, opts: DataPla
     if (!dep) return false;
     const traced = q >= 0 && /(?:^|&)trace=(?:1|true)(?:&|$)/.test(url.slice(q + 1));
     const declared = Number(req.headers['content-length'] ?? 0);
-    const tooLarge = () => new RequestError(413, `request body is larger than the ${opts.bodyLimitBytes} byte limit`, { path: '$', code: 'body_too_large' });
     if (declared > opts.bodyLimitBytes) {
-      sendError(res, tooLarge());
+      sendError(res, tooLarge(opts.bodyLimitBytes));
       req.resume();
       return true;
     }
@@ -54,7 +57,7 @@ export function dataPlane(ctl: Controller, metrics: () => Metrics, opts: DataPla
       size += c.length;
       if (size > opts.bodyLimitBytes) {
         refused = true;
-        sendError(res, tooLarge());
+        sendError(res, tooLarge(opts.bodyLimitBytes));
         return;
       }
       chunks.push(c);
