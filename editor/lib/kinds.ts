@@ -60,6 +60,9 @@ export interface RemoteKind {
 
 export function kindFromCatalog(k: NodeKind): KindInfo {
   const configSchema = z.toJSONSchema(k.config, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  // A node's config object is replaced, never mutated, on edit: its ports can be cached by identity
+  // (the card, its edges' colours and connection checks all ask, on big graphs many times).
+  const cache = new WeakMap<object, { inputs: PortSpec[]; outputs: PortSpec[] }>();
   return {
     kind: k.kind,
     title: k.title,
@@ -73,12 +76,18 @@ export function kindFromCatalog(k: NodeKind): KindInfo {
     configSchema,
     deploymentDefaults: (k.deployment ?? {}) as Record<string, unknown>,
     ports(config) {
+      const hit = cache.get(config);
+      if (hit) return hit;
       // Ports may depend on config (input fields, switch cases); a config that does not
       // parse yet falls back to the defaults so the node keeps drawable handles.
       const parsed = k.config.safeParse(config);
       const c = parsed.success ? parsed.data : k.config.safeParse({}).data;
-      if (c === undefined) return { inputs: Array.isArray(k.inputs) ? k.inputs : [], outputs: Array.isArray(k.outputs) ? k.outputs : [] };
-      return { inputs: inputPorts(k, c as never), outputs: outputPorts(k, c as never) };
+      const ports =
+        c === undefined
+          ? { inputs: Array.isArray(k.inputs) ? k.inputs : [], outputs: Array.isArray(k.outputs) ? k.outputs : [] }
+          : { inputs: inputPorts(k, c as never), outputs: outputPorts(k, c as never) };
+      cache.set(config, ports);
+      return ports;
     },
   };
 }
