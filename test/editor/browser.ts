@@ -70,12 +70,12 @@ export async function serveDist(): Promise<{ url: string; close(): Promise<void>
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-/** Builds the editor unless dist/editor is newer than every file under editor/. */
+/** Builds the editor unless dist/editor is newer than every file it is built from (editor/ and shared/). */
 export function ensureEditorBuilt(): void {
   const newest = (dir: string): number =>
     readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
   const index = join(DIST, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs > newest(join(ROOT, 'editor'))) return;
+  if (existsSync(index) && statSync(index).mtimeMs > Math.max(newest(join(ROOT, 'editor')), newest(join(ROOT, 'shared')))) return;
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
 }
