@@ -344,7 +344,9 @@ export const useEditor = create<EditorState>()(
         fitSoon(get);
       },
       load(graph) {
-        set({ ...toDoc(graph, get().kindMap), serverErrors: [], run: EMPTY_RUN, status: null, deployed: null });
+        // Live status stays when the document is (a version of) the deployed graph.
+        const same = get().deployed === graph.name;
+        set({ ...toDoc(graph, get().kindMap), serverErrors: [], run: EMPTY_RUN, ...(same ? {} : { status: null, deployed: null }) });
         useEditor.temporal.getState().clear();
         fitSoon(get);
       },

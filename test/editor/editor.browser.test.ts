@@ -343,5 +343,14 @@ describe('editor in Chromium', () => {
     await page.getByRole('button', { name: 'Fit View' }).click();
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(ROOT, 'docs/editor.png') });
+
+    // The deployed version is listed with the examples and opens back into the editor.
+    await onCanvas('Control+e');
+    const dialog = page.getByRole('dialog', { name: 'Open an example' });
+    await textOf(dialog).toContain('v1 (active)');
+    await dialog.locator('.bl-version').first().getByRole('button', { name: 'Open' }).click();
+    await textOf(page.getByTestId('notice')).toContain('Opened rag v1');
+    // Still the deployed graph: its live status stays on the nodes.
+    await textOf(node('embed').getByTestId('live')).toContain('1 running');
   });
 });
