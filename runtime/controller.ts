@@ -195,16 +195,46 @@ export class Controller implements MetricsSource {
     const r = compile(source, this.opts.catalog);
     if (!r.ok) return { ok: false, status: 400, error: `graph has ${r.errors.length} error${r.errors.length > 1 ? 's' : ''}`, errors: r.errors };
     const plan = r.plan;
+    // Deploys (and deletes) of one name run one after the other, so the last one asked for
+    // is the one left serving even when an earlier one takes longer to start.
+    return this.serially(plan.name, () => this.activate(plan, graphDir, version));
+  }
+
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private serially<T>(name: string, f: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(name) ?? Promise.resolve();
+    const mine = prev.then(f, f);
+    this.queues.set(name, mine);
+    const clear = () => {
+      if (this.queues.get(name) === mine) this.queues.delete(name);
+    };
+    mine.then(clear, clear);
+    return mine;
+  }
+
+  private conflict(plan: Plan): DeployResult | undefined {
     const holder = this.routes.get(plan.routePrefix);
     if (holder && holder.name !== plan.name) {
       return { ok: false, status: 409, error: `route ${plan.routePrefix} is already served by graph ${holder.name}`, errors: [] };
     }
+    return undefined;
+  }
+
+  private async activate(plan: Plan, graphDir: string | undefined, version: number | undefined): Promise<DeployResult> {
+    const taken = this.conflict(plan);
+    if (taken) return taken;
     const v = version ?? (this.versions.get(plan.name) ?? 0) + 1;
     this.versions.set(plan.name, v);
     const dep = new GraphDeployment(plan, v, this.opts, () => this.nextReplicaId(plan.name), graphDir, () => this.isRetiring(plan.name));
     dep.onChange(() => this.changed(plan.name));
     dep.start();
     await dep.settled(this.opts.deployWaitMs);
+    // Another graph may have taken the route while this one started.
+    const late = this.conflict(plan);
+    if (late) {
+      void dep.stop();
+      return late;
+    }
     const old = this.graphs.get(plan.name);
     this.graphs.set(plan.name, dep);
     if (old && old.plan.routePrefix !== plan.routePrefix) this.routes.delete(old.plan.routePrefix);
@@ -233,7 +263,11 @@ export class Controller implements MetricsSource {
     });
   }
 
-  async remove(name: string): Promise<boolean> {
+  remove(name: string): Promise<boolean> {
+    return this.serially(name, () => this.removeNow(name));
+  }
+
+  private async removeNow(name: string): Promise<boolean> {
     const dep = this.graphs.get(name);
     if (!dep) return false;
     this.graphs.delete(name);

@@ -99,6 +99,19 @@ describe('serving a graph over HTTP', () => {
   });
 });
 
+describe('deploys of one name', () => {
+  it('take effect in the order they were asked for, even when the first is slower to start', async () => {
+    const v = (tag: string, setupMs: number) => graph('order', [{ id: 'e', kind: 'test-echo', config: { tag, setupMs } }], [['input', 'e'], ['e', 'output']]);
+    const first = post(`${s.url}/api/graphs`, v('first', 1000));
+    // Let the first request reach the server before the second is sent.
+    await new Promise((r) => setTimeout(r, 200));
+    const [slow, fast] = await Promise.all([first, post(`${s.url}/api/graphs`, v('second', 0))]);
+    expect([slow.body.version, fast.body.version]).toEqual([1, 2]);
+    expect((await post(`${s.url}/order`, { x: 1 })).body).toMatchObject({ tag: 'second' });
+    expect((await get(`${s.url}/api/graphs/order`)).body.version).toBe(2);
+  });
+});
+
 describe('the overall request timeout', () => {
   it('answers 504 naming the node still running when the request runs out of time', async () => {
     const t = await startServer({ requestTimeoutMs: 300 });
