@@ -352,5 +352,13 @@ describe('editor in Chromium', () => {
     await textOf(page.getByTestId('notice')).toContain('Opened rag v1');
     // Still the deployed graph: its live status stays on the nodes.
     await textOf(node('embed').getByTestId('live')).toContain('1 running');
+
+    // Deploy again (v2), then roll back to v1 from the versions list.
+    await page.getByRole('button', { name: 'Deploy' }).click();
+    await textOf(page.getByTestId('notice'), 120_000).toContain('Deployed rag v2');
+    await onCanvas('Control+e');
+    await textOf(dialog).toContain('v2 (active)');
+    await dialog.locator('.bl-version', { hasText: 'v1 ·' }).getByRole('button', { name: 'Roll back' }).click();
+    await textOf(page.getByTestId('notice'), 120_000).toContain('Rolled rag back to v1 (now v3)');
   });
 });
