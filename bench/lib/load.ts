@@ -34,11 +34,11 @@ export async function postLoad(url: string, opts: { connections: number; seconds
 }
 
 /** Distinct sentences from the RAG docs, numbered so no two requests are the same text. */
-export function sentences(docs: string[]): (i: number) => string {
+export function sentences(docs: string[], minLength = 30, maxLength = 240): (i: number) => string {
   const base = docs
     .flatMap((d) => d.replace(/[#*`>|-]/g, ' ').split(/(?<=[.!?])\s+/))
     .map((s) => s.replace(/\s+/g, ' ').trim())
-    .filter((s) => s.length >= 30 && s.length <= 240);
+    .filter((s) => s.length >= minLength && s.length <= maxLength);
   if (base.length === 0) throw new Error('no sentences in the docs');
   return (i) => `${base[i % base.length]} (${i})`;
 }
