@@ -126,6 +126,13 @@ export class GraphDeployment implements Executable {
     });
   }
 
+  /** Nodes that have nothing RUNNING because their model or module failed to load. */
+  loadFailures(): { node: string; error: string }[] {
+    const out: { node: string; error: string }[] = [];
+    for (const [id, pool] of this.pools) if (pool.loadError && pool.running().length === 0) out.push({ node: id, error: pool.loadError });
+    return out;
+  }
+
   async stop(): Promise<void> {
     this.draining = true;
     for (const s of this.autoscalers.values()) s.stop();
@@ -173,7 +180,7 @@ export class GraphDeployment implements Executable {
   }
 }
 
-export type DeployResult = { ok: true; deployment: GraphDeployment } | { ok: false; status: 400 | 409; error: string; errors: GraphError[] };
+export type DeployResult = { ok: true; deployment: GraphDeployment } | { ok: false; status: 400 | 409 | 503; error: string; errors: GraphError[] };
 
 /**
  * The control plane: desired graphs in, pools reconciled to match. A redeploy
@@ -215,7 +222,8 @@ export class Controller implements MetricsSource {
   private conflict(plan: Plan): DeployResult | undefined {
     const holder = this.routes.get(plan.routePrefix);
     if (holder && holder.name !== plan.name) {
-      return { ok: false, status: 409, error: `route ${plan.routePrefix} is already served by graph ${holder.name}`, errors: [] };
+      const message = `route ${plan.routePrefix} is already served by graph ${holder.name}`;
+      return { ok: false, status: 409, error: message, errors: [{ code: 'invalid_document', path: '$.routePrefix', message, fix: `choose another routePrefix, or delete graph ${holder.name} first` }] };
     }
     return undefined;
   }
@@ -236,6 +244,23 @@ export class Controller implements MetricsSource {
       return late;
     }
     const old = this.graphs.get(plan.name);
+    // An upgrade whose model will not load is not switched to: the running version keeps serving.
+    const failed = old ? dep.loadFailures() : [];
+    if (failed.length) {
+      void dep.stop();
+      return {
+        ok: false,
+        status: 503,
+        error: `version ${v} of ${plan.name} was not activated: ${failed.map((f) => `node ${f.node} ${f.error}`).join('; ')}; version ${old!.version} keeps serving`,
+        errors: failed.map((f) => ({
+          code: 'invalid_config',
+          node: f.node,
+          path: `$.nodes[${plan.graph.nodes.findIndex((n) => n.id === f.node)}]`,
+          message: f.error,
+          fix: 'check the model or module this node names; the previous version keeps serving',
+        })),
+      };
+    }
     this.graphs.set(plan.name, dep);
     if (old && old.plan.routePrefix !== plan.routePrefix) this.routes.delete(old.plan.routePrefix);
     this.routes.set(plan.routePrefix, dep);

@@ -115,3 +115,16 @@ it('replaces a replica that fails three health checks in a row', async () => {
   expect(next.restarts).toBe(1);
   expect((await post(`${s.url}/sickly`, { x: 3 })).body).toBe(3);
 });
+
+it('keeps the running version when an upgrade fails to load, and says which node', async () => {
+  const ok = graph('upgrade', [{ id: 'm', kind: 'test-echo', config: { tag: 'v1' } }], [['input', 'm'], ['m', 'output']]);
+  expect((await post(`${s.url}/api/graphs`, ok)).status).toBe(201);
+  const bad = graph('upgrade', [{ id: 'm', kind: 'test-broken' }], [['input', 'm'], ['m', 'output']]);
+  const r = await post(`${s.url}/api/graphs`, bad);
+  expect(r.status).toBe(503);
+  expect(r.body.error).toMatch(/node m failed to load: model file weights.onnx not found; version 1 keeps serving/);
+  expect(r.body.errors).toEqual([expect.objectContaining({ node: 'm', path: '$.nodes[1]' })]);
+  expect((await post(`${s.url}/upgrade`, { x: 'still v1' })).body).toMatchObject({ tag: 'v1', value: 'still v1' });
+  const st = await get(`${s.url}/api/graphs/upgrade`);
+  expect(st.body).toMatchObject({ version: 1, state: 'RUNNING' });
+});
