@@ -13,8 +13,22 @@ export interface DataPlaneOptions {
 
 const JSON_TYPE = 'application/json';
 
+/** JSON text of a graph's answer; a node may return what JSON cannot hold (a cycle, a BigInt). */
+export function toJsonText(body: unknown): { ok: true; text: string } | { ok: false; error: string } {
+  try {
+    return { ok: true, text: JSON.stringify(body ?? null) };
+  } catch (e) {
+    return { ok: false, error: `the graph's output is not JSON: ${(e as Error).message}` };
+  }
+}
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body ?? null);
+  const json = toJsonText(body);
+  if (!json.ok) {
+    status = 500;
+    headers = {};
+  }
+  const text = json.ok ? json.text : JSON.stringify({ error: json.error, code: 'output_not_json' });
   res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }

@@ -8,6 +8,7 @@ import type { Controller } from '../controller.js';
 import { RequestError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { findTooDeep } from '../security/limits.js';
+import { toJsonText } from './data.js';
 import { invokeGraph } from './invoke.js';
 
 export interface SocketOptions {
@@ -65,7 +66,9 @@ export function attachSockets(http: HttpServer, ctl: Controller, ledger: Cluster
             onToken: (node, token, index) => socket.emit('token', { requestId: id, node, token, index }),
           },
         });
-        reply({ ok: true, requestId: r.requestId, output: r.output, trace: r.trace });
+        const json = toJsonText(r.output);
+        if (json.ok) reply({ ok: true, requestId: r.requestId, output: r.output, trace: r.trace });
+        else fail(new RequestError(500, json.error, { code: 'output_not_json' }), id);
       } catch (e) {
         fail(e instanceof RequestError ? e : new RequestError(500, String(e)), id);
       }

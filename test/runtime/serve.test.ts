@@ -53,6 +53,13 @@ describe('serving a graph over HTTP', () => {
     expect(r.body.error).toContain('bad day');
   });
 
+  it('answers 500 when a node returns what JSON cannot hold, and keeps serving', async () => {
+    const r = await post(`${s.url}/basic`, { x: { cyclic: true } });
+    expect(r.status).toBe(500);
+    expect(r.body).toMatchObject({ code: 'output_not_json' });
+    expect((await post(`${s.url}/basic`, { x: 2 })).body).toBe(2);
+  });
+
   it('answers 504 naming the node that timed out, and keeps serving', async () => {
     const r = await post(`${s.url}/basic`, { x: { sleepMs: 5000 } });
     expect(r.status).toBe(504);
