@@ -18,7 +18,20 @@ function flush() {
   flushing = false;
   const out = outbox;
   outbox = [];
-  if (out.length) port.postMessage(out.length === 1 ? out[0] : { t: 'many', items: out });
+  if (!out.length) return;
+  try {
+    port.postMessage(out.length === 1 ? out[0] : { t: 'many', items: out });
+  } catch {
+    // Something in the batch cannot be cloned (a function or a class instance in a node's
+    // output): send the items one by one, that one as its caller's error.
+    for (const m of out) {
+      try {
+        port.postMessage(m);
+      } catch (e) {
+        if (m.t === 'result') port.postMessage({ t: 'error', id: m.id, error: `output cannot be sent from the replica: ${(e as Error).message}` } satisfies FromWorker);
+      }
+    }
+  }
 }
 function send(m: FromWorker) {
   outbox.push(m);

@@ -58,6 +58,12 @@ describe('serving a graph over HTTP', () => {
     expect(r.status).toBe(500);
     expect(r.body).toMatchObject({ code: 'output_not_json' });
     expect((await post(`${s.url}/basic`, { x: 2 })).body).toBe(2);
+    // A value that cannot even leave the worker thread fails its request, not the replica.
+    const f = await post(`${s.url}/basic`, { x: { uncloneable: true } });
+    expect(f.status).toBe(500);
+    expect(f.body).toMatchObject({ node: 'echo', code: 'node_failed' });
+    expect(f.body.error).toContain('cannot be sent');
+    expect((await post(`${s.url}/basic`, { x: 3 })).body).toBe(3);
   });
 
   it('answers 504 naming the node that timed out, and keeps serving', async () => {
