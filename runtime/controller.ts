@@ -240,14 +240,14 @@ export class Controller implements MetricsSource {
     // Another graph may have taken the route while this one started.
     const late = this.conflict(plan);
     if (late) {
-      void dep.stop();
+      this.stopQuietly(dep);
       return late;
     }
     const old = this.graphs.get(plan.name);
     // An upgrade whose model will not load is not switched to: the running version keeps serving.
     const failed = old ? dep.loadFailures() : [];
     if (failed.length) {
-      void dep.stop();
+      this.stopQuietly(dep);
       return {
         ok: false,
         status: 503,
@@ -275,6 +275,11 @@ export class Controller implements MetricsSource {
     return `r${n}`;
   }
 
+  /** Stop a version in the background; a failure to stop is logged, never an unhandled rejection. */
+  private stopQuietly(dep: GraphDeployment): Promise<void> {
+    return dep.stop().catch((e) => this.opts.log(`[${dep.name}] stopping version ${dep.version}: ${(e as Error).message}`));
+  }
+
   private isRetiring(name: string): boolean {
     for (const d of this.retiring) if (d.name === name) return true;
     return false;
@@ -282,7 +287,7 @@ export class Controller implements MetricsSource {
 
   private retire(dep: GraphDeployment): void {
     this.retiring.add(dep);
-    void dep.stop().finally(() => {
+    this.stopQuietly(dep).finally(() => {
       this.retiring.delete(dep);
       this.changed(dep.name);
     });
