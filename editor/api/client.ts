@@ -23,12 +23,30 @@ export class ApiError extends Error {
   }
 }
 
+const TOKEN_KEY = 'beamline.token';
+
+/**
+ * A server bound beyond loopback requires a control-plane token. The editor takes it
+ * once from `?token=` (then removes it from the address bar) and keeps it for the tab.
+ */
+export function controlToken(): string | undefined {
+  if (typeof window === 'undefined') return undefined;
+  const url = new URL(window.location.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    url.searchParams.delete('token');
+    window.history.replaceState(null, '', url);
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+}
+
 async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const token = controlToken();
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   let data: unknown;
   try {
@@ -38,7 +56,8 @@ async function request<T>(method: string, url: string, body?: unknown): Promise<
   }
   if (!res.ok) {
     const d = (data ?? {}) as { error?: string; errors?: GraphError[] };
-    throw new ApiError(d.error ?? `${method} ${url}: HTTP ${res.status}`, res.status, d.errors ?? []);
+    const hint = res.status === 401 ? ' (this server needs a token: open the editor with ?token=<token>)' : '';
+    throw new ApiError(`${d.error ?? `${method} ${url}: HTTP ${res.status}`}${hint}`, res.status, d.errors ?? []);
   }
   return data as T;
 }
@@ -74,6 +93,7 @@ let socket: BeamlineSocket | undefined;
 
 /** One socket per page, opened on first use. */
 export function getSocket(): BeamlineSocket {
-  socket ??= io({ transports: ['websocket', 'polling'] });
+  const token = controlToken();
+  socket ??= io({ transports: ['websocket', 'polling'], ...(token ? { auth: { token } } : {}) });
   return socket;
 }
