@@ -9,21 +9,11 @@ import { join } from 'node:path';
 import { compile } from '../shared/compile.js';
 import { type Cluster, demandsFromPlan, gpuLowerBound, gpusWithoutSharing, place, type ReplicaDemand } from '../shared/placement.js';
 import { markdownTable, report } from './lib/report.js';
+import { seededRandom } from '../shared/random.js';
 
 const CASES = 1000;
 const SHARES = [0.1, 0.125, 0.2, 0.25, 0.25, 0.3, 0.33, 0.4, 0.5, 0.5, 0.6, 0.75, 1, 1, 2];
 
-/** mulberry32: a small seeded generator so every run places the same deployments. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function cluster(gpus: number, machines: number): Cluster {
   const per = Math.ceil(gpus / machines);
@@ -108,7 +98,7 @@ const doc = {
 };
 
 // ---- random deployments
-const next = rng(20_261_125);
+const next = seededRandom(20_261_125);
 let atBound = 0;
 let atOptimum = 0;
 let boundUnreachable = 0;

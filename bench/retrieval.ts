@@ -8,23 +8,14 @@ import { IndexSearcher } from '../runtime/nodes/retriever.js';
 import { normalizeRows } from '../runtime/retrieval/index-files.js';
 import { dotAll, topKDot } from '../runtime/retrieval/topk.js';
 import { markdownTable, percentile, report } from './lib/report.js';
+import { seededRandom } from '../shared/random.js';
 
 const N = 100_000;
 const DIM = 100;
 const K = 5;
 const QUERIES = 200;
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(42);
+const rand = seededRandom(42);
 const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 
 const vectors = new Float32Array(N * DIM);

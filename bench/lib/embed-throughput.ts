@@ -1,7 +1,7 @@
 // Hook for bench/batching (a later issue): what one embedder process can do, split
 // into its parts, so a served node can be reported as a ratio of this limit.
 import { createEmbedder } from '../../runtime/nodes/embedder.js';
-import { seededRandom } from '../../runtime/nodes/llm/sampling.js';
+import { seededRandom } from '../../shared/random.js';
 import type { Device } from '../../runtime/nodes/types.js';
 
 export interface EmbedThroughput {

@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType, encodeModel, floats, int64s, type Node, type Tensor } from '../../scripts/models/onnx-proto.js';
+import { seededRandom } from '../../shared/random.js';
 
 /**
  * A transformer-sized sentence encoder for benches whose cost should be the
@@ -19,16 +20,6 @@ export interface TransformerShape {
 
 export const MINI: TransformerShape = { dim: 256, ffn: 1024, layers: 4 };
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomFloats(name: string, dims: number[], scale: number, next: () => number): Tensor {
   const n = dims.reduce((a, b) => a * b, 1);
@@ -43,7 +34,7 @@ function constFloats(name: string, dims: number[], value: number): Tensor {
 }
 
 export function transformerModel(vocab: number, s: TransformerShape, seed = 7): Uint8Array {
-  const next = rng(seed);
+  const next = seededRandom(seed);
   const { dim, ffn } = s;
   const w = 1 / Math.sqrt(dim);
   const initializers: Tensor[] = [
