@@ -10,8 +10,9 @@ export interface AppNames {
 
 /**
  * beamline_app.py: one @serve.deployment class per replica-backed node, an
- * ingress whose run() follows the graph stage by stage (nodes of one stage are
- * awaited together with asyncio.gather), and `app`, the .bind() composition.
+ * ingress whose run() starts one task per node (each waits only for the nodes
+ * it reads from, as Beamline's executor does, so a fast branch never waits for
+ * a slow one), and `app`, the .bind() composition.
  */
 export function pythonApp(plan: Plan, templates: Map<string, ExportTemplate>, names: AppNames): string {
   const replicaIds = plan.order.filter((id) => plan.nodes[id].runsIn === 'replica');
@@ -24,7 +25,6 @@ export function pythonApp(plan: Plan, templates: Map<string, ExportTemplate>, na
     if (plan.nodes[id].inputs.length) ports[id] = plan.nodes[id].inputs.map((p) => [p.name, !!p.required, !!p.multiple]);
   }
 
-  const parallel = plan.stages.some((st) => st.filter((id) => plan.nodes[id].runsIn === 'replica').length > 1);
   const batched = replicaIds.some((id) => plan.nodes[id].deployment.batching);
   const out: string[] = [];
   out.push(`"""Ray Serve application for the Beamline graph ${pyStr(plan.name)}.
@@ -33,7 +33,7 @@ Written by \`beamline export\`; change the graph and export again rather than ed
 Deployment options (replicas, autoscaling, resources) live in the Serve config; each
 deployment's user_config["beamline"] holds its node settings and may be edited there too.
 """
-${parallel ? 'import asyncio\n\n' : ''}from ray import serve
+from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from beamline_nodes.runner import GraphIngress, GraphRun${replicaIds.length ? ', NodeDeployment' : ''}${batched ? ', raise_if_error' : ''}
@@ -80,15 +80,13 @@ class ${cls}(NodeDeployment):
 
   // The ingress: its run() is the graph's shape.
   const handleArgs = replicaIds.map((id) => `${argName(id)}: DeploymentHandle`);
-  const body: string[] = [];
-  plan.stages.forEach((stage, i) => {
-    const inline = stage.filter((id) => plan.nodes[id].runsIn === 'executor');
-    const remote = stage.filter((id) => plan.nodes[id].runsIn === 'replica');
-    body.push(`        # stage ${i}: ${stage.join(', ')}`);
-    for (const id of inline) body.push(`        await run.inline(${pyStr(id)})`);
-    if (remote.length === 1) body.push(`        await run.call(${pyStr(remote[0])})`);
-    else if (remote.length > 1) body.push(`        await asyncio.gather(${remote.map((id) => `run.call(${pyStr(id)})`).join(', ')})`);
+  // plan.order is topological, so every upstream task exists when a node's task is started.
+  const body = plan.order.map((id) => {
+    const n = plan.nodes[id];
+    const step = n.runsIn === 'executor' ? 'run.inline' : 'run.call';
+    return `        run.start(${[pyStr(id), step, ...n.upstream.map(pyStr)].join(', ')})`;
   });
+  body.push('        await run.finish()');
   out.push(`
 @serve.deployment(name=${pyStr(names.ingress)})
 class ${names.ingress}(GraphIngress):
@@ -108,6 +106,7 @@ class ${names.ingress}(GraphIngress):
         super().__init__({${replicaIds.map((id) => `${pyStr(id)}: ${argName(id)}`).join(', ')}})
 
     async def run(self, run: GraphRun) -> None:
+        # One task per node: run.start(node, step, *upstream) runs step(node) once its upstream nodes are done.
 ${body.join('\n')}
 
 

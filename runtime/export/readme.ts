@@ -116,18 +116,21 @@ env_vars set the model and data folders (edit them to where the files are on the
   }
   lines.push(`## Requests and errors
 
-POST a JSON object with the input node's fields to \`${route}\`. The response is the output node's value
-(an object keyed by output node when the graph has several). Errors are \`{"error", "node", "path"}\`
-with 400 (bad input), 503 (a node's queue is full or its replica died) or 504 (a node's \`timeoutMs\`).
+POST a JSON object with the input node's fields to \`${route}\`. The ingress starts each node as soon as
+the nodes it reads from are done, as Beamline does: parallel branches run together, and a fast branch's
+next nodes do not wait for a slow branch. The response is the output node's value (an object keyed by
+output node when the graph has several). Errors are \`{"error", "node", "path"}\` with 400 (bad input),
+503 (a node's queue is full or its replica died) or 504 (a node's \`timeoutMs\`).
 
 ## How this export was checked, and what it was not
 
 Beamline's tests validate \`rayservice.yaml\` against KubeRay's RayService CRD schema and the Serve
 config against Ray Serve's config schema, compile every Python file, and run the composition in
 \`beamline_app.py\` under a small stand-in for the parts of \`ray.serve\` it uses (deployment, bind,
-handles, batch). **The stand-in is not Ray**: it runs every deployment in one Python process with one
-replica each, and stubs the model libraries (onnxruntime, tokenizers), so ONNX nodes were checked only
-as far as their imports. A run on a real cluster adds what the stand-in cannot: replicas in separate
+handles, batch), checking that each node starts once its own inputs are ready and not before.
+**The stand-in is not Ray**: it runs every deployment in one Python process with one replica each, and
+stubs the model libraries (onnxruntime, tokenizers), so ONNX nodes were checked only as far as their imports.
+A run on a real cluster adds what the stand-in cannot: replicas in separate
 actor processes on several pods, real scheduling of \`num_cpus\`/\`num_gpus\`/\`memory\`, autoscaling,
 queue limits and back-pressure, health checks and restarts, the HTTP proxy, real model inference on
 CPU or GPU, and the KubeRay operator's rollout. Try it on a kind/minikube cluster before production.

@@ -52,13 +52,15 @@ export function removeTempDirs(): void {
 }
 
 /** Runs fixtures/run_app.py on an exported app; returns what the stand-in recorded. */
-export function runUnderStandin(spec: { app_dir: string; serve_config: string; fakes: Record<string, Record<string, unknown>>; requests: unknown[]; concurrent?: boolean }, env: Record<string, string>) {
+export function runUnderStandin(spec: { app_dir: string; serve_config: string; fakes: Record<string, Record<string, unknown>>; requests: unknown[]; concurrent?: boolean; hold?: Record<string, string> }, env: Record<string, string>) {
   const file = join(tempDir('spec'), 'spec.json');
   writeFileSync(file, JSON.stringify(spec));
   const out = execFileSync('python3', [join(FIXTURES, 'run_app.py'), file], { env: { ...process.env, ...env }, encoding: 'utf8' });
   return JSON.parse(out) as {
     responses: { status: number; body: unknown }[];
-    events: { event: 'start' | 'end'; deployment: string; seq: number }[];
+    events: { event: 'start' | 'end' | 'cancelled'; deployment: string; seq: number }[];
+    /** For each response, how many events had happened when it was made. */
+    answered: number[];
     batches: Record<string, number[]>;
     faked: string[];
   };

@@ -140,6 +140,37 @@ describe('the exported app runs under a stand-in for ray.serve', () => {
     expect(order(r.events, 'end', 'clean')).toBeLessThan(Math.min(order(r.events, 'start', 'sentiment'), order(r.events, 'start', 'entities')));
   });
 
+  it('each node starts when its own inputs are ready: c (after the fast b) starts and ends while the slow a still runs', () => {
+    const p = exportTo(join(FIXTURES, 'graphs/unequal.json'));
+    // a is "slow": its call returns only once c has ended (or after a bounded number of event-loop turns).
+    const r = runUnderStandin({ app_dir: join(p.dir, 'app'), serve_config: join(p.dir, 'serve-config.yaml'), fakes: {}, requests: [{ text: 'Fast  AND Slow' }], hold: { a: 'c' } }, {});
+    expect(r.responses[0]).toEqual({ status: 200, body: { a: 'fast and slow', c: 'fast and slow' } });
+    // A stage-by-stage ingress would wait for a (stage 1) before starting c (stage 2).
+    expect(order(r.events, 'start', 'c')).toBeLessThan(order(r.events, 'end', 'a'));
+    expect(order(r.events, 'end', 'c')).toBeLessThan(order(r.events, 'end', 'a'));
+    // The two branches still start together, and c still waits for b.
+    expect(order(r.events, 'start', 'b')).toBeLessThan(order(r.events, 'end', 'a'));
+    expect(order(r.events, 'start', 'a')).toBeLessThan(order(r.events, 'end', 'b'));
+    expect(order(r.events, 'end', 'b')).toBeLessThan(order(r.events, 'start', 'c'));
+    expect(r.events.filter((e) => e.event === 'start').map((e) => e.deployment)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a failing branch ends the request at once with a 400 naming its node and input, cancelling the branch still running', () => {
+    // b reads a field of any type, so a number reaches it and its preprocessor refuses it; c never runs.
+    const p = exportTo(join(FIXTURES, 'graphs/unequal.json'), (g) => {
+      const doc = g as unknown as { nodes: { id: string; config: { fields?: Record<string, string> } }[]; edges: { source: string; sourceHandle: string; target: string }[] };
+      doc.nodes.find((n) => n.id === 'input')!.config.fields!.raw = 'any';
+      doc.edges.find((e) => e.target === 'b')!.sourceHandle = 'raw';
+    });
+    const r = runUnderStandin({ app_dir: join(p.dir, 'app'), serve_config: join(p.dir, 'serve-config.yaml'), fakes: {}, requests: [{ text: 'x', raw: 42 }], hold: { a: 'c' } }, {});
+    expect(r.responses[0]).toEqual({ status: 400, body: expect.objectContaining({ node: 'b', path: 'text', code: 'bad_input', error: 'node b: input "text" must be a string, got number' }) });
+    expect(r.events.filter((e) => e.event === 'start').map((e) => e.deployment)).toEqual(['a', 'b']);
+    // a was still held (waiting for c) when b failed: it was cancelled before the response was made.
+    const cancelled = order(r.events, 'cancelled', 'a');
+    expect(cancelled).toBeGreaterThan(order(r.events, 'end', 'b'));
+    expect(cancelled).toBeLessThan(r.answered[0]);
+  });
+
   it('@serve.batch groups concurrent calls up to maxBatchSize, and user_config changes the size', () => {
     const p = exportTo(join(FIXTURES, 'graphs/parallel.json'));
     const run = () =>

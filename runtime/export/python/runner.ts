@@ -2,7 +2,8 @@
  * beamline_nodes/runner.py: the deployment base classes of an exported app.
  * NodeDeployment wraps one node class as a Serve deployment (config via
  * user_config/reconfigure); GraphIngress takes the HTTP request and GraphRun
- * moves values along the graph's edges, with per-call timeouts and retries.
+ * moves values along the graph's edges, one task per node started as soon as
+ * its upstream nodes are done, with per-call timeouts and retries.
  */
 export const RUNNER_PY = String.raw`"""Deployment base classes of a Beamline Ray Serve app. Written by beamline export."""
 import asyncio
@@ -92,7 +93,37 @@ class GraphRun:
         self.body = body
         self.outputs: dict = {}
         self.trace: list = []
+        self.tasks: dict = {}
         self.started = time.monotonic()
+
+    def start(self, node: str, step, *upstream: str) -> None:
+        """The node's task: step(node) runs once every upstream node is done, not once a whole stage is."""
+        after = [self.tasks[u] for u in upstream]
+        self.tasks[node] = asyncio.ensure_future(self._after(after, step, node))
+
+    @staticmethod
+    async def _after(after: list, step, node: str) -> None:
+        for task in after:
+            await task  # an upstream failure ends this task with the same NodeFailed
+        await step(node)
+
+    async def finish(self) -> None:
+        """Waits for every node; the first failure cancels the nodes still running and ends the request naming its node."""
+        tasks = list(self.tasks.values())
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        except asyncio.CancelledError:  # the request went away
+            for task in tasks:
+                task.cancel()
+            raise
+        failed = next((t for t in tasks if t in done and not t.cancelled() and t.exception() is not None), None)
+        if failed is None:
+            return
+        for task in tasks:
+            task.cancel()
+        # Collect every outcome so no task's exception goes unretrieved.
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise failed.exception()
 
     def inputs_of(self, node: str):
         """Values on a node's input ports, or None when a required one never arrived (branch not taken)."""
@@ -149,6 +180,9 @@ class GraphRun:
             try:
                 self.outputs[node] = await asyncio.wait_for(_wait(response), timeout)
                 return self._span(node, start, "ok")
+            except asyncio.CancelledError:  # another node failed: this call's answer is no longer needed
+                response.cancel()
+                raise
             except asyncio.TimeoutError:
                 response.cancel()
                 self._span(node, start, "error")
