@@ -17,7 +17,8 @@ export function pickFile(): Promise<{ name: string; text: string } | undefined> 
   return new Promise((resolve) => {
     const input = document.createElement('input');
     input.type = 'file';
-    input.accept = '.json,application/json';
+    // Graph JSON, or a Ray Serve config / RayService to import.
+    input.accept = '.json,application/json,.yaml,.yml';
     input.style.display = 'none';
     input.addEventListener('change', async () => {
       const f = input.files?.[0];

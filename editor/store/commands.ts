@@ -5,6 +5,7 @@
 import { compile } from '../../shared/compile.js';
 import { formatError } from '../../shared/errors.js';
 import { GraphSchema } from '../../shared/graph.js';
+import { importServeConfig } from '../../shared/ray-import.js';
 import { api } from '../api/client.js';
 import { deploy } from '../api/live.js';
 import { downloadGraph, pickFile } from '../lib/files.js';
@@ -26,14 +27,31 @@ export interface Command {
 const st = () => useEditor.getState();
 const hasSelection = () => st().nodes.some((n) => n.selected) || st().edges.some((e) => e.selected);
 
-/** Loads graph JSON text into the editor, or says what is wrong with it. */
+/** A Ray Serve config or KubeRay RayService (YAML) becomes a graph; warnings say what could not be recovered. */
+function fromServeConfig(text: string, from: string): { doc?: unknown; warnings: string[] } {
+  try {
+    const r = importServeConfig(text);
+    return { doc: r.graph, warnings: r.warnings };
+  } catch (e) {
+    st().notify(`${from} is not a Ray Serve config: ${(e as Error).message}`, 'error');
+    return { warnings: [] };
+  }
+}
+
+/** Loads graph JSON text (or a Ray Serve config / RayService YAML) into the editor, or says what is wrong with it. */
 export function openText(text: string, from: string): boolean {
   let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    st().notify(`${from} is not JSON: ${(e as Error).message}`, 'error');
-    return false;
+  let warnings: string[] = [];
+  if (/\.ya?ml$/i.test(from)) {
+    ({ doc, warnings } = fromServeConfig(text, from));
+    if (doc === undefined) return false;
+  } else {
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      st().notify(`${from} is not JSON: ${(e as Error).message}`, 'error');
+      return false;
+    }
   }
   const parsed = GraphSchema.safeParse(doc);
   if (!parsed.success) {
@@ -43,7 +61,7 @@ export function openText(text: string, from: string): boolean {
     return false;
   }
   st().load(parsed.data);
-  st().notify(`Opened ${from}`, 'ok');
+  st().notify(warnings.length ? `Opened ${from} as a graph; ${warnings.join('; ')}` : `Opened ${from}`, warnings.length ? 'info' : 'ok');
   return true;
 }
 

@@ -254,6 +254,20 @@ describe('editor in Chromium', () => {
     await textOf(page.getByTestId('graph-name')).toBe('rag');
     await drop('again.json', JSON.stringify(doc));
     await textOf(page.getByTestId('graph-name')).toBe(doc.name);
+
+    // A Ray Serve config opens as a graph too: export the RAG example with the CLI, drop its YAML.
+    const out = mkdtempSync(join(tmpdir(), 'beamline-editor-serve-'));
+    const ex = spawnSync(process.execPath, [join(ROOT, 'bin/beamline.js'), 'export', join(ROOT, 'examples/rag/graph.json'), '--target', 'serve-config', '-o', out], { cwd: ROOT, encoding: 'utf8' });
+    expect(ex.status, ex.stderr).toBe(0);
+    await drop('serve-config.yaml', readFileSync(join(out, 'serve-config.yaml'), 'utf8'));
+    await textOf(page.getByTestId('graph-name')).toBe('rag');
+    expect((await snapshot()).nodes.map((n) => n.id).sort()).toEqual(['answer', 'embed', 'input', 'output', 'preprocess', 'retrieve']);
+    await drop('broken.yaml', 'applications: [1, 2');
+    await textOf(page.getByTestId('notice')).toContain('broken.yaml is not a Ray Serve config');
+    rmSync(out, { recursive: true, force: true });
+    // Later steps go on from the exported graph.
+    await drop('again.json', JSON.stringify(doc));
+    await textOf(page.getByTestId('graph-name')).toBe(doc.name);
   });
 
   it('runs any command from the command palette', async () => {
