@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import type { VersionSummary } from '../shared/protocol.js';
 
 /**
  * Deployed graphs and their numbered versions, in SQLite under the data directory.
@@ -22,14 +23,7 @@ export interface GraphVersion {
   rolledBackFrom?: number;
 }
 
-export interface VersionSummary {
-  version: number;
-  createdAt: number;
-  active: boolean;
-  rolledBackFrom?: number;
-  /** Node count, so a version list can be shown without loading every document. */
-  nodes: number;
-}
+export type { VersionSummary };
 
 export interface ActiveGraph extends GraphVersion {
   activatedAt: number;

@@ -173,6 +173,16 @@ export interface ClientToServerEvents {
 /** Smallest interval between two status pushes to one subscriber. */
 export const STATUS_PUSH_INTERVAL_MS = 500;
 
+// ---- versions (GET /api/graphs/:name/versions) ----
+export interface VersionSummary {
+  version: number;
+  createdAt: number;
+  active: boolean;
+  rolledBackFrom?: number;
+  /** Node count, so a version list can be shown without loading every document. */
+  nodes: number;
+}
+
 // ---- catalog and examples (GET /api/catalog, GET /examples) ----
 export interface CatalogPort {
   name: string;

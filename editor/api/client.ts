@@ -2,16 +2,10 @@
 import { io, type Socket } from 'socket.io-client';
 import type { GraphError } from '../../shared/errors.js';
 import type { Graph } from '../../shared/graph.js';
-import type { ClientToServerEvents, ClusterStatus, DeployResponse, GraphStatus, ServerToClientEvents } from '../../shared/protocol.js';
+import type { ClientToServerEvents, ClusterStatus, DeployResponse, GraphStatus, ServerToClientEvents, VersionSummary } from '../../shared/protocol.js';
 import type { RemoteKind } from '../lib/kinds.js';
 
-export interface VersionSummary {
-  version: number;
-  createdAt: number;
-  active: boolean;
-  rolledBackFrom?: number;
-  nodes: number;
-}
+export type { VersionSummary };
 
 export class ApiError extends Error {
   constructor(

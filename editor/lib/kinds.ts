@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Catalog, builtinCatalog, inputPorts, type NodeKind, outputPorts } from '../../shared/catalog/index.js';
 import type { PortSpec } from '../../shared/ports.js';
+import type { CatalogKindInfo } from '../../shared/protocol.js';
 
 /** JSON Schema as produced by z.toJSONSchema; only the parts the form reads are typed. */
 export interface JsonSchema {
@@ -25,38 +26,19 @@ export interface JsonSchema {
  * What the editor knows about a kind: the same for built-ins (read from the
  * zod catalog) and for custom kinds the runtime serves from GET /api/catalog.
  */
-export interface KindInfo {
-  kind: string;
-  title: string;
-  category: string;
-  description: string;
-  docs?: string;
-  runsIn: 'executor' | 'replica';
-  streams: boolean;
-  batchable: boolean;
-  singleton: boolean;
+export interface KindInfo extends Pick<CatalogKindInfo, 'kind' | 'title' | 'category' | 'description' | 'docs' | 'runsIn' | 'streams' | 'batchable' | 'singleton'> {
   configSchema: JsonSchema;
   deploymentDefaults: Record<string, unknown>;
   ports(config: Record<string, unknown>): { inputs: PortSpec[]; outputs: PortSpec[] };
 }
 
 /** A kind as GET /api/catalog serialises it (fields beyond these are ignored). */
-export interface RemoteKind {
+export type RemoteKind = Partial<Omit<CatalogKindInfo, 'kind' | 'inputs' | 'outputs'>> & {
   kind: string;
-  title?: string;
-  category?: string;
-  description?: string;
-  docs?: string;
-  runsIn?: 'executor' | 'replica';
-  streams?: boolean;
-  batchable?: boolean;
-  singleton?: boolean;
   config?: JsonSchema;
-  configSchema?: unknown;
-  deployment?: Record<string, unknown>;
   inputs?: PortSpec[];
   outputs?: PortSpec[];
-}
+};
 
 export function kindFromCatalog(k: NodeKind): KindInfo {
   const configSchema = z.toJSONSchema(k.config, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
