@@ -74,6 +74,17 @@ export class ClusterLedger {
     return { ok: true, assignment: a };
   }
 
+  /**
+   * Reserve resources for several replicas planned together (a deploy's initial replicas):
+   * one place() call, so they are packed as `beamline plan` packs them, not in arrival order.
+   * Those that fit are held; the rest come back with the planner's reason.
+   */
+  reserveAll(ds: readonly ReplicaDemand[]): { assignments: Map<string, Assignment>; unplaced: Map<string, Unplaced> } {
+    const r = place(ds, this.cluster, [...this.held.values()]);
+    for (const a of r.assignments) this.held.set(a.replica, a);
+    return { assignments: new Map(r.assignments.map((a) => [a.replica, a])), unplaced: new Map(r.unplaced.map((u) => [u.replica, u])) };
+  }
+
   release(replica: string): void {
     if (!this.held.delete(replica)) return;
     // Deferred so a pool that is releasing and re-placing finishes its own bookkeeping first.

@@ -105,7 +105,12 @@ export class GraphDeployment implements Executable {
   }
 
   start(): void {
-    for (const [id, pool] of this.pools) pool.scale(this.plan.nodes[id].totals.replicas);
+    // The initial replicas are placed in one planner call, as `beamline plan` places them
+    // (largest first, shares repacked), not one by one in node order; each pool starts the
+    // ones the planner granted it. Later scaling and PENDING retries place one at a time.
+    for (const [id, pool] of this.pools) pool.scale(this.plan.nodes[id].totals.replicas, { defer: true });
+    const grant = this.ctl.ledger.reserveAll([...this.pools.values()].flatMap((p) => p.pendingDemands()));
+    for (const pool of this.pools.values()) pool.adopt(grant);
     for (const s of this.autoscalers.values()) s.start();
   }
 

@@ -1,4 +1,4 @@
-import type { Assignment } from '../../shared/placement.js';
+import type { Assignment, ReplicaDemand, Unplaced } from '../../shared/placement.js';
 import type { PlanNode } from '../../shared/plan.js';
 import type { ReplicaStatus } from '../../shared/protocol.js';
 import { concurrentBatches } from '../batching.js';
@@ -76,8 +76,11 @@ export class ReplicaPool {
     return this.runningCache;
   }
 
-  /** Set the replica count; extra replicas drain (never dropped with work). */
-  scale(n: number): void {
+  /**
+   * Set the replica count; extra replicas drain (never dropped with work). With `defer`, new
+   * slots stay PENDING unplaced: the caller places them with other pools' (pendingDemands, adopt).
+   */
+  scale(n: number, opts: { defer?: boolean } = {}): void {
     if (this.stopped) return;
     this.target = n;
     while (this.replicas.filter((r) => r.state !== 'STOPPING').length + this.pending.length < n) this.pending.push({ id: this.opts.nextReplicaId(), restarts: 0 });
@@ -86,25 +89,48 @@ export class ReplicaPool {
     // Scale down the least busy replicas first.
     live.sort((a, b) => a.inFlight - b.inFlight);
     for (let extra = live.length - n; extra > 0; extra--) void live.shift()!.drain();
-    this.placePending();
+    if (!opts.defer) this.placePending();
     this.opts.onChange();
+  }
+
+  /** What each PENDING slot asks of the cluster, keyed in the ledger as `<graph>/<replica id>`. */
+  pendingDemands(): ReplicaDemand[] {
+    return this.pending.map((slot) => this.demand(slot));
+  }
+
+  /** Start the PENDING slots a joint placement granted; the others keep waiting with its reason. */
+  adopt(grant: { assignments: Map<string, Assignment>; unplaced: Map<string, Unplaced> }): void {
+    if (this.stopped) return;
+    const still: Slot[] = [];
+    for (const slot of this.pending) {
+      const key = this.demand(slot).replica;
+      const a = grant.assignments.get(key);
+      if (a) this.startReplica(slot, a);
+      else still.push({ ...slot, reason: grant.unplaced.get(key)?.reason ?? slot.reason });
+    }
+    this.pending = still;
+    this.opts.onChange();
+  }
+
+  private demand(slot: Slot): ReplicaDemand {
+    const { node, graph } = this.opts;
+    const r = node.deployment.resources;
+    return {
+      replica: `${graph}/${slot.id}`,
+      node: node.id,
+      cpus: r.cpus,
+      gpus: r.gpus,
+      memoryMb: r.memoryMb,
+      ...(r.gpuMemoryMb !== undefined ? { gpuMemoryMb: r.gpuMemoryMb } : {}),
+    };
   }
 
   /** Try to place every PENDING slot; the ledger calls this again when resources free up. */
   placePending(): void {
     if (this.stopped) return;
-    const { node, graph } = this.opts;
-    const r = node.deployment.resources;
     const still: Slot[] = [];
     for (const slot of this.pending) {
-      const res = this.opts.ledger.reserve({
-        replica: `${graph}/${slot.id}`,
-        node: node.id,
-        cpus: r.cpus,
-        gpus: r.gpus,
-        memoryMb: r.memoryMb,
-        ...(r.gpuMemoryMb !== undefined ? { gpuMemoryMb: r.gpuMemoryMb } : {}),
-      });
+      const res = this.opts.ledger.reserve(this.demand(slot));
       if (res.ok) this.startReplica(slot, res.assignment);
       else still.push({ ...slot, reason: res.unplaced.reason });
     }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
+import { compile } from '../../shared/compile.js';
+import { demandsFromPlan, place } from '../../shared/placement.js';
 import type { GraphStatus, ReplicaStatus } from '../../shared/protocol.js';
 import { get, graph, post, startServer, until } from './helpers.js';
 
@@ -80,6 +82,80 @@ it('redeploys a graph that fills the GPU without failing requests: the new versi
     expect(gpu.replicas).toHaveLength(4);
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     expect(new Set(answers.map((a) => a.tag))).toEqual(new Set(['v1', 'v2']));
+  } finally {
+    await t.close();
+  }
+});
+
+/** What `beamline plan` says for this graph on this server's cluster: every initial replica placed at once. */
+function planned(t: BeamlineServer, g: unknown) {
+  const r = compile(g, t.catalog);
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return place(demandsFromPlan(r.plan), t.ledger.cluster);
+}
+
+it('on a cluster short of CPUs, serve leaves PENDING exactly the replicas `plan` leaves unplaced, with its reasons', async () => {
+  const t = await startServer({ cpus: 2 });
+  try {
+    const cpus = (n: number) => ({ resources: { cpus: n } });
+    // In node order one at a time, a and b fit, c does not, d takes the last half CPU;
+    // the planner goes largest first: b and c fit, a and d do not.
+    const g = graph(
+      'short',
+      [
+        { id: 'a', kind: 'test-echo', deployment: cpus(0.5) },
+        { id: 'b', kind: 'test-echo', deployment: cpus(1) },
+        { id: 'c', kind: 'test-echo', deployment: cpus(1) },
+        { id: 'd', kind: 'test-echo', deployment: cpus(0.5) },
+      ],
+      [['input', 'a'], ['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'output']],
+    );
+    const plan = planned(t, g);
+    expect(plan.unplaced.map((u) => u.node)).toEqual(['a', 'd']);
+    expect((await post(`${t.url}/api/graphs`, g)).status).toBe(201);
+    const status: GraphStatus = (await get(`${t.url}/api/graphs/short`)).body;
+    const replicas = Object.values(status.nodes).flatMap((n) => n.replicas);
+    const pending = replicas.filter((r) => r.state === 'PENDING');
+    expect(pending.map((r) => ({ node: r.node, reason: r.reason }))).toEqual(plan.unplaced.map((u) => ({ node: u.node, reason: u.reason })));
+    expect(replicas.filter((r) => r.state === 'RUNNING').map((r) => r.node)).toEqual(plan.assignments.map((a) => a.node));
+  } finally {
+    await t.close();
+  }
+});
+
+it('packs fractional GPU shares of one deploy onto as few GPUs as the planner would', async () => {
+  const t = await startServer({ gpus: 3, gpuMemoryMb: 16_000 });
+  try {
+    const share = (gpus: number) => ({ numReplicas: 2, resources: { cpus: 0.1, gpus } });
+    // One at a time in node order, both quarters share GPU 0 and each 0.75 takes a GPU of its own (3);
+    // largest first, each 0.75 gets a quarter beside it (2).
+    const g = graph(
+      'shares',
+      [
+        { id: 'small', kind: 'test-echo', deployment: share(0.25) },
+        { id: 'large', kind: 'test-echo', deployment: share(0.75) },
+      ],
+      [['input', 'small'], ['small', 'large'], ['large', 'output']],
+    );
+    const plan = planned(t, g);
+    expect(plan.unplaced).toEqual([]);
+    expect(plan.gpusUsed).toBe(2);
+    const d = await post(`${t.url}/api/graphs`, g);
+    expect(d.status).toBe(201);
+    const replicas = Object.values((d.body.status as GraphStatus).nodes).flatMap((n) => n.replicas);
+    expect(replicas.map((r) => r.state)).toEqual(['RUNNING', 'RUNNING', 'RUNNING', 'RUNNING']);
+    // The same GPUs hold the same shares as in the plan.
+    const byGpu = (gpus: { used: number; replicas: { share: number }[] }[]) =>
+      gpus
+        .filter((x) => x.used > 0)
+        .map((x) => x.replicas.map((r) => r.share).sort())
+        .sort();
+    const cluster = (await get(`${t.url}/api/cluster`)).body;
+    expect(byGpu(cluster.gpus)).toEqual(byGpu(plan.gpus));
+    expect(byGpu(cluster.gpus)).toEqual([
+      [0.25, 0.75],
+      [0.25, 0.75],
+    ]);
   } finally {
     await t.close();
   }
