@@ -40,8 +40,10 @@ export function defineNode<C extends z.ZodType, S = undefined>(def: NodeDefiniti
         ? async (inputs, c) =>
             def.call!(inputs, {
               requestId: c.requestId,
-              emitToken: c.emitToken,
-              // A getter, so the AbortSignal is only made for nodes that look at it.
+              // Getters, so the AbortSignal and the token emitter are only made for nodes that use them.
+              get emitToken() {
+                return c.emitToken;
+              },
               get signal() {
                 return c.signal;
               },

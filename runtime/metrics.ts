@@ -37,6 +37,8 @@ export class Metrics {
   private readonly batchSize: SeriesHistogram;
   private readonly httpLatency: SeriesHistogram;
   private readonly windows = new Map<string, Window>();
+  /** httpLatency's series by graph and status, so observeRequest builds no key. */
+  private readonly httpSeries = new Map<string, Map<number, HistogramSeries>>();
 
   constructor(source: MetricsSource) {
     const labelNames = ['graph', 'node', 'kind'] as const;
@@ -156,8 +158,18 @@ export class Metrics {
   }
 
   observeRequest(graph: string, status: number, ms: number): void {
-    const key = `${graph}\0${status}`;
-    this.httpLatency.observe(this.httpLatency.at(key, { graph, status: String(status) }), ms);
+    // Once per request: the series is found by two map reads, no key string or label object.
+    let byStatus = this.httpSeries.get(graph);
+    if (!byStatus) {
+      byStatus = new Map();
+      this.httpSeries.set(graph, byStatus);
+    }
+    let s = byStatus.get(status);
+    if (!s) {
+      s = this.httpLatency.at(`${graph}\0${status}`, { graph, status: String(status) });
+      byStatus.set(status, s);
+    }
+    this.httpLatency.observe(s, ms);
   }
 
   /** Counts and recent percentiles for status pushes (the editor's live view). */
@@ -171,6 +183,7 @@ export class Metrics {
 
   forget(graph: string): void {
     for (const k of this.windows.keys()) if (k.startsWith(`${graph}\0`)) this.windows.delete(k);
+    this.httpSeries.delete(graph);
     for (const m of [this.requests, this.errors, this.latency, this.batchSize, this.httpLatency]) m.drop(`${graph}\0`);
   }
 }

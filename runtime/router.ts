@@ -211,7 +211,8 @@ class RouteCall implements Waiter, CallSink, CancelListener {
   private callId = 0;
   private queueMs = 0;
   private queued = false;
-  private readonly t0 = performance.now();
+  /** When the call joined the queue; a call that gets a replica at once has waited 0 ms (no clock read). */
+  private queuedAt = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -247,6 +248,7 @@ class RouteCall implements Waiter, CallSink, CancelListener {
     else {
       this.done = false;
       this.queued = true;
+      if (this.queuedAt === 0) this.queuedAt = performance.now();
       this.router.enqueue(this);
     }
   }
@@ -254,7 +256,7 @@ class RouteCall implements Waiter, CallSink, CancelListener {
   take(r: Replica): void {
     this.queued = false;
     if (this.finished) return;
-    this.queueMs = performance.now() - this.t0;
+    if (this.queuedAt !== 0) this.queueMs = performance.now() - this.queuedAt;
     this.sink.routeStarted?.(r.id);
     this.current = r;
     this.callId = r.call(this.inputs, this.requestId, this);

@@ -9,6 +9,8 @@ import type { FromWorker, InitMessage, ToWorker } from './messages.js';
 
 const BOOT = new URL('./worker-boot.js', import.meta.url);
 const HEALTH_FAILURES_ALLOWED = 3;
+/** Calls per postMessage (bench/overhead: 8 gave +15% requests/s over one message per turn at 32 connections). */
+const FLUSH_AT = 8;
 
 export interface CallResult {
   outputs: NodeOutputs;
@@ -132,21 +134,30 @@ export class Replica {
 
   private outbox: ToWorker[] = [];
   private flushing = false;
-  /** Messages sent in one turn of the event loop go as one postMessage. */
+  /**
+   * Messages sent in one turn of the event loop go as one postMessage, FLUSH_AT at most:
+   * a turn that reads many requests would otherwise hold the replica idle until the main
+   * thread is done with all of them, and every request moves in one convoy.
+   */
   private send(m: ToWorker): void {
     this.outbox.push(m);
-    if (this.flushing) return;
-    this.flushing = true;
-    setImmediate(this.flush);
+    if (this.outbox.length >= FLUSH_AT) this.post();
+    else if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(this.flush);
+    }
   }
   private readonly flush = (): void => {
     this.flushing = false;
+    this.post();
+  };
+  private post(): void {
     const out = this.outbox;
     if (out.length === 0) return;
     this.outbox = [];
     if (this.gone) return;
     this.worker?.postMessage(out.length === 1 ? out[0] : ({ t: 'many', items: out } satisfies ToWorker));
-  };
+  }
 
   private setState(s: ReplicaState): void {
     if (this.state === s) return;

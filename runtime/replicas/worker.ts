@@ -8,8 +8,8 @@ import type { CallMessage, FromWorker, InitMessage, ToWorker } from './messages.
 const port = parentPort!;
 let instance: NodeInstance | undefined;
 let batcher: Batcher | undefined;
-/** Per call in flight: abort() for a cancel message; the AbortController is made only if asked for. */
-const calls = new Map<number, () => void>();
+/** Per call in flight, for a cancel message. */
+const calls = new Map<number, Call>();
 
 // Messages produced in one turn of the event loop go back as one postMessage.
 let outbox: FromWorker[] = [];
@@ -46,21 +46,30 @@ function fail(id: number, e: unknown) {
   send({ t: 'error', id, error: err.message, ...(inputError ? { inputError: true, path: (err as NodeInputError).path } : {}) });
 }
 
-function context(m: CallMessage): CallContext {
-  let index = 0;
-  let ctrl: AbortController | undefined;
-  calls.set(m.id, () => {
-    ctrl ??= new AbortController();
-    ctrl.abort();
-  });
-  return {
-    requestId: m.requestId,
-    get signal() {
-      ctrl ??= new AbortController();
-      return ctrl.signal;
-    },
-    emitToken: (token) => send({ t: 'token', id: m.id, token, index: index++ }),
-  };
+/**
+ * A call's context: one object per call; the AbortController and the token
+ * emitter are made only for nodes that ask for them.
+ */
+class Call implements CallContext {
+  private index = 0;
+  private ctrl: AbortController | undefined;
+  private emit: ((token: string) => void) | undefined;
+  constructor(
+    readonly id: number,
+    readonly requestId: string,
+  ) {}
+  get signal(): AbortSignal {
+    this.ctrl ??= new AbortController();
+    return this.ctrl.signal;
+  }
+  get emitToken(): (token: string) => void {
+    this.emit ??= (token) => send({ t: 'token', id: this.id, token, index: this.index++ });
+    return this.emit;
+  }
+  abort(): void {
+    this.ctrl ??= new AbortController();
+    this.ctrl.abort();
+  }
 }
 
 async function init(m: InitMessage) {
@@ -75,7 +84,8 @@ async function init(m: InitMessage) {
 }
 
 function call(m: CallMessage) {
-  const ctx = context(m);
+  const ctx = new Call(m.id, m.requestId);
+  calls.set(m.id, ctx);
   if (batcher) return batcher.add(m.id, m.inputs, ctx, () => calls.delete(m.id));
   instance!.call(m.inputs, ctx).then(
     (outputs) => {
@@ -93,7 +103,7 @@ function handle(m: ToWorker): void {
   if (m.t === 'call') call(m);
   else if (m.t === 'many') for (const x of m.items) handle(x);
   else if (m.t === 'init') void init(m);
-  else if (m.t === 'cancel') calls.get(m.id)?.();
+  else if (m.t === 'cancel') calls.get(m.id)?.abort();
   else if (m.t === 'health') {
     Promise.resolve()
       .then(() => instance?.health?.())

@@ -44,6 +44,15 @@ export interface GraphLookup {
   policyOf(graph: string): DataPlanePolicy | undefined;
 }
 
+/** Answer a refused node:http request with a JSON error (a module function: refuseNode runs on every request). */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): true {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+  req.resume();
+  return true;
+}
+
 /** Throws when the server must not start with these settings (see bindRefusal). */
 export function createServerGuard(host: string, opts: SecurityOptions, limits: InputLimits, graphs: GraphLookup, env: NodeJS.ProcessEnv = process.env): ServerGuard {
   const token = resolveToken(opts.token, env);
@@ -94,15 +103,8 @@ export function createServerGuard(host: string, opts: SecurityOptions, limits: I
     },
     refuseNode(req, res) {
       const origin = req.headers.origin;
-      const refuse = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
-        const text = JSON.stringify(body);
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-        res.end(text);
-        req.resume();
-        return true;
-      };
       if (!originAllowed(origin, req.headers.host, origins)) {
-        return refuse(403, { error: `origin ${origin} is not allowed; the operator can allow it with --cors-origin ${origin}`, code: 'origin_not_allowed' });
+        return refuse(req, res, 403, { error: `origin ${origin} is not allowed; the operator can allow it with --cors-origin ${origin}`, code: 'origin_not_allowed' });
       }
       if (origin && origins.length > 0) {
         res.setHeader('access-control-allow-origin', origins.includes('*') ? '*' : origin);
@@ -118,7 +120,7 @@ export function createServerGuard(host: string, opts: SecurityOptions, limits: I
       if (expected === undefined) return false;
       const given = requestToken({ get: (n) => (Array.isArray(req.headers[n]) ? req.headers[n][0] : (req.headers[n] as string | undefined)) });
       if (tokenMatches(given, expected)) return false;
-      return refuse(401, { error: `graph ${graph} requires a token: send "Authorization: Bearer <token>" or x-beamline-token`, code: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="beamline"' });
+      return refuse(req, res, 401, { error: `graph ${graph} requires a token: send "Authorization: Bearer <token>" or x-beamline-token`, code: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="beamline"' });
     },
     socketOptions: () => socketServerOptions({ ...(token ? { token } : {}), origins, limits, graphToken: tokenOf }),
     guardSockets: (io) => guardSockets(io, { ...(token ? { token } : {}), origins, limits, graphToken: tokenOf }),

@@ -3,7 +3,8 @@ import type { Controller } from '../controller.js';
 import { RequestError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { findTooDeep } from '../security/limits.js';
-import { invokeGraph } from './invoke.js';
+import type { ExecResult } from '../executor.js';
+import { type InvokeOptions, type InvokeSink, invokeGraphTo } from './invoke.js';
 
 export interface DataPlaneOptions {
   requestTimeoutMs: number;
@@ -21,6 +22,34 @@ export function toJsonText(body: unknown): { ok: true; text: string } | { ok: fa
     return { ok: false, error: `the graph's output is not JSON: ${(e as Error).message}` };
   }
 }
+
+/** Hears one request's answer and writes it: one object per request rather than two closures and a promise. */
+class Reply implements InvokeSink {
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly traced: boolean,
+    private readonly requestId: string | undefined,
+  ) {}
+
+  // Called from inside the executor (no promise in between): a throw here must not reach the replica's message handler.
+  invoked(r: ExecResult, requestId: string): void {
+    try {
+      send(this.res, 200, this.traced ? { requestId, output: r.output, trace: r.trace } : r.output, { 'x-request-id': requestId });
+    } catch {
+      this.res.destroy();
+    }
+  }
+
+  invokeFailed(e: RequestError): void {
+    try {
+      sendError(this.res, e, this.requestId);
+    } catch {
+      this.res.destroy();
+    }
+  }
+}
+
+const ignore = (): void => {};
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const json = toJsonText(body);
@@ -91,12 +120,11 @@ export function dataPlane(ctl: Controller, metrics: () => Metrics, opts: DataPla
         const deep = findTooDeep(input, opts.jsonDepth);
         if (deep !== undefined) return sendError(res, new RequestError(400, `JSON nested deeper than ${opts.jsonDepth} levels at ${deep}`, { path: deep, code: 'too_deep' }), requestId);
       }
-      invokeGraph(dep, metrics(), input, { timeoutMs: opts.requestTimeoutMs, ...(requestId ? { requestId } : {}) }).then(
-        (r) => send(res, 200, traced ? { requestId: r.requestId, output: r.output, trace: r.trace } : r.output, { 'x-request-id': r.requestId }),
-        (e) => sendError(res, e instanceof RequestError ? e : new RequestError(500, String(e)), requestId),
-      );
+      const invoke: InvokeOptions = { timeoutMs: opts.requestTimeoutMs, trace: traced };
+      if (requestId) invoke.requestId = requestId;
+      invokeGraphTo(dep, metrics(), input, invoke, new Reply(res, traced, requestId));
     });
-    req.on('error', () => {});
+    req.on('error', ignore);
     return true;
   };
 }
