@@ -54,50 +54,31 @@ export function findTooDeep(value: unknown, maxDepth: number): string | undefine
   return undefined;
 }
 
-// Reused by nestsDeeperThan: it runs on every data-plane request.
-const pending: object[] = [];
-const depths: number[] = [];
-
 /**
  * Whether anything is nested deeper than maxDepth: the per-request check, with
  * no path bookkeeping (findTooDeep names the path only when this says yes).
- * Iterative for the same reason as findTooDeep.
+ * Iterative for the same reason as findTooDeep; the stack holds value, depth pairs.
  */
 function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  pending.length = 0;
-  depths.length = 0;
-  pending.push(value);
-  depths.push(1);
-  let deeper = false;
-  while (pending.length > 0) {
-    const v = pending.pop() as Record<string, unknown>;
-    const depth = depths.pop()!;
-    if (depth > maxDepth) {
-      deeper = true;
-      break;
-    }
+  const stack: unknown[] = [value, 1];
+  while (stack.length > 0) {
+    const depth = stack.pop() as number;
+    const v = stack.pop() as Record<string, unknown>;
+    if (depth > maxDepth) return true;
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const c = v[i];
-        if (typeof c === 'object' && c !== null) {
-          pending.push(c);
-          depths.push(depth + 1);
-        }
+        if (typeof c === 'object' && c !== null) stack.push(c, depth + 1);
       }
     } else {
       for (const k in v) {
         const c = v[k];
-        if (typeof c === 'object' && c !== null) {
-          pending.push(c);
-          depths.push(depth + 1);
-        }
+        if (typeof c === 'object' && c !== null) stack.push(c, depth + 1);
       }
     }
   }
-  pending.length = 0;
-  depths.length = 0;
-  return deeper;
+  return false;
 }
 
 export function depthError(path: string, maxDepth: number) {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Controller } from '../controller.js';
+import type { Controller, GraphDeployment } from '../controller.js';
 import { RequestError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { findTooDeep } from '../security/limits.js';
@@ -20,32 +20,6 @@ export function toJsonText(body: unknown): { ok: true; text: string } | { ok: fa
     return { ok: true, text: JSON.stringify(body ?? null) };
   } catch (e) {
     return { ok: false, error: `the graph's output is not JSON: ${(e as Error).message}` };
-  }
-}
-
-/** Hears one request's answer and writes it: one object per request rather than two closures and a promise. */
-class Reply implements InvokeSink {
-  constructor(
-    private readonly res: ServerResponse,
-    private readonly traced: boolean,
-    private readonly requestId: string | undefined,
-  ) {}
-
-  // Called from inside the executor (no promise in between): a throw here must not reach the replica's message handler.
-  invoked(r: ExecResult, requestId: string): void {
-    try {
-      send(this.res, 200, this.traced ? { requestId, output: r.output, trace: r.trace } : r.output, { 'x-request-id': requestId });
-    } catch {
-      this.res.destroy();
-    }
-  }
-
-  invokeFailed(e: RequestError): void {
-    try {
-      sendError(this.res, e, this.requestId);
-    } catch {
-      this.res.destroy();
-    }
   }
 }
 
@@ -71,6 +45,92 @@ function sendError(res: ServerResponse, e: RequestError, requestId?: string): vo
 }
 
 /**
+ * One data-plane request, from its body to its answer: a single object, read by
+ * module-level listeners (a closure per listener per request cost more).
+ */
+class DataRequest implements InvokeSink {
+  private first: Buffer | undefined;
+  private chunks: Buffer[] | undefined;
+  private size = 0;
+  private refused = false;
+  private requestId: string | undefined;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly dep: GraphDeployment,
+    private readonly metrics: Metrics,
+    private readonly opts: DataPlaneOptions,
+    private readonly traced: boolean,
+  ) {}
+
+  data(c: Buffer): void {
+    if (this.refused) return;
+    this.size += c.length;
+    if (this.size > this.opts.bodyLimitBytes) {
+      this.refused = true;
+      sendError(this.res, tooLarge(this.opts.bodyLimitBytes));
+      return;
+    }
+    if (this.first === undefined) this.first = c;
+    else if (this.chunks) this.chunks.push(c);
+    else this.chunks = [this.first, c];
+  }
+
+  end(): void {
+    if (this.refused) return;
+    const { res, opts } = this;
+    const header = this.req.headers['x-request-id'];
+    const requestId = typeof header === 'string' && header.length > 0 && header.length <= 200 ? header : undefined;
+    this.requestId = requestId;
+    let input: unknown;
+    const text = this.chunks ? Buffer.concat(this.chunks).toString('utf8') : this.first ? this.first.toString('utf8') : '';
+    try {
+      input = text.trim() === '' ? {} : JSON.parse(text);
+    } catch (e) {
+      sendError(res, new RequestError(400, `request body is not valid JSON: ${(e as Error).message}`, { path: '$', code: 'invalid_json' }), requestId);
+      return;
+    }
+    if (typeof input === 'object' && input !== null) {
+      const deep = findTooDeep(input, opts.jsonDepth);
+      if (deep !== undefined) {
+        sendError(res, new RequestError(400, `JSON nested deeper than ${opts.jsonDepth} levels at ${deep}`, { path: deep, code: 'too_deep' }), requestId);
+        return;
+      }
+    }
+    const invoke: InvokeOptions = { timeoutMs: opts.requestTimeoutMs, trace: this.traced };
+    if (requestId) invoke.requestId = requestId;
+    invokeGraphTo(this.dep, this.metrics, input, invoke, this);
+  }
+
+  // Called from inside the executor (no promise in between): a throw here must not reach the replica's message handler.
+  invoked(r: ExecResult, requestId: string): void {
+    try {
+      send(this.res, 200, this.traced ? { requestId, output: r.output, trace: r.trace } : r.output, { 'x-request-id': requestId });
+    } catch {
+      this.res.destroy();
+    }
+  }
+
+  invokeFailed(e: RequestError): void {
+    try {
+      sendError(this.res, e, this.requestId);
+    } catch {
+      this.res.destroy();
+    }
+  }
+}
+
+const READING = Symbol('beamline.dataRequest');
+type Pending = IncomingMessage & { [READING]: DataRequest };
+function onData(this: IncomingMessage, c: Buffer): void {
+  (this as Pending)[READING].data(c);
+}
+function onEnd(this: IncomingMessage): void {
+  (this as Pending)[READING].end();
+}
+
+/**
  * The data plane, POST <routePrefix>, on plain node:http rather than Hono: it
  * is the hot path, and building a web Request per call cost more than the
  * whole graph (see docs/runtime.md, overhead). Returns false for requests
@@ -92,38 +152,9 @@ export function dataPlane(ctl: Controller, metrics: () => Metrics, opts: DataPla
       req.resume();
       return true;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (c: Buffer) => {
-      if (refused) return;
-      size += c.length;
-      if (size > opts.bodyLimitBytes) {
-        refused = true;
-        sendError(res, tooLarge(opts.bodyLimitBytes));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (refused) return;
-      const header = req.headers['x-request-id'];
-      const requestId = typeof header === 'string' && header.length > 0 && header.length <= 200 ? header : undefined;
-      let input: unknown;
-      const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      try {
-        input = text.trim() === '' ? {} : JSON.parse(text);
-      } catch (e) {
-        return sendError(res, new RequestError(400, `request body is not valid JSON: ${(e as Error).message}`, { path: '$', code: 'invalid_json' }), requestId);
-      }
-      if (typeof input === 'object' && input !== null) {
-        const deep = findTooDeep(input, opts.jsonDepth);
-        if (deep !== undefined) return sendError(res, new RequestError(400, `JSON nested deeper than ${opts.jsonDepth} levels at ${deep}`, { path: deep, code: 'too_deep' }), requestId);
-      }
-      const invoke: InvokeOptions = { timeoutMs: opts.requestTimeoutMs, trace: traced };
-      if (requestId) invoke.requestId = requestId;
-      invokeGraphTo(dep, metrics(), input, invoke, new Reply(res, traced, requestId));
-    });
+    (req as Pending)[READING] = new DataRequest(req, res, dep, metrics(), opts, traced);
+    req.on('data', onData);
+    req.on('end', onEnd);
     req.on('error', ignore);
     return true;
   };
