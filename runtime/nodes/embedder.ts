@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { embedder as embedderKind } from '../../shared/catalog/embedder.js';
 import { parseConfig } from '../models/config.js';
+import { lengthGroups } from '../models/length-groups.js';
 import { batchEach, textInput } from '../models/node-inputs.js';
 import { openSession } from '../models/onnx-session.js';
 import { modelFile, resolveModelDir } from '../models/resolve.js';
@@ -64,11 +65,13 @@ export async function createEmbedder(
   const run = (texts: string[]) => embedTokens(tokenizer.batch(texts, cfg.maxLength));
 
   async function embed(texts: string[]): Promise<Float32Array[]> {
-    // Sorting by length keeps rows of a chunk close in size, so little is padding.
-    const order = texts.map((_, i) => i).sort((a, b) => texts[a].length - texts[b].length);
+    if (texts.length === 1) return run(texts);
+    // Sorted by token length, then cut into runs with little padding (the tokenizer's LRU makes the second pass cheap).
+    const { lengths } = tokenizer.batch(texts, cfg.maxLength);
+    const order = texts.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b]);
     const result = new Array<Float32Array>(texts.length);
-    for (let i = 0; i < order.length; i += CHUNK) {
-      const idx = order.slice(i, i + CHUNK);
+    for (const group of lengthGroups(order.map((i) => lengths[i]), CHUNK)) {
+      const idx = group.map((k) => order[k]);
       const vecs = await run(idx.map((j) => texts[j]));
       idx.forEach((j, k) => {
         result[j] = vecs[k];
