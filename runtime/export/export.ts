@@ -1,5 +1,5 @@
 import { dump } from 'js-yaml';
-import { type Catalog, builtinCatalog } from '../../shared/catalog/index.js';
+import { activeFiles, type Catalog, builtinCatalog } from '../../shared/catalog/index.js';
 import type { ExportTemplate } from '../../shared/catalog/export-template.js';
 import { EXPORT_TEMPLATES } from '../../shared/catalog/exports.js';
 import { compile } from '../../shared/compile.js';
@@ -128,7 +128,9 @@ export function exportGraph(source: unknown, opts: ExportOptions): ExportResult 
   for (const id of plan.order) {
     const n = plan.nodes[id];
     const t = used.get(n.kind)!;
-    for (const m of t.models?.(n.config) ?? []) models.add(m);
+    const kind = catalog.get(n.kind);
+    const declared = kind ? activeFiles(kind, n.config).filter((f) => f.root === 'models').map((f) => f.value) : [];
+    for (const m of t.models?.(n.config) ?? declared) models.add(m);
     for (const i of t.indexes?.(n.config) ?? []) indexes.add(i);
   }
 

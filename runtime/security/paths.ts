@@ -1,6 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { builtinCatalog, type Catalog, type FileField } from '../../shared/catalog/index.js';
+import { activeFiles, builtinCatalog, type Catalog, type FileField } from '../../shared/catalog/index.js';
 import { type GraphError, jsonPath } from '../../shared/errors.js';
 import type { Plan } from '../../shared/plan.js';
 
@@ -65,12 +65,10 @@ export function checkPlanPaths(plan: Plan, policy: PathPolicy, catalog: Catalog 
   const errors: GraphError[] = [];
   plan.graph.nodes.forEach((node, i) => {
     const kind = catalog.get(node.kind);
-    if (!kind?.files) return;
-    const parsed = plan.nodes[node.id]?.config ?? node.config;
-    for (const f of kind.files) {
-      if (f.when && !f.when(parsed)) continue;
-      const value = parsed[f.field];
-      if (typeof value !== 'string' || value.startsWith('builtin:')) continue;
+    if (!kind) return;
+    for (const f of activeFiles(kind, plan.nodes[node.id]?.config ?? node.config)) {
+      const value = f.value;
+      if (value.startsWith('builtin:')) continue;
       const path = jsonPath(['nodes', i, 'config', f.field]);
       if (f.root === 'modules' && policy.moduleDirs.length === 0) {
         errors.push({

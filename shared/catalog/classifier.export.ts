@@ -6,7 +6,6 @@ export const classifierExport: ExportTemplate = {
   module: 'classifier',
   className: 'ClassifierNode',
   requirements: ['onnxruntime', 'tokenizers', 'numpy'],
-  models: (c) => (typeof c.model === 'string' ? [c.model] : []),
   source: String.raw`import json
 import os
 

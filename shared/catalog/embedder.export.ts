@@ -6,7 +6,6 @@ export const embedderExport: ExportTemplate = {
   module: 'embedder',
   className: 'EmbedderNode',
   requirements: ['onnxruntime', 'tokenizers', 'numpy'],
-  models: (c) => (typeof c.model === 'string' ? [c.model] : []),
   source: String.raw`from .common import Embedding, batch_each, call_one, resolve_model_dir, text_input
 
 

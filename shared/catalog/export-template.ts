@@ -16,7 +16,10 @@ export interface ExportTemplate {
   source: string;
   /** pip requirements of the module (onnxruntime becomes onnxruntime-gpu in GPU images). */
   requirements: string[];
-  /** Model references in this config (`builtin:<name>` or a path under the models directory) to ship with the app. */
+  /**
+   * Model references in this config (`builtin:<name>` or a path under the models directory) to ship with the app.
+   * Defaults to the catalog's `files` under the models root; set it only where the kind knows more (an implicit default, a file's folder).
+   */
   models?: (config: Record<string, unknown>) => string[];
   /** Retriever index names under <dataDir>/indexes/ to ship with the app. */
   indexes?: (config: Record<string, unknown>) => string[];

@@ -30,7 +30,8 @@ export const llm = defineKind({
       maxSentences: z.number().int().min(1).max(50).default(3).describe('extractive: sentences in the answer.'),
     })
     .strict(),
-  files: [{ field: 'model', root: 'models', when: (c) => c.backend === 'onnx' }],
+  // extractive reads `model` as its sentence-embedder folder; only openai's is a model name.
+  files: [{ field: 'model', root: 'models', when: (c) => c.backend !== 'openai' }],
   inputs: [
     { name: 'prompt', type: 'text', required: true, description: 'The question or prompt.' },
     { name: 'context', type: 'documents', description: 'Retrieved documents to answer from.' },

@@ -11,7 +11,6 @@ export const nerExport: ExportTemplate = {
   module: 'ner',
   className: 'NerNode',
   requirements: ['onnxruntime', 'tokenizers', 'numpy'],
-  models: (c) => (c.backend === 'onnx' && typeof c.model === 'string' ? [c.model] : []),
   notes: (c) =>
     (c.backend ?? 'wink') === 'wink'
       ? ['ner: wink-nlp has no Python port; the exported node finds EMAIL, URL, MENTION, HASHTAG, MONEY, PERCENT, TIME, DATE and CARDINAL entities with regular expressions (no DURATION, ORDINAL, EMOJI, EMOTICON), so results can differ from wink-nlp; use the onnx backend for the same entities in both']

@@ -10,7 +10,6 @@ export const rerankerExport: ExportTemplate = {
   module: 'reranker',
   className: 'RerankerNode',
   requirements: ['onnxruntime', 'tokenizers', 'numpy'],
-  models: (c) => (typeof c.model === 'string' ? [c.model] : []),
   source: String.raw`import math
 
 from .common import Embedding, NodeInputError, TextTokenizer, batch_each, call_one, model_file, open_session, output_names, resolve_model_dir, token_feed

@@ -63,3 +63,11 @@ export function inputPorts<C extends z.ZodType>(k: NodeKind<C>, config: z.output
 export function outputPorts<C extends z.ZodType>(k: NodeKind<C>, config: z.output<C>): PortSpec[] {
   return typeof k.outputs === 'function' ? k.outputs(config) : k.outputs;
 }
+
+/** The file-naming config fields that apply to this config, with their values (the path guard and the exporter read these). */
+export function activeFiles(k: NodeKind, config: Record<string, unknown>): { field: string; root: FileField['root']; value: string }[] {
+  return (k.files ?? []).flatMap((f) => {
+    const value = config[f.field];
+    return typeof value === 'string' && (!f.when || f.when(config)) ? [{ field: f.field, root: f.root, value }] : [];
+  });
+}
