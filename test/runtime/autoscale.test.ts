@@ -2,25 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphStatus, NodeStatus } from '../../shared/protocol.js';
 import { type BeamlineServer, createServer } from '../../runtime/server/index.js';
+import { graph as chain } from './helpers.js';
 
 const NODES = fileURLToPath(new URL('../fixtures/scaling/nodes.ts', import.meta.url));
 
-function graph(name: string, deployment: Record<string, unknown>, ms = 80) {
-  return {
-    version: 1,
-    name,
-    routePrefix: `/${name}`,
-    nodes: [
-      { id: 'input', kind: 'input', label: 'In', position: { x: 0, y: 0 }, config: { fields: { item: 'json' } }, deployment: {} },
-      { id: 'work', kind: 'slow-echo', label: 'Work', position: { x: 200, y: 0 }, config: { ms }, deployment },
-      { id: 'output', kind: 'output', label: 'Out', position: { x: 400, y: 0 }, config: {}, deployment: {} },
-    ],
-    edges: [
-      { source: 'input', sourceHandle: 'item', target: 'work', targetHandle: 'in' },
-      { source: 'work', sourceHandle: 'out', target: 'output', targetHandle: 'in' },
-    ],
-  };
-}
+/** input -> work (slow-echo) -> output, on the shared test graph builder. */
+const graph = (name: string, deployment: Record<string, unknown>, ms = 80) => chain(name, [{ id: 'work', kind: 'slow-echo', config: { ms }, deployment }], [['input', 'work'], ['work', 'output']]);
 
 let server: BeamlineServer;
 
@@ -57,7 +44,7 @@ function clients(path: string, n: number) {
   const loops = Array.from({ length: n }, async (_, c) => {
     for (let i = 0; !stop; i++) {
       try {
-        const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item: { c, i } }) });
+        const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: { c, i } }) });
         const body = (await res.json()) as { c?: number; i?: number; error?: string };
         if (res.status === 200 && body.c === c && body.i === i) tally.ok++;
         else tally.failed.push(`${res.status} ${JSON.stringify(body)}`);
@@ -115,7 +102,7 @@ describe('autoscaling through a real server', () => {
     expect(before.replicas).toEqual([]);
     expect(before.autoscaling!.target).toBe(0);
     // The upscale delay and the metrics interval are both long: only scale-from-zero can answer this in time.
-    const res = await fetch(`${server.url}/cold`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item: 'first' }) });
+    const res = await fetch(`${server.url}/cold`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 'first' }) });
     expect(res.status).toBe(200);
     expect(await res.json()).toBe('first');
     const after = await status('cold');

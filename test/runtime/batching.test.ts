@@ -2,25 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphStatus } from '../../shared/protocol.js';
 import { type BeamlineServer, createServer } from '../../runtime/server/index.js';
+import { graph as chain } from './helpers.js';
 
 const NODES = fileURLToPath(new URL('../fixtures/scaling/nodes.ts', import.meta.url));
 
-function graph(name: string, deployment: Record<string, unknown>) {
-  return {
-    version: 1,
-    name,
-    routePrefix: `/${name}`,
-    nodes: [
-      { id: 'input', kind: 'input', label: 'In', position: { x: 0, y: 0 }, config: { fields: { item: 'json' } }, deployment: {} },
-      { id: 'probe', kind: 'batch-probe', label: 'Probe', position: { x: 200, y: 0 }, config: { workMs: 10 }, deployment },
-      { id: 'output', kind: 'output', label: 'Out', position: { x: 400, y: 0 }, config: {}, deployment: {} },
-    ],
-    edges: [
-      { source: 'input', sourceHandle: 'item', target: 'probe', targetHandle: 'in' },
-      { source: 'probe', sourceHandle: 'out', target: 'output', targetHandle: 'in' },
-    ],
-  };
-}
+/** input -> probe (batch-probe) -> output, on the shared test graph builder. */
+const graph = (name: string, deployment: Record<string, unknown>) => chain(name, [{ id: 'probe', kind: 'batch-probe', config: { workMs: 10 }, deployment }], [['input', 'probe'], ['probe', 'output']]);
 
 interface ProbeOut {
   n: number;
@@ -43,7 +30,7 @@ afterAll(async () => {
 });
 
 async function post(path: string, item: unknown, requestId: string) {
-  const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: JSON.stringify({ item }) });
+  const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: JSON.stringify({ x: item }) });
   return { status: res.status, body: (await res.json()) as ProbeOut & { error?: string; node?: string } };
 }
 
