@@ -1,9 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { compile } from '../../shared/compile.js';
 import { printErrors, printJson } from './print.js';
-import { readInputFile } from './read-file.js';
+import { compileFile } from './read-file.js';
 
 const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models', import.meta.url));
 
@@ -36,8 +35,7 @@ export function register(program: Command): void {
 }
 
 export async function ingestCommand(file: string, opts: IngestCliOptions): Promise<number> {
-  const read = readInputFile(file);
-  const compiled = read.ok ? compile(read.text) : { ok: false as const, errors: [read.error] };
+  const compiled = compileFile(file);
   if (!compiled.ok) {
     if (opts.json) printJson({ ok: false, file, errors: compiled.errors });
     else printErrors(file, compiled.errors);

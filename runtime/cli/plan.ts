@@ -1,10 +1,9 @@
 import { type Command, Option } from 'commander';
-import { compile } from '../../shared/compile.js';
 import { demandsFromPlan, gpuLowerBound, gpusWithoutSharing, place } from '../../shared/placement.js';
 import { type ClusterOptions, nonNegative, resolveCluster, wholeNumber } from './cluster-options.js';
 import { type PlanReport, planJson, planText } from './plan-report.js';
 import { printErrors, printJson } from './print.js';
-import { readInputFile } from './read-file.js';
+import { compileFile } from './read-file.js';
 
 export interface PlanOptions extends ClusterOptions {
   json?: boolean;
@@ -30,8 +29,7 @@ export function register(program: Command): void {
 }
 
 export function plan(file: string, opts: PlanOptions): number {
-  const read = readInputFile(file);
-  const compiled = read.ok ? compile(read.text) : { ok: false as const, errors: [read.error] };
+  const compiled = compileFile(file);
   const cluster = resolveCluster(opts);
   const errors = [...(compiled.ok ? [] : compiled.errors), ...(cluster.ok ? [] : cluster.errors)];
   if (!compiled.ok || !cluster.ok) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type CompileResult, compile } from '../../shared/compile.js';
 import type { GraphError } from '../../shared/errors.js';
 
 /** A file named on the command line (- is standard input), as text, or an error value saying why it cannot be read. */
@@ -19,4 +20,10 @@ export function parseJsonText(text: string, file: string): { ok: true; value: un
   } catch (e) {
     return { ok: false, error: { code: 'invalid_json', path: '$', message: `${file} is not valid JSON: ${(e as Error).message}`, fix: 'check the file is JSON' } };
   }
+}
+
+/** A graph file named on the command line, compiled; an unreadable file is one more compile error. */
+export function compileFile(file: string): CompileResult {
+  const read = readInputFile(file);
+  return read.ok ? compile(read.text) : { ok: false, errors: [read.error] };
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { compile } from '../../shared/compile.js';
 import { printErrors, printJson, num } from './print.js';
-import { readInputFile } from './read-file.js';
+import { compileFile } from './read-file.js';
 
 export interface ValidateOptions {
   json?: boolean;
@@ -20,8 +19,7 @@ export function register(program: Command): void {
 }
 
 export function validate(file: string, opts: ValidateOptions): number {
-  const read = readInputFile(file);
-  const result = read.ok ? compile(read.text) : { ok: false as const, errors: [read.error] };
+  const result = compileFile(file);
   if (!result.ok) {
     if (opts.json) printJson({ ok: false, file, errors: result.errors });
     else printErrors(file, result.errors);
