@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeKind } from '../../shared/catalog/describe.js';
 import { Catalog, builtinCatalog, inputPorts, type NodeKind, outputPorts } from '../../shared/catalog/index.js';
 import type { PortSpec } from '../../shared/ports.js';
 import type { CatalogKindInfo } from '../../shared/protocol.js';
@@ -41,22 +42,13 @@ export type RemoteKind = Partial<Omit<CatalogKindInfo, 'kind' | 'inputs' | 'outp
 };
 
 export function kindFromCatalog(k: NodeKind): KindInfo {
-  const configSchema = z.toJSONSchema(k.config, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  // The same description the server gives (GET /api/catalog), with ports computed here from the node's config.
+  const { inputs: _inputs, outputs: _outputs, ...described } = describeKind(k, false);
   // A node's config object is replaced, never mutated, on edit: its ports can be cached by identity
   // (the card, its edges' colours and connection checks all ask, on big graphs many times).
   const cache = new WeakMap<object, { inputs: PortSpec[]; outputs: PortSpec[] }>();
   return {
-    kind: k.kind,
-    title: k.title,
-    category: k.category,
-    description: k.description,
-    docs: k.docs,
-    runsIn: k.runsIn,
-    streams: !!k.streams,
-    batchable: !!k.batchable,
-    singleton: !!k.singleton,
-    configSchema,
-    deploymentDefaults: (k.deployment ?? {}) as Record<string, unknown>,
+    ...kindFromRemote(described),
     ports(config) {
       const hit = cache.get(config);
       if (hit) return hit;

@@ -1,39 +1,7 @@
-import { z } from 'zod';
-import { type Catalog, type NodeKind, inputPorts, outputPorts } from '../../shared/catalog/index.js';
-import type { CatalogKindInfo, CatalogResponse } from '../../shared/protocol.js';
-
-function jsonSchema(schema: z.ZodType): unknown {
-  try {
-    return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
-  } catch (e) {
-    return { description: `schema not representable: ${(e as Error).message}` };
-  }
-}
-
-/** One catalog kind as the editor reads it: ports, config JSON Schema, defaults, docs. */
-export function kindInfo(k: NodeKind, custom: boolean): CatalogKindInfo {
-  const parsed = k.config.safeParse({});
-  const defaults = (parsed.success ? parsed.data : {}) as Record<string, unknown>;
-  return {
-    kind: k.kind,
-    title: k.title,
-    category: k.category,
-    description: k.description,
-    ...(k.docs !== undefined ? { docs: k.docs } : {}),
-    runsIn: k.runsIn,
-    batchable: !!k.batchable,
-    streams: !!k.streams,
-    singleton: !!k.singleton,
-    inputs: parsed.success || typeof k.inputs !== 'function' ? inputPorts(k, defaults as never) : [],
-    outputs: parsed.success || typeof k.outputs !== 'function' ? outputPorts(k, defaults as never) : [],
-    dynamicPorts: typeof k.inputs === 'function' || typeof k.outputs === 'function',
-    configSchema: jsonSchema(k.config),
-    defaults,
-    deployment: (k.deployment ?? {}) as Record<string, unknown>,
-    custom,
-  };
-}
+import type { Catalog } from '../../shared/catalog/index.js';
+import { describeKind } from '../../shared/catalog/describe.js';
+import type { CatalogResponse } from '../../shared/protocol.js';
 
 export function catalogJson(catalog: Catalog, customKinds: ReadonlySet<string>): CatalogResponse {
-  return { kinds: catalog.list().map((k) => kindInfo(k, customKinds.has(k.kind))) };
+  return { kinds: catalog.list().map((k) => describeKind(k, customKinds.has(k.kind))) };
 }
