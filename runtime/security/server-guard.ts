@@ -6,6 +6,7 @@ import type { InputLimits } from './limits.js';
 import { originAllowed, originMiddleware, parseOrigins } from './origins.js';
 import { rememberSecrets } from './redact.js';
 import { guardSockets, socketServerOptions } from './socket.js';
+import { routePath } from '../server/route-path.js';
 
 /** The server options this module reads (`beamline serve` flags of the same names). */
 export interface SecurityOptions {
@@ -111,11 +112,7 @@ export function createServerGuard(host: string, opts: SecurityOptions, limits: I
         res.setHeader('vary', 'Origin');
       }
       if (req.method !== 'POST') return false;
-      const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      let path = q < 0 ? url : url.slice(0, q);
-      if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-      const graph = graphs.byRoute(path);
+      const graph = graphs.byRoute(routePath(req.url ?? '/'));
       const expected = graph === undefined ? undefined : tokenOf(graph);
       if (expected === undefined) return false;
       const given = requestToken({ get: (n) => (Array.isArray(req.headers[n]) ? req.headers[n][0] : (req.headers[n] as string | undefined)) });

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.js';
 import { findTooDeep } from '../security/limits.js';
 import type { ExecResult } from '../executor.js';
 import { type InvokeOptions, type InvokeSink, invokeGraphTo } from './invoke.js';
+import { routePath } from './route-path.js';
 
 export interface DataPlaneOptions {
   requestTimeoutMs: number;
@@ -140,11 +141,9 @@ export function dataPlane(ctl: Controller, metrics: () => Metrics, opts: DataPla
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'POST') return false;
     const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    let path = q < 0 ? url : url.slice(0, q);
-    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-    const dep = ctl.byRoute(path);
+    const dep = ctl.byRoute(routePath(url));
     if (!dep) return false;
+    const q = url.indexOf('?');
     const traced = q >= 0 && /(?:^|&)trace=(?:1|true)(?:&|$)/.test(url.slice(q + 1));
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > opts.bodyLimitBytes) {
