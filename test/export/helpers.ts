@@ -11,7 +11,8 @@ import addFormats from 'ajv-formats';
 export type Yaml = any;
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SCHEMAS = resolve(ROOT, '../shared/schemas');
+/** KubeRay's CRD and Ray Serve's config schemas, vendored with their source and licence (see its README). */
+export const SCHEMAS = join(ROOT, 'test/fixtures/schemas');
 export const FIXTURES = join(ROOT, 'test/export/fixtures');
 
 /** Every example graph, found when the test runs (more may be added). */
@@ -28,7 +29,7 @@ export function exampleGraphs(): { name: string; text: string }[] {
     });
 }
 
-/** KubeRay's RayService CRD and Ray Serve's strict config schema, as ../shared/schemas/README.md sets them up. */
+/** KubeRay's RayService CRD and Ray Serve's strict config schema, as test/fixtures/schemas/README.md sets them up. */
 export function validators() {
   const k8s = new Ajv({ strict: false, allErrors: true, useDefaults: true });
   addFormats(k8s);

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifier, createClassifier, type TextClassifier } from '../../runtime/nodes/classifier.js';
 import type { NodeInstance } from '../../runtime/nodes/types.js';
-import { callContext, nodeContext, SHARED_MODELS } from './helpers.js';
+import { callContext, nodeContext, MODELS } from './helpers.js';
 
-// Examples and expected compounds from ../shared/models/vader-sentiment-classifier/README.md.
+// Examples and expected compounds from the README of the reference VADER model (vader-sentiment-classifier);
+// models/vader-sentiment is built from the same lexicon (models/README.md).
 const POSITIVE = 'I love this movie, it is wonderful and fun.';
 const NEGATIVE = 'This is a terrible, awful, boring film.';
-const MODEL = 'vader-sentiment-classifier';
+const MODEL = 'vader-sentiment';
 
 /** The model's logits are [-c, c], so P(POSITIVE) = sigmoid(2c) and c = atanh(2p - 1). */
 const compoundOf = (pPositive: number) => Math.atanh(2 * pPositive - 1);
@@ -61,7 +62,7 @@ describe('classifier on the reference VADER model', () => {
     const dir = mkdtempSync(join(tmpdir(), 'beamline-multilabel-'));
     const folder = join(dir, 'multi');
     mkdirSync(folder);
-    for (const f of ['model.onnx', 'tokenizer.json', 'tokenizer_config.json']) symlinkSync(join(SHARED_MODELS, MODEL, f), join(folder, f));
+    for (const f of ['model.onnx', 'tokenizer.json', 'tokenizer_config.json']) symlinkSync(join(MODELS, MODEL, f), join(folder, f));
     writeFileSync(join(folder, 'config.json'), JSON.stringify({ id2label: { 0: 'sad', 1: 'happy' }, problem_type: 'multi_label_classification' }));
     const multi = await createClassifier({ model: 'multi' }, nodeContext('classifier', dir));
     const [r] = await multi.classify([POSITIVE]);

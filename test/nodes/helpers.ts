@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILTIN_MODELS_DIR } from '../../runtime/models/resolve.js';
 import type { CallContext, NodeContext } from '../../runtime/nodes/types.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-/** The read-only reference models beside the repository. */
-export const SHARED_MODELS = resolve(REPO, '..', 'shared', 'models');
+/** The repository's own models (npm run build:models): tests need nothing outside the repository. */
+export const MODELS = BUILTIN_MODELS_DIR;
 
-export function nodeContext(kind: string, modelsDir = SHARED_MODELS): NodeContext & { logs: string[] } {
+export function nodeContext(kind: string, modelsDir = MODELS): NodeContext & { logs: string[] } {
   const logs: string[] = [];
   return {
     graph: 'test',

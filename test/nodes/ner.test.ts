@@ -7,7 +7,7 @@ import { bioSpans, splitWords } from '../../runtime/text/onnx-entities.js';
 import { winkEntities } from '../../runtime/text/wink-entities.js';
 import { DataType, encodeModel, floats } from '../../scripts/models/onnx-proto.js';
 import { ner as kind } from '../../shared/catalog/ner.js';
-import { callContext, nodeContext, SHARED_MODELS } from './helpers.js';
+import { callContext, nodeContext, MODELS } from './helpers.js';
 
 const SENTENCE = 'Please pay $1,234.56 to billing@acme.com by March 14, 2025 at 5pm; a 20% discount applies, see https://acme.com/pay.';
 
@@ -62,7 +62,7 @@ describe('ner node (onnx token-classification backend)', () => {
     models = mkdtempSync(join(tmpdir(), 'beamline-ner-'));
     const dir = join(models, 'toy-ner');
     mkdirSync(dir);
-    const src = join(SHARED_MODELS, 'glove-100d-embedder');
+    const src = join(MODELS, 'glove-100d');
     for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(src, f), join(dir, f));
     const vocab = readFileSync(join(src, 'vocab.txt'), 'utf8').split('\n');
     const table = new Float32Array(vocab.length * LABELS.length);

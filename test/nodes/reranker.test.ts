@@ -15,7 +15,7 @@ const DOCS = [
 describe('reranker', () => {
   let cosineNode: NodeInstance;
   beforeAll(async () => {
-    cosineNode = await reranker.setup({ mode: 'cosine', model: 'glove-100d-embedder', topK: 2, maxLength: 256 }, nodeContext('reranker'));
+    cosineNode = await reranker.setup({ mode: 'cosine', model: 'glove-100d', topK: 2, maxLength: 256 }, nodeContext('reranker'));
   });
   afterAll(() => cosineNode.close?.());
 
@@ -51,7 +51,7 @@ describe('reranker', () => {
 
   it('cross-encoder mode scores (query, document) pairs with an ONNX sequence classifier', async () => {
     // The VADER classifier reads the pair as one text: its POSITIVE probability rises with the document's valence.
-    const node = await reranker.setup({ mode: 'cross-encoder', model: 'vader-sentiment-classifier', topK: 3, maxLength: 256 }, nodeContext('reranker'));
+    const node = await reranker.setup({ mode: 'cross-encoder', model: 'vader-sentiment', topK: 3, maxLength: 256 }, nodeContext('reranker'));
     const docs = [doc('bad', 'A terrible, awful, boring film.', 0.9), doc('flat', 'A film about trains.', 0.8), doc('good', 'A wonderful, fun and lovely film.', 0.1)];
     const out = (await node.call({ query: 'Which film is good?', documents: docs }, callContext())).documents as Doc[];
     expect(out.map((d) => d.id)).toEqual(['good', 'flat', 'bad']);

@@ -13,7 +13,7 @@ import { topKDot, topKScores } from '../../runtime/retrieval/topk.js';
 import type { retriever as kind } from '../../shared/catalog/retriever.js';
 import { compile } from '../../shared/compile.js';
 import type { Plan } from '../../shared/plan.js';
-import { callContext, nodeContext, REPO, SHARED_MODELS } from './helpers.js';
+import { callContext, nodeContext, REPO, MODELS } from './helpers.js';
 
 const RAG_DIR = join(REPO, 'examples', 'rag');
 const DOCS = join(RAG_DIR, 'docs');
@@ -21,7 +21,7 @@ const DOCS = join(RAG_DIR, 'docs');
 /** The RAG example graph with its embedder pointed at the reference GloVe model beside the repo. */
 function ragGraph(): Record<string, unknown> {
   const g = JSON.parse(readFileSync(join(RAG_DIR, 'graph.json'), 'utf8'));
-  g.nodes.find((n: { id: string }) => n.id === 'embed').config.model = 'glove-100d-embedder';
+  g.nodes.find((n: { id: string }) => n.id === 'embed').config.model = 'glove-100d';
   return g;
 }
 
@@ -40,7 +40,7 @@ const retrieverConfig = plan.nodes.retrieve.config as ReturnType<typeof kind.con
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'beamline-retriever-'));
   dataDir = join(tmp, 'data');
-  embedder = await createEmbedder({ model: 'glove-100d-embedder' }, { modelsDir: SHARED_MODELS, device: { type: 'cpu' } });
+  embedder = await createEmbedder({ model: 'glove-100d' }, { modelsDir: MODELS, device: { type: 'cpu' } });
 });
 afterAll(async () => {
   await embedder?.close();
@@ -57,11 +57,11 @@ async function ask(question: string, config = retrieverConfig, dir = dataDir): P
 describe('ingest of examples/rag/docs, then retrieval', () => {
   it('writes the agreed index format', async () => {
     const progress: string[] = [];
-    const result = await ingest({ plan, docsDir: DOCS, dataDir, modelsDir: SHARED_MODELS, progress: (p) => progress.push(`${p.phase} ${p.done}/${p.total}`), batchSize: 8 });
+    const result = await ingest({ plan, docsDir: DOCS, dataDir, modelsDir: MODELS, progress: (p) => progress.push(`${p.phase} ${p.done}/${p.total}`), batchSize: 8 });
     const dir = join(dataDir, 'indexes', 'rag');
     expect(result.dir).toBe(dir);
     const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
-    expect(meta).toMatchObject({ format: 'beamline-index', version: 1, dim: 100, model: 'glove-100d-embedder', normalized: true, chunkSize: 800, chunkOverlap: 100 });
+    expect(meta).toMatchObject({ format: 'beamline-index', version: 1, dim: 100, model: 'glove-100d', normalized: true, chunkSize: 800, chunkOverlap: 100 });
     expect(Number.isNaN(Date.parse(meta.createdAt))).toBe(false);
     expect(statSync(join(dir, 'vectors.f32')).size).toBe(meta.count * meta.dim * 4);
     const lines = readFileSync(join(dir, 'chunks.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -141,7 +141,7 @@ describe('retriever errors', () => {
     const later = join(tmp, 'later');
     const node = await retriever.setup(retrieverConfig, { ...nodeContext('retriever'), dataDir: later });
     expect(() => node.health?.()).toThrow(/not found/);
-    await ingest({ plan, docsDir: DOCS, dataDir: later, modelsDir: SHARED_MODELS });
+    await ingest({ plan, docsDir: DOCS, dataDir: later, modelsDir: MODELS });
     expect(() => node.health?.()).not.toThrow();
   });
 
@@ -184,24 +184,24 @@ describe('index writing, ensureIndex and the CLI', () => {
     cpSync(DOCS, join(graphDir, 'docs'), { recursive: true });
     const data = join(tmp, 'ensure');
     const logs: string[] = [];
-    const built = await ensureIndex(plan, { dataDir: data, modelsDir: SHARED_MODELS, graphDir, log: (m) => logs.push(m) });
+    const built = await ensureIndex(plan, { dataDir: data, modelsDir: MODELS, graphDir, log: (m) => logs.push(m) });
     expect(built.map((b) => b.index)).toEqual(['rag']);
     expect(logs.some((l) => /embedded \d+\/\d+ chunks/.test(l))).toBe(true);
     const again: string[] = [];
-    expect(await ensureIndex(plan, { dataDir: data, modelsDir: SHARED_MODELS, graphDir, log: (m) => again.push(m) })).toEqual([]);
+    expect(await ensureIndex(plan, { dataDir: data, modelsDir: MODELS, graphDir, log: (m) => again.push(m) })).toEqual([]);
     expect(again).toEqual([]);
     // The graph now embeds with another model than the index was built with: a warning, no rebuild.
     const g = ragGraph();
     (g.nodes as { id: string; config: Record<string, unknown> }[]).find((n) => n.id === 'embed')!.config.model = 'builtin:glove-100d';
     const warned: string[] = [];
-    expect(await ensureIndex(planOf(g), { dataDir: data, modelsDir: SHARED_MODELS, graphDir, log: (m) => warned.push(m) })).toEqual([]);
-    expect(warned).toEqual(['retriever retrieve: index "rag" was embedded with glove-100d-embedder, the graph embeds queries with builtin:glove-100d; rebuild it with beamline ingest']);
+    expect(await ensureIndex(planOf(g), { dataDir: data, modelsDir: MODELS, graphDir, log: (m) => warned.push(m) })).toEqual([]);
+    expect(warned).toEqual(['retriever retrieve: index "rag" was embedded with glove-100d, the graph embeds queries with builtin:glove-100d; rebuild it with beamline ingest']);
   });
 
   it('ensureIndex without a graph folder (a graph sent over the API) reads docs inside the data directory', async () => {
     const data = join(tmp, 'api-data');
     cpSync(DOCS, join(data, 'docs'), { recursive: true });
-    const built = await ensureIndex(plan, { dataDir: data, modelsDir: SHARED_MODELS });
+    const built = await ensureIndex(plan, { dataDir: data, modelsDir: MODELS });
     expect(built[0].documents).toBe(12);
     expect(readIndex(data, 'rag').meta.count).toBe(built[0].meta.count);
   });
@@ -209,7 +209,7 @@ describe('index writing, ensureIndex and the CLI', () => {
   it('ensureIndex refuses docs outside the graph folder', async () => {
     const g = ragGraph();
     (g.nodes as { id: string; config: Record<string, unknown> }[]).find((n) => n.id === 'retrieve')!.config.docs = '../../etc';
-    await expect(ensureIndex(planOf(g), { dataDir: join(tmp, 'evil'), modelsDir: SHARED_MODELS, graphDir: RAG_DIR })).rejects.toThrow(
+    await expect(ensureIndex(planOf(g), { dataDir: join(tmp, 'evil'), modelsDir: MODELS, graphDir: RAG_DIR })).rejects.toThrow(
       /retriever retrieve: config.docs "..\/..\/etc" must be a folder inside .*examples\/rag or /,
     );
   });
@@ -219,12 +219,12 @@ describe('index writing, ensureIndex and the CLI', () => {
     writeFileSync(graphFile, JSON.stringify(ragGraph()));
     const data = join(tmp, 'cli-data');
     const run = (...args: string[]) => spawnSync(process.execPath, [resolve(REPO, 'bin/beamline.js'), 'ingest', graphFile, ...args], { cwd: REPO, encoding: 'utf8' });
-    const ok = run('--docs', DOCS, '--data-dir', data, '--models-dir', SHARED_MODELS, '--index', 'cli');
+    const ok = run('--docs', DOCS, '--data-dir', data, '--models-dir', MODELS, '--index', 'cli');
     expect(ok.stderr).toMatch(/embedded \d+\/\d+ chunks/);
-    expect(ok.stdout).toMatch(/^ok index cli: \d+ chunks from 12 documents, dim 100, model glove-100d-embedder/);
+    expect(ok.stdout).toMatch(/^ok index cli: \d+ chunks from 12 documents, dim 100, model glove-100d/);
     expect(ok.status).toBe(0);
     expect(readIndex(data, 'cli').meta.count).toBeGreaterThan(12);
-    const bad = run('--docs', join(tmp, 'no-such-folder'), '--data-dir', data, '--models-dir', SHARED_MODELS);
+    const bad = run('--docs', join(tmp, 'no-such-folder'), '--data-dir', data, '--models-dir', MODELS);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain(`docs folder ${join(tmp, 'no-such-folder')} does not exist`);
   });
