@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestCommand } from '../../runtime/cli/ingest.js';
 import { type BeamlineServer, createServer } from '../../runtime/server/index.js';
 import { ensureEditorBuilt, type Launched, launchChromium, ROOT } from './browser.js';
+import { NO_CHROMIUM } from '../system-tools.js';
 
 let server: BeamlineServer;
 let chromium: Launched;
@@ -74,6 +75,7 @@ async function onCanvas(keys: string) {
 }
 
 beforeAll(async () => {
+  if (NO_CHROMIUM) return;
   ensureEditorBuilt();
   dataDir = mkdtempSync(join(tmpdir(), 'beamline-editor-test-'));
   // The RAG example's retriever reads an index built from its docs, as `beamline ingest` does.
@@ -96,7 +98,7 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('editor in Chromium', () => {
+describe.skipIf(NO_CHROMIUM)('editor in Chromium', () => {
   it('lists every catalog kind in the palette, grouped and searchable', async () => {
     const kinds = await page.locator('.bl-palette-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
     expect(kinds).toEqual(expect.arrayContaining(['input', 'output', 'embedder', 'retriever', 'llm', 'switch', 'custom']));

@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureIndex } from '../../runtime/ingest.js';
 import { type BeamlineServer, createServer } from '../../runtime/server/index.js';
 import { compile } from '../../shared/compile.js';
-import { hasConvert, renderInvoice, SAMPLE_INVOICE } from '../../scripts/render-invoice.js';
+import { CONVERT, renderInvoice, SAMPLE_INVOICE } from '../../scripts/render-invoice.js';
 import { REPO } from './helpers.js';
+import { missingTool } from '../system-tools.js';
 
 const EXAMPLES = join(REPO, 'examples');
 const readGraph = (name: string) => JSON.parse(readFileSync(join(EXAMPLES, name, 'graph.json'), 'utf8'));
@@ -108,7 +109,9 @@ describe('`beamline serve examples/rag/graph.json` on a fresh data directory', (
   });
 });
 
-describe.skipIf(!hasConvert())('examples/document-analysis through the runtime', () => {
+const NO_CONVERT = missingTool(CONVERT, 'imagemagick');
+
+describe.skipIf(NO_CONVERT)('examples/document-analysis through the runtime', () => {
   let server: BeamlineServer;
   let png: Buffer;
 

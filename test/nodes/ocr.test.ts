@@ -6,15 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ocr } from '../../runtime/nodes/ocr.js';
 import type { NodeInstance } from '../../runtime/nodes/types.js';
 import { ocr as kind } from '../../shared/catalog/ocr.js';
-import { CONVERT, hasConvert, renderInvoice, SAMPLE_INVOICE } from '../../scripts/render-invoice.js';
+import { CONVERT, renderInvoice, SAMPLE_INVOICE } from '../../scripts/render-invoice.js';
 import { callContext, nodeContext } from './helpers.js';
+import { missingTool } from '../system-tools.js';
 
 // The test command installs Debian's ImageMagick; only a machine without it skips.
-if (!hasConvert()) console.warn(`[ocr.test] skipped: ${CONVERT} is missing (apt-get install imagemagick)`);
+const NO_CONVERT = missingTool(CONVERT, 'imagemagick');
 
 type Line = { text: string; score: number; box: [number, number][] };
 
-describe.skipIf(!hasConvert())('ocr node (PaddleOCR through @gutenye/ocr-node)', () => {
+describe.skipIf(NO_CONVERT)('ocr node (PaddleOCR through @gutenye/ocr-node)', () => {
   let tmp: string;
   let dataDir: string;
   let png: Buffer;
