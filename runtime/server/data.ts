@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Controller, GraphDeployment } from '../controller.js';
 import { RequestError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import { findTooDeep } from '../security/limits.js';
+import { findTooDeep, formatSize } from '../security/limits.js';
 import type { ExecResult } from '../executor.js';
 import { type InvokeOptions, type InvokeSink, invokeGraphTo } from './invoke.js';
 import { routePath } from './route-path.js';
@@ -38,7 +39,39 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 function tooLarge(limit: number): RequestError {
-  return new RequestError(413, `request body is larger than the ${limit} byte limit`, { path: '$', code: 'body_too_large' });
+  return new RequestError(413, `request body is larger than the ${formatSize(limit)} limit`, { path: '$', code: 'body_too_large' });
+}
+
+/** How long a refused connection stays half-open, not read, before it is destroyed. */
+const LINGER_MS = 1000;
+
+function destroySocket(sock: Socket): void {
+  sock.destroy();
+}
+
+/**
+ * After a 413 with `Connection: close` is flushed, Node sends FIN and would
+ * destroy the socket at once; with the client still writing, that is a RST,
+ * and a RST can discard the 413 before the client reads it. So: stop reading
+ * (the client's writes fill the socket buffers and block), keep the socket
+ * half-open for LINGER_MS so the answer can be read, then destroy it.
+ */
+function stopReading(this: ServerResponse): void {
+  const sock = this.req.socket;
+  sock.removeListener('finish', sock.destroy);
+  (sock as Socket & { _handle?: { readStop?: () => number } })._handle?.readStop?.();
+  setTimeout(destroySocket, LINGER_MS, sock).unref();
+}
+
+/**
+ * 413 and stop reading, as the control plane does: `Connection: close`, so the
+ * unread rest cannot be taken for the next request, and nothing more is read
+ * (a client that declared 1 TB would otherwise be read for as long as it writes).
+ */
+function refuseBody(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  req.pause();
+  res.once('finish', stopReading);
+  send(res, 413, tooLarge(limit).body(), { connection: 'close' });
 }
 
 function sendError(res: ServerResponse, e: RequestError, requestId?: string): void {
@@ -70,7 +103,9 @@ class DataRequest implements InvokeSink {
     this.size += c.length;
     if (this.size > this.opts.bodyLimitBytes) {
       this.refused = true;
-      sendError(this.res, tooLarge(this.opts.bodyLimitBytes));
+      this.first = undefined;
+      this.chunks = undefined;
+      refuseBody(this.req, this.res, this.opts.bodyLimitBytes);
       return;
     }
     if (this.first === undefined) this.first = c;
@@ -147,8 +182,7 @@ export function dataPlane(ctl: Controller, metrics: () => Metrics, opts: DataPla
     const traced = q >= 0 && /(?:^|&)trace=(?:1|true)(?:&|$)/.test(url.slice(q + 1));
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > opts.bodyLimitBytes) {
-      sendError(res, tooLarge(opts.bodyLimitBytes));
-      req.resume();
+      refuseBody(req, res, opts.bodyLimitBytes);
       return true;
     }
     (req as Pending)[READING] = new DataRequest(req, res, dep, metrics(), opts, traced);
