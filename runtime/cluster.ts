@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, totalmem } from 'node:os';
 import { type Assignment, type Cluster, type GpuSpec, place, type ReplicaDemand, type Unplaced } from '../shared/placement.js';
-import type { ClusterStatus } from '../shared/protocol.js';
+import type { ClusterStatus, GraphHolding } from '../shared/protocol.js';
 
 export interface ClusterOptions {
   /** Declared (virtual) GPUs; when set, detection is skipped. */
@@ -104,6 +104,30 @@ export class ClusterLedger {
 
   status(): ClusterStatus {
     const r = place([], this.cluster, [...this.held.values()]);
-    return { machines: r.machines, gpus: r.gpus, gpuSource: this.gpuSource };
+    return { machines: r.machines, gpus: r.gpus, gpuSource: this.gpuSource, holdings: this.holdings() };
+  }
+
+  /** What each graph's nodes hold, from the ledger keys (`<graph>/<replica id>`); sorted by graph, then node. */
+  holdings(): GraphHolding[] {
+    const byKey = new Map<string, GraphHolding>();
+    for (const [key, a] of this.held) {
+      const graph = key.slice(0, key.indexOf('/'));
+      const k = `${graph}\0${a.node}`;
+      let h = byKey.get(k);
+      if (!h) {
+        h = { graph, node: a.node, replicas: 0, cpus: 0, gpus: 0, memoryMb: 0 };
+        byKey.set(k, h);
+      }
+      h.replicas++;
+      h.cpus += a.cpus;
+      h.gpus += a.gpus.reduce((s, g) => s + g.share, 0);
+      h.memoryMb += a.memoryMb;
+    }
+    return [...byKey.values()].sort((x, y) => (x.graph === y.graph ? (x.node < y.node ? -1 : 1) : x.graph < y.graph ? -1 : 1));
+  }
+
+  /** Every held assignment but one graph's: a deploy preview's `existing`, since a redeploy replaces that graph's replicas. */
+  heldExcept(graph: string): Assignment[] {
+    return [...this.held.entries()].filter(([key]) => !key.startsWith(`${graph}/`)).map(([, a]) => a);
   }
 }

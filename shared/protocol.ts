@@ -70,6 +70,18 @@ export interface ClusterStatus {
   gpus: GpuUsage[];
   /** Where the GPUs came from: detected with nvidia-smi, declared with --gpus, or none. */
   gpuSource: 'detected' | 'declared' | 'none';
+  /** What each deployed graph's nodes hold (placed replicas only), so a client can see who takes the machine. */
+  holdings: GraphHolding[];
+}
+
+/** One node's placed replicas and the resources they reserve. */
+export interface GraphHolding {
+  graph: string;
+  node: string;
+  replicas: number;
+  cpus: number;
+  gpus: number;
+  memoryMb: number;
 }
 
 // ---- control plane ----
@@ -163,6 +175,8 @@ export interface ServerToClientEvents {
   'node:error': (e: NodeErrorEvent) => void;
   token: (e: TokenEvent) => void;
   status: (e: StatusEvent) => void;
+  /** Every progress step of every ingest job, to each socket that passed the control-plane token check. */
+  ingest: (job: IngestJob) => void;
 }
 export interface ClientToServerEvents {
   invoke: (req: InvokeRequest, ack: (res: InvokeAck) => void) => void;
@@ -234,3 +248,107 @@ export interface SubscribeAck {
   /** The first snapshot, when the graph is deployed. */
   status?: StatusEvent;
 }
+
+// ---- deployments (GET /api/deployments) ----
+/** One row of the Deployments view: a graph with a live summary over the last ~10 s. */
+export interface GraphSummary {
+  name: string;
+  routePrefix: string;
+  version: number;
+  /** DEPLOYING from the moment a deploy starts. */
+  state: GraphState;
+  replicas: { running: number; desired: number; pending: number };
+  requestsPerSec: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  errors: number;
+  /** errors / requests over the window; 0 with no requests. */
+  errorRate: number;
+  /** Nodes whose replicas are RUNNING but failing requests, being replaced or unhealthy. */
+  failing: { node: string; reason: string }[];
+  /** PENDING replicas with the planner's reason ("needs 1 CPU; at most 0.25 free"). */
+  pending: { node: string; replica: string; reason: string }[];
+}
+export interface DeploymentsResponse {
+  deployments: GraphSummary[];
+}
+
+// ---- deploy preview (POST /api/graphs/preview) and version compare ----
+/** What changes from graph a to graph b (shared/graph-diff.ts). Absent values are `undefined` (left out of JSON). */
+export interface GraphDiff {
+  /** Node ids in b and not in a. */
+  added: string[];
+  /** Node ids in a and not in b. */
+  removed: string[];
+  /** One entry per changed leaf: 'kind', 'label', 'position', 'config.topK', 'deployment.resources.cpus', ... */
+  changed: { node: string; field: string; from: unknown; to: unknown }[];
+  /** Edge ids (source.port->target.port). */
+  edgesAdded: string[];
+  edgesRemoved: string[];
+  /** 'name', 'routePrefix', 'description', 'multipleOutputs', 'version'. */
+  graphFields: { field: string; from: unknown; to: unknown }[];
+  /** Nothing differs at all. */
+  same: boolean;
+  /** Something differs, but only node positions (nothing that changes serving). */
+  layoutOnly: boolean;
+}
+export interface DeployPreview {
+  name: string;
+  /** The version serving now under that name, or null when the name is not deployed. */
+  activeVersion: number | null;
+  /** From the active version (or an empty graph) to the posted one. */
+  diff: GraphDiff;
+  /** Replicas that would stay PENDING against the live cluster (minus what the active version holds), with the reason. */
+  pending: { node: string; replica: string; reason: string }[];
+  /** Compiler errors; a graph with errors would be refused with 400. */
+  errors: GraphError[];
+  /** Retrievers whose index does not exist yet; deploy builds them from `docs` when set. */
+  missingIndexes: { node: string; index: string; docs?: string }[];
+}
+
+// ---- indexes (GET /api/indexes, POST /api/indexes/:name/files, POST /api/indexes/:name/ingest) ----
+export interface IndexInfo {
+  name: string;
+  chunks: number;
+  /** Distinct source files. */
+  documents: number;
+  dim: number;
+  /** The embedder model the index was built with (e.g. builtin:glove-100d). */
+  model: string;
+  bytes: number;
+  createdAt: string;
+  /** An ingest job for this index is running. */
+  building: boolean;
+}
+export interface IndexListResponse {
+  indexes: IndexInfo[];
+}
+export interface IndexUploadResponse {
+  index: string;
+  files: { name: string; bytes: number }[];
+}
+export interface IngestRequest {
+  /** Embedder model string, e.g. "builtin:glove-100d". */
+  embedder: string;
+  /** Folder of .md/.txt/.jsonl files; default: the uploads folder of that index. */
+  docs?: string;
+  chunkSize?: number;
+  chunkOverlap?: number;
+}
+export type IngestJobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export interface IngestJob {
+  id: string;
+  index: string;
+  state: IngestJobState;
+  /** 'reading', 'embedding', 'writing', 'done', ... */
+  phase: string;
+  /** Chunks embedded so far, of total. */
+  done: number;
+  total: number;
+  error?: string;
+  startedAt: number;
+  endedAt?: number;
+}
+
+// ---- readiness (GET /readyz) ----
+export type ReadyResponse = { ready: true } | { ready: false; waiting: string[] };
