@@ -39,7 +39,7 @@ message TypeProto {
 message OperatorSetIdProto { string domain = 1; int64 version = 2; }
 `;
 
-export const DataType = { FLOAT: 1, INT8: 3, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, INT8: 3, INT64: 7, BOOL: 9 } as const;
 const AttributeType = { FLOAT: 1, INT: 2, INTS: 7 } as const;
 
 const root = protobuf.parse(ONNX_PROTO, { keepCase: true }).root;
@@ -77,10 +77,10 @@ function valueInfo(v: ValueInfo) {
 }
 
 /** An opset-17 model as protobuf bytes. */
-export function encodeModel(m: { name: string; doc: string; nodes: Node[]; initializers: Tensor[]; inputs: ValueInfo[]; outputs: ValueInfo[] }): Uint8Array {
+export function encodeModel(m: { name: string; doc: string; nodes: Node[]; initializers: Tensor[]; inputs: ValueInfo[]; outputs: ValueInfo[]; producer?: string }): Uint8Array {
   const msg = {
     ir_version: 8,
-    producer_name: 'beamline scripts/build-models.ts',
+    producer_name: m.producer ?? 'beamline scripts/build-models.ts',
     opset_import: [{ domain: '', version: 17 }],
     doc_string: m.doc,
     graph: {
@@ -107,9 +107,9 @@ export function encodeModel(m: { name: string; doc: string; nodes: Node[]; initi
   return ModelProto.encode(ModelProto.fromObject(msg)).finish();
 }
 
-/** A constant int64 initializer (axes for ReduceSum/Unsqueeze). */
-export function int64s(name: string, values: number[]): Tensor {
-  return { name, dims: [values.length], type: DataType.INT64, data: BigInt64Array.from(values.map(BigInt)) };
+/** A constant int64 initializer (axes for ReduceSum/Unsqueeze); dims [] makes a scalar. */
+export function int64s(name: string, values: number[], dims = [values.length]): Tensor {
+  return { name, dims, type: DataType.INT64, data: BigInt64Array.from(values.map(BigInt)) };
 }
 
 export function floats(name: string, dims: number[], values: Float32Array | number[]): Tensor {
