@@ -1,11 +1,19 @@
 import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
 import { Lru } from '../../runtime/models/lru.js';
 import { ModelConfigError, resolveModelDir } from '../../runtime/models/resolve.js';
 import { TextTokenizer } from '../../runtime/models/tokenizer.js';
-import { SHARED_MODELS } from './helpers.js';
+import { llamaTokenizerFiles, llamaVocab } from '../fixtures/tiny-llama/tokenizer.js';
+import { MODELS } from './helpers.js';
 
-const bert = () => TextTokenizer.load(join(SHARED_MODELS, 'glove-100d-embedder'));
+/** The tiny-llama fixture's tokenizer, loaded as TextTokenizer.load would from its folder. */
+function llamaTokenizer(): TextTokenizer {
+  const files = llamaTokenizerFiles(llamaVocab(), 64);
+  const config = JSON.parse(files['tokenizer_config.json']);
+  return new TextTokenizer(new Tokenizer(JSON.parse(files['tokenizer.json']), config), config);
+}
+const bert = () => TextTokenizer.load(join(MODELS, 'glove-100d'));
 
 describe('tokenizer.json through @huggingface/tokenizers', () => {
   it('pads a batch to its longest row with [PAD] and a zero mask', () => {
@@ -28,11 +36,18 @@ describe('tokenizer.json through @huggingface/tokenizers', () => {
     expect(cut.typeIds).toEqual([0, 0, 0, 0, 1, 1]);
   });
 
-  it('keeps the start token and the end of a long prompt for generation', () => {
-    const llama = TextTokenizer.load(join(SHARED_MODELS, 'aidreams-260k-llm'));
-    expect(llama.encode('I dream of', 100)).toEqual([1, 303, 281, 269, 435, 447, 275]);
-    expect(llama.encodeTail('I dream of', 3)).toEqual([1, 447, 275]);
-    expect(llama.decode([1, 303, 281, 269, 435, 447, 275])).toBe('I dream of');
+  it('keeps the start token and the end of a long prompt for generation (Llama-style BPE, byte fallback)', () => {
+    const llama = llamaTokenizer();
+    // Ids worked out by hand from the vocabulary layout in test/fixtures/tiny-llama/tokenizer.ts: <s> = 1,
+    // byte b = 3 + b, ALPHABET from 259 (▁ 259, e 267, b 264, r 279, a 263), then one token per prefix
+    // of each ▁word in WORDS order: ▁I 286, ▁d..▁dream 287-291, ▁o 292, ▁of 293, ▁t 294, ▁th 295, ▁the 296.
+    expect(llama.encode('I dream of', 100)).toEqual([1, 286, 291, 293]);
+    expect(llama.encodeTail('I dream of', 3)).toEqual([1, 291, 293]);
+    expect(llama.decode([1, 286, 291, 293])).toBe('I dream of');
+    // é is not in the vocabulary: its UTF-8 bytes C3 A9; z neither (7A), and ▁zebra has no merges.
+    const mixed = [1, 286, 291, 293, 259, 3 + 0xc3, 3 + 0xa9, 296, 259, 3 + 0x7a, 267, 264, 279, 263];
+    expect(llama.encode('I dream of é the zebra', 100)).toEqual(mixed);
+    expect(llama.decode(mixed)).toBe('I dream of é the zebra');
   });
 
   it('answers repeated texts from its LRU, which evicts the least recently used', () => {
@@ -48,10 +63,10 @@ describe('tokenizer.json through @huggingface/tokenizers', () => {
   });
 
   it('resolves model folders inside the models directory only', () => {
-    expect(resolveModelDir('glove-100d-embedder', SHARED_MODELS)).toBe(join(SHARED_MODELS, 'glove-100d-embedder'));
-    for (const bad of ['../models/glove-100d-embedder', '/etc', 'a/../../x', 'builtin:../x']) {
-      expect(() => resolveModelDir(bad, SHARED_MODELS)).toThrow(ModelConfigError);
+    expect(resolveModelDir('glove-100d', MODELS)).toBe(join(MODELS, 'glove-100d'));
+    for (const bad of ['../models/glove-100d', '/etc', 'a/../../x', 'builtin:../x']) {
+      expect(() => resolveModelDir(bad, MODELS)).toThrow(ModelConfigError);
     }
-    expect(() => resolveModelDir('/etc', SHARED_MODELS)).toThrow(/config\.model/);
+    expect(() => resolveModelDir('/etc', MODELS)).toThrow(/config\.model/);
   });
 });
