@@ -7,7 +7,14 @@ import { createClassifier } from '../../runtime/nodes/classifier.js';
 import { createEmbedder } from '../../runtime/nodes/embedder.js';
 import { type BeamlineServer, createServer } from '../../runtime/server/index.js';
 import type { ClientToServerEvents, InvokeAck, ServerToClientEvents } from '../../shared/protocol.js';
-import { nodeContext, SHARED_MODELS } from './helpers.js';
+import { callContext, nodeContext } from './helpers.js';
+import { parseConfig } from '../../runtime/models/config.js';
+import { onnxBackend } from '../../runtime/nodes/llm/onnx.js';
+import { llm as llmKind } from '../../shared/catalog/llm.js';
+import { TINY_LLAMA, writeTinyLlama } from '../fixtures/tiny-llama/model.js';
+
+/** The tiny-llama fixture (test/fixtures/tiny-llama), checked against a reference forward pass in llm-onnx.test.ts. */
+const DREAMS = { backend: 'onnx', model: TINY_LLAMA, promptTemplate: '{question}', maxTokens: 24 };
 
 type Spec = { id: string; kind: string; config?: Record<string, unknown>; deployment?: Record<string, unknown> };
 
@@ -41,9 +48,12 @@ const SENTENCES = Array.from({ length: 24 }, (_, i) =>
 describe('model nodes served by the runtime (worker replicas, batching, socket.io)', () => {
   let server: BeamlineServer;
   let dataDir: string;
+  let modelsDir: string;
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'beamline-models-'));
-    server = await createServer({ port: 0, host: '127.0.0.1', cpus: 4, gpus: 0, dataDir, modelsDir: SHARED_MODELS, log: () => {} });
+    // builtin: models come from the repository's models/; the llm is the tiny-llama fixture built here.
+    modelsDir = writeTinyLlama();
+    server = await createServer({ port: 0, host: '127.0.0.1', cpus: 4, gpus: 0, dataDir, modelsDir, log: () => {} });
     const batching = { numReplicas: 1, batching: { maxBatchSize: 8, batchWaitTimeoutMs: 20 } };
     for (const g of [
       oneNode('sentiment', { text: 'text' }, { id: 'classify', kind: 'classifier', config: { model: 'builtin:vader-sentiment' }, deployment: batching }, [['text', 'text']], 'result'),
@@ -58,7 +68,7 @@ describe('model nodes served by the runtime (worker replicas, batching, socket.i
         ],
         'documents',
       ),
-      oneNode('dreams', { query: 'text' }, { id: 'llm', kind: 'llm', config: { backend: 'onnx', model: 'aidreams-260k-llm', promptTemplate: '{question}', maxTokens: 24 } }, [['query', 'prompt']], 'result'),
+      oneNode('dreams', { query: 'text' }, { id: 'llm', kind: 'llm', config: DREAMS }, [['query', 'prompt']], 'result'),
     ]) {
       const r = await server.deploy(g);
       expect(r.ok, JSON.stringify(r)).toBe(true);
@@ -67,6 +77,7 @@ describe('model nodes served by the runtime (worker replicas, batching, socket.i
   afterAll(async () => {
     await server?.close();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(modelsDir, { recursive: true, force: true });
   });
 
   it('classifier: concurrent requests, batched, each gets its own label equal to a direct run', async () => {
@@ -131,7 +142,10 @@ describe('model nodes served by the runtime (worker replicas, batching, socket.i
     client.close();
     expect(ack.ok).toBe(true);
     const answer = (ack as { output: { answer: string } }).output.answer;
-    expect(answer.startsWith('0.000000. Dimensions unfold, as I softl')).toBe(true);
+    const direct = await onnxBackend(parseConfig(llmKind, DREAMS), nodeContext('llm', modelsDir));
+    const expected = (await direct.generate({ question: 'I dream of', documents: [], ctx: callContext() })).answer;
+    await direct.close?.();
+    expect(answer).toBe(expected);
     expect(beforeAck).toBeGreaterThan(10);
     expect(beforeAck).toBe(tokens.length);
     expect(tokens.join('')).toBe(answer);

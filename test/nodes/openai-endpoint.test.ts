@@ -3,11 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../runtime/models/config.js';
+import { onnxBackend } from '../../runtime/nodes/llm/onnx.js';
 import { type BeamlineServer, createServer } from '../../runtime/server/index.js';
-import { SHARED_MODELS } from './helpers.js';
+import { llm as llmKind } from '../../shared/catalog/llm.js';
+import { TINY_LLAMA, writeTinyLlama } from '../fixtures/tiny-llama/model.js';
+import { callContext, nodeContext } from './helpers.js';
 
-// Text llama2.c prints for "I dream of" at temperature 0 (../shared/models/aidreams-260k-llm/README.md), 24 tokens.
-const GREEDY_START = '0.000000. Dimensions unfold, as I softl';
+// The llm is the tiny-llama fixture (test/fixtures/tiny-llama), built at test time; llm-onnx.test.ts checks it
+// against a reference forward pass. Served answers must equal a direct greedy run of the backend.
+const DREAMS = { backend: 'onnx', model: TINY_LLAMA, promptTemplate: '{question}', maxTokens: 24 };
+let GREEDY_START = '';
 
 function chatGraph(name: string, llmConfig: Record<string, unknown>) {
   return {
@@ -30,18 +36,24 @@ describe('OpenAI-compatible endpoint and the openai backend, through a real serv
   let server: BeamlineServer;
   let client: OpenAI;
   let dataDir: string;
+  let modelsDir: string;
   const KEY = 'sk-test-secret-do-not-leak';
   const logs: string[] = [];
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'beamline-openai-'));
-    process.env.BEAMLINE_TEST_LLM_KEY = KEY;
-    server = await createServer({ port: 0, host: '127.0.0.1', cpus: 4, gpus: 0, dataDir, modelsDir: SHARED_MODELS, log: (l) => logs.push(l) });
-    const dreams = await server.deploy(chatGraph('dreams', { backend: 'onnx', model: 'aidreams-260k-llm', promptTemplate: '{question}', maxTokens: 24 }));
+    modelsDir = writeTinyLlama();
+    const direct = await onnxBackend(parseConfig(llmKind, DREAMS), nodeContext('llm', modelsDir));
+    GREEDY_START = (await direct.generate({ question: 'I dream of', documents: [], ctx: callContext() })).answer;
+    await direct.close?.();
+    expect(GREEDY_START.length).toBeGreaterThan(10);
+    process.env.BEAMLINE_SECRET_TEST_LLM_KEY = KEY;
+    server = await createServer({ port: 0, host: '127.0.0.1', cpus: 4, gpus: 0, dataDir, modelsDir, log: (l) => logs.push(l) });
+    const dreams = await server.deploy(chatGraph('dreams', DREAMS));
     expect(dreams.ok).toBe(true);
     // A graph whose llm is the openai backend pointed at this same server's /v1: the real protocol both ways.
     const relay = await server.deploy(
-      chatGraph('relay', { backend: 'openai', baseUrl: `${server.url}/v1`, model: 'dreams', apiKeyEnv: 'BEAMLINE_TEST_LLM_KEY', promptTemplate: '{question}', maxTokens: 24 }),
+      chatGraph('relay', { backend: 'openai', baseUrl: `${server.url}/v1`, model: 'dreams', apiKeyEnv: 'BEAMLINE_SECRET_TEST_LLM_KEY', promptTemplate: '{question}', maxTokens: 24 }),
     );
     expect(relay.ok).toBe(true);
     client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
@@ -49,7 +61,8 @@ describe('OpenAI-compatible endpoint and the openai backend, through a real serv
   afterAll(async () => {
     await server?.close();
     rmSync(dataDir, { recursive: true, force: true });
-    delete process.env.BEAMLINE_TEST_LLM_KEY;
+    rmSync(modelsDir, { recursive: true, force: true });
+    delete process.env.BEAMLINE_SECRET_TEST_LLM_KEY;
   });
 
   it('lists the graphs with an llm node as models', async () => {
@@ -97,7 +110,7 @@ describe('OpenAI-compatible endpoint and the openai backend, through a real serv
 
   it('an unknown model is a 404 in the OpenAI error format, and the key never shows', async () => {
     await expect(client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
-    const bad = await server.deploy(chatGraph('broken', { backend: 'openai', baseUrl: `${server.url}/v1`, model: 'nope', apiKeyEnv: 'BEAMLINE_TEST_LLM_KEY' }));
+    const bad = await server.deploy(chatGraph('broken', { backend: 'openai', baseUrl: `${server.url}/v1`, model: 'nope', apiKeyEnv: 'BEAMLINE_SECRET_TEST_LLM_KEY' }));
     expect(bad.ok).toBe(true);
     const res = await fetch(`${server.url}/broken`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'hi' }) });
     const text = await res.text();
