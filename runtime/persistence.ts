@@ -15,8 +15,25 @@ import { type DeploySettings, type GraphStore, type GraphVersion, VersionNotFoun
 export interface PersistedSettings extends DeploySettings {
   /** Folder of the graph file it was loaded from (retriever docs resolve against it). */
   graphDir?: string;
-  /** Who may call the graph's route (token value never stored: only an env var name). */
-  dataPlane?: DataPlanePolicy;
+  /**
+   * Who may call the graph's route, when the deploy said so (`explicit`); absent, the
+   * graph follows the server's token at run time. Token values are never stored,
+   * only an env var name.
+   */
+  dataPlane?: DataPlanePolicy & { explicit?: boolean };
+}
+
+/**
+ * The rule a stored version asked for; undefined: follow the server's token.
+ * Versions written before `explicit` existed stored the server's default as
+ * `open` whenever the server had no token, so an unmarked `open` is not taken as
+ * a choice (it would keep a graph public after a token is set). An unmarked
+ * `token` is kept: it is never less safe.
+ */
+export function chosenPolicy(settings: PersistedSettings): DataPlanePolicy | undefined {
+  const d = settings.dataPlane;
+  if (!d || (d.auth === 'open' && d.explicit !== true)) return undefined;
+  return { auth: d.auth, ...(d.tokenEnv ? { tokenEnv: d.tokenEnv } : {}) };
 }
 
 export type RollbackResult = (DeployResult & { from?: number }) | { ok: false; status: 404; error: string; errors: GraphError[] };
@@ -24,7 +41,7 @@ export type RollbackResult = (DeployResult & { from?: number }) | { ok: false; s
 export class PersistentDeployer {
   /** Deploys of one name run one after another, so versions are numbered in order. */
   private readonly chains = new Map<string, Promise<unknown>>();
-  /** Data-plane rules of the deployed graphs, kept in memory: requests never read the database. */
+  /** Data-plane rules chosen at deploy, kept in memory: requests never read the database. Absent: the server's default. */
   private readonly policies = new Map<string, DataPlanePolicy>();
 
   constructor(
@@ -63,7 +80,7 @@ export class PersistentDeployer {
       }
       if (r.ok) {
         this.store.activate(checked.name, v.version);
-        this.policies.set(checked.name, settings.dataPlane ?? this.defaultPolicy);
+        this.setPolicy(checked.name, settings);
       } else this.store.discard(checked.name, v.version);
       return r;
     });
@@ -119,7 +136,7 @@ export class PersistentDeployer {
         const settings = g.settings as PersistedSettings;
         rememberSecrets(secretValues(g.graph as Parameters<typeof secretValues>[0], process.env, [TOKEN_ENV]));
         const r = await this.controller.deploy(g.graph, settings.graphDir, g.version);
-        if (r.ok) this.policies.set(g.name, settings.dataPlane ?? this.defaultPolicy);
+        if (r.ok) this.setPolicy(g.name, settings);
         out.push(r.ok ? { name: g.name, version: g.version, ok: true } : { name: g.name, version: g.version, ok: false, error: r.error });
         this.log(r.ok ? `restored ${g.name} v${g.version}` : `could not restore ${g.name} v${g.version}: ${r.error}`);
       } catch (e) {
@@ -127,7 +144,23 @@ export class PersistentDeployer {
         this.log(`could not restore ${g.name} v${g.version}: ${(e as Error).message}`);
       }
     }
+    this.logOpen(out.filter((r) => r.ok).map((r) => r.name));
     return out;
+  }
+
+  private setPolicy(name: string, settings: PersistedSettings): void {
+    const chosen = chosenPolicy(settings);
+    if (chosen) this.policies.set(name, chosen);
+    else this.policies.delete(name);
+    if (settings.dataPlane?.auth === 'open' && !chosen) {
+      this.log(`${name}: stored with dataPlane "open" by an older version, which did not record whether the operator chose it; it now follows the server's token (redeploy with ?dataPlane=open to keep it open)`);
+    }
+  }
+
+  /** One line at restore naming every graph anyone can call, and why. */
+  private logOpen(names: string[]): void {
+    const open = names.filter((n) => this.policyOf(n)?.auth === 'open').map((n) => `${n} (${this.policies.has(n) ? 'deployed with dataPlane=open' : 'the server has no token'})`);
+    if (open.length > 0) this.log(`data plane open to anyone: ${open.join(', ')}`);
   }
 
   private serial<T>(name: string, f: () => Promise<T>): Promise<T> {

@@ -6,6 +6,8 @@ export const GRAPH_VERSION = 1;
 // __proto__ is refused: node ids become keys of plain objects (plans, responses keyed by node).
 const ID = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** What a graph name may be; socket.io checks subscribe/invoke names against it before anything keeps them. */
+export const GRAPH_NAME = NAME;
 
 export const PositionSchema = z.object({ x: z.number().finite(), y: z.number().finite() });
 

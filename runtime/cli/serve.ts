@@ -22,6 +22,7 @@ export interface ServeOptions {
   token?: string;
   insecure?: boolean;
   corsOrigin?: string[];
+  allowedHost?: string[];
   allowCustom?: boolean;
   bodyLimit?: number;
   persist: boolean;
@@ -45,6 +46,11 @@ export function register(program: Command): void {
     .option('--token <token>', 'token the control plane requires (default: $BEAMLINE_TOKEN); required off loopback')
     .option('--insecure', 'listen off loopback without a token (anyone who reaches the port can deploy code)')
     .option('--cors-origin <origins...>', 'browser origins allowed to call the API and data plane (CORS is off by default)')
+    .option(
+      '--allowed-host <names>',
+      'Host names the server answers to beside the address it is bound to (repeatable, comma lists; also $BEAMLINE_ALLOWED_HOSTS): others get 421, against DNS rebinding',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--allow-custom', 'let `custom` nodes load modules from the --nodes directories')
     .option('--body-limit <size>', 'largest request body or socket.io message, e.g. 10mb', (v: string) => {
       try {
@@ -110,6 +116,7 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
     ...(opts.token !== undefined ? { token: opts.token } : {}),
     ...(opts.insecure ? { insecure: true } : {}),
     ...(opts.corsOrigin ? { corsOrigins: opts.corsOrigin } : {}),
+    ...(opts.allowedHost ? { allowedHosts: opts.allowedHost } : {}),
     ...(opts.bodyLimit !== undefined ? { bodyLimitBytes: opts.bodyLimit } : {}),
     persist: opts.persist,
   }).catch((e: Error) => e);

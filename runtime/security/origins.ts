@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { TOKEN_HEADER } from './auth.js';
+import type { HostPolicy } from './hosts.js';
 
 /**
  * Cross-origin policy. CORS is off unless origins are listed (--cors-origin), and a
@@ -34,27 +35,27 @@ export function parseOrigins(list: readonly string[] | undefined): string[] {
 }
 
 /**
- * May a request with this Origin (and Host) go on? No Origin: not a cross-site
- * browser request. Same host: the editor served by this server.
+ * May a request with this Origin go on? No Origin: not a cross-site browser
+ * request. A listed origin, or a page on one of the server's own names and port
+ * (the editor it serves): yes. Comparing Origin with the Host header instead
+ * would let a rebound name (evil.example -> 127.0.0.1) pass as same-origin.
  */
-export function originAllowed(origin: string | undefined | null, host: string | undefined | null, allowed: readonly string[]): boolean {
+export function originAllowed(origin: string | undefined | null, hosts: Pick<HostPolicy, 'ownsOrigin'>, allowed: readonly string[]): boolean {
   if (!origin) return true;
   if (allowed.includes('*') || allowed.includes(origin)) return true;
   if (origin === 'null') return false; // sandboxed frames, file:// pages
-  try {
-    return host !== undefined && host !== null && new URL(origin).host === host;
-  } catch {
-    return false;
-  }
+  return hosts.ownsOrigin(origin);
 }
 
-/** 403 for requests from pages on origins not allowed; CORS headers for allowed ones. */
-export function originMiddleware(allowed: readonly string[]): MiddlewareHandler[] {
+export const originRefusal = (origin: string) => ({ error: `origin ${origin} is not allowed; the operator can allow it with --cors-origin ${origin}`, code: 'origin_not_allowed' as const });
+
+/** 421 for Host names not allowed, 403 for requests from pages on origins not allowed; CORS headers for allowed ones. */
+export function originMiddleware(allowed: readonly string[], hosts: HostPolicy): MiddlewareHandler[] {
   const guard: MiddlewareHandler = async (c, next) => {
+    const host = c.req.header('host');
+    if (!hosts.allows(host)) return c.json(hosts.refusal(host ?? ''), 421);
     const origin = c.req.header('origin');
-    if (!originAllowed(origin, c.req.header('host'), allowed)) {
-      return c.json({ error: `origin ${origin} is not allowed; the operator can allow it with --cors-origin ${origin}`, code: 'origin_not_allowed' }, 403);
-    }
+    if (!originAllowed(origin, hosts, allowed)) return c.json(originRefusal(origin ?? ''), 403);
     return next();
   };
   if (allowed.length === 0) return [guard];

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Hono } from 'hono';
 import type { Server as SocketServer, ServerOptions as SocketServerOptions } from 'socket.io';
-import { bindRefusal, type DataPlanePolicy, dataPlaneToken, requestToken, requireGraphToken, requireToken, resolveToken, tokenMatches } from './auth.js';
+import { bindRefusal, type DataPlanePolicy, dataPlaneToken, requestToken, requireGraphToken, requireToken, resolveToken, TOKEN_ENV, tokenMatches } from './auth.js';
 import type { InputLimits } from './limits.js';
-import { originAllowed, originMiddleware, parseOrigins } from './origins.js';
+import { type HostPolicy, hostPolicy, parseAllowedHosts } from './hosts.js';
+import { originAllowed, originMiddleware, originRefusal, parseOrigins } from './origins.js';
 import { rememberSecrets } from './redact.js';
 import { guardSockets, socketServerOptions } from './socket.js';
 import { routePath } from '../server/route-path.js';
@@ -16,6 +17,8 @@ export interface SecurityOptions {
   insecure?: boolean;
   /** Origins allowed to call from a browser (--cors-origin); none by default. */
   corsOrigins?: string[];
+  /** Host names answered beside the bound address (--allowed-host); BEAMLINE_ALLOWED_HOSTS adds to them. */
+  allowedHosts?: string[];
   /** Default data-plane rule for graphs deployed without one: token when a token is set, else open. */
   dataPlane?: DataPlanePolicy['auth'];
 }
@@ -23,16 +26,22 @@ export interface SecurityOptions {
 export interface ServerGuard {
   token: string | undefined;
   origins: string[];
+  hosts: HostPolicy;
   defaultDataPlane: DataPlanePolicy;
-  /** Origins, then the control-plane token for /api/*: before any body is read. */
+  /** Settings that are allowed but risky, to log at start. */
+  warnings: string[];
+  /** Host, origins, then the control-plane token for /api/* and GET /v1/models: before any body is read. */
   installControl(app: Hono): void;
   /** Per-graph data-plane tokens: after the body limit (the /v1 routes name the graph in the body). */
   installData(app: Hono): void;
   /**
-   * The same checks for requests answered on plain node:http (the data plane's
-   * fast path): origin, CORS header, the graph's token. True when it answered.
+   * The same checks for every request on plain node:http, before the data
+   * plane's fast path and Hono: Host, origin, CORS header, the graph's token
+   * (the server's for a POST no graph serves). True when it answered.
    */
   refuseNode(req: IncomingMessage, res: ServerResponse): boolean;
+  /** The port, once listening: Host and Origin ports are checked against it. */
+  listening(port: number): void;
   /** Options to spread into the socket.io Server, and the per-connection guard. */
   socketOptions(): Partial<SocketServerOptions>;
   guardSockets(io: SocketServer): void;
@@ -61,10 +70,16 @@ export function createServerGuard(host: string, opts: SecurityOptions, limits: I
   if (refusal) throw new Error(refusal);
   rememberSecrets([token]);
   const origins = parseOrigins(opts.corsOrigins);
+  const hosts = hostPolicy(host, parseAllowedHosts(opts.allowedHosts, env));
+  const warnings: string[] = [];
+  if (origins.includes('*') && !token) {
+    warnings.push(`warning: --cors-origin '*' without a token: any web page a user of this machine opens can deploy, delete and invoke graphs here; set --token (or ${TOKEN_ENV}) or list the origins`);
+  }
   const defaultDataPlane: DataPlanePolicy = { auth: opts.dataPlane ?? (token ? 'token' : 'open') };
+  /** The token a graph expects; an unknown one expects the server's, so a 401 does not tell which names exist. */
   const tokenOf = (graph: string): string | undefined => {
     const policy = graphs.policyOf(graph);
-    if (!policy) return undefined;
+    if (!policy) return token;
     try {
       return dataPlaneToken(policy, token, env);
     } catch {
@@ -89,10 +104,14 @@ export function createServerGuard(host: string, opts: SecurityOptions, limits: I
   return {
     token,
     origins,
+    hosts,
     defaultDataPlane,
+    warnings,
     installControl(app) {
-      app.use('*', ...originMiddleware(origins));
+      app.use('*', ...originMiddleware(origins, hosts));
       app.use('/api/*', requireToken(token));
+      // Model ids are graph names.
+      app.use('/v1/models', requireToken(token, 'GET /v1/models'));
     },
     installData(app) {
       app.use('*', async (c, next) => {
@@ -103,23 +122,34 @@ export function createServerGuard(host: string, opts: SecurityOptions, limits: I
       });
     },
     refuseNode(req, res) {
-      const origin = req.headers.origin;
-      if (!originAllowed(origin, req.headers.host, origins)) {
-        return refuse(req, res, 403, { error: `origin ${origin} is not allowed; the operator can allow it with --cors-origin ${origin}`, code: 'origin_not_allowed' });
+      const host = req.headers.host;
+      if (!hosts.allows(host)) {
+        // /healthz answers any Host and origin: probes (load balancers, kubelets, docker port maps)
+        // use addresses and ports the server cannot know, and it says only {ok, graphs: <count>}.
+        if (req.method === 'GET' && routePath(req.url ?? '/') === '/healthz') return false;
+        return refuse(req, res, 421, hosts.refusal(host ?? ''));
       }
+      const origin = req.headers.origin;
+      if (!originAllowed(origin, hosts, origins)) return refuse(req, res, 403, originRefusal(origin ?? ''));
       if (origin && origins.length > 0) {
         res.setHeader('access-control-allow-origin', origins.includes('*') ? '*' : origin);
         res.setHeader('vary', 'Origin');
       }
       if (req.method !== 'POST') return false;
-      const graph = graphs.byRoute(routePath(req.url ?? '/'));
-      const expected = graph === undefined ? undefined : tokenOf(graph);
+      const url = req.url ?? '/';
+      const path = routePath(url);
+      const graph = graphs.byRoute(path);
+      // /api and /v1 have their own token rules in Hono (the /v1 graph is named in the body).
+      const expected = graph !== undefined ? tokenOf(graph) : url.startsWith('/api/') || url.startsWith('/v1/') ? undefined : token;
       if (expected === undefined) return false;
       const given = requestToken({ get: (n) => (Array.isArray(req.headers[n]) ? req.headers[n][0] : (req.headers[n] as string | undefined)) });
       if (tokenMatches(given, expected)) return false;
-      return refuse(req, res, 401, { error: `graph ${graph} requires a token: send "Authorization: Bearer <token>" or x-beamline-token`, code: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="beamline"' });
+      // The same answer for a route no graph serves as for a protected one: routes cannot be probed.
+      const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
+      return refuse(req, res, 401, { error: `POST ${shown} requires a token: send "Authorization: Bearer <token>" or x-beamline-token`, code: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="beamline"' });
     },
-    socketOptions: () => socketServerOptions({ ...(token ? { token } : {}), origins, limits, graphToken: tokenOf }),
-    guardSockets: (io) => guardSockets(io, { ...(token ? { token } : {}), origins, limits, graphToken: tokenOf }),
+    listening: (port) => hosts.listening(port),
+    socketOptions: () => socketServerOptions({ ...(token ? { token } : {}), hosts, origins, limits, graphToken: tokenOf }),
+    guardSockets: (io) => guardSockets(io, { ...(token ? { token } : {}), hosts, origins, limits, graphToken: tokenOf }),
   };
 }

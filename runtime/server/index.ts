@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { createServer as createHttpServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { Server as SocketIoServer } from 'socket.io';
 import { BUILTIN_KINDS, Catalog } from '../../shared/catalog/index.js';
 import { formatError } from '../../shared/errors.js';
 import { ClusterLedger, describeCluster } from '../cluster.js';
@@ -65,6 +66,8 @@ export interface BeamlineServer {
   ledger: ClusterLedger;
   catalog: Catalog;
   http: HttpServer;
+  /** The socket.io server (rooms are status subscriptions). */
+  io: SocketIoServer;
   /** Versions of every graph (in memory unless persist). */
   store: GraphStore;
   deployer: PersistentDeployer;
@@ -129,7 +132,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   guard.installControl(app);
   app.use('/api/*', ...inputLimitMiddleware(limits));
   app.route('/', versionRoutes(deployer));
-  app.route('/', controlRoutes(controller, catalog, customKinds, ledger, persistedControl(deployer, () => guard.defaultDataPlane)));
+  app.route('/', controlRoutes(controller, catalog, customKinds, ledger, persistedControl(deployer)));
   app.post('*', bodyLimitMiddleware(limits.bodyLimitBytes));
   guard.installData(app);
   app.route('/', openaiRoutes(graphChatInvoker(controller, () => metrics!, { requestTimeoutMs })));
@@ -145,6 +148,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   });
   const sockets = attachSockets(http, controller, ledger, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth, maxMessageBytes: limits.bodyLimitBytes, serverOptions: guard.socketOptions() });
   guard.guardSockets(sockets.io);
+  for (const w of guard.warnings) log(w);
   // Restore before listening: a client never sees 404 for a graph that is coming back, only a refused connection.
   if (options.persist) await deployer.restore();
   const host = options.host ?? '127.0.0.1';
@@ -156,6 +160,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     });
   });
   const port = (http.address() as AddressInfo).port;
+  guard.listening(port);
   const persisted = deployer;
   const deploy = (graph: unknown, dir?: string) => persisted.deploy(graph, dir !== undefined ? { graphDir: dir } : {});
   for (const g of options.graphs ?? []) {
@@ -170,6 +175,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     ledger,
     catalog,
     http,
+    io: sockets.io,
     store,
     deployer: persisted,
     deploy,

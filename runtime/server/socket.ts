@@ -20,6 +20,8 @@ export interface SocketOptions {
 }
 
 const PREVIEW_CHARS = 200;
+/** Status subscriptions one connection may hold (rooms are kept until it leaves them or closes). */
+export const MAX_SUBSCRIPTIONS = 32;
 const room = (graph: string) => `graph:${graph}`;
 
 function preview(v: unknown): string {
@@ -76,6 +78,12 @@ export function attachSockets(http: HttpServer, ctl: Controller, ledger: Cluster
     socket.on('subscribe', (req, ack) => {
       const graph = typeof req?.graph === 'string' ? req.graph : undefined;
       if (!graph) return typeof ack === 'function' && ack({ ok: false, error: 'subscribe takes {graph}' });
+      // socket.rooms holds the socket's own id beside its subscriptions.
+      if (!socket.rooms.has(room(graph)) && socket.rooms.size > MAX_SUBSCRIPTIONS) {
+        // Shaped like the guard's refusals ({ok:false, status:<http status>}), not a SubscribeAck's status snapshot.
+        const refusal = { ok: false, status: 429, error: `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection: unsubscribe from one first`, code: 'too_many_subscriptions' };
+        return typeof ack === 'function' && (ack as (res: unknown) => void)(refusal);
+      }
       void socket.join(room(graph));
       const status = snapshot(graph);
       if (typeof ack === 'function') ack({ ok: true, ...(status ? { status } : {}) });

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import type { CompileErrorResponse } from '../../shared/protocol.js';
 import type { DeployResult } from '../controller.js';
 import type { PersistedSettings, PersistentDeployer } from '../persistence.js';
-import type { DataPlanePolicy } from '../security/auth.js';
 
 /**
  * Versions of a graph name: list them, read one (the editor opens it), roll back.
@@ -27,14 +26,18 @@ const badRequest = (r: { success: boolean; error?: { issues: readonly z.core.$Zo
   );
 };
 
-/** `?dataPlane=open|token&tokenEnv=NAME` on POST /api/graphs: how the graph's route is protected. */
-export function deploySettings(c: Context, fallback: DataPlanePolicy): { ok: true; settings: PersistedSettings } | { ok: false; error: string; path: string } {
+/**
+ * `?dataPlane=open|token&tokenEnv=NAME` on POST /api/graphs: how the graph's route is
+ * protected. Only a choice made here is stored (marked explicit); without one the
+ * graph follows the server's token at run time, also after a restart with a token.
+ */
+export function deploySettings(c: Context): { ok: true; settings: PersistedSettings } | { ok: false; error: string; path: string } {
   const auth = c.req.query('dataPlane');
   const tokenEnv = c.req.query('tokenEnv');
   if (auth !== undefined && auth !== 'open' && auth !== 'token') return { ok: false, error: `dataPlane must be "open" or "token", not ${JSON.stringify(auth)}`, path: '?dataPlane' };
   if (tokenEnv !== undefined && !/^[A-Z_][A-Z0-9_]{0,127}$/.test(tokenEnv)) return { ok: false, error: 'tokenEnv names an environment variable: upper-case letters, digits and _', path: '?tokenEnv' };
-  const policy: DataPlanePolicy = { auth: auth ?? (tokenEnv ? 'token' : fallback.auth), ...(tokenEnv ? { tokenEnv } : {}) };
-  return { ok: true, settings: { dataPlane: policy } };
+  if (auth === undefined && tokenEnv === undefined) return { ok: true, settings: {} };
+  return { ok: true, settings: { dataPlane: { auth: auth ?? 'token', ...(tokenEnv ? { tokenEnv } : {}), explicit: true } } };
 }
 
 /** What control.ts calls for POST /api/graphs and DELETE /api/graphs/:name, so deploys are recorded. */
@@ -43,10 +46,10 @@ export interface PersistedControl {
   remove(name: string): Promise<boolean>;
 }
 
-export function persistedControl(deployer: PersistentDeployer, fallback: () => DataPlanePolicy): PersistedControl {
+export function persistedControl(deployer: PersistentDeployer): PersistedControl {
   return {
     async deploy(c, graph) {
-      const s = deploySettings(c, fallback());
+      const s = deploySettings(c);
       if (!s.ok) return { ok: false, status: 400, error: s.error, errors: [{ code: 'invalid_document', path: s.path, message: s.error }] };
       return deployer.deploy(graph, s.settings);
     },

@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindRefusal, isLoopbackHost, requireGraphToken, requireToken, resolveToken, tokenMatches } from '../../runtime/security/auth.js';
 import { findTooDeep, inputLimitMiddleware, parseSize } from '../../runtime/security/limits.js';
+import { hostPolicy, parseAllowedHosts, splitHost } from '../../runtime/security/hosts.js';
 import { originAllowed, originMiddleware, parseOrigins } from '../../runtime/security/origins.js';
 
 describe('tokens and binding', () => {
@@ -33,6 +34,24 @@ describe('tokens and binding', () => {
     expect(resolveToken(undefined, { BEAMLINE_TOKEN: '' })).toBeUndefined();
   });
 
+  it('parses Host values and --allowed-host lists', () => {
+    expect(splitHost('LocalHost:8000')).toEqual({ name: 'localhost', port: 8000 });
+    expect(splitHost('[::1]:80')).toEqual({ name: '[::1]', port: 80 });
+    expect(splitHost('[::1]')).toEqual({ name: '[::1]' });
+    for (const bad of ['', '::1', '[::1', 'a b', 'x:', 'x:0', 'x:65536', 'x:1:2', 'evil.example:80/', 'localhost.']) expect(splitHost(bad), bad).toBeUndefined();
+    expect(parseAllowedHosts(['a.example,b.example:8443', 'A.example'], { BEAMLINE_ALLOWED_HOSTS: 'c.example' })).toEqual(['a.example', 'b.example:8443', 'c.example']);
+    expect(() => parseAllowedHosts(['http://a.example'], {})).toThrow(/not a host name.*--allowed-host/);
+    const open = hostPolicy('192.168.1.10', ['*']);
+    expect(open.allows('anything.example:1')).toBe(true);
+    const bound = hostPolicy('192.168.1.10', []);
+    bound.listening(8000);
+    expect(bound.allows('192.168.1.10:8000')).toBe(true);
+    // Not reachable through loopback on this bind, and not a wildcard: no other IP literal.
+    expect(bound.allows('127.0.0.1:8000')).toBe(false);
+    expect(bound.allows('10.0.0.1:8000')).toBe(false);
+    expect(bound.allows(undefined)).toBe(true);
+  });
+
   it('parses sizes and origins, and finds the first over-deep path', () => {
     expect(parseSize('10mb')).toBe(10 * 1024 * 1024);
     expect(parseSize('512KB')).toBe(512 * 1024);
@@ -41,10 +60,14 @@ describe('tokens and binding', () => {
     expect(parseOrigins(['http://localhost:5173/', 'https://a.example,https://a.example'])).toEqual(['http://localhost:5173', 'https://a.example']);
     expect(() => parseOrigins(['ftp://x'])).toThrow(/http or https/);
     expect(() => parseOrigins(['not a url'])).toThrow(/not a URL/);
-    expect(originAllowed(undefined, 'h:1', [])).toBe(true);
-    expect(originAllowed('http://h:1', 'h:1', [])).toBe(true);
-    expect(originAllowed('http://evil.example', 'h:1', [])).toBe(false);
-    expect(originAllowed('null', 'h:1', [])).toBe(false);
+    const hosts = hostPolicy('127.0.0.1', []);
+    hosts.listening(1);
+    expect(originAllowed(undefined, hosts, [])).toBe(true);
+    expect(originAllowed('http://localhost:1', hosts, [])).toBe(true);
+    expect(originAllowed('http://localhost:2', hosts, [])).toBe(false);
+    expect(originAllowed('http://evil.example:1', hosts, [])).toBe(false);
+    expect(originAllowed('http://evil.example:1', hosts, ['http://evil.example:1'])).toBe(true);
+    expect(originAllowed('null', hosts, [])).toBe(false);
     expect(findTooDeep({ a: [1, { b: 2 }] }, 3)).toBeUndefined();
     expect(findTooDeep({ a: [1, { b: { c: 1 } }] }, 3)).toBe('$.a[1].b');
     let deep: unknown = 1;
@@ -61,7 +84,8 @@ describe('HTTP middleware on a real server', () => {
 
   beforeAll(async () => {
     const app = new Hono();
-    app.use('*', ...originMiddleware(parseOrigins(['http://editor.example'])));
+    const hosts = hostPolicy('127.0.0.1', []);
+    app.use('*', ...originMiddleware(parseOrigins(['http://editor.example']), hosts));
     app.use('*', ...inputLimitMiddleware({ bodyLimitBytes: 1024, jsonDepth: 8 }));
     app.use('/api/*', requireToken(TOKEN));
     app.use('*', requireGraphToken((c) => (c.req.path === '/locked' ? { graph: 'locked', token: GRAPH_TOKEN } : c.req.path === '/open' ? { graph: 'open', token: undefined } : undefined)));
@@ -72,6 +96,7 @@ describe('HTTP middleware on a real server', () => {
     await new Promise<void>((ok) => {
       const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
         base = `http://127.0.0.1:${info.port}`;
+        hosts.listening(info.port);
         ok();
       });
       close = () => server.close();

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostPolicy } from '../../runtime/security/hosts.js';
 import { guardSockets, socketServerOptions } from '../../runtime/security/socket.js';
 
 const TOKEN = 'control-token';
@@ -16,7 +17,7 @@ describe('socket.io guard on a real server', () => {
 
   beforeAll(async () => {
     http = createServer();
-    const security = { token: TOKEN, origins: ['http://editor.example'], limits: { bodyLimitBytes: 4096, jsonDepth: 8 }, graphToken: (g: string) => (g === 'locked' ? GRAPH_TOKEN : undefined) };
+    const security = { token: TOKEN, hosts: hostPolicy('127.0.0.1', []), origins: ['http://editor.example'], limits: { bodyLimitBytes: 4096, jsonDepth: 8 }, graphToken: (g: string) => (g === 'locked' ? GRAPH_TOKEN : undefined) };
     io = new Server(http, socketServerOptions(security));
     guardSockets(io, security);
     io.on('connection', (socket) => {

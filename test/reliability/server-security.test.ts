@@ -75,7 +75,7 @@ describe('a server with a token', () => {
     const body = JSON.stringify({ x: 7 });
     const closed = await call('/closed', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(closed.status).toBe(401);
-    expect((await closed.json()).error).toMatch(/graph closed requires a token/);
+    expect((await closed.json()).error).toMatch(/POST \/closed requires a token/);
     expect(await (await call('/closed', { method: 'POST', headers: auth, body })).json()).toBe(7);
     expect(await (await call('/public', { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json()).toBe(7);
     const bad = await deploy(echo('odd'), '?dataPlane=maybe');
