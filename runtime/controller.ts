@@ -59,6 +59,7 @@ export class GraphDeployment implements Executable {
         nextReplicaId,
         ...(capacityComing ? { capacityComing } : {}),
         log: ctl.log,
+        onCount: (event, n) => this.metricsOf(node).event(event, n),
         onAvailable: () => router?.dispatch(),
         onChange: () => {
           // Nothing running and the model will not load: queued callers get the 503 now, not at their timeout.
@@ -90,13 +91,19 @@ export class GraphDeployment implements Executable {
   }
 
   private readonly nodeMetrics = new Map<string, NodeMetrics>();
-  observe = (node: Plan['nodes'][string], ms: number, ok: boolean, batchSize?: number): void => {
+  private metricsOf(node: Plan['nodes'][string]): NodeMetrics {
     let m = this.nodeMetrics.get(node.id);
     if (!m) {
       m = this.ctl.metrics().node(this.plan.name, node.id, node.kind);
       this.nodeMetrics.set(node.id, m);
     }
-    m.observe(ms, ok, batchSize);
+    return m;
+  }
+  observe = (node: Plan['nodes'][string], ms: number, ok: boolean, batchSize?: number): void => {
+    this.metricsOf(node).observe(ms, ok, batchSize);
+  };
+  observeCancel = (node: Plan['nodes'][string], started: boolean): void => {
+    this.metricsOf(node).cancelled(started);
   };
 
   onChange(f: () => void): () => void {

@@ -6,7 +6,7 @@ import type { ErrorBody } from '../shared/protocol.js';
  */
 export class RequestError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409 | 413 | 500 | 503 | 504,
+    readonly status: 400 | 404 | 409 | 413 | 499 | 500 | 503 | 504,
     message: string,
     readonly extra: { node?: string; path?: string; code?: string; retryAfterS?: number } = {},
   ) {
@@ -23,6 +23,15 @@ export class RequestError extends Error {
       ...(requestId !== undefined ? { requestId } : {}),
     };
   }
+}
+
+/**
+ * The caller went away before the answer (HTTP connection closed, socket.io
+ * disconnect): 499, as nginx logs it. Nobody reads it; it ends the request and
+ * is what metrics count as a cancellation.
+ */
+export function clientGone(who: string): RequestError {
+  return new RequestError(499, `${who} went away before the answer`, { code: 'client_closed' });
 }
 
 /** The replica died (exit, crash, out of memory, killed) while holding the call: safe to retry elsewhere. */

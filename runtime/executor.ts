@@ -1,7 +1,7 @@
 import type { Plan, PlanNode } from '../shared/plan.js';
 import type { TraceSpan } from '../shared/protocol.js';
-import { Cancel } from './cancel.js';
-import { RequestError, toRequestError } from './errors.js';
+import { Cancel, type CancelListener } from './cancel.js';
+import { clientGone, RequestError, toRequestError } from './errors.js';
 import { INLINE_NODES } from './inline/index.js';
 import type { NodeInputs, NodeOutputs } from './nodes/types.js';
 import type { RouteResult, RouteSink, Router } from './router.js';
@@ -18,6 +18,8 @@ export interface Executable {
   routers: ReadonlyMap<string, Router>;
   /** Per-node outcome, for metrics. */
   observe?: (node: PlanNode, ms: number, ok: boolean, batchSize?: number) => void;
+  /** A node call dropped because its request ended first: before a replica started it, or while running (its result is discarded). */
+  observeCancel?: (node: PlanNode, started: boolean) => void;
 }
 
 export interface ExecOptions {
@@ -27,6 +29,12 @@ export interface ExecOptions {
   hooks?: ExecHooks;
   /** Aborted when the caller goes away. */
   signal?: AbortSignal;
+  /**
+   * The request's cancellation, aborted by the caller when its client goes away
+   * (the data plane and socket.io pass one; cheaper than a signal). The run ends
+   * with the reason, and its queued and unsent node calls never start.
+   */
+  cancel?: Cancel;
   /** false: build no trace spans (the data plane asks only for ?trace=1); hooks still get theirs. Default true. */
   trace?: boolean;
 }
@@ -89,7 +97,7 @@ export function executeTo(x: Executable, body: unknown, opts: ExecOptions, sink:
 }
 
 /** The state of one request; a class so the hot path allocates objects, not closures. */
-class Run {
+class Run implements CancelListener {
   readonly t0 = performance.now();
   readonly results = new Map<string, NodeOutputs | null>();
   private readonly waiting = new Map<string, number>();
@@ -109,9 +117,17 @@ class Run {
     private readonly sink: ExecSink,
   ) {
     this.tracing = opts.trace !== false || opts.hooks !== undefined;
-    this.cancel = opts.signal ? Cancel.from(opts.signal) : new Cancel();
+    const external = opts.cancel ?? (opts.signal ? Cancel.from(opts.signal) : undefined);
+    this.cancel = external ?? new Cancel();
     this.left = x.plan.order.length;
     this.timer = setTimeout(Run.timedOut, opts.timeoutMs, this);
+    // First listener: the run has ended before its node calls hear the reason.
+    external?.on(this);
+  }
+
+  /** The caller aborted the request (its client went away). */
+  cancelled(reason: Error): void {
+    this.fail(reason instanceof RequestError ? reason : clientGone('the client'));
   }
 
   private static timedOut(run: Run): void {
@@ -212,6 +228,10 @@ class NodeCall implements RouteSink {
 
   routeToken(token: string, index: number): void {
     this.run.opts.hooks?.onToken?.(this.n.id, token, index);
+  }
+
+  routeCancelled(started: boolean): void {
+    this.run.x.observeCancel?.(this.n, started);
   }
 
   routed(r: RouteResult): void {

@@ -14,6 +14,10 @@ const WINDOW = 1024;
 /** One node's metrics, held by its deployment: the data plane records a call without any lookup. */
 export interface NodeMetrics {
   observe(ms: number, ok: boolean, batchSize?: number): void;
+  /** A call dropped because its request ended first; started: a replica was running it (its result is discarded). */
+  cancelled(started: boolean): void;
+  /** Something the node itself counts (NodeContext.count), e.g. the embedder's truncated texts. */
+  event(name: string, n: number): void;
 }
 
 interface Window {
@@ -23,6 +27,9 @@ interface Window {
   errors: number;
   batchSum: number;
   batches: number;
+  cancelled: number;
+  dropped: number;
+  events: Record<string, number> | undefined;
 }
 
 /**
@@ -36,6 +43,9 @@ export class Metrics {
   private readonly errors: SeriesCounter;
   private readonly batchSize: SeriesHistogram;
   private readonly httpLatency: SeriesHistogram;
+  private readonly cancelledCalls: SeriesCounter;
+  private readonly cancelledRequests: SeriesCounter;
+  private readonly nodeEvents: SeriesCounter;
   private readonly windows = new Map<string, Window>();
   /** httpLatency's series by graph and status, so observeRequest builds no key. */
   private readonly httpSeries = new Map<string, Map<number, HistogramSeries>>();
@@ -48,6 +58,13 @@ export class Metrics {
     this.errors = new SeriesCounter('beamline_deployment_error_counter', 'Calls of a node that failed.', this.registry);
     this.batchSize = new SeriesHistogram('beamline_batch_size', 'Requests per batch handed to a node.', [1, 2, 4, 8, 16, 32, 64, 128, 256], this.registry);
     this.httpLatency = new SeriesHistogram('beamline_http_request_latency_ms', 'End-to-end latency of graph requests (ms).', LATENCY_BUCKETS, this.registry);
+    this.cancelledCalls = new SeriesCounter(
+      'beamline_deployment_cancelled_counter',
+      'Calls of a node dropped because their request ended first (client gone, timeout, another node failed): stage "queued" never ran, "running" ran and its result was discarded.',
+      this.registry,
+    );
+    this.cancelledRequests = new SeriesCounter('beamline_cancelled_requests_counter', 'Graph requests whose client went away before the answer (HTTP connection closed, socket.io disconnect).', this.registry);
+    this.nodeEvents = new SeriesCounter('beamline_node_events_counter', 'Events a node counts itself, by name (embedder: truncated, texts cut to the model\'s maximum length).', this.registry);
     new Gauge({
       name: 'beamline_num_ongoing_requests',
       help: 'Calls in flight on the replicas of a node.',
@@ -116,7 +133,7 @@ export class Metrics {
   private window(key: string): Window {
     let w = this.windows.get(key);
     if (!w) {
-      w = { lat: new Float64Array(WINDOW), n: 0, requests: 0, errors: 0, batchSum: 0, batches: 0 };
+      w = { lat: new Float64Array(WINDOW), n: 0, requests: 0, errors: 0, batchSum: 0, batches: 0, cancelled: 0, dropped: 0, events: undefined };
       this.windows.set(key, w);
     }
     return w;
@@ -133,7 +150,20 @@ export class Metrics {
     const w = this.window(`${graph}\0${node}`);
     const hist = this.latency;
     const batches = this.batchSize;
+    const cancelledCalls = this.cancelledCalls;
+    const nodeEvents = this.nodeEvents;
     return {
+      cancelled(started) {
+        const stage = started ? 'running' : 'queued';
+        cancelledCalls.at(`${key}\0${stage}`, { ...labels, stage }).value++;
+        if (started) w.dropped++;
+        else w.cancelled++;
+      },
+      event(name, n) {
+        nodeEvents.at(`${key}\0${name}`, { ...labels, event: name }).value += n;
+        w.events ??= {};
+        w.events[name] = (w.events[name] ?? 0) + n;
+      },
       observe(ms, ok, batchSize) {
         if (ok) {
           requests.value++;
@@ -170,20 +200,30 @@ export class Metrics {
       byStatus.set(status, s);
     }
     this.httpLatency.observe(s, ms);
+    if (status === 499) this.cancelledRequests.at(`${graph}\0`, { graph }).value++;
   }
 
   /** Counts and recent percentiles for status pushes (the editor's live view). */
   snapshot(graph: string, node: string): NodeMetricsSnapshot {
     const w = this.windows.get(`${graph}\0${node}`);
-    if (!w) return { requests: 0, errors: 0, p50Ms: null, p99Ms: null, batchSize: null };
+    if (!w) return { requests: 0, errors: 0, p50Ms: null, p99Ms: null, batchSize: null, cancelled: 0, dropped: 0 };
     const lat = Array.from(w.lat.subarray(0, Math.min(w.n, WINDOW))).sort((a, b) => a - b);
     const pct = (p: number) => (lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] * 100) / 100 : null);
-    return { requests: w.requests, errors: w.errors, p50Ms: pct(0.5), p99Ms: pct(0.99), batchSize: w.batches ? Math.round((w.batchSum / w.batches) * 100) / 100 : null };
+    return {
+      requests: w.requests,
+      errors: w.errors,
+      p50Ms: pct(0.5),
+      p99Ms: pct(0.99),
+      batchSize: w.batches ? Math.round((w.batchSum / w.batches) * 100) / 100 : null,
+      cancelled: w.cancelled,
+      dropped: w.dropped,
+      ...(w.events ? { events: { ...w.events } } : {}),
+    };
   }
 
   forget(graph: string): void {
     for (const k of this.windows.keys()) if (k.startsWith(`${graph}\0`)) this.windows.delete(k);
     this.httpSeries.delete(graph);
-    for (const m of [this.requests, this.errors, this.latency, this.batchSize, this.httpLatency]) m.drop(`${graph}\0`);
+    for (const m of [this.requests, this.errors, this.latency, this.batchSize, this.httpLatency, this.cancelledCalls, this.cancelledRequests, this.nodeEvents]) m.drop(`${graph}\0`);
   }
 }

@@ -47,6 +47,12 @@ export interface RouteSink {
   /** A replica took the call (socket.io's node:start). */
   routeStarted?(replica: string): void;
   routeToken?(token: string, index: number): void;
+  /**
+   * The request was cancelled (client gone, timeout, another node failed) before
+   * the call answered: started says whether a replica was running it. Without
+   * this, the sink hears routeFailed with the reason.
+   */
+  routeCancelled?(started: boolean): void;
 }
 
 export interface RouteOptions {
@@ -268,8 +274,10 @@ class RouteCall implements Waiter, CallSink, CancelListener {
   }
 
   cancelled(reason: Error): void {
-    if (this.current) this.current.cancel(this.callId);
-    this.finish(reason);
+    if (this.finished) return;
+    // A call still in its replica's outbox never reaches the worker: it counts as not started.
+    const started = this.current !== undefined && !this.current.cancel(this.callId);
+    this.finish(reason, undefined, started);
   }
 
   callToken(token: string, index: number): void {
@@ -297,7 +305,7 @@ class RouteCall implements Waiter, CallSink, CancelListener {
     this.finish(translate(err, this.router.node));
   }
 
-  private finish(err: Error | undefined, r?: RouteResult): void {
+  private finish(err: Error | undefined, r?: RouteResult, cancelledStarted?: boolean): void {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
@@ -307,7 +315,8 @@ class RouteCall implements Waiter, CallSink, CancelListener {
       this.queued = false;
       this.router.leaveQueue();
     }
-    if (err) this.sink.routeFailed(err);
+    if (cancelledStarted !== undefined && this.sink.routeCancelled) this.sink.routeCancelled(cancelledStarted);
+    else if (err) this.sink.routeFailed(err);
     else this.sink.routed(r!);
   }
 }

@@ -36,6 +36,12 @@ export interface NodeMetricsSnapshot {
   p99Ms: number | null;
   /** Mean batch size over the recent window, for batching nodes. */
   batchSize: number | null;
+  /** Calls dropped before a replica started them because their request ended first (client gone, timeout, another node failed). */
+  cancelled?: number;
+  /** Calls a replica was running when their request ended: they finish, their results are discarded. */
+  dropped?: number;
+  /** Counts the node keeps itself (NodeContext.count), e.g. the embedder's `truncated`. */
+  events?: Record<string, number>;
 }
 
 export interface NodeStatus {

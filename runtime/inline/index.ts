@@ -2,7 +2,7 @@ import type { PlanNode } from '../../shared/plan.js';
 import type { PortType } from '../../shared/ports.js';
 import { RequestError } from '../errors.js';
 import type { NodeInputs, NodeOutputs } from '../nodes/types.js';
-import { checkInputFields } from './input-fields.js';
+import { checkInputFields, type InputLimits } from './input-fields.js';
 import { chooseBranch, type SwitchCase } from './switch-condition.js';
 
 /**
@@ -14,8 +14,12 @@ export type InlineNode = (node: PlanNode, inputs: NodeInputs, body: unknown) => 
 export const INLINE_NODES: Record<string, InlineNode> = {
   input(node, _inputs, body) {
     const fields = (node.config.fields ?? {}) as Record<string, PortType>;
-    const problem = checkInputFields(body, fields);
-    if (problem) throw new RequestError(400, `bad input at ${problem.path}: ${problem.message}`, { node: node.id, path: problem.path, code: 'bad_input' });
+    // The config was parsed at deploy, so its bounds hold their defaults when the graph set none.
+    const problem = checkInputFields(body, fields, node.config as unknown as InputLimits);
+    if (problem) {
+      if (problem.tooLarge) throw new RequestError(413, `input too large at ${problem.path}: ${problem.message}`, { node: node.id, path: problem.path, code: 'field_too_large' });
+      throw new RequestError(400, `bad input at ${problem.path}: ${problem.message}`, { node: node.id, path: problem.path, code: 'bad_input' });
+    }
     const rec = body as Record<string, unknown>;
     const out: NodeOutputs = { body };
     for (const name of Object.keys(fields)) out[name] = rec[name];

@@ -13,12 +13,24 @@ export interface TokenBatch {
   seq: number;
   /** Real (unpadded) length of each row. */
   lengths: number[];
+  /** Rows cut to maxLength (or cut in characters before tokenising). */
+  truncated?: number;
 }
 
 interface Encoded {
   ids: number[];
   typeIds: number[];
+  /** Longer than maxLength before it was cut. */
+  truncated?: boolean;
 }
+
+/**
+ * Characters kept per token of maxLength before a text is tokenised at all:
+ * a 9 MB text took seconds and a gigabyte to tokenise only to be cut to 256
+ * tokens. Natural text averages 3-6 characters per token, so the cut never
+ * reaches a token that would have been kept (a very long word is one [UNK]).
+ */
+export const CHARS_PER_TOKEN_BOUND = 32;
 
 /**
  * tokenizer.json through @huggingface/tokenizers, plus what that library leaves
@@ -27,6 +39,8 @@ interface Encoded {
  */
 export class TextTokenizer {
   readonly padId: number;
+  /** The tokenizer's model_max_length (tokenizer_config.json) when it declares a real one. */
+  readonly modelMaxLength: number | undefined;
   /** Special tokens the template adds before and after a single text ([CLS] ... [SEP] -> 1, 1). */
   private readonly prefix: number;
   private readonly suffix: number;
@@ -41,6 +55,9 @@ export class TextTokenizer {
     this.cache = new Lru(cacheSize);
     const pad = typeof config.pad_token === 'string' ? tokenizer.token_to_id(config.pad_token) : undefined;
     this.padId = pad ?? tokenizer.token_to_id('[PAD]') ?? tokenizer.token_to_id('<pad>') ?? 0;
+    // Some configs write a huge sentinel (1e30) for "no limit".
+    const declared = config.model_max_length;
+    this.modelMaxLength = typeof declared === 'number' && declared >= 1 && declared <= 1_000_000 ? Math.floor(declared) : undefined;
     const plain = tokenizer.encode('a', { add_special_tokens: false }).ids;
     const full = tokenizer.encode('a').ids;
     this.prefix = Math.max(0, findRun(full, plain));
@@ -98,10 +115,18 @@ export class TextTokenizer {
   }
 
   private encodeCached(a: string, b: string | undefined, maxLength: number): Encoded {
+    // Cut before the cache key too: the LRU would otherwise hold every huge text it saw.
+    const bound = maxLength * CHARS_PER_TOKEN_BOUND;
+    const cut = a.length > bound || (b !== undefined && b.length > bound);
+    if (cut) {
+      a = a.slice(0, bound);
+      if (b !== undefined) b = b.slice(0, bound);
+    }
     const key = b === undefined ? `${maxLength}\u0000${a}` : `${maxLength}\u0000${a}\u0001${b}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const enc = b === undefined ? this.single(a, maxLength) : this.pair(a, b, maxLength);
+    if (cut) enc.truncated = true;
     this.cache.set(key, enc);
     return enc;
   }
@@ -111,7 +136,7 @@ export class TextTokenizer {
     const keep = Math.max(0, maxLength - this.prefix - this.suffix);
     if (ids.length <= maxLength) return { ids, typeIds: zeros(ids.length) };
     const cut = [...ids.slice(0, this.prefix), ...ids.slice(this.prefix, this.prefix + keep), ...ids.slice(ids.length - this.suffix)];
-    return { ids: cut.slice(0, Math.max(maxLength, 1)), typeIds: zeros(Math.min(cut.length, Math.max(maxLength, 1))) };
+    return { ids: cut.slice(0, Math.max(maxLength, 1)), typeIds: zeros(Math.min(cut.length, Math.max(maxLength, 1))), truncated: true };
   }
 
   private pair(a: string, b: string, maxLength: number): Encoded {
@@ -124,7 +149,7 @@ export class TextTokenizer {
     const tailStart = ids.length - this.pairSuffix;
     const keepHead = Math.max(1, tailStart - over);
     const pick = (xs: number[]) => [...xs.slice(0, keepHead), ...xs.slice(tailStart)].slice(0, maxLength);
-    return { ids: pick(ids), typeIds: pick(typeIds) };
+    return { ids: pick(ids), typeIds: pick(typeIds), truncated: true };
   }
 }
 
@@ -139,7 +164,9 @@ function pad(rows: Encoded[], padId: number): TokenBatch {
     mask.fill(1, i * seq, i * seq + r.ids.length);
     typeIds.set(r.typeIds, i * seq);
   });
-  return { ids, mask, typeIds, batch, seq, lengths: rows.map((r) => r.ids.length) };
+  let truncated = 0;
+  for (const r of rows) if (r.truncated) truncated++;
+  return { ids, mask, typeIds, batch, seq, lengths: rows.map((r) => r.ids.length), truncated };
 }
 
 function zeros(n: number): number[] {

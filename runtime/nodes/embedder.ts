@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { z } from 'zod';
 import { embedder as embedderKind } from '../../shared/catalog/embedder.js';
 import { parseConfig } from '../models/config.js';
@@ -21,6 +23,7 @@ export interface Embedder {
   /** Vector length. */
   readonly dim: number;
   readonly model: string;
+  /** Tokens kept per text: config.maxLength, or less when the model's own limit is lower. */
   readonly maxLength: number;
   readonly tokenizer: TextTokenizer;
   /** The model alone on a tokenised batch (tokenizer.batch(texts, maxLength)), one vector per row. */
@@ -30,14 +33,32 @@ export interface Embedder {
   close(): Promise<void>;
 }
 
+/** The model's position limit (config.json max_position_embeddings), when it has one. */
+function positionLimit(dir: string): number | undefined {
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const n = (JSON.parse(readFileSync(file, 'utf8')) as { max_position_embeddings?: unknown }).max_position_embeddings;
+    return typeof n === 'number' && n >= 1 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The programmatic embedder, for the node, `beamline ingest`, the reranker and the extractive backend. */
 export async function createEmbedder(
   config: Partial<EmbedderConfig> & { model?: string },
-  ctx: Pick<NodeContext, 'modelsDir' | 'device'> & { log?: (m: string) => void },
+  ctx: Pick<NodeContext, 'modelsDir' | 'device' | 'count'> & { log?: (m: string) => void },
 ): Promise<Embedder> {
   const cfg = parseConfig(embedderKind, config);
   const dir = resolveModelDir(cfg.model, ctx.modelsDir);
   const tokenizer = TextTokenizer.load(dir);
+  // Longer than the model was trained for fails in the model (position embeddings run out): cut to the lowest limit.
+  const maxLength = Math.min(cfg.maxLength, tokenizer.modelMaxLength ?? Number.POSITIVE_INFINITY, positionLimit(dir) ?? Number.POSITIVE_INFINITY);
+  const counted = (b: TokenBatch): TokenBatch => {
+    if (b.truncated) ctx.count?.('truncated', b.truncated);
+    return b;
+  };
   const { session } = await openSession(modelFile(dir, 'model.onnx'), ctx.device, ctx.log);
   const pooled = POOLED_OUTPUTS.find((n) => session.outputNames.includes(n));
   const tokens = session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames[0];
@@ -62,12 +83,13 @@ export async function createEmbedder(
     return cfg.normalize ? vectors.map(l2normalize) : vectors;
   }
 
-  const run = (texts: string[]) => embedTokens(tokenizer.batch(texts, cfg.maxLength));
+  const run = (texts: string[]) => embedTokens(tokenizer.batch(texts, maxLength));
 
   async function embed(texts: string[]): Promise<Float32Array[]> {
-    if (texts.length === 1) return run(texts);
+    // Texts over maxLength are cut (and counted: beamline_node_events_counter{event="truncated"}).
+    if (texts.length === 1) return embedTokens(counted(tokenizer.batch(texts, maxLength)));
     // Sorted by token length, then cut into runs with little padding (the tokenizer's LRU makes the second pass cheap).
-    const { lengths } = tokenizer.batch(texts, cfg.maxLength);
+    const { lengths } = counted(tokenizer.batch(texts, maxLength));
     const order = texts.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b]);
     const result = new Array<Float32Array>(texts.length);
     for (const group of lengthGroups(order.map((i) => lengths[i]), CHUNK)) {
@@ -81,7 +103,7 @@ export async function createEmbedder(
   }
 
   const probe = await run(['a']);
-  return { dim: probe[0].length, model: cfg.model, maxLength: cfg.maxLength, tokenizer, embed, embedTokens, close: () => session.release() };
+  return { dim: probe[0].length, model: cfg.model, maxLength, tokenizer, embed, embedTokens, close: () => session.release() };
 }
 
 export const embedder: NodeImplementation<EmbedderConfig> = {

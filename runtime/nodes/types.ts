@@ -24,6 +24,8 @@ export interface NodeContext {
   moduleDirs?: string[];
   device: Device;
   log: (message: string) => void;
+  /** Count an event in the node's metrics (`beamline_node_events_counter`, status `metrics.events`); absent outside a replica. */
+  count?: (event: string, n?: number) => void;
 }
 
 export interface CallContext {

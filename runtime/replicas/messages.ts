@@ -7,7 +7,7 @@ export interface InitMessage {
   t: 'init';
   kind: string;
   config: Record<string, unknown>;
-  ctx: Omit<NodeContext, 'log'>;
+  ctx: Omit<NodeContext, 'log' | 'count'>;
   /** Modules of custom kinds (file URLs), searched before runtime/nodes/<kind>.ts. */
   modules: string[];
   /** maxOngoingRequests rides along: a batch need not wait for calls the router will not send. */
@@ -36,5 +36,7 @@ export type FromWorker =
   | { t: 'token'; id: number; token: string; index: number }
   | { t: 'health'; id: number; error?: string }
   | { t: 'log'; message: string }
+  /** NodeContext.count: a node's own counter (metrics), sent with the next batch of messages. */
+  | { t: 'count'; event: string; n: number }
   | { t: 'closed' }
   | ManyFromWorker;

@@ -20,6 +20,8 @@ export interface PoolOptions {
   /** Unique replica ids across versions of one graph. */
   nextReplicaId: () => string;
   log: (message: string) => void;
+  /** A replica's node counted something (NodeContext.count): metrics. */
+  onCount?: (event: string, n: number) => void;
   /**
    * True while resources this pool waits for are held by a version of the same graph being
    * drained (a redeploy on a full cluster): its requests queue for them instead of a 503.
@@ -154,6 +156,7 @@ export class ReplicaPool {
       assignment,
       virtualGpus: this.opts.ledger.virtualGpus,
       log: (m) => this.opts.log(`[${graph}/${slot.id}] ${m}`),
+      onCount: (event, n) => this.opts.onCount?.(event, n),
       init: {
         t: 'init',
         kind: node.kind,

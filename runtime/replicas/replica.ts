@@ -32,6 +32,8 @@ export interface ReplicaOptions {
   assignment: Assignment;
   virtualGpus: boolean;
   log: (message: string) => void;
+  /** The node counted something (NodeContext.count). */
+  onCount?: (event: string, n: number) => void;
   /** Called once when the replica leaves service for good (died, failed to load, stopped). */
   onGone: (replica: Replica, reason: string, failed: boolean) => void;
   /** Called when it starts taking work or frees a slot: the router dispatches queued requests. */
@@ -103,6 +105,7 @@ export class Replica {
           this.leave(this.reason, true);
           reject(new Error(m.error));
         } else if (m.t === 'log') this.opts.log(scrub(m.message));
+        else if (m.t === 'count') this.opts.onCount?.(m.event, m.n);
         else if (m.t === 'closed') void worker.terminate();
       };
       worker.on('message', handle);
@@ -128,8 +131,23 @@ export class Replica {
     return id;
   }
 
-  cancel(id: number): void {
-    if (this.pending.has(id)) this.send({ t: 'cancel', id });
+  /**
+   * Cancel a call. One still in this turn's outbox is taken out and never
+   * reaches the worker (returns true); one the worker has gets its signal aborted.
+   */
+  cancel(id: number): boolean {
+    if (!this.pending.has(id)) return false;
+    const out = this.outbox;
+    for (let i = out.length - 1; i >= 0; i--) {
+      const m = out[i];
+      if (m.t === 'call' && m.id === id) {
+        out.splice(i, 1);
+        this.settle(id);
+        return true;
+      }
+    }
+    this.send({ t: 'cancel', id });
+    return false;
   }
 
   private outbox: ToWorker[] = [];

@@ -75,7 +75,7 @@ class Call implements CallContext {
 async function init(m: InitMessage) {
   try {
     const impl = await loadImplementation(m.kind, m.modules);
-    instance = await impl.setup(m.config, { ...m.ctx, log: (message) => send({ t: 'log', message }) });
+    instance = await impl.setup(m.config, { ...m.ctx, log: (message) => send({ t: 'log', message }), count: (event, n = 1) => send({ t: 'count', event, n }) });
     if (m.batching && instance.batch) batcher = new Batcher(instance, m.batching, send, fail);
     send({ t: 'ready' });
   } catch (e) {

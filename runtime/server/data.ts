@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Controller, GraphDeployment } from '../controller.js';
-import { RequestError } from '../errors.js';
+import { Cancel } from '../cancel.js';
+import { clientGone, RequestError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { findTooDeep, formatSize } from '../security/limits.js';
 import type { ExecResult } from '../executor.js';
@@ -80,14 +81,17 @@ function sendError(res: ServerResponse, e: RequestError, requestId?: string): vo
 
 /**
  * One data-plane request, from its body to its answer: a single object, read by
- * module-level listeners (a closure per listener per request cost more).
+ * module-level listeners (a closure per listener per request cost more). It is
+ * also the request's Cancel: a client that closes the connection before the
+ * answer aborts it, and its queued and unsent node calls never run.
  */
-class DataRequest implements InvokeSink {
+class DataRequest extends Cancel implements InvokeSink {
   private first: Buffer | undefined;
   private chunks: Buffer[] | undefined;
   private size = 0;
   private refused = false;
   private requestId: string | undefined;
+  private gone = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -96,7 +100,16 @@ class DataRequest implements InvokeSink {
     private readonly metrics: Metrics,
     private readonly opts: DataPlaneOptions,
     private readonly traced: boolean,
-  ) {}
+  ) {
+    super();
+  }
+
+  /** The response closed: before the answer was written, the client went away. */
+  closed(): void {
+    if (this.res.writableFinished) return;
+    this.gone = true;
+    this.abort(clientGone('the HTTP client'));
+  }
 
   data(c: Buffer): void {
     if (this.refused) return;
@@ -134,8 +147,9 @@ class DataRequest implements InvokeSink {
         return;
       }
     }
-    const invoke: InvokeOptions = { timeoutMs: opts.requestTimeoutMs, trace: this.traced };
+    const invoke: InvokeOptions = { timeoutMs: opts.requestTimeoutMs, trace: this.traced, cancel: this };
     if (requestId) invoke.requestId = requestId;
+    res.on('close', onClose);
     invokeGraphTo(this.dep, this.metrics, input, invoke, this);
   }
 
@@ -149,6 +163,7 @@ class DataRequest implements InvokeSink {
   }
 
   invokeFailed(e: RequestError): void {
+    if (this.gone) return;
     try {
       sendError(this.res, e, this.requestId);
     } catch {
@@ -164,6 +179,9 @@ function onData(this: IncomingMessage, c: Buffer): void {
 }
 function onEnd(this: IncomingMessage): void {
   (this as Pending)[READING].end();
+}
+function onClose(this: ServerResponse): void {
+  (this.req as Pending)[READING].closed();
 }
 
 /**

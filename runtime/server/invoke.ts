@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Cancel } from '../cancel.js';
 import type { GraphDeployment } from '../controller.js';
 import { RequestError } from '../errors.js';
 import { type ExecHooks, type ExecOptions, type ExecResult, type ExecSink, executeTo } from '../executor.js';
@@ -9,6 +10,8 @@ export interface InvokeOptions {
   timeoutMs: number;
   hooks?: ExecHooks;
   signal?: AbortSignal;
+  /** Aborted by the caller when its client goes away (see ExecOptions.cancel). */
+  cancel?: Cancel;
   /** false: no trace spans (ExecResult.trace stays empty). Default true. */
   trace?: boolean;
 }
@@ -48,6 +51,7 @@ export function invokeGraphTo(dep: GraphDeployment, metrics: Metrics, input: unk
   const exec: ExecOptions = { requestId, timeoutMs: opts.timeoutMs };
   if (opts.hooks) exec.hooks = opts.hooks;
   if (opts.signal) exec.signal = opts.signal;
+  if (opts.cancel) exec.cancel = opts.cancel;
   if (opts.trace === false) exec.trace = false;
   try {
     executeTo(dep, input, exec, inv);

@@ -55,7 +55,8 @@ export function graphChatInvoker(ctl: Controller, metrics: () => Metrics, opts: 
         return answerText(r.output);
       } catch (e) {
         if (!(e instanceof RequestError)) throw e;
-        const status = e.status === 409 || e.status === 413 ? 400 : e.status;
+        // 499: the client went away, nobody reads the answer.
+        const status = e.status === 409 || e.status === 413 ? 400 : e.status === 499 ? 500 : e.status;
         throw new ChatError(status, e.extra.node ? `node ${e.extra.node}: ${e.message}` : e.message, status >= 500 ? 'server_error' : 'invalid_request_error', e.extra.path ?? null, e.extra.code ?? null);
       }
     },

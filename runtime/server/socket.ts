@@ -5,7 +5,8 @@ import type { ClientToServerEvents, InvokeAck, ServerToClientEvents, StatusEvent
 import { STATUS_PUSH_INTERVAL_MS } from '../../shared/protocol.js';
 import type { ClusterLedger } from '../cluster.js';
 import type { Controller } from '../controller.js';
-import { RequestError } from '../errors.js';
+import { Cancel } from '../cancel.js';
+import { clientGone, RequestError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { findTooDeep } from '../security/limits.js';
 import { toJsonText } from './data.js';
@@ -46,6 +47,12 @@ export function attachSockets(http: HttpServer, ctl: Controller, ledger: Cluster
   };
 
   io.on('connection', (socket: Socket<ClientToServerEvents, ServerToClientEvents>) => {
+    // A client that disconnects cancels its invocations still running: their queued node calls never start.
+    const inflight = new Set<Cancel>();
+    socket.on('disconnect', () => {
+      for (const c of inflight) c.abort(clientGone('the socket.io client'));
+      inflight.clear();
+    });
     socket.on('invoke', async (req, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
       const requestId = typeof req?.requestId === 'string' && req.requestId.length <= 200 ? req.requestId : undefined;
@@ -56,10 +63,13 @@ export function attachSockets(http: HttpServer, ctl: Controller, ledger: Cluster
       const deep = findTooDeep(req.input, opts.jsonDepth);
       if (deep !== undefined) return fail(new RequestError(400, `JSON nested deeper than ${opts.jsonDepth} levels at ${deep}`, { path: deep, code: 'too_deep' }));
       const id = requestId ?? randomUUID();
+      const cancel = new Cancel();
+      inflight.add(cancel);
       try {
         const r = await invokeGraph(dep, metrics(), req.input ?? {}, {
           timeoutMs: opts.requestTimeoutMs,
           requestId: id,
+          cancel,
           hooks: {
             onStart: (node, replica, at) => socket.emit('node:start', { requestId: id, node, ...(replica ? { replica } : {}), at }),
             onEnd: (node, span, outputs) =>
@@ -73,6 +83,8 @@ export function attachSockets(http: HttpServer, ctl: Controller, ledger: Cluster
         else fail(new RequestError(500, json.error, { code: 'output_not_json' }), id);
       } catch (e) {
         fail(e instanceof RequestError ? e : new RequestError(500, String(e)), id);
+      } finally {
+        inflight.delete(cancel);
       }
     });
     socket.on('subscribe', (req, ack) => {

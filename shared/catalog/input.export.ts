@@ -1,4 +1,5 @@
 import type { ExportTemplate } from './export-template.js';
+import { INPUT_LIMIT_DEFAULTS as LIMITS } from './input.js';
 
 /** Runs inline in the ingress: splits the request body into typed fields. */
 export const inputExport: ExportTemplate = {
@@ -42,6 +43,14 @@ def _kind_of(v) -> str:
     return "a number" if isinstance(v, (int, float)) else "a string"
 
 
+def _utf16_len(s: str) -> int:
+    # Characters as JavaScript counts them (UTF-16 code units), so the bounds match the runtime's.
+    return len(s.encode("utf-16-le")) // 2
+
+
+ARRAY_TYPES = ("texts", "vector", "vectors", "documents", "entities")
+
+
 def _path(name: str) -> str:
     import re
 
@@ -51,6 +60,23 @@ def _path(name: str) -> str:
 class InputNode:
     def __init__(self, config: dict, ctx):
         self.fields = config.get("fields", {"query": "text"})
+        self.max_text = config.get("maxTextChars", ${LIMITS.maxTextChars})
+        self.max_total = config.get("maxTotalChars", ${LIMITS.maxTotalChars})
+        self.max_items = config.get("maxItems", ${LIMITS.maxItems})
+
+    def _over(self, name: str, port_type: str, v):
+        # Size bounds as runtime/inline/input-fields.ts applies them; image pixels are left to the OCR node's decoder.
+        if port_type in ("text", "label"):
+            n = _utf16_len(v)
+            return f'field "{name}" is {n} characters, the limit is {self.max_text} (maxTextChars)' if n > self.max_text else None
+        if port_type in ARRAY_TYPES:
+            if len(v) > self.max_items:
+                return f'field "{name}" has {len(v)} items, the limit is {self.max_items} (maxItems)'
+            if port_type == "texts":
+                total = sum(_utf16_len(s) for s in v)
+                if total > self.max_total:
+                    return f'field "{name}" holds {total} characters in all, the limit is {self.max_total} (maxTotalChars)'
+        return None
 
     async def call(self, inputs: dict) -> dict:
         body = inputs.get("body")
@@ -65,6 +91,9 @@ class InputNode:
                 raise NodeInputError(f'bad input at {path}: missing field "{name}" ({port_type}: {want})', path)
             if not ok(body[name]):
                 raise NodeInputError(f'bad input at {path}: field "{name}" must be {want} ({port_type}), got {_kind_of(body[name])}', path)
+            over = self._over(name, port_type, body[name])
+            if over:
+                raise NodeInputError(f"input too large at {path}: {over}", path)
             out[name] = body[name]
         return out
 `,

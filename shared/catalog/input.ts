@@ -2,12 +2,24 @@ import { z } from 'zod';
 import { PortTypeSchema } from '../ports.js';
 import { defineKind } from './types.js';
 
+/**
+ * Bounds on request fields when the graph does not set its own: wide enough
+ * for real documents and photos, small enough that one request cannot tie up
+ * a tokenizer for seconds or a decoder for gigabytes.
+ */
+export const INPUT_LIMIT_DEFAULTS = {
+  maxTextChars: 100_000,
+  maxTotalChars: 1_000_000,
+  maxItems: 10_000,
+  maxImagePixels: 40_000_000,
+} as const;
+
 export const input = defineKind({
   kind: 'input',
   title: 'Input',
   category: 'io',
   description: 'Where a request enters the graph: its JSON body, split into typed fields.',
-  docs: 'Each entry of `fields` becomes an output port carrying that field of the request body, checked against its type (a `text` field must be a string). The `body` port carries the whole body.',
+  docs: 'Each entry of `fields` becomes an output port carrying that field of the request body, checked against its type (a `text` field must be a string) and bounded in size: a field over its bound is refused with 413 naming its JSON path, before any node runs. The `body` port carries the whole body.',
   runsIn: 'executor',
   singleton: true,
   config: z
@@ -16,6 +28,22 @@ export const input = defineKind({
         .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), PortTypeSchema)
         .default({ query: 'text' })
         .describe('Request body fields and their types; each becomes an output port.'),
+      maxTextChars: z.number().int().min(1).max(100_000_000).default(INPUT_LIMIT_DEFAULTS.maxTextChars).describe('Longest `text` or `label` field, in characters (UTF-16 code units); longer is refused with 413.'),
+      maxTotalChars: z
+        .number()
+        .int()
+        .min(1)
+        .max(1_000_000_000)
+        .default(INPUT_LIMIT_DEFAULTS.maxTotalChars)
+        .describe('Most characters in all the strings of a `texts` field together; more is refused with 413.'),
+      maxItems: z.number().int().min(1).max(100_000_000).default(INPUT_LIMIT_DEFAULTS.maxItems).describe('Most items in an array field (`texts`, `vector`, `vectors`, `documents`, `entities`); more is refused with 413.'),
+      maxImagePixels: z
+        .number()
+        .int()
+        .min(1)
+        .max(1_000_000_000)
+        .default(INPUT_LIMIT_DEFAULTS.maxImagePixels)
+        .describe('Largest `image` field given inline (base64 or a data: URL), width x height as its header declares; larger is refused with 413 before it is decoded.'),
     })
     .strict(),
   inputs: [],

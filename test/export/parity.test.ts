@@ -85,6 +85,11 @@ describe('exported Python nodes behave like the TypeScript nodes', () => {
       { fields, body: { query: 'q', k: [1], docs: [], img: 'x' } },
       { fields, body: [1, 2] },
       { fields: {}, body: 'text' },
+      // Size bounds: characters as UTF-16 units (the emoji is two), items, and the total of a texts field.
+      { fields, limits: { maxTextChars: 3 }, body: { query: '👍👍', k: [1], docs: [], img: 'x', 'odd-name': 1 } },
+      { fields, limits: { maxTextChars: 4 }, body: { query: '👍👍', k: [1], docs: [], img: 'x', 'odd-name': [1, 2, 3] } },
+      { fields, limits: { maxItems: 2 }, body: { query: 'q', k: [1, 2, 3], docs: [], img: 'x', 'odd-name': 1 } },
+      { fields: { t: 'texts' }, limits: { maxTotalChars: 5 }, body: { t: ['abc', 'def'] } },
     ];
     const dataDir = tempDir('parity-data');
     const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(60, 7)]);
@@ -142,7 +147,7 @@ describe('exported Python nodes behave like the TypeScript nodes', () => {
     expect(py.switch).toEqual(await Promise.all(switchCases.map((c) => tsCall(() => INLINE_NODES.switch(planNode(c.config), { in: c.value }, undefined)))));
     const tsInput = inputCases.map((c) => {
       try {
-        return INLINE_NODES.input(planNode({ fields: c.fields }), {}, c.body);
+        return INLINE_NODES.input(planNode({ fields: c.fields, ...c.limits }), {}, c.body);
       } catch (e) {
         return { error: (e as Error).message, path: (e as { extra?: { path?: string } }).extra?.path };
       }
