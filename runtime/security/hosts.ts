@@ -47,7 +47,7 @@ export function splitHost(value: string): HostPort | undefined {
   return port > 0 && port < 65536 ? { name, port } : undefined;
 }
 
-/** The names of --allowed-host (repeatable, comma lists) and BEAMLINE_ALLOWED_HOSTS; "*" turns the check off. */
+/** The names of --allowed-host (repeatable, comma lists) and BEAMLINE_ALLOWED_HOSTS; "*" turns the Host check off. */
 export function parseAllowedHosts(list: readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
   for (const raw of [...(list ?? []), env[ALLOWED_HOSTS_ENV] ?? '']) {
@@ -125,7 +125,7 @@ export function hostPolicy(bindHost: string, listed: readonly string[]): HostPol
         return false;
       }
       if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-      if (any) return true;
+      // Not widened by "*": that turns off the Host check, not the cross-site one (--cors-origin does that).
       const r = rule(url.hostname);
       return r !== undefined && portOk(r, url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port));
     },

@@ -43,6 +43,8 @@ describe('tokens and binding', () => {
     expect(() => parseAllowedHosts(['http://a.example'], {})).toThrow(/not a host name.*--allowed-host/);
     const open = hostPolicy('192.168.1.10', ['*']);
     expect(open.allows('anything.example:1')).toBe(true);
+    // "*" answers any Host; a page elsewhere is still cross-site.
+    expect(open.ownsOrigin('http://anything.example:1')).toBe(false);
     const bound = hostPolicy('192.168.1.10', []);
     bound.listening(8000);
     expect(bound.allows('192.168.1.10:8000')).toBe(true);
