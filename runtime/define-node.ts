@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Category, NodeKind } from '../shared/catalog/types.js';
+import type { Category, NodeKind, SecretEnvField } from '../shared/catalog/types.js';
 import type { DeploymentInput } from '../shared/deployment.js';
 import type { PortSpec } from '../shared/ports.js';
 import type { CallContext, NodeContext, NodeImplementation, NodeInputs, NodeInstance, NodeOutputs } from './nodes/types.js';
@@ -15,6 +15,8 @@ export interface NodeDefinition<C extends z.ZodType, S> {
   config: C;
   deployment?: DeploymentInput;
   streams?: boolean;
+  /** Config fields naming secret env vars: deploy refuses variables and base URLs the operator did not allow; read them with readSecretEnv(name, url, ctx.secrets). */
+  secretEnv?: SecretEnvField<z.output<C>>[];
   /** Runs once per replica before it serves; what it returns is handed to call/batch as `state`. */
   setup?: (config: z.output<C>, ctx: NodeContext) => Promise<S> | S;
   call?: (inputs: NodeInputs, ctx: CallContext & { state: S; config: z.output<C> }) => Promise<NodeOutputs> | NodeOutputs;
@@ -71,6 +73,7 @@ export function defineNode<C extends z.ZodType, S = undefined>(def: NodeDefiniti
     outputs: def.outputs,
     config: def.config,
     ...(def.deployment !== undefined ? { deployment: def.deployment } : {}),
+    ...(def.secretEnv !== undefined ? { secretEnv: def.secretEnv } : {}),
     runsIn: 'replica',
     batchable: !!def.batch,
     streams: !!def.streams,

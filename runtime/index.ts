@@ -4,3 +4,4 @@ export { z } from 'zod';
 export { type DefinedNode, defineNode, type NodeDefinition } from './define-node.js';
 export type { CallContext, Device, NodeContext, NodeImplementation, NodeInputs, NodeInstance, NodeOutputs } from './nodes/types.js';
 export { NodeInputError } from './nodes/types.js';
+export { readSecretEnv, type SecretPolicy } from './security/secret-policy.js';

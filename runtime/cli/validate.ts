@@ -1,15 +1,16 @@
 import type { Command } from 'commander';
+import { checkPlanSecrets } from '../security/secret-check.js';
 import { printErrors, printJson, num } from './print.js';
 import { compileFile } from './read-file.js';
+import { policyFromOptions, type SecretOptions, secretOptions } from './secret-options.js';
 
-export interface ValidateOptions {
+export interface ValidateOptions extends SecretOptions {
   json?: boolean;
 }
 
 /** `beamline validate <graph.json>`: exit 0 with a one-line summary, or exit 1 with every error. */
 export function register(program: Command): void {
-  program
-    .command('validate')
+  secretOptions(program.command('validate'))
     .description('check a graph file: exit 0 with a summary, or exit 1 with every error, one per line')
     .argument('<graph>', 'graph JSON file (- reads standard input)')
     .option('--json', 'print one JSON document: {ok, errors} or {ok, summary}')
@@ -19,13 +20,20 @@ export function register(program: Command): void {
 }
 
 export function validate(file: string, opts: ValidateOptions): number {
-  const result = compileFile(file);
-  if (!result.ok) {
-    if (opts.json) printJson({ ok: false, file, errors: result.errors });
-    else printErrors(file, result.errors);
+  const policy = policyFromOptions(opts);
+  if (policy instanceof Error) {
+    process.stderr.write(`${policy.message}\n`);
+    return 2;
+  }
+  const compiled = compileFile(file);
+  // What `serve` with the same flags would refuse: secret env vars it may not read, base URLs it does not pin.
+  const errors = compiled.ok ? checkPlanSecrets(compiled.plan, policy) : compiled.errors;
+  if (!compiled.ok || errors.length > 0) {
+    if (opts.json) printJson({ ok: false, file, errors });
+    else printErrors(file, errors);
     return 1;
   }
-  const p = result.plan;
+  const p = compiled.plan;
   const summary = {
     name: p.name,
     routePrefix: p.routePrefix,

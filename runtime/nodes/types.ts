@@ -3,6 +3,7 @@
  * runtime/nodes/<kind>.ts exports a NodeImplementation; the replica worker
  * loads it once (setup) and then calls it per request, or per batch.
  */
+import type { SecretPolicy } from '../security/secret-policy.js';
 
 export type Device =
   | { type: 'cpu' }
@@ -22,6 +23,8 @@ export interface NodeContext {
   graphDir?: string;
   /** Directories the operator allowed for `custom` node modules (`serve --allow-custom --nodes <dir>`); none means custom nodes are refused. */
   moduleDirs?: string[];
+  /** Which secret env vars the node may read and where it may send them (serve --allow-secret-env, --secret-base-url); absent: BEAMLINE_SECRET_* only, anywhere. */
+  secrets?: SecretPolicy;
   device: Device;
   log: (message: string) => void;
   /** Count an event in the node's metrics (`beamline_node_events_counter`, status `metrics.events`); absent outside a replica. */

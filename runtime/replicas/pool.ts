@@ -4,6 +4,7 @@ import type { ReplicaStatus } from '../../shared/protocol.js';
 import { concurrentBatches } from '../batching.js';
 import type { ClusterLedger } from '../cluster.js';
 import type { Device } from '../nodes/types.js';
+import type { SecretPolicy } from '../security/secret-policy.js';
 import { Replica } from './replica.js';
 
 export interface PoolOptions {
@@ -14,6 +15,8 @@ export interface PoolOptions {
   modules: string[];
   /** Directories `custom` nodes may load modules from; handed to the node as ctx.moduleDirs. */
   moduleDirs?: string[];
+  /** The operator's secret policy; handed to the node as ctx.secrets. */
+  secrets?: SecretPolicy;
   dataDir: string;
   modelsDir: string;
   graphDir?: string;
@@ -171,6 +174,7 @@ export class ReplicaPool {
           dataDir: this.opts.dataDir,
           modelsDir: this.opts.modelsDir,
           ...(this.opts.moduleDirs ? { moduleDirs: this.opts.moduleDirs } : {}),
+          ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
           ...(this.opts.graphDir !== undefined ? { graphDir: this.opts.graphDir } : {}),
           device: this.device(assignment),
         },

@@ -14,7 +14,11 @@ export const llmExport: ExportTemplate = {
   models: (c) => (c.backend === 'openai' ? [] : [typeof c.model === 'string' ? c.model : 'builtin:glove-100d']),
   notes: (c) => [
     'llm: the exported node answers in one response; token streaming (socket.io in Beamline) is not exported',
-    ...(c.backend === 'openai' ? [`llm: set the ${String(c.apiKeyEnv ?? 'API key')} environment variable on the Ray pods (from a Kubernetes Secret)`] : []),
+    ...(c.backend === 'openai' && c.apiKeyEnv
+      ? [
+          `llm: the Ray app reads the key from the ${String(c.apiKeyEnv)} environment variable of its pods and sends it to ${String(c.baseUrl)}; set it there from a Kubernetes Secret (env valueFrom.secretKeyRef). serve's --allow-secret-env and --secret-base-url do not travel with the export: only the variables you put on the pods can be read`,
+        ]
+      : []),
   ],
   source: String.raw`import json
 import os

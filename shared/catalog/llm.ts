@@ -14,7 +14,7 @@ export const llm = defineKind({
       backend: z.enum(['extractive', 'openai', 'onnx']).default('extractive').describe('What produces the answer.'),
       model: z.string().max(500).optional().describe('openai: model name; onnx: model folder (model.onnx + tokenizer.json); extractive: sentence embedder folder (default builtin:glove-100d).'),
       baseUrl: z.string().url().max(500).optional().describe('openai: server base URL ending in /v1.'),
-      apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/).optional().describe('openai: name of the environment variable holding the API key.'),
+      apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/).optional().describe('openai: name of the environment variable holding the API key, sent as a bearer token to baseUrl. The server reads only BEAMLINE_SECRET_* or names its operator allows (--allow-secret-env), and only for base URLs it pins (--secret-base-url) when it pins any.'),
       systemPrompt: z.string().max(20_000).default('You answer questions using only the given context. Say so when the context does not contain the answer.').describe('System message.'),
       promptTemplate: z
         .string()
@@ -32,6 +32,8 @@ export const llm = defineKind({
     .strict(),
   // extractive reads `model` as its sentence-embedder folder; only openai's is a model name.
   files: [{ field: 'model', root: 'models', when: (c) => c.backend !== 'openai' }],
+  // Checked whatever the backend: a graph has no business naming a variable it may not read.
+  secretEnv: [{ field: 'apiKeyEnv', sentTo: 'baseUrl' }],
   inputs: [
     { name: 'prompt', type: 'text', required: true, description: 'The question or prompt.' },
     { name: 'context', type: 'documents', description: 'Retrieved documents to answer from.' },

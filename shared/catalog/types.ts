@@ -19,6 +19,20 @@ export interface FileField<C = Record<string, unknown>> {
 }
 
 /**
+ * A config field that names an environment variable holding a secret the node
+ * reads and sends (an API key). Only variables the operator allows may be named,
+ * and when the operator pins base URLs, `sentTo` (the field holding the URL the
+ * secret is sent to) must be under one of them (runtime/security/secret-check.ts).
+ */
+export interface SecretEnvField<C = Record<string, unknown>> {
+  field: string;
+  /** Config field holding the URL that receives the secret. */
+  sentTo?: string;
+  /** Only read when this holds. */
+  when?: (config: C) => boolean;
+}
+
+/**
  * One node kind, defined once: the editor's palette and forms, the compiler's
  * checks, the runtime, metrics labels and the exporters all read this.
  */
@@ -50,6 +64,8 @@ export interface NodeKind<C extends z.ZodType = z.ZodType> {
   singleton?: boolean;
   /** Config fields that name files, for the path guard. */
   files?: FileField<z.output<C>>[];
+  /** Config fields that name secret environment variables, for the secret guard. */
+  secretEnv?: SecretEnvField<z.output<C>>[];
 }
 
 export function defineKind<C extends z.ZodType>(k: NodeKind<C>): NodeKind<C> {
@@ -69,5 +85,15 @@ export function activeFiles(k: NodeKind, config: Record<string, unknown>): { fie
   return (k.files ?? []).flatMap((f) => {
     const value = config[f.field];
     return typeof value === 'string' && (!f.when || f.when(config)) ? [{ field: f.field, root: f.root, value }] : [];
+  });
+}
+
+/** The secret-naming config fields that apply to this config: the variable named and where its value is sent. */
+export function activeSecretEnv(k: NodeKind, config: Record<string, unknown>): { field: string; name: string; sentTo?: { field: string; url: string | undefined } }[] {
+  return (k.secretEnv ?? []).flatMap((f) => {
+    const name = config[f.field];
+    if (typeof name !== 'string' || name === '' || (f.when && !f.when(config))) return [];
+    const url = f.sentTo === undefined ? undefined : config[f.sentTo];
+    return [{ field: f.field, name, ...(f.sentTo !== undefined ? { sentTo: { field: f.sentTo, url: typeof url === 'string' ? url : undefined } } : {}) }];
   });
 }

@@ -46,15 +46,15 @@ describe('openai backend against protocol variants', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    process.env.BEAMLINE_VARIANT_KEY = KEY;
+    process.env.BEAMLINE_SECRET_VARIANT_KEY = KEY;
   });
   afterAll(async () => {
-    delete process.env.BEAMLINE_VARIANT_KEY;
+    delete process.env.BEAMLINE_SECRET_VARIANT_KEY;
     await new Promise((r) => server.close(r));
   });
 
   const backend = (path: string, extra: Record<string, unknown> = {}) =>
-    openaiBackend(parseConfig(llmKind, { backend: 'openai', baseUrl: `${base}/${path}/v1`, model: 'm', apiKeyEnv: 'BEAMLINE_VARIANT_KEY', ...extra }), nodeContext('llm'));
+    openaiBackend(parseConfig(llmKind, { backend: 'openai', baseUrl: `${base}/${path}/v1`, model: 'm', apiKeyEnv: 'BEAMLINE_SECRET_VARIANT_KEY', ...extra }), nodeContext('llm'));
 
   it('parses a split CRLF event stream, sends the key as a bearer token and the prompt as messages', async () => {
     const tokens: string[] = [];
@@ -85,6 +85,6 @@ describe('openai backend against protocol variants', () => {
   it('names the missing field or environment variable at setup', async () => {
     await expect(openaiBackend(parseConfig(llmKind, { backend: 'openai', model: 'm' }), nodeContext('llm'))).rejects.toThrow(/config\.baseUrl/);
     await expect(openaiBackend(parseConfig(llmKind, { backend: 'openai', baseUrl: base }), nodeContext('llm'))).rejects.toThrow(/config\.model/);
-    await expect(backend('sse', { apiKeyEnv: 'BEAMLINE_UNSET_KEY_VAR' })).rejects.toThrow(/config\.apiKeyEnv.*BEAMLINE_UNSET_KEY_VAR/);
+    await expect(backend('sse', { apiKeyEnv: 'BEAMLINE_SECRET_UNSET_KEY_VAR' })).rejects.toThrow(/config\.apiKeyEnv.*BEAMLINE_SECRET_UNSET_KEY_VAR/);
   });
 });

@@ -1,4 +1,6 @@
 import { ModelConfigError } from '../../models/resolve.js';
+import { readSecretEnv } from '../../security/secret-policy.js';
+import type { NodeContext } from '../types.js';
 import type { BackendFactory, LlmConfig } from './backend.js';
 import { documentSources, fillTemplate } from './prompt.js';
 import { StreamText } from './stream-text.js';
@@ -24,11 +26,13 @@ async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string
   }
 }
 
-function apiKey(cfg: LlmConfig): string | undefined {
+/** The key, read only when the operator's policy allows the variable and the destination (again: deploy checks can be bypassed). */
+function apiKey(cfg: LlmConfig, ctx: Pick<NodeContext, 'secrets'>): string | undefined {
   if (!cfg.apiKeyEnv) return undefined;
-  const key = process.env[cfg.apiKeyEnv];
-  if (!key) throw new ModelConfigError(`environment variable ${cfg.apiKeyEnv} is not set`, 'config.apiKeyEnv');
-  return key;
+  const read = readSecretEnv(cfg.apiKeyEnv, cfg.baseUrl, ctx.secrets);
+  if (!read.ok) throw new ModelConfigError(read.message, read.field === 'env' ? 'config.apiKeyEnv' : 'config.baseUrl');
+  if (!read.value) throw new ModelConfigError(`environment variable ${cfg.apiKeyEnv} is not set`, 'config.apiKeyEnv');
+  return read.value;
 }
 
 /**
@@ -39,7 +43,7 @@ function apiKey(cfg: LlmConfig): string | undefined {
 export const openaiBackend: BackendFactory = async (cfg, ctx) => {
   if (!cfg.baseUrl) throw new ModelConfigError('the openai backend needs a base URL such as http://127.0.0.1:8000/v1', 'config.baseUrl');
   if (!cfg.model) throw new ModelConfigError('the openai backend needs the server\'s model name', 'config.model');
-  const key = apiKey(cfg);
+  const key = apiKey(cfg, ctx);
   const url = `${cfg.baseUrl.replace(/\/+$/, '')}/chat/completions`;
   const redact = (s: string) => (key ? s.split(key).join('***') : s);
   ctx.log(`openai backend: ${url} model ${cfg.model}${key ? ` (key from ${cfg.apiKeyEnv})` : ''}`);
@@ -65,6 +69,8 @@ export const openaiBackend: BackendFactory = async (cfg, ctx) => {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(key ? { authorization: `Bearer ${key}` } : {}) },
           body: JSON.stringify(body),
+          // A redirect would carry the key past the pinned base URL.
+          redirect: key ? 'error' : 'follow',
           signal: call.signal,
         });
       } catch (e) {
