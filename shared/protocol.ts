@@ -136,6 +136,8 @@ export interface InvokeRequest {
   input: unknown;
   /** Optional id chosen by the client, so it can match events before the ack. */
   requestId?: string;
+  /** Send each node's whole output with its node:end event (the editor's output viewer). */
+  outputs?: boolean;
 }
 export type InvokeAck =
   | { ok: true; requestId: string; output: unknown; trace: TraceSpan[] }
@@ -156,7 +158,14 @@ export interface NodeEndEvent {
   queueMs: number;
   /** A short, truncated preview of the node's output for the console. */
   preview: string;
+  /** The node's whole output, when the invoke asked for `outputs` (left out above OUTPUT_EVENT_LIMIT bytes of JSON). */
+  output?: unknown;
+  /** Why `output` was left out (too large), when it was asked for. */
+  outputOmitted?: string;
 }
+
+/** Largest node output (bytes of JSON) sent whole in a node:end event. */
+export const OUTPUT_EVENT_LIMIT = 2 * 1024 * 1024;
 export interface NodeErrorEvent {
   requestId: string;
   node: string;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions as SocketServerOptions, type Socket } from 'socket.io';
 import type { ClientToServerEvents, InvokeAck, ServerToClientEvents, StatusEvent } from '../../shared/protocol.js';
-import { STATUS_PUSH_INTERVAL_MS } from '../../shared/protocol.js';
+import { OUTPUT_EVENT_LIMIT, STATUS_PUSH_INTERVAL_MS } from '../../shared/protocol.js';
 import type { ClusterLedger } from '../cluster.js';
 import type { Controller } from '../controller.js';
 import { Cancel } from '../cancel.js';
@@ -24,6 +24,14 @@ const PREVIEW_CHARS = 200;
 /** Status subscriptions one connection may hold (rooms are kept until it leaves them or closes). */
 export const MAX_SUBSCRIPTIONS = 32;
 const room = (graph: string) => `graph:${graph}`;
+
+/** A node's whole output for node:end, when the client asked for it: JSON-safe, or why it was left out. */
+function fullOutput(v: unknown): { output?: unknown; outputOmitted?: string } {
+  const json = toJsonText(v);
+  if (!json.ok) return { outputOmitted: json.error };
+  if (json.text.length > OUTPUT_EVENT_LIMIT) return { outputOmitted: `output is ${json.text.length} bytes of JSON, over the ${OUTPUT_EVENT_LIMIT}-byte event limit` };
+  return { output: JSON.parse(json.text) };
+}
 
 function preview(v: unknown): string {
   let s: string;
@@ -73,7 +81,7 @@ export function attachSockets(http: HttpServer, ctl: Controller, ledger: Cluster
           hooks: {
             onStart: (node, replica, at) => socket.emit('node:start', { requestId: id, node, ...(replica ? { replica } : {}), at }),
             onEnd: (node, span, outputs) =>
-              socket.emit('node:end', { requestId: id, node, ...(span.replica ? { replica: span.replica } : {}), at: Date.now(), ms: Math.round((span.end - span.start) * 100) / 100, queueMs: span.queueMs, preview: preview(outputs) }),
+              socket.emit('node:end', { requestId: id, node, ...(span.replica ? { replica: span.replica } : {}), at: Date.now(), ms: Math.round((span.end - span.start) * 100) / 100, queueMs: span.queueMs, preview: preview(outputs), ...(req.outputs === true ? fullOutput(outputs) : {}) }),
             onError: (node, error) => socket.emit('node:error', { requestId: id, node, error: error.message }),
             onToken: (node, token, index) => socket.emit('token', { requestId: id, node, token, index }),
           },

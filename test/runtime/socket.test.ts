@@ -67,6 +67,22 @@ it('acks errors with the status and node, and emits node:error', async () => {
   expect(await invoke('chain', { y: 1 })).toMatchObject({ ok: false, status: 400, path: '$.x' });
 });
 
+it('sends each node\'s whole output with node:end only when the invoke asks for outputs', async () => {
+  const long = 'x'.repeat(5000);
+  const ends = new Map<string, { preview: string; output?: unknown }>();
+  const collect = (e: { requestId: string; node: string; preview: string; output?: unknown }) => e.requestId.startsWith('req-out') && ends.set(`${e.requestId} ${e.node}`, e);
+  client.on('node:end', collect);
+  const withOutputs = await new Promise<InvokeAck>((resolve) => client.emit('invoke', { graph: 'chain', input: { x: long }, requestId: 'req-out-1', outputs: true }, resolve));
+  expect(withOutputs.ok).toBe(true);
+  await invoke('chain', { x: long }, 'req-out-2');
+  client.off('node:end', collect);
+  // The preview is cut; the whole output is there, as the node produced it.
+  expect(ends.get('req-out-1 first')!.preview.length).toBeLessThan(300);
+  expect(ends.get('req-out-1 first')!.output).toEqual({ out: long });
+  expect(ends.get('req-out-2 first')).toBeDefined();
+  expect(ends.get('req-out-2 first')!.output).toBeUndefined();
+});
+
 it('streams tokens of a streaming node, in order, before the ack', async () => {
   const g = {
     version: 1,
