@@ -109,7 +109,7 @@ try {
   ];
   const rows: { n: number; minimap: boolean; load: number; frameMean: number; frameP95: number; frames: number }[] = [];
   for (const { n, minimap } of runs) {
-    await page.evaluate((on) => (window as unknown as EditorWindow).beamline.store.getState().set({ minimap: on }), minimap);
+    await page.evaluate((on) => (window as unknown as EditorWindow).beamline.store.getState().setMinimap(on), minimap);
     const g = bigGraph(n, n >= 100 ? 30 : 2);
     const loads: number[] = [];
     for (let i = 0; i < 5; i++) loads.push(await loadTime(page, g));

@@ -1,14 +1,21 @@
 import { useEffect } from 'react';
 import { api } from './api/client.js';
+import { startWorkspace } from './api/workspace.js';
 import { Canvas } from './canvas/Canvas.js';
+import { uploadProblem } from './lib/indexes.js';
 import { matchesShortcut } from './lib/shortcuts.js';
 import { Console } from './panels/Console.js';
+import { Dialogs } from './panels/Dialogs.js';
+import { DraftBanner } from './panels/DraftBanner.js';
 import { Examples } from './panels/Examples.js';
+import { Home } from './panels/Home.js';
+import { Indexes } from './panels/Indexes.js';
 import { Inspector } from './panels/Inspector.js';
 import { Palette } from './panels/Palette.js';
 import { Picker } from './panels/Picker.js';
 import { Placement } from './panels/Placement.js';
 import { IS_MAC, Toolbar } from './panels/Toolbar.js';
+import { Versions } from './panels/Versions.js';
 import { COMMANDS, openText, runCommand } from './store/commands.js';
 import { type Panel, ReactFlowProvider, useEditor } from './store/graph.js';
 
@@ -18,7 +25,8 @@ const editable = (t: EventTarget | null) => t instanceof HTMLElement && (t.isCon
 function useGlobalKeys() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (editable(e.target)) return;
+      // A dialog owns the keyboard while it is open (Escape closes it).
+      if (editable(e.target) || useEditor.getState().dialog) return;
       for (const c of COMMANDS) {
         if (c.native || !c.shortcuts?.some((s) => matchesShortcut(e, s, IS_MAC))) continue;
         e.preventDefault();
@@ -67,12 +75,12 @@ function Overlays() {
           title="Add node"
           at={quickAdd}
           items={kinds.map((k) => ({ id: k.kind, label: k.title, hint: k.description }))}
-          onClose={() => useEditor.setState({ quickAdd: null })}
+          onClose={() => useEditor.getState().openQuickAdd(null)}
           onPick={(kind) => {
             const s = useEditor.getState();
             const at = s.flow?.screenToFlowPosition(quickAdd) ?? { x: 0, y: 0 };
             s.addNode(kind, at);
-            useEditor.setState({ quickAdd: null });
+            s.openQuickAdd(null);
           }}
         />
       )}
@@ -80,14 +88,15 @@ function Overlays() {
         <Picker
           title="Run a command"
           items={COMMANDS.map((c) => ({ id: c.id, label: `${c.menu}: ${c.label}`, hint: c.shortcuts?.[0]?.replace('Mod', IS_MAC ? '⌘' : 'Ctrl') }))}
-          onClose={() => useEditor.setState({ commandPalette: false })}
+          onClose={() => useEditor.getState().openCommandPalette(false)}
           onPick={(id) => {
-            useEditor.setState({ commandPalette: false });
+            useEditor.getState().openCommandPalette(false);
             runCommand(id);
           }}
         />
       )}
       {examplesOpen && <Examples />}
+      <Dialogs />
     </>
   );
 }
@@ -96,6 +105,8 @@ const TABS: [Panel, string][] = [
   ['inspector', 'Inspector'],
   ['placement', 'Placement'],
   ['console', 'Console'],
+  ['indexes', 'Indexes'],
+  ['versions', 'Versions'],
 ];
 
 function Side() {
@@ -104,7 +115,7 @@ function Side() {
     <aside className="bl-side">
       <div role="tablist" className="bl-tabs">
         {TABS.map(([id, label]) => (
-          <button key={id} type="button" role="tab" aria-selected={panel === id} className={panel === id ? 'active' : ''} onClick={() => useEditor.setState({ panel: id })}>
+          <button key={id} type="button" role="tab" aria-selected={panel === id} className={panel === id ? 'active' : ''} onClick={() => useEditor.getState().showPanel(id)}>
             {label}
           </button>
         ))}
@@ -113,6 +124,8 @@ function Side() {
         {panel === 'inspector' && <Inspector />}
         {panel === 'placement' && <Placement />}
         {panel === 'console' && <Console />}
+        {panel === 'indexes' && <Indexes />}
+        {panel === 'versions' && <Versions />}
       </div>
     </aside>
   );
@@ -120,12 +133,14 @@ function Side() {
 
 export function App() {
   useGlobalKeys();
+  const view = useEditor((s) => s.view);
   useEffect(() => {
     // Custom kinds the runtime knows join the palette; without a runtime the built-ins remain.
     api.catalog().then(
       (kinds) => useEditor.getState().setRemoteKinds(kinds),
       () => {},
     );
+    void startWorkspace();
   }, []);
   return (
     <ReactFlowProvider>
@@ -135,18 +150,25 @@ export function App() {
           if (e.dataTransfer.types.includes('Files')) e.preventDefault();
         }}
         onDrop={async (e) => {
-          const f = e.dataTransfer.files[0];
-          if (!f) return;
+          const all = [...e.dataTransfer.files];
+          if (!all.length) return;
           e.preventDefault();
-          openText(await f.text(), f.name);
+          // Documents go to the Indexes panel's upload form; anything else is opened as a graph.
+          if (all.every((f) => !uploadProblem(f.name))) return useEditor.getState().stageFiles(all);
+          const f = all[0];
+          await openText(await f.text(), f.name);
         }}
       >
         <Toolbar />
-        <main className="bl-main">
-          <Palette />
-          <Canvas />
-          <Side />
-        </main>
+        <DraftBanner />
+        <div className="bl-body">
+          <main className="bl-main">
+            <Palette />
+            <Canvas />
+            <Side />
+          </main>
+          {view === 'home' && <Home />}
+        </div>
         <Overlays />
       </div>
     </ReactFlowProvider>

@@ -2,7 +2,20 @@
 import { io, type Socket } from 'socket.io-client';
 import type { GraphError } from '../../shared/errors.js';
 import type { Graph } from '../../shared/graph.js';
-import type { ClientToServerEvents, ClusterStatus, DeployResponse, GraphStatus, ServerToClientEvents, VersionSummary } from '../../shared/protocol.js';
+import type {
+  ClientToServerEvents,
+  ClusterStatus,
+  DeployPreview,
+  DeploymentsResponse,
+  DeployResponse,
+  GraphStatus,
+  IndexListResponse,
+  IndexUploadResponse,
+  IngestJob,
+  IngestRequest,
+  ServerToClientEvents,
+  VersionSummary,
+} from '../../shared/protocol.js';
 import type { RemoteKind } from '../lib/kinds.js';
 
 export type { VersionSummary };
@@ -38,9 +51,11 @@ export function controlToken(): string | undefined {
 async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
   const token = controlToken();
   const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  // FormData sets its own multipart content type (with the boundary).
+  const form = typeof FormData !== 'undefined' && body instanceof FormData;
+  if (body !== undefined && !form) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : form ? (body as FormData) : JSON.stringify(body) });
   const text = await res.text();
   let data: unknown;
   try {
@@ -56,8 +71,22 @@ async function request<T>(method: string, url: string, body?: unknown): Promise<
   return data as T;
 }
 
+const enc = encodeURIComponent;
+
 export const api = {
   deploy: (graph: Graph) => request<DeployResponse>('POST', '/api/graphs', graph),
+  /** What a deploy would change and leave PENDING; nothing is started. */
+  preview: (graph: Graph) => request<DeployPreview>('POST', '/api/graphs/preview', graph),
+  deployments: () => request<DeploymentsResponse>('GET', '/api/deployments'),
+  indexes: () => request<IndexListResponse>('GET', '/api/indexes'),
+  deleteIndex: (name: string) => request<unknown>('DELETE', `/api/indexes/${enc(name)}`),
+  upload(index: string, files: readonly File[]) {
+    const form = new FormData();
+    for (const f of files) form.append('file', f, f.name);
+    return request<IndexUploadResponse>('POST', `/api/indexes/${enc(index)}/files`, form);
+  },
+  ingest: (index: string, body: IngestRequest) => request<IngestJob>('POST', `/api/indexes/${enc(index)}/ingest`, body),
+  job: (id: string) => request<IngestJob>('GET', `/api/indexes/jobs/${enc(id)}`),
   graphs: () => request<unknown>('GET', '/api/graphs'),
   status: (name: string) => request<GraphStatus>('GET', `/api/graphs/${encodeURIComponent(name)}`),
   remove: (name: string) => request<unknown>('DELETE', `/api/graphs/${encodeURIComponent(name)}`),

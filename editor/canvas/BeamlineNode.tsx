@@ -1,9 +1,13 @@
 import { Handle, type NodeProps, Position } from '@xyflow/react';
-import { memo, useMemo } from 'react';
-import { PORT_COLOURS, type PortSpec } from '../../shared/ports.js';
+import { type DragEvent, memo, useMemo } from 'react';
 import { mergeDeployment } from '../../shared/compile.js';
+import { PORT_COLOURS, type PortSpec } from '../../shared/ports.js';
 import type { NodeStatus } from '../../shared/protocol.js';
+import { buildFromDocs, uploadAndIngest } from '../api/indexes.js';
+import { DEFAULT_EMBEDDER, DEFAULT_INDEX, jobFinished } from '../lib/indexes.js';
 import { deploymentBadge, replicasByState, underPressure } from '../lib/live.js';
+import { JobProgress } from '../panels/Indexes.js';
+import { showOutput } from '../panels/Console.js';
 import { type BNode, useEditor } from '../store/graph.js';
 
 /** One row per port; the handle sits in its row so labels and handles line up. */
@@ -30,8 +34,10 @@ function PortColumn({ ports, type }: { ports: PortSpec[]; type: 'source' | 'targ
   );
 }
 
-function Live({ s }: { s: NodeStatus }) {
+function Live({ s, failing }: { s: NodeStatus; failing: string }) {
   const ms = (x: number | null) => (x === null ? '–' : `${x < 10 ? x.toFixed(1) : Math.round(x)}ms`);
+  // Why replicas wait, at once from the status (not after an invoke fails).
+  const pending = [...new Set(s.replicas.filter((r) => r.state === 'PENDING' || r.state === 'UNHEALTHY').map((r) => `${r.state.toLowerCase()}: ${r.reason ?? 'no reason given'}`))];
   return (
     <div className="bl-live" data-testid="live">
       {replicasByState(s).map(([state, n]) => (
@@ -42,11 +48,65 @@ function Live({ s }: { s: NodeStatus }) {
       {s.runsIn === 'replica' && (
         <span>
           q {s.queued} · p50 {ms(s.metrics.p50Ms)} · p99 {ms(s.metrics.p99Ms)}
+          {s.metrics.errors > 0 && <span className="bl-live-error"> · {s.metrics.errors} errors</span>}
+        </span>
+      )}
+      {pending.map((p) => (
+        <span key={p} className="bl-live-reason" data-testid="pending-reason">
+          {p}
+        </span>
+      ))}
+      {failing && (
+        <span className="bl-live-error" data-testid="node-failing">
+          failing: {failing}
         </span>
       )}
       {s.error && <span className="bl-live-error">{s.error}</span>}
     </div>
   );
+}
+
+/** A retriever's index: a warning with a fix when it is missing (before deploy), progress while it builds; files dropped here go into it. */
+function RetrieverIndex({ id, config }: { id: string; config: Record<string, unknown> }) {
+  const index = typeof config.index === 'string' && config.index ? config.index : DEFAULT_INDEX;
+  const docs = typeof config.docs === 'string' && config.docs ? config.docs : undefined;
+  const embedder = useEditor((s) => {
+    const e = s.edges.find((x) => x.target === id && x.targetHandle === 'vector');
+    const src = e && s.nodes.find((n) => n.id === e.source);
+    const model = src?.data.kind === 'embedder' ? (src.data.config as { model?: unknown }).model : undefined;
+    return typeof model === 'string' && model ? model : DEFAULT_EMBEDDER;
+  });
+  const info = useEditor((s) => (s.indexes ? (s.indexes.find((i) => i.name === index) ?? null) : undefined));
+  const job = useEditor((s) => Object.values(s.jobs).find((j) => j.index === index && !jobFinished(j))?.id);
+  const need = { node: id, index, embedder, ...(docs ? { docs } : {}) };
+  if (job) return <JobProgress id={job} />;
+  if (info === undefined) return null;
+  if (info === null) {
+    return (
+      <div className="bl-node-warning" data-testid="index-missing">
+        <span>
+          Index <code>{index}</code> does not exist{docs ? '' : ': every request would fail'}.
+        </span>
+        {docs ? (
+          <button type="button" className="nodrag bl-warn-button" onClick={() => void buildFromDocs(need)}>
+            Build from {docs}
+          </button>
+        ) : (
+          <button type="button" className="nodrag bl-warn-button" onClick={() => useEditor.getState().stageFiles([], index)}>
+            Upload files…
+          </button>
+        )}
+      </div>
+    );
+  }
+  if (info.model && info.model !== embedder) {
+    return (
+      <div className="bl-node-warning" data-testid="index-mismatch">
+        Index <code>{index}</code> was built with {info.model}; this retriever is fed by {embedder}.
+      </div>
+    );
+  }
+  return null;
 }
 
 export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: NodeProps<BNode>) {
@@ -55,6 +115,10 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
   const serverErrors = useEditor((s) => s.serverErrors);
   const run = useEditor((s) => s.run.nodes[id]);
   const live = useEditor((s) => s.status?.nodes[id]);
+  const failing = useEditor((s) => {
+    const d = s.deployed ? s.deployments?.find((x) => x.name === s.deployed) : undefined;
+    return d?.failing.filter((f) => f.node === id).map((f) => f.reason).join('; ') ?? '';
+  });
   const ports = useMemo(() => kind?.ports(data.config) ?? { inputs: [], outputs: [] }, [kind, data.config]);
   const mine = useMemo(() => {
     // The server runs the same compiler: one error reported by both is shown once.
@@ -63,9 +127,36 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
   }, [errors, serverErrors, id]);
   const badge = useMemo(() => deploymentBadge(mergeDeployment(kind?.deploymentDefaults, data.deployment)), [kind, data.deployment]);
   const pressure = !!live && underPressure(live);
-  const cls = ['bl-node', `bl-cat-${kind?.category ?? 'custom'}`, selected && 'selected', mine.length && 'has-errors', run && `run-${run.state}`, pressure && 'pressure'].filter(Boolean).join(' ');
+  const retriever = data.kind === 'retriever';
+  const cls = ['bl-node', `bl-cat-${kind?.category ?? 'custom'}`, selected && 'selected', mine.length && 'has-errors', run && `run-${run.state}`, pressure && 'pressure', failing && 'failing'].filter(Boolean).join(' ');
+  const files = (e: DragEvent) => e.dataTransfer.types.includes('Files');
   return (
-    <div className={cls} data-testid={`node-${id}`} data-kind={data.kind} data-run={run?.state ?? ''}>
+    <div
+      className={cls}
+      data-testid={`node-${id}`}
+      data-kind={data.kind}
+      data-run={run?.state ?? ''}
+      {...(retriever
+        ? {
+            onDragOver: (e: DragEvent) => {
+              if (!files(e)) return;
+              e.preventDefault();
+              e.stopPropagation();
+            },
+            onDrop: (e: DragEvent) => {
+              if (!e.dataTransfer.files.length) return;
+              // Files dropped on a retriever go into its index, built with the embedder in front of it.
+              e.preventDefault();
+              e.stopPropagation();
+              const s = useEditor.getState();
+              const cfg = data.config as { index?: string };
+              const edge = s.edges.find((x) => x.target === id && x.targetHandle === 'vector');
+              const model = (s.nodes.find((n) => n.id === edge?.source)?.data.config as { model?: string } | undefined)?.model;
+              void uploadAndIngest(cfg.index || DEFAULT_INDEX, [...e.dataTransfer.files], model || DEFAULT_EMBEDDER).then((r) => !r.ok && s.notify(`Could not build ${cfg.index || DEFAULT_INDEX}: ${r.error}`, 'error'));
+            },
+          }
+        : {})}
+    >
       <div className="bl-node-head">
         <span className={`bl-cat bl-cat-${kind?.category ?? 'custom'}`}>{kind?.title ?? data.kind}</span>
         {mine.length > 0 && (
@@ -85,10 +176,16 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
         <PortColumn ports={ports.outputs} type="source" />
       </div>
       {kind?.runsIn === 'replica' && <div className="bl-badge" data-testid="badge">{badge}</div>}
-      {live && <Live s={live} />}
+      {live && <Live s={live} failing={failing} />}
+      {retriever && <RetrieverIndex id={id} config={data.config} />}
       {run && (
         <div className="bl-run" data-testid="run">
           {run.state === 'running' ? 'running…' : run.state === 'error' ? `failed: ${run.error}` : `done ${run.ms?.toFixed(1)}ms`}
+          {run.state === 'done' && (
+            <button type="button" className="bl-link nodrag" aria-label={`open the output of ${id}`} onClick={() => showOutput(id, run)}>
+              output
+            </button>
+          )}
         </div>
       )}
       {mine.length > 0 && <div className="bl-node-error">{mine[0].message}</div>}

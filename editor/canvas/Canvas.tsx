@@ -55,7 +55,7 @@ export function Canvas() {
         onNodeDragStop={a.dragStop}
         onSelectionDragStart={a.dragStart}
         onSelectionDragStop={a.dragStop}
-        onInit={(inst) => useEditor.setState({ flow: inst })}
+        onInit={(inst) => a.setFlow(inst)}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={['Meta', 'Control']}

@@ -1,7 +1,10 @@
-import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { invoke, requestBody } from '../api/live.js';
-import { useEditor } from '../store/graph.js';
+import { replicaCounts } from '../lib/deployments.js';
+import type { RunRecord } from '../lib/runs.js';
+import { type NodeRun, useEditor } from '../store/graph.js';
+
+const DEFAULT_INPUT = 'What does Beamline do?';
 
 function Timeline() {
   const trace = useEditor((s) => s.run.trace);
@@ -26,12 +29,71 @@ function Timeline() {
   );
 }
 
-/** Type an input, invoke the deployed graph over socket.io and watch it run. */
+/** Opens a node's whole output in the viewer. */
+export function showOutput(node: string, r: NodeRun): void {
+  useEditor.getState().openDialog({ kind: 'output', title: `Output of ${node}`, value: r.output ?? r.preview, ...(r.outputOmitted ? { omitted: r.outputOmitted } : r.output === undefined ? { omitted: 'Only a preview of this output is known (the run predates full outputs).' } : {}) });
+}
+
+function NodeRuns() {
+  const nodes = useEditor((s) => s.run.nodes);
+  if (Object.keys(nodes).length === 0) return null;
+  return (
+    <ul className="bl-run-nodes" data-testid="run-nodes">
+      {Object.entries(nodes).map(([id, r]) => (
+        <li key={id} className={`run-${r.state}`} data-node={id}>
+          <div className="bl-run-head">
+            <strong>{id}</strong> {r.state === 'done' ? `${r.ms?.toFixed(1)}ms` : r.state}
+            {r.state === 'done' && (
+              <button type="button" className="bl-link" aria-label={`open the output of ${id}`} onClick={() => showOutput(id, r)}>
+                output
+              </button>
+            )}
+          </div>
+          {r.preview && <code>{r.preview}</code>}
+          {r.error && <span className="bl-field-errors">{r.error}</span>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+const EMPTY: RunRecord[] = [];
+
+/** Earlier runs of this graph: re-open one (its output, trace and node outputs) or run its input again. */
+function RunHistory({ graph, canRun, onRerun }: { graph: string; canRun: boolean; onRerun: (r: RunRecord) => void }) {
+  const runs = useEditor((s) => s.runs[graph] ?? EMPTY);
+  const shown = useEditor((s) => s.run.requestId);
+  if (runs.length === 0) return null;
+  return (
+    <section aria-label="Run history">
+      <h3>History</h3>
+      <ul className="bl-history" data-testid="history">
+        {runs.map((r) => (
+          <li key={r.id} className={`${r.status === 'ok' ? 'run-done' : 'run-error'}${r.id === shown ? ' shown' : ''}`} data-run-id={r.id}>
+            <button type="button" className="bl-history-open" onClick={() => useEditor.getState().openRun(r)} title="Show this run's output, trace and node outputs">
+              <span className="bl-history-time">{new Date(r.at).toLocaleTimeString()}</span>
+              <span className="bl-history-input">{r.input || '(empty)'}</span>
+              <span className="bl-muted">
+                {r.status} · {r.ms} ms
+              </span>
+            </button>
+            <button type="button" disabled={!canRun} onClick={() => onRerun(r)} aria-label={`run again: ${r.input}`}>
+              Re-run
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** Type an input, invoke the deployed graph over socket.io and watch it run; earlier runs stay in the history. */
 export function Console() {
-  const [text, setText] = useState('What does Beamline do?');
-  const run = useEditor((s) => s.run);
+  const run = useEditor(useShallow((s) => ({ busy: s.run.busy, tokens: s.run.tokens, error: s.run.error, output: s.run.output, fromHistory: s.run.fromHistory, at: s.run.startedAt })));
   const deployed = useEditor((s) => s.deployed);
   const status = useEditor((s) => s.status);
+  const graph = useEditor((s) => s.deployed ?? s.meta.name);
+  const text = useEditor((s) => s.inputs[s.deployed ?? s.meta.name] ?? DEFAULT_INPUT);
   const firstField = useEditor(
     useShallow((s) => {
       const n = s.nodes.find((x) => x.data.kind === 'input');
@@ -39,34 +101,25 @@ export function Console() {
       return n && k ? k.ports(n.data.config).outputs[0]?.name : undefined;
     }),
   );
-  const replicas = status ? Object.values(status.nodes).flatMap((n) => n.replicas) : [];
-  const ready = replicas.filter((r) => r.state === 'RUNNING').length;
+  const { running, total } = replicaCounts(status);
+  const go = (input: string) => void invoke(requestBody(input, firstField), input);
   return (
     <div className="bl-console" data-testid="console">
       <h2>Test console</h2>
       {deployed ? (
         <p data-testid="deploy-state">
-          {deployed}: {status?.state ?? 'DEPLOYING'} · {ready}/{replicas.length} replicas running
+          {deployed}: {status?.state ?? 'DEPLOYING'} · {running}/{total} replicas running
         </p>
       ) : (
         <p className="bl-muted">Deploy the graph (Ctrl+Enter) to invoke it.</p>
       )}
       <label htmlFor="console-input">Input (text, or a JSON body)</label>
-      <textarea id="console-input" rows={3} value={text} onChange={(e) => setText(e.target.value)} />
-      <button type="button" className="bl-primary" disabled={!deployed || run.busy} onClick={() => void invoke(requestBody(text, firstField))}>
+      <textarea id="console-input" rows={3} value={text} onChange={(e) => useEditor.getState().setInput(graph, e.target.value)} />
+      <button type="button" className="bl-primary" disabled={!deployed || run.busy} onClick={() => go(text)}>
         {run.busy ? 'Running…' : 'Invoke'}
       </button>
-      {Object.keys(run.nodes).length > 0 && (
-        <ul className="bl-run-nodes" data-testid="run-nodes">
-          {Object.entries(run.nodes).map(([id, r]) => (
-            <li key={id} className={`run-${r.state}`}>
-              <strong>{id}</strong> {r.state === 'done' ? `${r.ms?.toFixed(1)}ms` : r.state}
-              {r.preview && <code>{r.preview}</code>}
-              {r.error && <span className="bl-field-errors">{r.error}</span>}
-            </li>
-          ))}
-        </ul>
-      )}
+      {run.fromHistory && run.at && <p className="bl-muted">Showing the run of {new Date(run.at).toLocaleTimeString()}.</p>}
+      <NodeRuns />
       {run.tokens && (
         <pre className="bl-tokens" data-testid="tokens">
           {run.tokens}
@@ -86,6 +139,14 @@ export function Console() {
         </>
       )}
       <Timeline />
+      <RunHistory
+        graph={graph}
+        canRun={!!deployed && !run.busy}
+        onRerun={(r) => {
+          useEditor.getState().setInput(r.graph, r.input);
+          go(r.input);
+        }}
+      />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { Cluster } from '../../shared/placement.js';
+import type { ClusterStatus } from '../../shared/protocol.js';
 import { api } from '../api/client.js';
-import { type ClusterChoice, previewCluster, previewPlacement } from '../lib/preview.js';
+import { type ClusterChoice, clusterOf, heldByOthers, previewCluster, previewPlacement } from '../lib/preview.js';
 import { useEditor } from '../store/graph.js';
 
 /** Stable colour per node id, so one node's replicas share a colour across GPUs. */
@@ -18,15 +18,23 @@ export function Placement() {
   const edges = useEditor((s) => s.edges);
   const catalog = useEditor((s) => s.catalog);
   const [choice, setChoice] = useState<ClusterChoice>({ kind: 'gpus', count: 1 });
-  const [here, setHere] = useState<Cluster | undefined>();
+  const [status, setStatus] = useState<ClusterStatus | undefined>();
+  // The server's cluster, refreshed with the deployments poll: what other graphs hold changes as they deploy.
+  const tick = useEditor((s) => s.deployments);
   useEffect(() => {
-    api
-      .cluster()
-      .then((c) => setHere({ machines: c.machines.map((m) => ({ id: m.machine, cpus: m.cpus, memoryMb: m.memoryMb, gpus: c.gpus.filter((g) => g.machine === m.machine).map((g) => ({ index: g.index, memoryMb: g.memoryMb, virtual: g.virtual })) })) }))
-      .catch(() => setHere(undefined));
-  }, []);
+    void tick;
+    api.cluster().then(setStatus, () => setStatus(undefined));
+  }, [tick]);
+  const here = useMemo(() => (status ? clusterOf(status) : undefined), [status]);
+  // On this machine, the replicas of other graphs are already placed: the preview packs around them.
+  const others = useMemo(() => (status && choice.kind === 'this' ? heldByOthers(status, meta.name) : []), [status, choice.kind, meta.name]);
+  const holders = useMemo(() => {
+    const by = new Map<string, number>();
+    for (const h of status?.holdings ?? []) if (h.graph !== meta.name) by.set(h.graph, (by.get(h.graph) ?? 0) + h.cpus);
+    return [...by];
+  }, [status, meta.name]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: meta, nodes and edges are what exportGraph() reads
-  const result = useMemo(() => previewPlacement(useEditor.getState().exportGraph(), previewCluster(choice, here), catalog), [meta, nodes, edges, catalog, choice, here]);
+  const result = useMemo(() => previewPlacement(useEditor.getState().exportGraph(), previewCluster(choice, here), catalog, others), [meta, nodes, edges, catalog, choice, here, others]);
   return (
     <div className="bl-placement" data-testid="placement">
       <h2>Placement preview</h2>
@@ -71,8 +79,9 @@ export function Placement() {
             </div>
           ))}
           {result.placement.machines.map((m) => (
-            <p key={m.machine} className="bl-muted">
-              {m.machine}: {m.cpusUsed} of {m.cpus} CPUs reserved
+            <p key={m.machine} className="bl-muted" data-testid="machine-cpus">
+              {m.machine}: {Math.round(m.cpusUsed * 100) / 100} of {m.cpus} CPUs reserved
+              {choice.kind === 'this' && holders.length > 0 && ` (other graphs hold ${holders.map(([g, c]) => `${Math.round(c * 100) / 100} for ${g}`).join(', ')})`}
             </p>
           ))}
           {result.placement.unplaced.length > 0 && (

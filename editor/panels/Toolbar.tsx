@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { formatShortcut } from '../lib/shortcuts.js';
 import { COMMANDS, type MenuName, runCommand } from '../store/commands.js';
+import { healthOf, replicaCounts } from '../lib/deployments.js';
 import { useEditor } from '../store/graph.js';
 
 export const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
@@ -41,24 +42,58 @@ function Menu({ name }: { name: MenuName }) {
   );
 }
 
+/** Which deployed version the canvas is attached to, its state (failing is not green), and whether the canvas differs. */
+function DeployedChip() {
+  const deployed = useEditor((s) => s.deployed);
+  const status = useEditor((s) => s.status);
+  const version = useEditor((s) => s.deployedVersion);
+  const modified = useEditor((s) => s.modified);
+  const summary = useEditor((s) => (s.deployed ? s.deployments?.find((d) => d.name === s.deployed) : undefined));
+  if (!deployed) return null;
+  const state = status?.state ?? summary?.state ?? 'DEPLOYING';
+  const { running, total } = replicaCounts(status);
+  const health = healthOf(state, summary);
+  const failing = summary?.failing ?? [];
+  return (
+    <>
+      <span
+        className={`bl-chip health-${health}`}
+        data-testid="graph-state"
+        data-health={health}
+        title={[...failing.map((f) => `${f.node}: ${f.reason}`), ...(summary?.pending ?? []).map((p) => `${p.replica} PENDING: ${p.reason}`)].join('\n') || undefined}
+      >
+        {deployed}: {state}
+        {total > 0 && running < total && ` · ${running}/${total} replicas`}
+        {failing.length > 0 && ` · failing (${failing.map((f) => f.node).join(', ')})`}
+      </span>
+      <span className={`bl-chip ${modified ? 'modified' : ''}`} data-testid="deployed-version">
+        {version !== null ? `deployed v${version}` : 'deploying'}
+        {modified && ' · modified'}
+      </span>
+    </>
+  );
+}
+
 export function Toolbar() {
   const notice = useEditor((s) => s.notice);
   const name = useEditor((s) => s.meta.name);
+  const dirty = useEditor((s) => s.dirty);
   const errors = useEditor((s) => s.errors.length);
-  const status = useEditor((s) => s.status);
   const deployed = useEditor((s) => s.deployed);
-  const replicas = status ? Object.values(status.nodes).flatMap((n) => n.replicas) : [];
-  const running = replicas.filter((r) => r.state === 'RUNNING').length;
+  const view = useEditor((s) => s.view);
   // Re-render menus when history changes so Undo/Redo enable correctly.
   useEditor((s) => s.nodes);
   useEffect(() => {
     if (!notice) return;
-    const t = setTimeout(() => useEditor.setState((s) => (s.notice === notice ? { notice: null } : {})), notice.tone === 'error' ? 8000 : 4000);
+    const t = setTimeout(() => useEditor.getState().clearNotice(notice), notice.tone === 'error' ? 8000 : 4000);
     return () => clearTimeout(t);
   }, [notice]);
   return (
     <header className="bl-toolbar">
       <span className="bl-logo">Beamline</span>
+      <button type="button" className={`bl-home-button${view === 'home' ? ' active' : ''}`} aria-pressed={view === 'home'} data-testid="home-button" onClick={() => runCommand('view.home')} title="Deployments, examples and drafts (Alt+H)">
+        Home
+      </button>
       <nav aria-label="Menus">
         {MENUS.map((m) => (
           <Menu key={m} name={m} />
@@ -67,20 +102,25 @@ export function Toolbar() {
       <span className="bl-title" data-testid="graph-name">
         {name}
       </span>
+      {dirty && (
+        <span className="bl-unsaved" data-testid="unsaved" title="Unsaved changes (kept as a draft in this browser)">
+          ● unsaved
+        </span>
+      )}
       <span className={errors ? 'bl-chip bad' : 'bl-chip ok'} data-testid="error-count">
         {errors ? `${errors} problem${errors > 1 ? 's' : ''}` : 'valid'}
       </span>
-      {deployed && (
-        <span className={`bl-chip state-${(status?.state ?? 'DEPLOYING').toLowerCase()}`} data-testid="graph-state">
-          {deployed}: {status?.state ?? 'DEPLOYING'}
-          {replicas.length > 0 && running < replicas.length && ` · ${running}/${replicas.length} replicas`}
-        </span>
-      )}
+      <DeployedChip />
       <span className="bl-spacer" />
-      <output className={`bl-notice ${notice?.tone ?? ''}`} data-testid="notice" aria-live="polite">
+      <output className={`bl-notice ${notice?.tone ?? ''}`} data-testid="notice" aria-live="polite" title={notice?.text}>
         {notice?.text}
       </output>
-      <button type="button" className="bl-primary" onClick={() => runCommand('run.deploy')} title="Deploy (Ctrl+Enter)">
+      {deployed && (
+        <button type="button" className="bl-secondary" onClick={() => runCommand('run.undeploy')} title={`Stop ${deployed}`}>
+          Stop
+        </button>
+      )}
+      <button type="button" className="bl-primary" data-testid="deploy-button" onClick={() => runCommand('run.deploy')} title="Deploy (Ctrl+Enter)">
         Deploy
       </button>
     </header>

@@ -4,10 +4,11 @@
  */
 import { compile } from '../../shared/compile.js';
 import { formatError } from '../../shared/errors.js';
-import { GraphSchema } from '../../shared/graph.js';
+import { type Graph, GraphSchema } from '../../shared/graph.js';
 import { importServeConfig } from '../../shared/ray-import.js';
 import { api } from '../api/client.js';
-import { deploy } from '../api/live.js';
+import { previewDeploy, stop } from '../api/live.js';
+import { confirmDiscard } from '../api/workspace.js';
 import { downloadGraph, pickFile } from '../lib/files.js';
 import { canRedo, canUndo, redo, undo, useEditor } from './graph.js';
 
@@ -38,19 +39,19 @@ function fromServeConfig(text: string, from: string): { doc?: unknown; warnings:
   }
 }
 
-/** Loads graph JSON text (or a Ray Serve config / RayService YAML) into the editor, or says what is wrong with it. */
-export function openText(text: string, from: string): boolean {
+/** Graph JSON text (or a Ray Serve config / RayService YAML) as a graph, or undefined after saying what is wrong with it. */
+function parseGraphText(text: string, from: string): { graph: Graph; warnings: string[] } | undefined {
   let doc: unknown;
   let warnings: string[] = [];
   if (/\.ya?ml$/i.test(from)) {
     ({ doc, warnings } = fromServeConfig(text, from));
-    if (doc === undefined) return false;
+    if (doc === undefined) return undefined;
   } else {
     try {
       doc = JSON.parse(text);
     } catch (e) {
       st().notify(`${from} is not JSON: ${(e as Error).message}`, 'error');
-      return false;
+      return undefined;
     }
   }
   const parsed = GraphSchema.safeParse(doc);
@@ -58,17 +59,25 @@ export function openText(text: string, from: string): boolean {
     const r = compile(doc);
     const first = r.ok ? parsed.error.message : r.errors.slice(0, 3).map(formatError).join('; ');
     st().notify(`${from} is not a Beamline graph: ${first}`, 'error');
-    return false;
+    return undefined;
   }
-  st().load(parsed.data);
-  st().notify(warnings.length ? `Opened ${from} as a graph; ${warnings.join('; ')}` : `Opened ${from}`, warnings.length ? 'info' : 'ok');
+  return { graph: parsed.data, warnings };
+}
+
+/** Loads graph text into the editor (asking first when there are unsaved edits), or says what is wrong with it. */
+export async function openText(text: string, from: string, asked = false): Promise<boolean> {
+  const r = parseGraphText(text, from);
+  if (!r || (!asked && !(await confirmDiscard(`Opening ${from}`)))) return false;
+  st().load(r.graph);
+  st().showView('editor');
+  st().notify(r.warnings.length ? `Opened ${from} as a graph; ${r.warnings.join('; ')}` : `Opened ${from}`, r.warnings.length ? 'info' : 'ok');
   return true;
 }
 
 export async function loadExample(name: string): Promise<void> {
   try {
     const g = await api.example(name);
-    openText(JSON.stringify(g), `example ${name}`);
+    await openText(JSON.stringify(g), `example ${name}`);
   } catch (e) {
     st().notify(`Could not load example ${name}: ${(e as Error).message}`, 'error');
   }
@@ -83,19 +92,41 @@ async function writeClipboard(text: string) {
 }
 
 export const COMMANDS: Command[] = [
-  { id: 'file.new', label: 'New graph', menu: 'File', shortcuts: ['Alt+N'], run: () => st().newGraph() },
+  {
+    id: 'file.new',
+    label: 'New graph',
+    menu: 'File',
+    shortcuts: ['Alt+N'],
+    run: async () => {
+      if (!(await confirmDiscard('Starting a new graph'))) return;
+      st().newGraph();
+      st().showView('editor');
+    },
+  },
   {
     id: 'file.open',
     label: 'Open file…',
     menu: 'File',
     shortcuts: ['Mod+O'],
     run: async () => {
+      if (!(await confirmDiscard('Opening a file'))) return;
       const f = await pickFile();
-      if (f) openText(f.text, f.name);
+      // Already asked before the picker opened.
+      if (f) await openText(f.text, f.name, true);
     },
   },
-  { id: 'file.save', label: 'Save / export JSON', menu: 'File', shortcuts: ['Mod+S'], run: () => downloadGraph(st().exportGraph()) },
-  { id: 'file.examples', label: 'Load example…', menu: 'File', shortcuts: ['Mod+E'], run: () => st().set({ examplesOpen: true }) },
+  {
+    id: 'file.save',
+    label: 'Save / export JSON',
+    menu: 'File',
+    shortcuts: ['Mod+S'],
+    run: () => {
+      const g = st().exportGraph();
+      downloadGraph(g);
+      st().markSaved(g);
+    },
+  },
+  { id: 'file.examples', label: 'Load example…', menu: 'File', shortcuts: ['Mod+E'], run: () => st().openExamples(true) },
   { id: 'edit.undo', label: 'Undo', menu: 'Edit', shortcuts: ['Mod+Z'], enabled: canUndo, run: undo },
   { id: 'edit.redo', label: 'Redo', menu: 'Edit', shortcuts: ['Mod+Shift+Z', 'Mod+Y'], enabled: canRedo, run: redo },
   {
@@ -146,24 +177,19 @@ export const COMMANDS: Command[] = [
     label: 'Quick add node…',
     menu: 'Edit',
     shortcuts: ['Mod+K'],
-    run: () => st().set({ quickAdd: st().pointer, commandPalette: false }),
+    run: () => st().openQuickAdd(st().pointer),
   },
   { id: 'view.layout', label: 'Auto-layout', menu: 'View', shortcuts: ['Shift+L'], run: () => st().layout() },
   { id: 'view.fit', label: 'Fit view', menu: 'View', shortcuts: ['Shift+F'], run: () => st().flow?.fitView({ padding: 0.15, duration: 200 }) },
-  { id: 'view.minimap', label: 'Toggle minimap', menu: 'View', shortcuts: ['Shift+M'], run: () => st().set({ minimap: !st().minimap }) },
-  { id: 'view.commands', label: 'Command palette…', menu: 'View', shortcuts: ['Mod+Shift+P'], run: () => st().set({ commandPalette: true, quickAdd: null }) },
-  { id: 'view.inspector', label: 'Show inspector', menu: 'View', shortcuts: ['Alt+1'], run: () => st().set({ panel: 'inspector' }) },
-  { id: 'view.placement', label: 'Show placement preview', menu: 'View', shortcuts: ['Alt+2'], run: () => st().set({ panel: 'placement' }) },
-  { id: 'view.console', label: 'Show test console', menu: 'View', shortcuts: ['Alt+3'], run: () => st().set({ panel: 'console' }) },
-  {
-    id: 'run.deploy',
-    label: 'Deploy',
-    menu: 'Run',
-    shortcuts: ['Mod+Enter'],
-    run: async () => {
-      if (await deploy()) st().set({ panel: 'console' });
-    },
-  },
+  { id: 'view.minimap', label: 'Toggle minimap', menu: 'View', shortcuts: ['Shift+M'], run: () => st().setMinimap(!st().minimap) },
+  { id: 'view.commands', label: 'Command palette…', menu: 'View', shortcuts: ['Mod+Shift+P'], run: () => st().openCommandPalette(true) },
+  { id: 'view.home', label: 'Deployments, examples and drafts', menu: 'View', shortcuts: ['Alt+H'], run: () => st().showView(st().view === 'home' ? 'editor' : 'home') },
+  { id: 'view.inspector', label: 'Show inspector', menu: 'View', shortcuts: ['Alt+1'], run: () => st().showPanel('inspector') },
+  { id: 'view.placement', label: 'Show placement preview', menu: 'View', shortcuts: ['Alt+2'], run: () => st().showPanel('placement') },
+  { id: 'view.console', label: 'Show test console', menu: 'View', shortcuts: ['Alt+3'], run: () => st().showPanel('console') },
+  { id: 'view.indexes', label: 'Show indexes', menu: 'View', shortcuts: ['Alt+4'], run: () => st().showPanel('indexes') },
+  { id: 'view.versions', label: 'Show versions', menu: 'View', shortcuts: ['Alt+5'], run: () => st().showPanel('versions') },
+  { id: 'run.deploy', label: 'Deploy…', menu: 'Run', shortcuts: ['Mod+Enter'], run: () => previewDeploy() },
   {
     id: 'run.undeploy',
     label: 'Stop deployed graph',
@@ -171,14 +197,7 @@ export const COMMANDS: Command[] = [
     enabled: () => !!st().deployed,
     run: async () => {
       const name = st().deployed;
-      if (!name) return;
-      try {
-        await api.remove(name);
-        st().set({ deployed: null, status: null });
-        st().notify(`Stopped ${name}`, 'ok');
-      } catch (e) {
-        st().notify(`Could not stop ${name}: ${(e as Error).message}`, 'error');
-      }
+      if (name) await stop(name);
     },
   },
 ];

@@ -1,0 +1,98 @@
+import { useEffect, useState } from 'react';
+import type { VersionSummary } from '../../shared/protocol.js';
+import { api } from '../api/client.js';
+import { compare, openVersion, rollback } from '../api/live.js';
+import { confirmDiscard } from '../api/workspace.js';
+import { useEditor } from '../store/graph.js';
+
+type Side = number | 'canvas';
+const parseSide = (v: string): Side => (v === 'canvas' ? 'canvas' : Number(v));
+
+/** Versions of the deployed graph: open one, roll back to one (the canvas follows), compare two side by side. */
+export function Versions() {
+  const name = useEditor((s) => s.deployed);
+  const active = useEditor((s) => s.deployedVersion);
+  const [versions, setVersions] = useState<VersionSummary[]>([]);
+  const [err, setErr] = useState<string | null>(null);
+  const [a, setA] = useState<Side | null>(null);
+  const [b, setB] = useState<Side>('canvas');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new active version (deploy, rollback) means a new list
+  useEffect(() => {
+    // Only a deployed graph has versions (asking for another would be a 404).
+    if (!name) return setVersions([]);
+    api.versions(name).then(
+      (v) => {
+        setVersions([...v.versions].sort((x, y) => y.version - x.version));
+        setErr(null);
+      },
+      (e) => setErr((e as Error).message),
+    );
+  }, [name, active]);
+  if (!name) return <p className="bl-muted">Deploy the graph (or open a deployed one) to see its versions.</p>;
+  const left = a ?? versions.find((v) => v.active)?.version ?? versions[0]?.version ?? null;
+  return (
+    <div className="bl-versions" data-testid="versions">
+      <h2>Versions of {name}</h2>
+      {err && <p className="bl-field-errors">{err}</p>}
+      <ul className="bl-list">
+        {versions.map((v) => (
+          <li key={v.version} className="bl-version" data-version={v.version}>
+            <span>
+              <strong>v{v.version}</strong>
+              {v.active ? ' (active)' : v.status && v.status !== 'superseded' ? ` (${v.status})` : ''}
+              {v.rolledBackFrom ? ` ← v${v.rolledBackFrom}` : ''} · {v.nodes} nodes
+              <small className="bl-help">{new Date(v.createdAt).toLocaleString()}</small>
+            </span>
+            <button
+              type="button"
+              onClick={async () => {
+                if (await confirmDiscard(`Opening ${name} v${v.version}`)) await openVersion(name, v.version);
+              }}
+            >
+              Open
+            </button>
+            <button
+              type="button"
+              disabled={v.active}
+              onClick={async () => {
+                if (await confirmDiscard(`Rolling back to v${v.version}`)) await rollback(name, v.version);
+              }}
+            >
+              Roll back
+            </button>
+          </li>
+        ))}
+      </ul>
+      {versions.length > 0 && left !== null && (
+        <div className="bl-compare-form">
+          <h3>Compare</h3>
+          <label>
+            <span className="sr-only">first version</span>
+            <select aria-label="first version" value={String(left)} onChange={(e) => setA(parseSide(e.target.value))}>
+              {versions.map((v) => (
+                <option key={v.version} value={v.version}>
+                  v{v.version}
+                </option>
+              ))}
+            </select>
+          </label>
+          <span>with</span>
+          <label>
+            <span className="sr-only">second version</span>
+            <select aria-label="second version" value={String(b)} onChange={(e) => setB(parseSide(e.target.value))}>
+              <option value="canvas">the canvas</option>
+              {versions.map((v) => (
+                <option key={v.version} value={v.version}>
+                  v{v.version}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" onClick={() => void compare(name, left, b)}>
+            Compare
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

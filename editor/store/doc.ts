@@ -1,0 +1,292 @@
+/**
+ * The document slice: the graph being edited (React Flow nodes and edges), the
+ * catalog it is checked against, its compiler errors, and what "unsaved" compares
+ * against. Every React Flow state helper is used here only, so an upgrade touches one file.
+ */
+import { applyEdgeChanges, applyNodeChanges, type Edge, type EdgeChange, type FinalConnectionState, type Node, type NodeChange } from '@xyflow/react';
+import type { Catalog } from '../../shared/catalog/index.js';
+import type { GraphError } from '../../shared/errors.js';
+import { edgeId, type FlowDocument, type FlowNodeData, fromFlow, type Graph, GRAPH_VERSION, toFlow } from '../../shared/graph.js';
+import { PORT_COLOURS } from '../../shared/ports.js';
+import { copyFragment, parseFragment, placeFragment } from '../lib/clipboard.js';
+import { type Connection, checkConnection, type ConnectionCheck } from '../lib/connection.js';
+import { uniqueId } from '../lib/ids.js';
+import { BUILTIN_KIND_INFO, catalogWith, type KindInfo, kindFromRemote, type RemoteKind } from '../lib/kinds.js';
+import { autoLayout } from '../lib/layout.js';
+import { setAt } from '../lib/paths.js';
+import { EMPTY_RUN } from './live.js';
+import type { Get, History, SetState } from './types.js';
+
+export type BNode = Node<FlowNodeData, 'beamline'>;
+export type BEdge = Edge;
+export type Meta = FlowDocument['meta'];
+
+export interface Doc {
+  meta: Meta;
+  nodes: BNode[];
+  edges: BEdge[];
+}
+
+export interface DocSlice extends Doc {
+  kinds: KindInfo[];
+  kindMap: Record<string, KindInfo>;
+  catalog: Catalog | undefined;
+  /** Compiler errors of the current graph, refreshed as it changes. */
+  errors: GraphError[];
+  /** Errors the server returned on the last deploy or preview; cleared by the next edit. */
+  serverErrors: GraphError[];
+  /** The graph as last opened, saved, exported or deployed: what "unsaved" compares against (null: never saved). */
+  baseline: Graph | null;
+  /** The canvas differs from `baseline` (refreshed shortly after each change). */
+  dirty: boolean;
+
+  onNodesChange(changes: NodeChange<BNode>[]): void;
+  onEdgesChange(changes: EdgeChange<BEdge>[]): void;
+  checkConnection(c: Connection): ConnectionCheck;
+  connect(c: Connection): boolean;
+  connectEnd(state: FinalConnectionState): void;
+  dragStart(): void;
+  dragStop(): void;
+  addNode(kind: string, position: { x: number; y: number }): string | undefined;
+  updateNode(id: string, field: 'config' | 'deployment', path: string[], value: unknown): void;
+  setLabel(id: string, label: string): void;
+  setMeta(patch: Partial<Meta>): void;
+  select(ids: string[]): void;
+  selectAll(): void;
+  deleteSelection(): void;
+  copySelection(): string | undefined;
+  paste(text: string, at?: { x: number; y: number }): number;
+  duplicate(): void;
+  layout(): void;
+  /** Opens a graph; `baseline` is what it counts as saved (default: the graph itself). */
+  load(graph: Graph, opts?: { baseline?: Graph | null }): void;
+  newGraph(): void;
+  exportGraph(): Graph;
+  /** The canvas now counts as saved (exported, or deployed). */
+  markSaved(graph?: Graph): void;
+  setRemoteKinds(remote: RemoteKind[]): void;
+  setServerErrors(errors: GraphError[]): void;
+}
+
+export const EMPTY_META: Meta = { version: GRAPH_VERSION, name: 'untitled', routePrefix: '/untitled' };
+export const EMPTY_GRAPH: Graph = fromFlow({ meta: EMPTY_META, nodes: [], edges: [] });
+
+const keyed = (kinds: KindInfo[]) => Object.fromEntries(kinds.map((k) => [k.kind, k]));
+
+/** Edges drawn in the colour of the value they carry (the source port's type); UI-only, never saved. */
+function colourEdges(edges: BEdge[], nodes: readonly BNode[], kindMap: Record<string, KindInfo>): BEdge[] {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  return edges.map((e) => {
+    const n = byId.get(e.source);
+    const port = n && kindMap[n.data.kind]?.ports(n.data.config).outputs.find((p) => p.name === e.sourceHandle);
+    return port ? { ...e, style: { stroke: PORT_COLOURS[port.type], strokeWidth: 2 } } : e;
+  });
+}
+
+function toDoc(graph: Graph, kindMap: Record<string, KindInfo>): Doc {
+  const flow = toFlow(graph);
+  const nodes = flow.nodes as BNode[];
+  return { meta: flow.meta, nodes, edges: colourEdges(flow.edges as BEdge[], nodes, kindMap) };
+}
+
+export function flowToGraph(s: Doc): Graph {
+  return fromFlow({ meta: s.meta, nodes: s.nodes as FlowDocument['nodes'], edges: s.edges as FlowDocument['edges'] });
+}
+
+let dragSnapshot: Doc | null = null;
+
+/** After React has drawn the new nodes (and measured them), fit them in view. */
+function fitSoon(get: Get) {
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => get().flow?.fitView({ padding: 0.15, maxZoom: 1 }));
+}
+
+export function createDocSlice(set: SetState, get: Get, history: History): DocSlice {
+  return {
+    meta: EMPTY_META,
+    nodes: [],
+    edges: [],
+    kinds: BUILTIN_KIND_INFO,
+    kindMap: keyed(BUILTIN_KIND_INFO),
+    catalog: undefined,
+    errors: [],
+    serverErrors: [],
+    baseline: EMPTY_GRAPH,
+    dirty: false,
+
+    onNodesChange(changes) {
+      // Removals go through deleteSelection so one delete is one undo step with its edges.
+      const kept = changes.filter((c) => c.type !== 'remove');
+      if (kept.length) set({ nodes: applyNodeChanges(kept, get().nodes) });
+    },
+    onEdgesChange(changes) {
+      set({ edges: applyEdgeChanges(changes, get().edges) });
+    },
+    checkConnection(c) {
+      const { nodes, edges, kindMap } = get();
+      const byId = new Map(nodes.map((n) => [n.id, n]));
+      return checkConnection(c, edges, (id) => {
+        const n = byId.get(id);
+        const k = n && kindMap[n.data.kind];
+        return k ? k.ports(n.data.config) : undefined;
+      });
+    },
+    connect(c) {
+      const check = get().checkConnection(c);
+      if (!check.ok) {
+        get().notify(`Connection refused: ${check.reason}`, 'error');
+        return false;
+      }
+      const e = { source: c.source!, sourceHandle: c.sourceHandle!, target: c.target!, targetHandle: c.targetHandle! };
+      set({ edges: [...get().edges, ...colourEdges([{ ...e, id: edgeId(e) }], get().nodes, get().kindMap)], serverErrors: [] });
+      return true;
+    },
+    connectEnd(state) {
+      // A refused drop: say why (isValidConnection only greys the handle).
+      if (state.isValid !== false || !state.fromHandle || !state.toHandle) return;
+      const from = state.fromHandle;
+      const to = state.toHandle;
+      const [src, dst] = from.type === 'source' ? [from, to] : [to, from];
+      const check = get().checkConnection({ source: src.nodeId, sourceHandle: src.id, target: dst.nodeId, targetHandle: dst.id });
+      get().notify(`Connection refused: ${check.ok ? 'connect an output to an input' : check.reason}`, 'error');
+    },
+    dragStart() {
+      const { meta, nodes, edges } = get();
+      dragSnapshot = { meta, nodes, edges };
+      history.get().pause();
+    },
+    dragStop() {
+      const t = history.get();
+      t.resume();
+      const before = dragSnapshot;
+      dragSnapshot = null;
+      if (!before) return;
+      const was = new Map(before.nodes.map((n) => [n.id, n.position]));
+      const moved = get().nodes.some((n) => {
+        const p = was.get(n.id);
+        return p && (p.x !== n.position.x || p.y !== n.position.y);
+      });
+      // The whole drag becomes one undo step: the state before it.
+      if (moved) history.set({ pastStates: [...t.pastStates, before].slice(-200), futureStates: [] });
+    },
+    addNode(kind, position) {
+      const k = get().kindMap[kind];
+      if (!k) return undefined;
+      const taken = new Set(get().nodes.map((n) => n.id));
+      const id = uniqueId(kind, taken);
+      const node: BNode = {
+        id,
+        type: 'beamline',
+        position: { x: Math.round(position.x), y: Math.round(position.y) },
+        data: { kind, label: k.title, config: {}, deployment: {} },
+        selected: true,
+      };
+      set({ nodes: [...get().nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node], edges: get().edges.map((e) => (e.selected ? { ...e, selected: false } : e)), serverErrors: [] });
+      return id;
+    },
+    updateNode(id, field, path, value) {
+      set({
+        nodes: get().nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, [field]: setAt(n.data[field], path, value) } } : n)),
+        serverErrors: [],
+      });
+      // Ports can depend on config: drop edges whose port vanished (e.g. a removed switch case).
+      if (field === 'config') {
+        const n = get().nodes.find((x) => x.id === id)!;
+        const k = get().kindMap[n.data.kind];
+        if (!k) return;
+        const ports = k.ports(n.data.config);
+        const edges = get().edges.filter(
+          (e) => (e.source !== id || ports.outputs.some((p) => p.name === e.sourceHandle)) && (e.target !== id || ports.inputs.some((p) => p.name === e.targetHandle)),
+        );
+        if (edges.length !== get().edges.length) {
+          // Merge into the same undo step as the config edit.
+          history.get().pause();
+          set({ edges });
+          history.get().resume();
+        }
+      }
+    },
+    setLabel(id, label) {
+      set({ nodes: get().nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, label } } : n)) });
+    },
+    setMeta(patch) {
+      set({ meta: { ...get().meta, ...patch }, serverErrors: [] });
+    },
+    select(ids) {
+      const want = new Set(ids);
+      set({
+        nodes: get().nodes.map((n) => (!!n.selected === want.has(n.id) ? n : { ...n, selected: want.has(n.id) })),
+        edges: get().edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+      });
+    },
+    selectAll() {
+      set({ nodes: get().nodes.map((n) => (n.selected ? n : { ...n, selected: true })), edges: get().edges.map((e) => (e.selected ? e : { ...e, selected: true })) });
+    },
+    deleteSelection() {
+      const { nodes, edges } = get();
+      const gone = new Set(nodes.filter((n) => n.selected).map((n) => n.id));
+      const keptEdges = edges.filter((e) => !e.selected && !gone.has(e.source) && !gone.has(e.target));
+      if (gone.size === 0 && keptEdges.length === edges.length) return;
+      set({ nodes: nodes.filter((n) => !gone.has(n.id)), edges: keptEdges, serverErrors: [] });
+    },
+    copySelection() {
+      const s = get();
+      const selected = new Set(s.nodes.filter((n) => n.selected).map((n) => n.id));
+      if (selected.size === 0) return undefined;
+      const g = flowToGraph(s);
+      return copyFragment(g.nodes, g.edges, selected);
+    },
+    paste(text, at) {
+      const frag = parseFragment(text);
+      if (!frag) return 0;
+      const s = get();
+      const placed = placeFragment(frag, new Set(s.nodes.map((n) => n.id)), at);
+      const added = toDoc({ ...flowToGraph(s), nodes: placed.nodes, edges: placed.edges }, s.kindMap);
+      set({
+        nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...added.nodes.map((n) => ({ ...n, selected: true }))],
+        edges: [...s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)), ...added.edges],
+        serverErrors: [],
+      });
+      return placed.nodes.length;
+    },
+    duplicate() {
+      const text = get().copySelection();
+      if (text) get().paste(text);
+    },
+    layout() {
+      const { nodes, edges } = get();
+      const pos = autoLayout(
+        nodes.map((n) => ({ id: n.id, width: n.measured?.width, height: n.measured?.height })),
+        edges,
+      );
+      set({ nodes: nodes.map((n) => ({ ...n, position: pos.get(n.id) ?? n.position })) });
+      fitSoon(get);
+    },
+    load(graph, opts) {
+      const doc = toDoc(graph, get().kindMap);
+      const baseline = opts && 'baseline' in opts ? (opts.baseline ?? null) : graph;
+      // The run shown was on the graph before; it stays in the history.
+      set({ ...doc, serverErrors: [], baseline, run: EMPTY_RUN });
+      history.get().clear();
+      fitSoon(get);
+    },
+    newGraph() {
+      set({ meta: EMPTY_META, nodes: [], edges: [], serverErrors: [], baseline: EMPTY_GRAPH, run: EMPTY_RUN });
+      history.get().clear();
+    },
+    exportGraph() {
+      return flowToGraph(get());
+    },
+    markSaved(graph) {
+      set({ baseline: graph ?? flowToGraph(get()), dirty: false });
+    },
+    setRemoteKinds(remote) {
+      const builtin = new Set(BUILTIN_KIND_INFO.map((k) => k.kind));
+      const extra = remote.filter((r) => !builtin.has(r.kind));
+      const kinds = [...BUILTIN_KIND_INFO, ...extra.map(kindFromRemote)];
+      set({ kinds, kindMap: keyed(kinds), catalog: extra.length ? catalogWith(extra) : undefined });
+    },
+    setServerErrors(errors) {
+      set({ serverErrors: errors });
+    },
+  };
+}

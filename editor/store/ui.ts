@@ -1,0 +1,105 @@
+/** The UI slice: which view, panel and overlay is open, the notice line, dialogs. Never part of undo. */
+import type { ReactFlowInstance } from '@xyflow/react';
+import type { Graph } from '../../shared/graph.js';
+import type { DeployPreview } from '../../shared/protocol.js';
+import type { Draft } from '../lib/drafts.js';
+import type { BEdge, BNode } from './doc.js';
+import type { Get, SetState } from './types.js';
+
+export type Panel = 'inspector' | 'placement' | 'console' | 'indexes' | 'versions';
+/** `home`: the Deployments view over the canvas; `editor`: the canvas. */
+export type View = 'home' | 'editor';
+export interface Notice {
+  text: string;
+  tone: 'info' | 'error' | 'ok';
+  at: number;
+}
+
+export type Dialog =
+  /** Deploy: the preview while it loads (null), then what will change and what would stay PENDING. */
+  | { kind: 'deploy'; graph: Graph; preview: DeployPreview | null; error?: string }
+  /** A question with two answers, e.g. before dropping unsaved edits. */
+  | { kind: 'confirm'; title: string; message: string; confirm: string; cancel: string; resolve(ok: boolean): void }
+  /** One node's whole output. */
+  | { kind: 'output'; title: string; value: unknown; omitted?: string }
+  /** Two versions (or a version and the canvas) side by side. */
+  | { kind: 'compare'; name: string; a: { label: string; graph: Graph }; b: { label: string; graph: Graph } };
+
+export interface UiSlice {
+  view: View;
+  panel: Panel;
+  /** Screen point where Ctrl/Cmd+K opened the quick-add box, or null when closed. */
+  quickAdd: { x: number; y: number } | null;
+  commandPalette: boolean;
+  examplesOpen: boolean;
+  minimap: boolean;
+  /** Written in place by the canvas (never rendered): read by quick-add and paste. */
+  pointer: { x: number; y: number };
+  notice: Notice | null;
+  dialog: Dialog | null;
+  /** A draft from an earlier visit, offered back until restored or dismissed. */
+  draftOffer: Draft | null;
+  /** The index the Indexes panel uploads into (a retriever's "upload" button sets it). */
+  indexTarget: string | null;
+  /** Files dropped on the page, waiting in the Indexes panel to be uploaded. */
+  stagedFiles: File[];
+  flow: ReactFlowInstance<BNode, BEdge> | null;
+
+  showView(view: View): void;
+  showPanel(panel: Panel): void;
+  openQuickAdd(at: { x: number; y: number } | null): void;
+  openCommandPalette(open: boolean): void;
+  openExamples(open: boolean): void;
+  setMinimap(on: boolean): void;
+  notify(text: string, tone?: Notice['tone']): void;
+  /** Clears the notice if it is still `notice` (a newer one stays). */
+  clearNotice(notice: Notice): void;
+  openDialog(dialog: Dialog): void;
+  /** Closes the dialog; a confirm dialog is answered `ok` (false when closed any other way). */
+  closeDialog(ok?: boolean): void;
+  offerDraft(draft: Draft | null): void;
+  targetIndex(name: string | null): void;
+  /** Puts files in the Indexes panel's upload form (and opens it), optionally for one index. */
+  stageFiles(files: File[], index?: string): void;
+  setFlow(flow: ReactFlowInstance<BNode, BEdge>): void;
+}
+
+export function createUiSlice(set: SetState, get: Get): UiSlice {
+  return {
+    view: 'editor',
+    panel: 'inspector',
+    quickAdd: null,
+    commandPalette: false,
+    examplesOpen: false,
+    minimap: true,
+    pointer: { x: 0, y: 0 },
+    notice: null,
+    dialog: null,
+    draftOffer: null,
+    indexTarget: null,
+    stagedFiles: [],
+    flow: null,
+
+    showView: (view) => set({ view }),
+    showPanel: (panel) => set({ panel, view: 'editor' }),
+    openQuickAdd: (at) => set({ quickAdd: at, commandPalette: false }),
+    openCommandPalette: (open) => set({ commandPalette: open, quickAdd: null }),
+    openExamples: (open) => set({ examplesOpen: open }),
+    setMinimap: (on) => set({ minimap: on }),
+    notify: (text, tone = 'info') => set({ notice: { text, tone, at: Date.now() } }),
+    clearNotice: (notice) => {
+      if (get().notice === notice) set({ notice: null });
+    },
+    openDialog: (dialog) => set({ dialog }),
+    closeDialog: (ok = false) => {
+      const d = get().dialog;
+      set({ dialog: null });
+      // A question closed without an answer (Escape, clicking outside) is a "no".
+      if (d?.kind === 'confirm') d.resolve(ok);
+    },
+    offerDraft: (draft) => set({ draftOffer: draft }),
+    targetIndex: (name) => set({ indexTarget: name }),
+    stageFiles: (files, index) => set({ stagedFiles: files, panel: 'indexes', view: 'editor', ...(index ? { indexTarget: index } : {}) }),
+    setFlow: (flow) => set({ flow }),
+  };
+}
