@@ -75,29 +75,70 @@ export function embedderFor(plan: Plan, retrieverId: string): PlanNode {
 }
 
 export async function ingest(opts: IngestOptions): Promise<IngestResult> {
-  const t0 = performance.now();
-  const log = opts.log ?? (() => {});
   const node = pickRetriever(opts.plan, opts.retriever);
   const cfg = node.config as { index: string; chunkSize: number; chunkOverlap: number };
-  const name = opts.index ?? cfg.index;
+  const built = await buildIndex({
+    index: opts.index ?? cfg.index,
+    docsDir: opts.docsDir,
+    dataDir: opts.dataDir,
+    modelsDir: opts.modelsDir,
+    embedder: embedderFor(opts.plan, node.id).config,
+    chunkSize: cfg.chunkSize,
+    chunkOverlap: cfg.chunkOverlap,
+    ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.progress ? { progress: opts.progress } : {}),
+  });
+  return { node: node.id, ...built };
+}
+
+export interface BuildIndexOptions {
+  index: string;
+  docsDir: string;
+  dataDir: string;
+  modelsDir: string;
+  /** An embedder node's config ({model, pooling, ...}): the model the queries will be embedded with. */
+  embedder: Record<string, unknown>;
+  chunkSize: number;
+  chunkOverlap: number;
+  batchSize?: number;
+  log?: (message: string) => void;
+  progress?: (p: IngestProgress) => void;
+  /** Checked between embedding batches: an aborted build throws and writes nothing. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Chunk, embed and write one index. The new index is written beside the old one
+ * and renamed into place at the end (writeIndex), so a build that fails or is
+ * aborted leaves the previous index serving.
+ */
+export async function buildIndex(opts: BuildIndexOptions): Promise<Omit<IngestResult, 'node'>> {
+  const t0 = performance.now();
+  const log = opts.log ?? (() => {});
+  const name = opts.index;
   const dir = indexDir(opts.dataDir, name);
-  const embedNode = embedderFor(opts.plan, node.id);
+  const aborted = () => {
+    if (opts.signal?.aborted) throw new Error(`ingest ${name}: cancelled`);
+  };
 
   const docs = readDocuments(opts.docsDir);
   if (docs.length === 0) throw new Error(`docs folder ${opts.docsDir} holds no .md, .txt or .jsonl text`);
-  const overlap = Math.min(cfg.chunkOverlap, cfg.chunkSize - 1);
+  const overlap = Math.min(opts.chunkOverlap, opts.chunkSize - 1);
   const chunks = docs.flatMap((d) =>
-    chunkText(d.text, { mode: 'sentence', size: cfg.chunkSize, overlap }).map((c, i) => ({ text: c.text, source: d.source, chunk: i })),
+    chunkText(d.text, { mode: 'sentence', size: opts.chunkSize, overlap }).map((c, i) => ({ text: c.text, source: d.source, chunk: i })),
   );
   opts.progress?.({ phase: 'read', done: docs.length, total: docs.length });
-  log(`ingest ${name}: ${docs.length} documents -> ${chunks.length} chunks (size ${cfg.chunkSize}, overlap ${overlap})`);
+  log(`ingest ${name}: ${docs.length} documents -> ${chunks.length} chunks (size ${opts.chunkSize}, overlap ${overlap})`);
+  aborted();
 
-  const embedder = await createEmbedder(embedNode.config, { modelsDir: opts.modelsDir, device: { type: 'cpu' }, log });
+  const embedder = await createEmbedder(opts.embedder, { modelsDir: opts.modelsDir, device: { type: 'cpu' }, log });
   let vectors: Float32Array;
   try {
     vectors = new Float32Array(chunks.length * embedder.dim);
     const size = opts.batchSize ?? 32;
     for (let i = 0; i < chunks.length; i += size) {
+      aborted();
       const batch = chunks.slice(i, i + size);
       const vs = await embedder.embed(batch.map((c) => c.text));
       for (let k = 0; k < vs.length; k++) vectors.set(vs[k], (i + k) * embedder.dim);
@@ -108,11 +149,12 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   } finally {
     await embedder.close();
   }
-  const meta = writeIndex(opts.dataDir, name, { dim: embedder.dim, model: embedder.model, chunkSize: cfg.chunkSize, chunkOverlap: overlap, vectors, chunks });
+  aborted();
+  const meta = writeIndex(opts.dataDir, name, { dim: embedder.dim, model: embedder.model, chunkSize: opts.chunkSize, chunkOverlap: overlap, vectors, chunks });
   opts.progress?.({ phase: 'write', done: 1, total: 1 });
   const ms = Math.round(performance.now() - t0);
   log(`ingest ${name}: wrote ${meta.count} vectors of dim ${meta.dim} to ${dir} in ${ms} ms`);
-  return { node: node.id, index: name, dir, documents: docs.length, meta, ms };
+  return { index: name, dir, documents: docs.length, meta, ms };
 }
 
 export interface EnsureIndexOptions {

@@ -69,6 +69,14 @@ export interface GraphStatus {
   state: GraphState;
   deployedAt: number;
   nodes: Record<string, NodeStatus>;
+  /** A deploy of this name is in progress (a first deploy is listed with state DEPLOYING and no replicas yet). */
+  deploying?: DeployingInfo;
+}
+
+/** Where a deploy in progress is: waiting its turn, building the retrievers' indexes, or starting replicas. */
+export interface DeployingInfo {
+  since: number;
+  phase: 'queued' | 'indexes' | 'starting';
 }
 
 export interface ClusterStatus {
@@ -283,6 +291,8 @@ export interface GraphSummary {
   failing: { node: string; reason: string }[];
   /** PENDING replicas with the planner's reason ("needs 1 CPU; at most 0.25 free"). */
   pending: { node: string; replica: string; reason: string }[];
+  /** A deploy of this name is in progress. */
+  deploying?: DeployingInfo;
 }
 export interface DeploymentsResponse {
   deployments: GraphSummary[];

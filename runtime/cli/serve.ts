@@ -1,8 +1,6 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import type { Catalog } from '../../shared/catalog/index.js';
-import { compile } from '../../shared/compile.js';
 import { formatError } from '../../shared/errors.js';
 import type { GraphStatus } from '../../shared/protocol.js';
 import { parseSize } from '../security/limits.js';
@@ -118,6 +116,11 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
     ...(opts.corsOrigin ? { corsOrigins: opts.corsOrigin } : {}),
     ...(opts.allowedHost ? { allowedHosts: opts.allowedHost } : {}),
     ...(opts.bodyLimit !== undefined ? { bodyLimitBytes: opts.bodyLimit } : {}),
+    // Listed as DEPLOYING from the first request on, and /readyz answers 503 until they are deployed.
+    awaitGraphs: graphs.flatMap(({ graph }) => {
+      const g = graph as { name?: unknown; routePrefix?: unknown } | null;
+      return typeof g?.name === 'string' ? [{ name: g.name, ...(typeof g.routePrefix === 'string' ? { routePrefix: g.routePrefix } : {}) }] : [];
+    }),
     persist: opts.persist,
   }).catch((e: Error) => e);
   if (server instanceof Error) {
@@ -132,7 +135,7 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
   );
   let failed = false;
   for (const g of graphs) {
-    await buildMissingIndexes(g, server);
+    // A retriever's missing index is built from its `docs` by the deploy itself (an ingest job the editor sees).
     const r = await server.deployer.deployIfChanged(g.graph, { graphDir: g.dir });
     if (r.ok) process.stdout.write(`${summary(r.deployment.status())}\n`);
     else {
@@ -153,15 +156,4 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
-}
-
-/** First start: a retriever whose index is missing and whose config names `docs` gets it built now, with progress. */
-async function buildMissingIndexes(g: { graph: unknown; dir: string; file: string }, server: { catalog: Catalog; controller: { opts: { dataDir: string; modelsDir: string } } }): Promise<void> {
-  const compiled = compile(g.graph, server.catalog);
-  if (!compiled.ok) return; // the deploy below reports every error
-  const { ensureIndex } = await import('../ingest.js');
-  const { dataDir, modelsDir } = server.controller.opts;
-  await ensureIndex(compiled.plan, { dataDir, modelsDir, graphDir: g.dir, log: (m) => process.stdout.write(`${m}\n`) }).catch((e: Error) => {
-    process.stderr.write(`${g.file}: ${e.message}\n`);
-  });
 }

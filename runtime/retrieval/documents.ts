@@ -54,12 +54,16 @@ export function readDocuments(docsDir: string): SourceDocument[] {
   if (!st.isDirectory()) throw new Error(`docs folder ${docsDir} is not a directory`);
   const docs: SourceDocument[] = [];
   for (const path of listFiles(docsDir)) {
-    const rel = relative(docsDir, path).split(sep).join('/');
-    const raw = readFileSync(path, 'utf8').replace(/\r\n?/g, '\n');
-    const ext = extname(path).toLowerCase();
-    if (ext === '.jsonl') docs.push(...jsonlDocuments(raw, rel));
-    else docs.push({ source: rel, text: tidyLines(ext === '.md' ? markdownToText(raw) : raw) });
+    docs.push(...parseDocuments(relative(docsDir, path).split(sep).join('/'), readFileSync(path, 'utf8')));
   }
+  return docs;
+}
+
+/** The documents one file holds (`rel` names it and picks the format by extension); empty texts are dropped. */
+export function parseDocuments(rel: string, text: string): SourceDocument[] {
+  const raw = text.replace(/\r\n?/g, '\n');
+  const ext = extname(rel).toLowerCase();
+  const docs = ext === '.jsonl' ? jsonlDocuments(raw, rel) : [{ source: rel, text: tidyLines(ext === '.md' ? markdownToText(raw) : raw) }];
   return docs.filter((d) => d.text.length > 0);
 }
 

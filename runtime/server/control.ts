@@ -2,7 +2,7 @@ import { zValidator } from '@hono/zod-validator';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { Catalog } from '../../shared/catalog/index.js';
-import type { CompileErrorResponse, DeployResponse, GraphListResponse } from '../../shared/protocol.js';
+import type { CompileErrorResponse, DeployResponse } from '../../shared/protocol.js';
 import type { ClusterLedger } from '../cluster.js';
 import type { Controller } from '../controller.js';
 import { catalogJson } from './catalog-json.js';
@@ -24,7 +24,7 @@ const invalid = (target: string) => (r: any, c: Context) => {
   return c.json(body, 400);
 };
 
-/** /api/graphs, /api/catalog, /api/cluster, /api/openapi.json: thin handlers over the controller. */
+/** POST /api/graphs, /api/graphs/:name, /api/catalog, /api/cluster, /api/openapi.json: thin handlers over the controller. */
 export function controlRoutes(ctl: Controller, catalog: Catalog, customKinds: ReadonlySet<string>, ledger: ClusterLedger, persisted?: PersistedControl): Hono {
   const app = new Hono();
   app.post('/api/graphs', zValidator('json', GraphBody, invalid('graph: the body must be a JSON object')), async (c) => {
@@ -33,7 +33,7 @@ export function controlRoutes(ctl: Controller, catalog: Catalog, customKinds: Re
     const status = r.deployment.status();
     return c.json({ name: status.name, version: status.version, status } satisfies DeployResponse, r.deployment.version === 1 ? 201 : 200);
   });
-  app.get('/api/graphs', (c) => c.json({ graphs: ctl.list().map((d) => d.status()) } satisfies GraphListResponse));
+  // GET /api/graphs is runtime/server/deployments.ts: it also lists deploys in progress.
   app.get('/api/graphs/:name', zValidator('param', NameParam, invalid('graph name')), (c) => {
     const { name } = c.req.valid('param');
     const dep = ctl.get(name);

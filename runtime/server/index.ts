@@ -12,7 +12,8 @@ import { ClusterLedger, describeCluster } from '../cluster.js';
 import { Controller, type DeployResult } from '../controller.js';
 import { definedNodesOf } from '../define-node.js';
 import { Metrics } from '../metrics.js';
-import { PersistentDeployer } from '../persistence.js';
+import { HookedDeployer } from '../deployments/deployer.js';
+import type { PersistentDeployer } from '../persistence.js';
 import { bodyLimitMiddleware, DEFAULT_LIMITS, inputLimitMiddleware } from '../security/limits.js';
 import { knownSecrets, redactingLog } from '../security/redact.js';
 import { createServerGuard, type SecurityOptions } from '../security/server-guard.js';
@@ -23,6 +24,7 @@ import { RequestError } from '../errors.js';
 import { graphChatInvoker } from './openai-invoker.js';
 import { openaiRoutes } from './openai-routes.js';
 import { attachSockets } from './socket.js';
+import { createWorkspace, type Workspace } from './workspace.js';
 import { staticRoutes } from './static.js';
 import { persistedControl, versionRoutes } from './versions.js';
 
@@ -34,6 +36,8 @@ export interface ServerOptions extends SecurityOptions {
   host?: string;
   /** Graphs deployed at start: documents, with the folder they came from (retriever docs are relative to it). */
   graphs?: { graph: unknown; dir?: string }[];
+  /** Graphs deployed after the server starts listening (serve's command line): DEPLOYING from the start, and /readyz waits for them. */
+  awaitGraphs?: { name: string; routePrefix?: string }[];
   /** Declared virtual GPUs (skips nvidia-smi) and their memory. */
   gpus?: number;
   gpuMemoryMb?: number;
@@ -71,6 +75,8 @@ export interface BeamlineServer {
   /** Versions of every graph (in memory unless persist). */
   store: GraphStore;
   deployer: PersistentDeployer;
+  /** Deploy tracking, ingest jobs and the workspace routes (runtime/server/workspace.ts). */
+  workspace: Workspace;
   /** Deploy a graph document as POST /api/graphs would. */
   deploy(graph: unknown, dir?: string): Promise<DeployResult>;
   close(): Promise<void>;
@@ -122,7 +128,13 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   });
   metrics = new Metrics(controller);
   const store = new GraphStore(options.persist ? controller.opts.dataDir : ':memory:');
-  deployer = new PersistentDeployer(controller, store, { modelsDir: controller.opts.modelsDir, dataDir: controller.opts.dataDir, moduleDirs: options.moduleDirs ?? [] }, catalog, log, guard.defaultDataPlane);
+  const hooked = new HookedDeployer(controller, store, { modelsDir: controller.opts.modelsDir, dataDir: controller.opts.dataDir, moduleDirs: options.moduleDirs ?? [] }, catalog, log, guard.defaultDataPlane);
+  deployer = hooked;
+  const startGraphs = (options.graphs ?? []).flatMap((g) => {
+    const d = g.graph as { name?: unknown; routePrefix?: unknown } | null;
+    return typeof d?.name === 'string' ? [{ name: d.name, ...(typeof d.routePrefix === 'string' ? { routePrefix: d.routePrefix } : {}) }] : [];
+  });
+  const workspace = createWorkspace({ controller, deployer: hooked, store, ledger, catalog, metrics: () => metrics!, dataDir: controller.opts.dataDir, modelsDir: controller.opts.modelsDir, log, awaitGraphs: [...startGraphs, ...(options.awaitGraphs ?? [])] });
 
   const app = new Hono();
   app.onError((e, c) => c.json({ error: `internal error: ${e.message}`, code: 'internal' }, 500));
@@ -131,6 +143,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   app.get('/metrics', async (c) => c.body(await metrics!.registry.metrics(), 200, { 'content-type': metrics!.registry.contentType }));
   guard.installControl(app);
   app.use('/api/*', ...inputLimitMiddleware(limits));
+  app.route('/', workspace.routes);
   app.route('/', versionRoutes(deployer));
   app.route('/', controlRoutes(controller, catalog, customKinds, ledger, persistedControl(deployer)));
   app.post('*', bodyLimitMiddleware(limits.bodyLimitBytes));
@@ -148,6 +161,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   });
   const sockets = attachSockets(http, controller, ledger, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth, maxMessageBytes: limits.bodyLimitBytes, serverOptions: guard.socketOptions() });
   guard.guardSockets(sockets.io);
+  workspace.attachSockets(sockets.io, guard.token);
   for (const w of guard.warnings) log(w);
   // Restore before listening: a client never sees 404 for a graph that is coming back, only a refused connection.
   if (options.persist) await deployer.restore();
@@ -165,6 +179,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   const deploy = (graph: unknown, dir?: string) => persisted.deploy(graph, dir !== undefined ? { graphDir: dir } : {});
   for (const g of options.graphs ?? []) {
     const r = await persisted.deployIfChanged(g.graph, g.dir !== undefined ? { graphDir: g.dir } : {});
+    // A startup graph that failed no longer holds /readyz back nor shows as DEPLOYING; the log says why.
+    if (!r.ok) workspace.tracker.arrived(String((g.graph as { name?: unknown } | null)?.name));
     if (!r.ok) log(`not deployed: ${r.error}\n${r.errors.map((e) => `  ${formatError(e)}`).join('\n')}`);
   }
   let closing: Promise<void> | undefined;
@@ -178,10 +194,12 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     io: sockets.io,
     store,
     deployer: persisted,
+    workspace,
     deploy,
     close() {
       closing ??= (async () => {
         sockets.close();
+        workspace.close();
         await new Promise<void>((r) => sockets.io.close(() => r()));
         await controller.shutdown();
         store.close();
