@@ -24,6 +24,12 @@ const PREVIEW_CHARS = 200;
 /** Status subscriptions one connection may hold (rooms are kept until it leaves them or closes). */
 export const MAX_SUBSCRIPTIONS = 32;
 const room = (graph: string) => `graph:${graph}`;
+/** Graph rooms a socket is in (socket.rooms also holds its own id and other rooms, e.g. ingest progress). */
+function subscriptions(socket: Socket<ClientToServerEvents, ServerToClientEvents>): number {
+  let n = 0;
+  for (const r of socket.rooms) if (r.startsWith('graph:')) n++;
+  return n;
+}
 
 /** A node's whole output for node:end, when the client asked for it: JSON-safe, or why it was left out. */
 function fullOutput(v: unknown): { output?: unknown; outputOmitted?: string } {
@@ -98,8 +104,7 @@ export function attachSockets(http: HttpServer, ctl: Controller, ledger: Cluster
     socket.on('subscribe', (req, ack) => {
       const graph = typeof req?.graph === 'string' ? req.graph : undefined;
       if (!graph) return typeof ack === 'function' && ack({ ok: false, error: 'subscribe takes {graph}' });
-      // socket.rooms holds the socket's own id beside its subscriptions.
-      if (!socket.rooms.has(room(graph)) && socket.rooms.size > MAX_SUBSCRIPTIONS) {
+      if (!socket.rooms.has(room(graph)) && subscriptions(socket) >= MAX_SUBSCRIPTIONS) {
         // Shaped like the guard's refusals ({ok:false, status:<http status>}), not a SubscribeAck's status snapshot.
         const refusal = { ok: false, status: 429, error: `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection: unsubscribe from one first`, code: 'too_many_subscriptions' };
         return typeof ack === 'function' && (ack as (res: unknown) => void)(refusal);
