@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import type { retriever as kind } from '../../shared/catalog/retriever.js';
 import { Bm25 } from '../retrieval/bm25.js';
-import { type LoadedIndex, readIndex } from '../retrieval/index-files.js';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { indexDir, type LoadedIndex, readIndex } from '../retrieval/index-files.js';
 import { dotAll, type Hit, topKDot, topKScores } from '../retrieval/topk.js';
 import { NodeInputError, type NodeImplementation, type NodeInputs } from './types.js';
 
@@ -80,11 +82,23 @@ export const retriever: NodeImplementation<Config> = {
     // replica's start; each health check looks again, so a later ingest heals it.
     let searcher: IndexSearcher | undefined;
     let failure: Error | undefined;
+    // The meta.json this searcher was read from: an ingest swaps a new index in, and the next health check loads it.
+    let loadedVersion: string | undefined;
+    const metaVersion = (): string | undefined => {
+      try {
+        const st = statSync(join(indexDir(ctx.dataDir, config.index), 'meta.json'));
+        return `${st.mtimeMs}:${st.ino}`;
+      } catch {
+        return undefined;
+      }
+    };
     const load = () => {
       try {
+        const version = metaVersion();
         const index = readIndex(ctx.dataDir, config.index);
         searcher = new IndexSearcher(index);
         if (config.lexicalWeight > 0) searcher.lexical();
+        loadedVersion = version;
         failure = undefined;
         ctx.log(`index "${config.index}": ${index.meta.count} chunks of dim ${index.meta.dim} (${index.meta.model})`);
       } catch (e) {
@@ -105,6 +119,9 @@ export const retriever: NodeImplementation<Config> = {
         return { documents };
       },
       health() {
+        // A failed reload keeps the searcher it had: requests never see half of an index.
+        const version = metaVersion();
+        if (searcher && version !== undefined && version !== loadedVersion) load();
         ready();
       },
     };

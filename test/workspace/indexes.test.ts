@@ -8,6 +8,7 @@ import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BeamlineServer, createServer } from '../../runtime/server/index.js';
 import type { ClientToServerEvents, IndexInfo, IngestJob, ServerToClientEvents } from '../../shared/protocol.js';
+import { until } from '../runtime/helpers.js';
 import { connect, ragGraph, send, upload } from './helpers.js';
 
 const PENGUINS = '# Penguins\n\nPenguins live in Antarctica. Penguins eat fish and krill, and they swim fast in cold water.\n';
@@ -81,7 +82,10 @@ describe('upload, ingest with progress, list, deploy', () => {
   });
 
   it('deploys a RAG graph on it that answers citing an uploaded file', async () => {
-    expect((await send('POST', `${s.url}/api/graphs`, ragGraph('mine-rag', 'mine'))).status).toBe(201);
+    const g = ragGraph('mine-rag', 'mine');
+    // Health checks are when a retriever looks for a rebuilt index: often, so the swap test below is quick.
+    (g.nodes as { id: string; deployment: Record<string, unknown> }[]).find((n) => n.id === 'retrieve')!.deployment.healthCheckPeriodMs = 200;
+    expect((await send('POST', `${s.url}/api/graphs`, g)).status).toBe(201);
     const r = await ask('mine-rag', 'What do penguins eat?');
     expect(r.status).toBe(200);
     expect(r.body.sources[0].source).toBe('penguins.md');
@@ -220,6 +224,19 @@ describe('ingest faults', () => {
     expect(last).toMatchObject({ state: 'cancelled', error: expect.stringMatching(/index mine is unchanged/) });
     expect((await indexes()).find((i) => i.name === 'mine')).toEqual(before);
     expect((await send('POST', `${s.url}/api/indexes/jobs/${r.body.id}/cancel`)).status).toBe(409);
+  });
+
+  it('a finished ingest is swapped into the graph already serving that index', async () => {
+    const GLACIERS = '# Glaciers\n\nA glacier is a river of ice. Glaciers are made of snow pressed into ice over many years.\n';
+    expect((await upload(`${s.url}/api/indexes/mine/files`, [{ name: 'glaciers.md', text: GLACIERS }])).status).toBe(200);
+    const r = await send('POST', `${s.url}/api/indexes/mine/ingest`, { embedder: 'builtin:glove-100d' });
+    expect((await jobEnd(r.body.id)).at(-1)!.state).toBe('done');
+    expect((await indexes()).find((i) => i.name === 'mine')!.documents).toBe(3);
+    const answer = await until(async () => {
+      const a = await ask('mine-rag', 'What are glaciers made of?');
+      return a.body.sources?.[0]?.source === 'glaciers.md' ? a : undefined;
+    }, 'the rebuilt index to serve');
+    expect(answer.body.answer).toMatch(/ice/);
   });
 
   it('a retriever behind another embedder than its index was built with is refused, naming both', async () => {
