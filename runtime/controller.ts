@@ -192,7 +192,8 @@ export class GraphDeployment implements Executable {
   }
 }
 
-export type DeployResult = { ok: true; deployment: GraphDeployment } | { ok: false; status: 400 | 409 | 503; error: string; errors: GraphError[] };
+export type DeployResult = { ok: true; deployment: GraphDeployment } | DeployFailure;
+export type DeployFailure = { ok: false; status: 400 | 409 | 413 | 503 | 507; error: string; errors: GraphError[] };
 
 /**
  * The control plane: desired graphs in, pools reconciled to match. A redeploy
@@ -209,14 +210,18 @@ export class Controller implements MetricsSource {
 
   constructor(readonly opts: ControllerOptions) {}
 
-  /** `version`: the number the store gave this deploy (persistence); the next in-memory one when absent. */
-  async deploy(source: unknown, graphDir?: string, version?: number): Promise<DeployResult> {
+  /**
+   * `version`: the number the store gave this deploy (persistence); the next in-memory one when absent.
+   * `commit`: called once the new version's replicas are up, right before it takes the route
+   * (persistence records the switch there); a failure it returns leaves the old version serving.
+   */
+  async deploy(source: unknown, graphDir?: string, version?: number, commit?: () => DeployFailure | undefined): Promise<DeployResult> {
     const r = compile(source, this.opts.catalog);
     if (!r.ok) return { ok: false, status: 400, error: `graph has ${r.errors.length} error${r.errors.length > 1 ? 's' : ''}`, errors: r.errors };
     const plan = r.plan;
     // Deploys (and deletes) of one name run one after the other, so the last one asked for
     // is the one left serving even when an earlier one takes longer to start.
-    return this.serially(plan.name, () => this.activate(plan, graphDir, version));
+    return this.serially(plan.name, () => this.activate(plan, graphDir, version, commit));
   }
 
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -240,7 +245,7 @@ export class Controller implements MetricsSource {
     return undefined;
   }
 
-  private async activate(plan: Plan, graphDir: string | undefined, version: number | undefined): Promise<DeployResult> {
+  private async activate(plan: Plan, graphDir: string | undefined, version: number | undefined, commit?: () => DeployFailure | undefined): Promise<DeployResult> {
     const taken = this.conflict(plan);
     if (taken) return taken;
     const v = version ?? (this.versions.get(plan.name) ?? 0) + 1;
@@ -272,6 +277,11 @@ export class Controller implements MetricsSource {
           fix: 'check the model or module this node names; the previous version keeps serving',
         })),
       };
+    }
+    const refused = commit?.();
+    if (refused) {
+      this.stopQuietly(dep);
+      return refused;
     }
     this.graphs.set(plan.name, dep);
     if (old && old.plan.routePrefix !== plan.routePrefix) this.routes.delete(old.plan.routePrefix);

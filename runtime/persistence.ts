@@ -3,9 +3,10 @@ import { compile } from '../shared/compile.js';
 import type { GraphError } from '../shared/errors.js';
 import type { Controller, DeployResult } from './controller.js';
 import { type DataPlanePolicy, TOKEN_ENV } from './security/auth.js';
+import { DEFAULT_GRAPH_BOUNDS, type GraphBounds, graphTooLarge } from './security/limits.js';
 import { checkPlanPaths, type PathPolicy } from './security/paths.js';
 import { rememberSecrets, secretValues } from './security/redact.js';
-import { type DeploySettings, type GraphStore, type GraphVersion, VersionNotFoundError } from './store.js';
+import { type DeploySettings, type GraphStore, type GraphVersion, StorageError, VersionNotFoundError } from './store.js';
 
 /**
  * Deploys that outlive the process: every deploy is recorded in the store, started
@@ -36,6 +37,20 @@ export function chosenPolicy(settings: PersistedSettings): DataPlanePolicy | und
   return { auth: d.auth, ...(d.tokenEnv ? { tokenEnv: d.tokenEnv } : {}) };
 }
 
+export type RemoveResult = { ok: true; removed: boolean } | StorageFailure;
+type StorageFailure = { ok: false; status: 503 | 507; error: string; errors: GraphError[] };
+
+/**
+ * A failed database write as an answer: what was not done, why (the error names the
+ * data directory), and that what was serving still is. Anything but a StorageError is a bug: rethrown.
+ */
+function storageFailure(e: unknown, what: string, serving: { version: number } | undefined): StorageFailure {
+  if (!(e instanceof StorageError)) throw e;
+  const still = serving ? `; version ${serving.version} keeps serving` : '';
+  const fix = e.status === 507 ? 'free space there and retry' : 'make the data directory writable and retry';
+  return { ok: false, status: e.status, error: `${what}: ${e.message}${still}; nothing else was changed (${fix})`, errors: [] };
+}
+
 export type RollbackResult = (DeployResult & { from?: number }) | { ok: false; status: 404; error: string; errors: GraphError[] };
 
 export class PersistentDeployer {
@@ -43,6 +58,8 @@ export class PersistentDeployer {
   private readonly chains = new Map<string, Promise<unknown>>();
   /** Data-plane rules chosen at deploy, kept in memory: requests never read the database. Absent: the server's default. */
   private readonly policies = new Map<string, DataPlanePolicy>();
+  /** Version whose deploy is in progress, per name. */
+  private readonly deploying = new Map<string, number>();
 
   constructor(
     readonly controller: Controller,
@@ -51,6 +68,7 @@ export class PersistentDeployer {
     private readonly catalog: Catalog,
     private readonly log: (message: string) => void = () => {},
     private readonly defaultPolicy: DataPlanePolicy = { auth: 'open' },
+    private readonly bounds: GraphBounds = DEFAULT_GRAPH_BOUNDS,
   ) {}
 
   policyOf(name: string): DataPlanePolicy | undefined {
@@ -58,7 +76,9 @@ export class PersistentDeployer {
   }
 
   /** Compile and path-check without side effects; errors name node and JSON path. */
-  check(source: unknown, settings: PersistedSettings = {}): { ok: true; name: string } | { ok: false; status: 400; error: string; errors: GraphError[] } {
+  check(source: unknown, settings: PersistedSettings = {}): { ok: true; name: string } | { ok: false; status: 400 | 413; error: string; errors: GraphError[] } {
+    const big = graphTooLarge(source, this.bounds);
+    if (big) return { ok: false, status: big.status, error: big.error, errors: [{ code: 'invalid_document', path: big.path, message: big.error, fix: 'split the graph, or raise the limit when starting the server' }] };
     const r = compile(source, this.catalog);
     const errors = r.ok ? checkPlanPaths(r.plan, { ...this.paths, ...(settings.graphDir ? { graphDir: settings.graphDir } : {}) }, this.catalog) : r.errors;
     if (!r.ok || errors.length > 0) return { ok: false, status: 400, error: `graph has ${errors.length} error${errors.length === 1 ? '' : 's'}`, errors };
@@ -70,20 +90,36 @@ export class PersistentDeployer {
     if (!checked.ok) return checked;
     rememberSecrets(secretValues(source as Parameters<typeof secretValues>[0], process.env, [TOKEN_ENV]));
     return this.serial(checked.name, async () => {
-      const v = this.store.record(checked.name, source, settings, rolledBackFrom !== undefined ? { rolledBackFrom } : {});
-      let r: DeployResult;
+      // Written first, then memory changed: a write that fails leaves both as they were.
+      let v: GraphVersion;
       try {
-        r = await this.controller.deploy(source, settings.graphDir, v.version);
+        v = this.store.record(checked.name, source, settings, rolledBackFrom !== undefined ? { rolledBackFrom } : {});
       } catch (e) {
-        this.store.discard(checked.name, v.version);
-        throw e;
+        return storageFailure(e, `graph ${checked.name} was not deployed`, this.controller.get(checked.name));
       }
-      if (r.ok) {
-        this.store.activate(checked.name, v.version);
-        this.setPolicy(checked.name, settings);
-      } else this.store.discard(checked.name, v.version);
-      return r;
+      this.deploying.set(checked.name, v.version);
+      try {
+        // The switch is recorded just before the route moves; a version that fails (or a
+        // process that dies) before then stays in the history as never activated.
+        const r = await this.controller.deploy(source, settings.graphDir, v.version, () => {
+          try {
+            this.store.activate(checked.name, v.version);
+            return undefined;
+          } catch (e) {
+            return storageFailure(e, `version ${v.version} of ${checked.name} was started but not activated`, this.controller.get(checked.name));
+          }
+        });
+        if (r.ok) this.setPolicy(checked.name, settings);
+        return r;
+      } finally {
+        this.deploying.delete(checked.name);
+      }
     });
+  }
+
+  /** The version of a name whose deploy is under way, if any (listed as `deploying`). */
+  deployingVersion(name: string): number | undefined {
+    return this.deploying.get(name);
   }
 
   /** Redeploy an earlier version's document and settings as a new version. */
@@ -96,18 +132,24 @@ export class PersistentDeployer {
         const msg = to === undefined ? `graph ${name} has no earlier version to roll back to` : e.message;
         return { ok: false, status: 404, error: msg, errors: [] };
       }
-      throw e;
+      return storageFailure(e, `graph ${name} was not rolled back`, this.controller.get(name));
     }
     const r = await this.deploy(target.graph, target.settings as PersistedSettings, target.version);
     return { ...r, from: target.version };
   }
 
-  async remove(name: string): Promise<boolean> {
+  /** Stop serving a graph: the database first, so a failed write leaves it deployed and serving. */
+  async remove(name: string): Promise<RemoveResult> {
     return this.serial(name, async () => {
+      let active: boolean;
+      try {
+        active = this.store.deactivate(name);
+      } catch (e) {
+        return storageFailure(e, `graph ${name} was not deleted`, this.controller.get(name));
+      }
       const had = await this.controller.remove(name);
-      const active = this.store.deactivate(name);
       this.policies.delete(name);
-      return had || active;
+      return { ok: true, removed: had || active };
     });
   }
 

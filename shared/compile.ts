@@ -3,9 +3,10 @@ import { type Catalog, builtinCatalog, inputPorts, outputPorts } from './catalog
 import { findCycles } from './cycles.js';
 import { type Deployment, DeploymentSchema } from './deployment.js';
 import { type GraphError, jsonPath } from './errors.js';
-import { GRAPH_VERSION, type Graph, GraphEdgeSchema, GraphNodeSchema, GraphSchema } from './graph.js';
+import { GRAPH_VERSION, type Graph, GraphEdgeSchema, GraphNodeSchema, GraphSchema, ROUTE_PREFIX } from './graph.js';
 import { type Plan, type PlanEdge, planEdge } from './plan.js';
 import { type PortSpec, portsCompatible } from './ports.js';
+import { normaliseRoutePrefix, routePrefixProblem } from './route-prefix.js';
 import { suggest, unknownKeys, zodErrors } from './zod-errors.js';
 
 export type CompileResult = { ok: true; plan: Plan; errors: [] } | { ok: false; errors: GraphError[] };
@@ -82,6 +83,12 @@ function parseDocument(doc: unknown): {
   // Only valid entries go on; nodeIndex/edgeIndex keep their places in the document for paths.
   // A bad name or route still lets the nodes be checked, so every error is reported at once.
   const meta = top.success ? top.data : { version: GRAPH_VERSION, name: typeof doc.name === 'string' ? doc.name : '', routePrefix: typeof doc.routePrefix === 'string' ? doc.routePrefix : '', multipleOutputs: doc.multipleOutputs === true };
+  // Kept as requests are matched (no trailing slash), so /echo/ and /echo are one route.
+  if (typeof doc.routePrefix === 'string' && ROUTE_PREFIX.test(doc.routePrefix)) {
+    meta.routePrefix = normaliseRoutePrefix(doc.routePrefix);
+    const problem = routePrefixProblem(meta.routePrefix);
+    if (problem) errors.push({ code: 'invalid_route_prefix', path: '$.routePrefix', ...problem });
+  }
   const graph: Graph = { ...meta, nodes: okNodes, edges: okEdges } as Graph;
   // Kinds as written, invalid nodes included: a broken input node is not a missing one.
   const kindsWritten = new Set(Array.isArray(doc.nodes) ? doc.nodes.map((n) => (isRecord(n) ? n.kind : undefined)) : ['input', 'output']);

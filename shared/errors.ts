@@ -7,6 +7,8 @@ export const ERROR_CODES = [
   'unreadable_file',
   'invalid_json',
   'invalid_document',
+  /** A route prefix no request can reach (. .., //) or under the server's own routes (/api...). */
+  'invalid_route_prefix',
   'wrong_version',
   'unknown_kind',
   'duplicate_id',

@@ -6,6 +6,8 @@ export const GRAPH_VERSION = 1;
 // __proto__ is refused: node ids become keys of plain objects (plans, responses keyed by node).
 const ID = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** The characters a route prefix may hold. */
+export const ROUTE_PREFIX = /^\/[A-Za-z0-9_\-/.]*$/;
 /** What a graph name may be; socket.io checks subscribe/invoke names against it before anything keeps them. */
 export const GRAPH_NAME = NAME;
 
@@ -43,12 +45,10 @@ export const GraphSchema = z
       .regex(NAME, 'a graph name is lower-case letters, digits, _ or -, starting with a letter or digit')
       .describe('Graph name: the key of deploys, metrics labels and the Ray Serve application.'),
     description: z.string().max(2000).optional().describe('What the graph does, for people.'),
+    // Segments (no . .., no //, nothing under the server's own routes) are checked by the compiler: shared/route-prefix.ts.
     routePrefix: z
       .string()
-      .regex(/^\/[A-Za-z0-9_\-/.]*$/, 'a route prefix starts with / and holds only letters, digits, _, -, . and /')
-      .refine((p) => !p.startsWith('/api') && !p.startsWith('/v1') && p !== '/' && p !== '/healthz' && p !== '/metrics' && !p.startsWith('/socket.io'), {
-        message: 'route prefix collides with a built-in route (/, /api, /v1, /healthz, /metrics, /socket.io)',
-      })
+      .regex(ROUTE_PREFIX, 'a route prefix starts with / and holds only letters, digits, _, -, . and /')
       .describe('HTTP path that invokes the graph, e.g. /rag.'),
     multipleOutputs: z.boolean().optional().describe('Allow several output nodes; the response is then keyed by output node id.'),
     nodes: z.array(GraphNodeSchema).max(10_000).describe('The nodes; exactly one input and, unless multipleOutputs, one output.'),

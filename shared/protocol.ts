@@ -211,13 +211,22 @@ export interface ClientToServerEvents {
 export const STATUS_PUSH_INTERVAL_MS = 500;
 
 // ---- versions (GET /api/graphs/:name/versions) ----
+/**
+ * Where a version stands: serving now, served before, or never served (its deploy
+ * failed, or the server stopped while its replicas started); `deploying` while its
+ * deploy is in progress.
+ */
+export type VersionStatus = 'active' | 'superseded' | 'never-activated' | 'deploying';
+
 export interface VersionSummary {
   version: number;
   createdAt: number;
   active: boolean;
+  status: VersionStatus;
   rolledBackFrom?: number;
-  /** Node count, so a version list can be shown without loading every document. */
+  /** Node count and document size, so a version list is shown without loading any document. */
   nodes: number;
+  bytes: number;
 }
 
 // ---- catalog and examples (GET /api/catalog, GET /examples) ----

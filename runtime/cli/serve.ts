@@ -23,6 +23,9 @@ export interface ServeOptions {
   allowedHost?: string[];
   allowCustom?: boolean;
   bodyLimit?: number;
+  keepVersions?: number;
+  maxGraphNodes?: number;
+  maxGraphSize?: number;
   persist: boolean;
 }
 
@@ -57,10 +60,27 @@ export function register(program: Command): void {
         throw new InvalidArgumentError((e as Error).message);
       }
     })
+    .option('--keep-versions <n>', 'versions kept per graph in the database; the active one is always kept (default 20)', atLeastOne)
+    .option('--max-graph-nodes <n>', 'most nodes a deployed graph may have (default 2000)', atLeastOne)
+    .option('--max-graph-size <size>', 'largest graph document a deploy accepts, e.g. 5mb (default 5mb)', sizeOption)
     .option('--no-persist', 'do not keep deployed graphs in <data-dir>/beamline.db nor redeploy them at start')
     .action(async (files: string[], opts: ServeOptions) => {
       process.exitCode = await serve(files, opts);
     });
+}
+
+function atLeastOne(value: string): number {
+  const n = wholeNumber(value);
+  if (n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  return n;
+}
+
+function sizeOption(value: string): number {
+  try {
+    return parseSize(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 function summary(s: GraphStatus): string {
@@ -116,6 +136,9 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
     ...(opts.corsOrigin ? { corsOrigins: opts.corsOrigin } : {}),
     ...(opts.allowedHost ? { allowedHosts: opts.allowedHost } : {}),
     ...(opts.bodyLimit !== undefined ? { bodyLimitBytes: opts.bodyLimit } : {}),
+    ...(opts.keepVersions !== undefined ? { keepVersions: opts.keepVersions } : {}),
+    ...(opts.maxGraphNodes !== undefined ? { maxGraphNodes: opts.maxGraphNodes } : {}),
+    ...(opts.maxGraphSize !== undefined ? { maxGraphBytes: opts.maxGraphSize } : {}),
     // Listed as DEPLOYING from the first request on, and /readyz answers 503 until they are deployed.
     awaitGraphs: graphs.flatMap(({ graph }) => {
       const g = graph as { name?: unknown; routePrefix?: unknown } | null;

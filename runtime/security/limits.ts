@@ -124,3 +124,37 @@ export function jsonGuardMiddleware(maxDepth: number = DEFAULT_JSON_DEPTH): Midd
 export function inputLimitMiddleware(limits: InputLimits = DEFAULT_LIMITS): MiddlewareHandler[] {
   return [bodyLimitMiddleware(limits.bodyLimitBytes), jsonGuardMiddleware(limits.jsonDepth)];
 }
+
+/** Most nodes and bytes (of JSON) in one deployed graph: compiling and storing it blocks the event loop. */
+export const DEFAULT_MAX_GRAPH_NODES = 2000;
+export const DEFAULT_MAX_GRAPH_BYTES = 5 * 1024 * 1024;
+
+export interface GraphBounds {
+  maxGraphNodes: number;
+  maxGraphBytes: number;
+}
+
+export const DEFAULT_GRAPH_BOUNDS: GraphBounds = { maxGraphNodes: DEFAULT_MAX_GRAPH_NODES, maxGraphBytes: DEFAULT_MAX_GRAPH_BYTES };
+
+/**
+ * 413 naming `$.nodes` or `$` when a graph document is over the server's bounds;
+ * checked before the compiler sees it. A value JSON cannot hold is left to the
+ * compiler, which names the problem.
+ */
+export function graphTooLarge(source: unknown, bounds: GraphBounds): { status: 413; error: string; path: string } | undefined {
+  const nodes = (source as { nodes?: unknown } | null)?.nodes;
+  if (Array.isArray(nodes) && nodes.length > bounds.maxGraphNodes) {
+    return { status: 413, path: '$.nodes', error: `the graph has ${nodes.length} nodes; this server deploys graphs of up to ${bounds.maxGraphNodes} (--max-graph-nodes)` };
+  }
+  let text: string | undefined;
+  try {
+    text = typeof source === 'string' ? source : JSON.stringify(source);
+  } catch {
+    return undefined;
+  }
+  const bytes = text === undefined ? 0 : Buffer.byteLength(text);
+  if (bytes > bounds.maxGraphBytes) {
+    return { status: 413, path: '$', error: `the graph is ${bytes} bytes of JSON; this server deploys graphs of up to ${formatSize(bounds.maxGraphBytes)} (--max-graph-size)` };
+  }
+  return undefined;
+}

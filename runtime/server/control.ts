@@ -1,5 +1,5 @@
 import { zValidator } from '@hono/zod-validator';
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { Catalog } from '../../shared/catalog/index.js';
 import type { CompileErrorResponse, DeployResponse } from '../../shared/protocol.js';
@@ -24,10 +24,17 @@ const invalid = (target: string) => (r: any, c: Context) => {
   return c.json(body, 400);
 };
 
+/** An empty or blank body is no graph: 400 at `$` here (the JSON validator would throw, a 500). */
+const requireBody: MiddlewareHandler = async (c, next) => {
+  if ((await c.req.text()).trim() !== '') return next();
+  const message = 'the request body is empty: send the graph document as a JSON object';
+  return c.json({ error: message, errors: [{ code: 'invalid_json', path: '$', message }] } satisfies CompileErrorResponse, 400);
+};
+
 /** POST /api/graphs, /api/graphs/:name, /api/catalog, /api/cluster, /api/openapi.json: thin handlers over the controller. */
 export function controlRoutes(ctl: Controller, catalog: Catalog, customKinds: ReadonlySet<string>, ledger: ClusterLedger, persisted?: PersistedControl): Hono {
   const app = new Hono();
-  app.post('/api/graphs', zValidator('json', GraphBody, invalid('graph: the body must be a JSON object')), async (c) => {
+  app.post('/api/graphs', requireBody, zValidator('json', GraphBody, invalid('graph: the body must be a JSON object')), async (c) => {
     const r = persisted ? await persisted.deploy(c, c.req.valid('json')) : await ctl.deploy(c.req.valid('json'));
     if (!r.ok) return c.json({ error: r.error, errors: r.errors } satisfies CompileErrorResponse, r.status);
     const status = r.deployment.status();
@@ -42,7 +49,9 @@ export function controlRoutes(ctl: Controller, catalog: Catalog, customKinds: Re
   });
   app.delete('/api/graphs/:name', zValidator('param', NameParam, invalid('graph name')), async (c) => {
     const { name } = c.req.valid('param');
-    if (!(await (persisted ? persisted.remove(name) : ctl.remove(name)))) return c.json({ error: `no graph named "${name}" is deployed` }, 404);
+    const r = persisted ? await persisted.remove(name) : { ok: true as const, removed: await ctl.remove(name) };
+    if (!r.ok) return c.json({ error: r.error, errors: r.errors } satisfies CompileErrorResponse, r.status);
+    if (!r.removed) return c.json({ error: `no graph named "${name}" is deployed` }, 404);
     return c.json({ deleted: name });
   });
   app.get('/api/catalog', (c) => c.json(catalogJson(catalog, customKinds)));

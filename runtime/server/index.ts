@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { createServer as createHttpServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { Server as SocketIoServer } from 'socket.io';
 import { BUILTIN_KINDS, Catalog } from '../../shared/catalog/index.js';
 import { formatError } from '../../shared/errors.js';
@@ -14,10 +15,10 @@ import { definedNodesOf } from '../define-node.js';
 import { Metrics } from '../metrics.js';
 import { HookedDeployer } from '../deployments/deployer.js';
 import type { PersistentDeployer } from '../persistence.js';
-import { bodyLimitMiddleware, DEFAULT_LIMITS, inputLimitMiddleware } from '../security/limits.js';
+import { bodyLimitMiddleware, DEFAULT_GRAPH_BOUNDS, DEFAULT_LIMITS, inputLimitMiddleware } from '../security/limits.js';
 import { knownSecrets, redactingLog } from '../security/redact.js';
 import { createServerGuard, type SecurityOptions } from '../security/server-guard.js';
-import { GraphStore } from '../store.js';
+import { GraphStore, StorageError } from '../store.js';
 import { controlRoutes } from './control.js';
 import { dataPlane } from './data.js';
 import { RequestError } from '../errors.js';
@@ -58,6 +59,11 @@ export interface ServerOptions extends SecurityOptions {
   jsonDepth?: number;
   /** Keep deploys in <dataDir>/beamline.db and redeploy them at start (`beamline serve` turns it on). */
   persist?: boolean;
+  /** Versions kept per graph name (default 20; the active one is always kept). */
+  keepVersions?: number;
+  /** Largest graph a deploy accepts: node count (default 2000) and bytes of JSON (default 5 MB). */
+  maxGraphNodes?: number;
+  maxGraphBytes?: number;
   /** Directories `custom` nodes may load modules from (--allow-custom); none: custom code is refused at deploy. */
   moduleDirs?: string[];
   log?: (line: string) => void;
@@ -127,8 +133,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     log,
   });
   metrics = new Metrics(controller);
-  const store = new GraphStore(options.persist ? controller.opts.dataDir : ':memory:');
-  const hooked = new HookedDeployer(controller, store, { modelsDir: controller.opts.modelsDir, dataDir: controller.opts.dataDir, moduleDirs: options.moduleDirs ?? [] }, catalog, log, guard.defaultDataPlane);
+  // Throws a StorageError naming the file when the database cannot be opened (serve exits 2).
+  const store = new GraphStore(options.persist ? controller.opts.dataDir : ':memory:', options.keepVersions !== undefined ? { keepVersions: options.keepVersions } : {});
+  const bounds = { maxGraphNodes: options.maxGraphNodes ?? DEFAULT_GRAPH_BOUNDS.maxGraphNodes, maxGraphBytes: options.maxGraphBytes ?? DEFAULT_GRAPH_BOUNDS.maxGraphBytes };
+  const hooked = new HookedDeployer(controller, store, { modelsDir: controller.opts.modelsDir, dataDir: controller.opts.dataDir, moduleDirs: options.moduleDirs ?? [] }, catalog, log, guard.defaultDataPlane, bounds);
   deployer = hooked;
   const startGraphs = (options.graphs ?? []).flatMap((g) => {
     const d = g.graph as { name?: unknown; routePrefix?: unknown } | null;
@@ -137,7 +145,12 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   const workspace = createWorkspace({ controller, deployer: hooked, store, ledger, catalog, metrics: () => metrics!, dataDir: controller.opts.dataDir, modelsDir: controller.opts.modelsDir, log, awaitGraphs: [...startGraphs, ...(options.awaitGraphs ?? [])] });
 
   const app = new Hono();
-  app.onError((e, c) => c.json({ error: `internal error: ${e.message}`, code: 'internal' }, 500));
+  app.onError((e, c) => {
+    // A database that cannot be read answers 503 naming its file; a request Hono refused keeps its 4xx.
+    if (e instanceof StorageError) return c.json({ error: e.message, code: 'storage' }, e.status);
+    if (e instanceof HTTPException && e.status < 500) return c.json({ error: e.message, path: '$' }, e.status);
+    return c.json({ error: `internal error: ${e.message}`, code: 'internal' }, 500);
+  });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.get('/healthz', (c) => c.json({ ok: true, graphs: controller.list().length }));
   app.get('/metrics', async (c) => c.body(await metrics!.registry.metrics(), 200, { 'content-type': metrics!.registry.contentType }));

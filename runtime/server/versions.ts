@@ -3,7 +3,7 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { CompileErrorResponse } from '../../shared/protocol.js';
 import type { DeployResult } from '../controller.js';
-import type { PersistedSettings, PersistentDeployer } from '../persistence.js';
+import type { PersistedSettings, PersistentDeployer, RemoveResult } from '../persistence.js';
 
 /**
  * Versions of a graph name: list them, read one (the editor opens it), roll back.
@@ -43,7 +43,7 @@ export function deploySettings(c: Context): { ok: true; settings: PersistedSetti
 /** What control.ts calls for POST /api/graphs and DELETE /api/graphs/:name, so deploys are recorded. */
 export interface PersistedControl {
   deploy(c: Context, graph: unknown): Promise<DeployResult>;
-  remove(name: string): Promise<boolean>;
+  remove(name: string): Promise<RemoveResult>;
 }
 
 export function persistedControl(deployer: PersistentDeployer): PersistedControl {
@@ -61,7 +61,8 @@ export function versionRoutes(deployer: PersistentDeployer): Hono {
   const app = new Hono();
   app.get('/api/graphs/:name/versions', zValidator('param', NameParam, badRequest), (c) => {
     const { name } = c.req.valid('param');
-    const versions = deployer.store.versions(name);
+    const deploying = deployer.deployingVersion(name);
+    const versions = deployer.store.versions(name).map((v) => (v.version === deploying && v.status === 'never-activated' ? { ...v, status: 'deploying' as const } : v));
     if (versions.length === 0) return c.json({ error: `graph ${name} has never been deployed` }, 404);
     return c.json({ name, active: deployer.store.activeVersion(name) ?? null, versions });
   });

@@ -26,8 +26,8 @@ describe('GraphStore', () => {
     expect(store.deploy('rag', graph(2), {}, 2000).version).toBe(2);
     expect(store.deploy('other', graph(3), {}, 3000).version).toBe(1);
     expect(store.versions('rag')).toEqual([
-      { version: 2, createdAt: 2000, active: true, nodes: 2 },
-      { version: 1, createdAt: 1000, active: false, nodes: 1 },
+      { version: 2, createdAt: 2000, active: true, status: 'active', nodes: 2, bytes: JSON.stringify(graph(2)).length },
+      { version: 1, createdAt: 1000, active: false, status: 'superseded', nodes: 1, bytes: JSON.stringify(graph(1)).length },
     ]);
     expect(store.get('rag', 1)).toMatchObject({ graph: graph(1), settings: { dataPlane: { auth: 'open' } }, createdAt: 1000 });
     expect(store.names()).toEqual(['other', 'rag']);
@@ -93,6 +93,45 @@ describe('GraphStore', () => {
     expect(() => store.deploy('rag', circular)).toThrow();
     expect(store.activeVersion('rag')).toBe(1);
     expect(store.versions('rag')).toHaveLength(1);
+    store.close();
+  });
+
+  it('keeps the newest keepVersions versions of a name, and the active one whatever its age', () => {
+    const store = new GraphStore(tempDir(), { keepVersions: 2 });
+    store.deploy('rag', graph(1));
+    for (let i = 2; i <= 5; i++) store.record('rag', graph(i));
+    expect(store.versions('rag').map((v) => [v.version, v.status])).toEqual([
+      [5, 'never-activated'],
+      [4, 'never-activated'],
+      [1, 'active'],
+    ]);
+    store.activate('rag', 5);
+    expect(store.versions('rag').map((v) => [v.version, v.status])).toEqual([
+      [5, 'active'],
+      [4, 'never-activated'],
+    ]);
+    store.close();
+  });
+
+  it('a database from before version summaries gets them once, without marking old versions as failed', () => {
+    const dir = tempDir();
+    const old = new Database(join(dir, DB_FILE));
+    old.exec(`CREATE TABLE versions (name TEXT NOT NULL, version INTEGER NOT NULL, graph_json TEXT NOT NULL, settings_json TEXT NOT NULL DEFAULT '{}',
+                created_at INTEGER NOT NULL, rolled_back_from INTEGER, PRIMARY KEY (name, version));
+              CREATE TABLE active (name TEXT PRIMARY KEY, version INTEGER NOT NULL, activated_at INTEGER NOT NULL);`);
+    const insert = old.prepare('INSERT INTO versions (name, version, graph_json, created_at) VALUES (?, ?, ?, ?)');
+    insert.run('rag', 1, JSON.stringify(graph(1)), 1);
+    insert.run('rag', 2, JSON.stringify(graph(2)), 2);
+    // v3 was recorded, then the process died before it was activated.
+    insert.run('rag', 3, JSON.stringify(graph(3)), 3);
+    old.prepare('INSERT INTO active VALUES (?, ?, ?)').run('rag', 2, 2);
+    old.close();
+    const store = new GraphStore(dir);
+    expect(store.versions('rag').map((v) => [v.version, v.status, v.nodes])).toEqual([
+      [3, 'never-activated', 3],
+      [2, 'active', 2],
+      [1, 'superseded', 1],
+    ]);
     store.close();
   });
 

@@ -170,6 +170,9 @@ const cases: Case[] = [
     node: 'emb',
     message: /minReplicas 3 is above maxReplicas 2/,
   },
+  { name: 'a route prefix with a .. segment', source: { ...embedGraph(), routePrefix: '/a/../echo' }, code: 'invalid_route_prefix', path: '$.routePrefix', message: /route prefix "\/a\/..\/echo" has a \. or \.\. segment/, fix: /^write it as \/a\/echo$/ },
+  { name: 'a route prefix with an empty segment', source: { ...embedGraph(), routePrefix: '//api/graphs' }, code: 'invalid_route_prefix', path: '$.routePrefix', message: /has an empty segment \(\/\/\)/, fix: /^write it as \/api\/graphs$/ },
+  { name: 'a route prefix under a reserved route', source: { ...embedGraph(), routePrefix: '/api/x' }, code: 'invalid_route_prefix', path: '$.routePrefix', message: /is under \/api, which the server answers itself/ },
 ];
 
 function find(errors: GraphError[], c: Case): GraphError | undefined {
@@ -211,7 +214,7 @@ describe('compiler errors', () => {
       expect.arrayContaining([
         'wrong_version $.version',
         'invalid_document $.name',
-        'invalid_document $.routePrefix',
+        'invalid_route_prefix $.routePrefix',
         'unknown_kind $.nodes[2].kind',
         'gpu_not_whole $.nodes[1].deployment.resources.gpus',
         'min_above_max $.nodes[1].deployment.autoscaling.minReplicas',
@@ -240,6 +243,17 @@ describe('compiler errors', () => {
     expect(mid.errors.map((e) => `${e.code} ${e.path}`)).toEqual(['invalid_document $.nodes[1].position']);
     const badEdge = compile({ ...embedGraph(), edges: [edge('in.query', 'emb.text'), { ...edge('emb.vector', 'out.in'), sourceHandle: '' }] });
     expect(badEdge.errors.map((e) => `${e.code} ${e.path}`)).toEqual(['out_of_range $.edges[1].sourceHandle']);
+  });
+
+  it('keeps a route prefix without its trailing slash, and refuses ones no request can reach', () => {
+    const r = compile({ ...embedGraph(), routePrefix: '/echo/' });
+    expect(r.ok && r.plan.routePrefix).toBe('/echo');
+    expect(r.ok && r.plan.graph.routePrefix).toBe('/echo');
+    for (const p of ['/', '/..', '/.', '/a/./b', '/a//b', '/echo//', '/API', '/healthz', '/metrics/x', '/socket.io', '/v1', '/assets/x', '/examples']) {
+      expect(compile({ ...embedGraph(), routePrefix: p }).errors.map((e) => `${e.code} ${e.path}`), p).toEqual(['invalid_route_prefix $.routePrefix']);
+    }
+    // Only whole segments are reserved, and dots inside a segment are fine.
+    for (const p of ['/apiary', '/v10', '/a.b/c..d', '/x/api']) expect(compile({ ...embedGraph(), routePrefix: p }).ok, p).toBe(true);
   });
 
   it('accepts several outputs when the graph declares them', () => {
