@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GraphSchema } from '../../shared/graph.js';
+import { workspacePaths, workspaceSchemas } from './openapi-workspace.js';
 
 let cached: unknown;
 
@@ -30,7 +31,7 @@ export function openApiDocument(): unknown {
             413: json(ref('Error'), 'Body over the limit (--body-limit, default 10 MB)'),
           },
         },
-        get: { summary: 'Deployed graphs and their status', responses: { 200: json({ type: 'object', properties: { graphs: { type: 'array', items: ref('GraphStatus') } } }, 'Status of every graph') } },
+        get: { summary: 'Deployed graphs and their status; a graph is listed DEPLOYING from the moment its deploy starts', responses: { 200: json({ type: 'object', properties: { graphs: { type: 'array', items: ref('GraphStatus') } } }, 'Status of every graph') } },
       },
       '/api/graphs/{name}': {
         parameters: [nameParam],
@@ -54,7 +55,8 @@ export function openApiDocument(): unknown {
         },
       },
       '/api/catalog': { get: { summary: 'Node kinds: ports, config JSON Schema, defaults, docs', responses: { 200: json({ type: 'object' }, 'The catalog') } } },
-      '/api/cluster': { get: { summary: 'Machines and GPUs (detected, declared or none) and what is allocated', responses: { 200: json({ type: 'object' }, 'Cluster status') } } },
+      '/api/cluster': { get: { summary: 'Machines and GPUs (detected, declared or none), what is allocated, and `holdings`: what each graph node holds (replicas, CPUs, GPUs, memory)', responses: { 200: json({ type: 'object' }, 'Cluster status') } } },
+      ...workspacePaths,
       '/healthz': { get: { summary: 'Liveness', responses: { 200: json({ type: 'object' }, 'OK') } } },
       '/metrics': { get: { summary: 'Prometheus metrics (beamline_*)', responses: { 200: { description: 'Prometheus text' } } } },
       '/{routePrefix}': {
@@ -86,6 +88,7 @@ export function openApiDocument(): unknown {
         },
         GraphStatus: { type: 'object', description: 'See shared/protocol.ts GraphStatus' },
         DeployResponse: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'integer' }, status: ref('GraphStatus') } },
+        ...workspaceSchemas,
         VersionSummary: { type: 'object', properties: { version: { type: 'integer' }, createdAt: { type: 'integer' }, active: { type: 'boolean' }, rolledBackFrom: { type: 'integer' }, nodes: { type: 'integer' } } },
       },
       securitySchemes: {

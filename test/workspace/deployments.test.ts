@@ -170,10 +170,15 @@ describe('`beamline serve` readiness', () => {
     expect(await icon.text()).toMatch(/^<svg /);
   });
 
-  it('a server started with no graphs is ready at once', async () => {
+  it('a server started with no graphs is ready at once; the OpenAPI document lists the workspace routes', async () => {
     const s = await startServer({ dataDir: join(tmp, 'c') });
     try {
       expect(await send('GET', `${s.url}/readyz`)).toEqual({ status: 200, body: { ready: true } });
+      const doc = (await send('GET', `${s.url}/api/openapi.json`)).body;
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining(['/api/deployments', '/api/graphs/preview', '/api/indexes', '/api/indexes/{name}', '/api/indexes/{name}/files', '/api/indexes/{name}/ingest', '/api/indexes/jobs/{id}', '/readyz']),
+      );
+      expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['GraphSummary', 'DeployPreview', 'GraphDiff', 'IndexInfo', 'IngestJob']));
     } finally {
       await s.close();
     }
