@@ -153,6 +153,9 @@ export class GraphStore {
         this.db.pragma('busy_timeout = 5000');
         this.db.exec(SCHEMA);
         this.migrate();
+        // A covering index: the version list (and rollback's lookup) read it alone, never a row,
+        // whose later columns sit behind the document's overflow pages.
+        this.db.exec('CREATE INDEX IF NOT EXISTS versions_summary ON versions (name, version, created_at, rolled_back_from, nodes, bytes, activated_at)');
       });
     } catch (e) {
       this.db.close();
