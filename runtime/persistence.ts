@@ -46,9 +46,9 @@ type StorageFailure = { ok: false; status: 503 | 507; error: string; errors: Gra
  */
 function storageFailure(e: unknown, what: string, serving: { version: number } | undefined): StorageFailure {
   if (!(e instanceof StorageError)) throw e;
-  const still = serving ? `; version ${serving.version} keeps serving` : '';
+  const still = serving ? `, version ${serving.version} keeps serving` : '';
   const fix = e.status === 507 ? 'free space there and retry' : 'make the data directory writable and retry';
-  return { ok: false, status: e.status, error: `${what}: ${e.message}${still}; nothing else was changed (${fix})`, errors: [] };
+  return { ok: false, status: e.status, error: `${what}: ${e.message}; nothing was changed${still} (${fix})`, errors: [] };
 }
 
 export type RollbackResult = (DeployResult & { from?: number }) | { ok: false; status: 404; error: string; errors: GraphError[] };
