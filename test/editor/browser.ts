@@ -5,7 +5,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import type { EditorState } from '../../editor/store/graph.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const DIST = join(ROOT, 'dist/editor');
@@ -78,4 +80,47 @@ export function ensureEditorBuilt(): void {
   if (existsSync(index) && statSync(index).mtimeMs > Math.max(newest(join(ROOT, 'editor')), newest(join(ROOT, 'shared')))) return;
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+/** main.tsx exposes the store so tests can read what the user built. */
+export interface EditorWindow {
+  beamline: { store: { getState(): EditorState } };
+}
+
+// playwright-core has no web-first assertions: poll with vitest instead.
+export const POLL = { timeout: 15_000 };
+
+/** What the browser tests do on the page, for the page `current()` returns. */
+export function editorHelpers(current: () => Page) {
+  const page = () => current();
+  const node = (id: string) => page().getByTestId(`node-${id}`);
+  return {
+    node,
+    handle: (id: string, port: string, type: 'source' | 'target') => node(id).locator(`.react-flow__handle.${type}[data-handleid="${port}"]`),
+    async dragHandle(from: Locator, to: Locator) {
+      const a = (await from.boundingBox())!;
+      const b = (await to.boundingBox())!;
+      await page().mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+      await page().mouse.down();
+      await page().mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+      await page().mouse.up();
+    },
+    async dropKind(kind: string, x: number, y: number) {
+      await page().locator(`.bl-palette-item[data-kind="${kind}"]`).dragTo(page().locator('.bl-canvas'), { targetPosition: { x, y } });
+    },
+    /** Commits a number or text field of the inspector (fields commit on Enter, one undo step each). */
+    async setField(key: string, value: string) {
+      const input = page().getByTestId(`field-${key}`).locator('input').first();
+      await input.fill(value);
+      await input.press('Enter');
+    },
+    visible: (l: Locator, timeout = 15_000) => l.waitFor({ state: 'visible', timeout }),
+    textOf: (l: Locator, timeout = 15_000) => expect.poll(async () => ((await l.count()) ? l.first().textContent() : ''), { timeout }),
+    countOf: (l: Locator) => expect.poll(() => l.count(), POLL),
+    /** Shortcuts act when focus is on the canvas, not in a form field. */
+    async onCanvas(keys: string) {
+      await page().evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      await page().keyboard.press(keys);
+    },
+  };
 }

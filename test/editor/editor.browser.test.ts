@@ -6,12 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
-import type { EditorState } from '../../editor/store/graph.js';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestCommand } from '../../runtime/cli/ingest.js';
 import { type BeamlineServer, createServer } from '../../runtime/server/index.js';
-import { ensureEditorBuilt, type Launched, launchChromium, ROOT } from './browser.js';
+import { type EditorWindow, editorHelpers, ensureEditorBuilt, type Launched, launchChromium, POLL, ROOT } from './browser.js';
 import { NO_CHROMIUM } from '../system-tools.js';
 
 let server: BeamlineServer;
@@ -19,10 +18,6 @@ let chromium: Launched;
 let page: Page;
 let dataDir: string;
 
-/** main.tsx exposes the store so tests can read what the user built. */
-interface EditorWindow {
-  beamline: { store: { getState(): EditorState } };
-}
 interface Snapshot {
   nodes: { id: string; kind: string; x: number; y: number; deployment: Record<string, unknown> }[];
   edges: { source: string; sourceHandle: string; target: string; targetHandle: string }[];
@@ -38,41 +33,7 @@ const snapshot = (): Promise<Snapshot> =>
     };
   });
 
-const node = (id: string) => page.getByTestId(`node-${id}`);
-const handle = (id: string, port: string, type: 'source' | 'target') => node(id).locator(`.react-flow__handle.${type}[data-handleid="${port}"]`);
-
-async function dragHandle(from: Locator, to: Locator) {
-  const a = (await from.boundingBox())!;
-  const b = (await to.boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
-  await page.mouse.up();
-}
-
-async function dropKind(kind: string, x: number, y: number) {
-  const canvas = page.locator('.bl-canvas');
-  await page.locator(`.bl-palette-item[data-kind="${kind}"]`).dragTo(canvas, { targetPosition: { x, y } });
-}
-
-/** Commits a number or text field of the inspector (fields commit on Enter, one undo step each). */
-async function setField(key: string, value: string) {
-  const input = page.getByTestId(`field-${key}`).locator('input').first();
-  await input.fill(value);
-  await input.press('Enter');
-}
-
-// playwright-core has no web-first assertions: poll with vitest instead.
-const POLL = { timeout: 15_000 };
-const visible = (l: Locator, timeout = 15_000) => l.waitFor({ state: 'visible', timeout });
-const textOf = (l: Locator, timeout = 15_000) => expect.poll(async () => ((await l.count()) ? l.first().textContent() : ''), { timeout });
-const countOf = (l: Locator) => expect.poll(() => l.count(), POLL);
-
-/** Shortcuts act when focus is on the canvas, not in a form field. */
-async function onCanvas(keys: string) {
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-  await page.keyboard.press(keys);
-}
+const { node, handle, dragHandle, dropKind, setField, visible, textOf, countOf, onCanvas } = editorHelpers(() => page);
 
 beforeAll(async () => {
   if (NO_CHROMIUM) return;
@@ -90,6 +51,9 @@ beforeAll(async () => {
   page = await chromium.context.newPage();
   await page.goto(server.url);
   await page.waitForSelector('.bl-palette-item');
+  // Nothing is deployed: the editor opens on the Deployments view; start a new graph from there.
+  await page.getByTestId('home').getByRole('button', { name: 'New graph' }).click();
+  await page.getByTestId('home').waitFor({ state: 'detached' });
 });
 
 afterAll(async () => {
@@ -308,14 +272,19 @@ describe.skipIf(NO_CHROMIUM)('editor in Chromium', () => {
     await textOf(page.getByTestId('error-count')).toBe('valid');
   });
 
-  it('shows the errors the server returns when a deploy is refused', async () => {
+  it('shows the errors the server finds before a deploy, and deploys nothing', async () => {
     await node('embedder').locator('.bl-node-label').click();
     await setField('deployment.resources.gpus', '1.5');
-    await page.getByRole('button', { name: 'Deploy' }).click();
-    await textOf(page.getByTestId('notice')).toContain('Deploy failed');
-    const server = await page.evaluate(() => (window as unknown as EditorWindow).beamline.store.getState().serverErrors);
-    expect(server.map((e) => `${e.code} ${e.node} ${e.path}`)).toEqual(['gpu_not_whole embedder $.nodes[1].deployment.resources.gpus']);
+    await page.getByTestId('deploy-button').click();
+    // The deploy dialog asks the server first (POST /api/graphs/preview): its errors block the deploy.
+    await textOf(page.getByTestId('deploy-errors')).toContain('$.nodes[1].deployment.resources.gpus');
+    expect(await page.getByTestId('deploy-confirm').isDisabled()).toBe(true);
+    const refused = await page.evaluate(() => (window as unknown as EditorWindow).beamline.store.getState().serverErrors);
+    expect(refused.map((e) => `${e.code} ${e.node} ${e.path}`)).toEqual(['gpu_not_whole embedder $.nodes[1].deployment.resources.gpus']);
+    await page.keyboard.press('Escape');
+    await countOf(page.getByTestId('deploy-dialog')).toBe(0);
     await textOf(node('embedder').getByTestId('node-errors')).toBe('1 ⚠');
+    expect((await (await fetch(`${server.url}/api/deployments`)).json()).deployments).toEqual([]);
     await onCanvas('Control+z');
     await textOf(page.getByTestId('error-count')).toBe('valid');
     await countOf(node('embedder').getByTestId('node-errors')).toBe(0);
@@ -339,7 +308,9 @@ describe.skipIf(NO_CHROMIUM)('editor in Chromium', () => {
     await onCanvas('Control+e');
     await page.locator('[data-example="rag"]').click();
     await visible(node('retrieve'));
-    await page.getByRole('button', { name: 'Deploy' }).click();
+    await page.getByTestId('deploy-button').click();
+    await textOf(page.getByTestId('deploy-capacity')).toContain('Every replica fits');
+    await page.getByTestId('deploy-confirm').click();
     await textOf(page.getByTestId('graph-state'), 120_000).toBe('rag: RUNNING');
     await textOf(page.getByTestId('deploy-state')).toContain('4/4 replicas running');
     await page.getByLabel('Input (text, or a JSON body)').fill('What limits what fits on one GPU?');
@@ -360,22 +331,5 @@ describe.skipIf(NO_CHROMIUM)('editor in Chromium', () => {
     await page.waitForTimeout(300);
     // Written to docs/ only on request (UPDATE_SCREENSHOT=1), so a test run never edits tracked files.
     await page.screenshot({ path: process.env.UPDATE_SCREENSHOT ? join(ROOT, 'docs/editor.png') : join(tmpdir(), 'beamline-editor.png') });
-
-    // The deployed version is listed with the examples and opens back into the editor.
-    await onCanvas('Control+e');
-    const dialog = page.getByRole('dialog', { name: 'Open an example' });
-    await textOf(dialog).toContain('v1 (active)');
-    await dialog.locator('.bl-version').first().getByRole('button', { name: 'Open' }).click();
-    await textOf(page.getByTestId('notice')).toContain('Opened rag v1');
-    // Still the deployed graph: its live status stays on the nodes.
-    await textOf(node('embed').getByTestId('live')).toContain('1 running');
-
-    // Deploy again (v2), then roll back to v1 from the versions list.
-    await page.getByRole('button', { name: 'Deploy' }).click();
-    await textOf(page.getByTestId('notice'), 120_000).toContain('Deployed rag v2');
-    await onCanvas('Control+e');
-    await textOf(dialog).toContain('v2 (active)');
-    await dialog.locator('.bl-version', { hasText: 'v1 ·' }).getByRole('button', { name: 'Roll back' }).click();
-    await textOf(page.getByTestId('notice'), 120_000).toContain('Rolled rag back to v1 (now v3)');
   });
 });
