@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ExportSectionSchema } from './export-section.js';
 
 /** Version of the graph document format this code reads and writes. */
 export const GRAPH_VERSION = 1;
@@ -53,6 +54,7 @@ export const GraphSchema = z
     multipleOutputs: z.boolean().optional().describe('Allow several output nodes; the response is then keyed by output node id.'),
     nodes: z.array(GraphNodeSchema).max(10_000).describe('The nodes; exactly one input and, unless multipleOutputs, one output.'),
     edges: z.array(GraphEdgeSchema).max(100_000).describe('Connections from an output port to an input port.'),
+    export: ExportSectionSchema.optional(),
   })
   .strict()
   .describe('A Beamline inference graph.');
