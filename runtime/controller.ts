@@ -9,6 +9,7 @@ import { RequestError } from './errors.js';
 import type { Executable } from './executor.js';
 import type { Metrics, MetricsSource, NodeMetrics } from './metrics.js';
 import { ReplicaPool } from './replicas/pool.js';
+import type { ThreadCount } from './replicas/replica.js';
 import { Router } from './router.js';
 
 export interface ControllerOptions {
@@ -25,6 +26,8 @@ export interface ControllerOptions {
   log: (message: string) => void;
 }
 
+  /** Counts replica threads alive (beamline_replica_threads); one per server. */
+  threads?: ThreadCount;
 /** One version of a deployed graph: its plan and a pool + router per replica-backed node. */
 export class GraphDeployment implements Executable {
   readonly pools = new Map<string, ReplicaPool>();
@@ -57,6 +60,7 @@ export class GraphDeployment implements Executable {
         modelsDir: ctl.modelsDir,
         ...(graphDir !== undefined ? { graphDir } : {}),
         nextReplicaId,
+        ...(ctl.threads ? { threads: ctl.threads } : {}),
         ...(capacityComing ? { capacityComing } : {}),
         log: ctl.log,
         onCount: (event, n) => this.metricsOf(node).event(event, n),
@@ -372,6 +376,17 @@ export class Controller implements MetricsSource {
 
   async shutdown(): Promise<void> {
     const all = this.allDeployments();
+  }
+
+  /** Longest shutdown() may take: the largest gracefulShutdownTimeoutMs of a live node, plus the node's close (1 s). */
+  drainTimeoutMs(): number {
+    let most = 0;
+    for (const dep of this.allDeployments()) for (const pool of dep.pools.values()) most = Math.max(most, pool.node.deployment.gracefulShutdownTimeoutMs);
+    return most + 1000;
+  }
+
+  replicaThreads(): number {
+    return this.opts.threads?.live ?? 0;
     this.graphs.clear();
     this.routes.clear();
     await Promise.all(all.map((d) => d.stop()));

@@ -6,6 +6,8 @@ import { type CounterSeries, type HistogramSeries, SeriesCounter, SeriesHistogra
 /** What the metrics read from the live deployments when Prometheus scrapes. */
 export interface MetricsSource {
   nodes(): { graph: string; node: string; kind: string; inFlight: number; queued: number; replicas: Record<ReplicaState, number>; autoscaling?: AutoscalingStatus }[];
+  /** Replica worker threads alive now, every graph and version (retiring and failed ones until they exit). */
+  replicaThreads?(): number;
 }
 
 const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
@@ -116,6 +118,14 @@ export class Metrics {
           const d = n.autoscaling?.lastDecision;
           if (d) this.set({ graph: n.graph, node: n.node, kind: n.kind, direction: d.to > d.from ? 'up' : 'down' }, d.at / 1000);
         }
+      },
+    });
+    new Gauge({
+      name: 'beamline_replica_threads',
+      help: 'Replica worker threads alive in this server: started and not yet exited, whatever their state.',
+      registers: r,
+      collect() {
+        this.set(source.replicaThreads?.() ?? 0);
       },
     });
     new Gauge({

@@ -128,6 +128,11 @@ export class Router {
     const p = this.pool;
     if (p.running().length > 0) return undefined;
     const node = p.node.id;
+    const d = p.node.deployment;
+    // numReplicas 0 without autoscaling: no replica will ever come, so waiting for one only ends in a 504.
+    if (d.numReplicas === 0 && !d.autoscaling) {
+      return new RequestError(503, `node ${node} has no replicas (numReplicas 0 and no autoscaling): set numReplicas or autoscaling and redeploy`, { node, code: 'node_unavailable' });
+    }
     if (p.loadError) return new RequestError(503, `node ${node} is unavailable: ${p.loadError}`, { node, code: 'node_unavailable', retryAfterS: 5 });
     const blocked = p.blockedReason();
     if (blocked) return new RequestError(503, `node ${node} has no replica running: PENDING, ${blocked}`, { node, code: 'node_pending', retryAfterS: 5 });

@@ -172,7 +172,13 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
   }
   await new Promise<void>((resolveStop) => {
     const stop = (signal: string) => {
-      process.stdout.write(`\n${signal}: draining replicas...\n`);
+      const limitMs = server.controller.drainTimeoutMs() + 5000;
+      process.stdout.write(`\n${signal}: draining replicas (at most ${Math.ceil(limitMs / 1000)} s)...\n`);
+      // The process ends even if a replica does not: past the graceful timeout nothing is waited for.
+      setTimeout(() => {
+        process.stderr.write(`still stopping ${limitMs} ms after ${signal}; exiting\n`);
+        process.exit(1);
+      }, limitMs).unref();
       void server.close().then(resolveStop);
     };
     process.once('SIGINT', () => stop('SIGINT'));

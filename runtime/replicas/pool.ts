@@ -5,7 +5,7 @@ import { concurrentBatches } from '../batching.js';
 import type { ClusterLedger } from '../cluster.js';
 import type { Device } from '../nodes/types.js';
 import type { SecretPolicy } from '../security/secret-policy.js';
-import { Replica } from './replica.js';
+import { Replica, type ThreadCount } from './replica.js';
 
 export interface PoolOptions {
   graph: string;
@@ -23,6 +23,8 @@ export interface PoolOptions {
   /** Unique replica ids across versions of one graph. */
   nextReplicaId: () => string;
   log: (message: string) => void;
+  /** Replica threads alive in the server (beamline_replica_threads). */
+  threads?: ThreadCount;
   /** A replica's node counted something (NodeContext.count): metrics. */
   onCount?: (event: string, n: number) => void;
   /**
@@ -39,10 +41,18 @@ export interface PoolOptions {
 interface Slot {
   id: string;
   restarts: number;
+  /** Loads of this slot that failed in a row (a replica that ran resets it). */
+  loadFailures: number;
   reason?: string;
 }
 
-const MAX_BACKOFF_MS = 30_000;
+/**
+ * Loads of one slot before the pool gives up until the graph is redeployed: a model that
+ * is missing stays missing, and every attempt costs a thread and the node's imports.
+ */
+export const LOAD_ATTEMPTS = 5;
+/** Wait before the first retry of a failed load; doubled each time (0.5, 1, 2, 4 s). */
+const FIRST_RETRY_MS = 500;
 
 /**
  * The replicas of one node: keeps `target` of them alive, places new ones
@@ -55,9 +65,12 @@ export class ReplicaPool {
   private failed: ReplicaStatus | undefined;
   private target = 0;
   private stopped = false;
-  private backoffMs = 250;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private readonly restartsOf = new Map<Replica, number>();
+  /** Set when a slot failed to load LOAD_ATTEMPTS times: no new replicas until a redeploy. */
+  private gaveUp = false;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly slotOf = new Map<Replica, Slot>();
+  /** Threads of replicas that left but have not exited yet; stop() waits for them. */
+  private readonly exits = new Set<Promise<void>>();
   /** Last load error; cleared when a replica of the node starts. */
   loadError: string | undefined;
   private readonly unsubscribe: () => void;
@@ -88,7 +101,7 @@ export class ReplicaPool {
   scale(n: number, opts: { defer?: boolean } = {}): void {
     if (this.stopped) return;
     this.target = n;
-    while (this.replicas.filter((r) => r.state !== 'STOPPING').length + this.pending.length < n) this.pending.push({ id: this.opts.nextReplicaId(), restarts: 0 });
+    while (!this.gaveUp && this.replicas.filter((r) => r.state !== 'STOPPING').length + this.pending.length < n) this.pending.push({ id: this.opts.nextReplicaId(), restarts: 0, loadFailures: 0 });
     while (this.pending.length && this.replicas.filter((r) => r.state !== 'STOPPING').length + this.pending.length > n) this.pending.pop();
     const live = this.replicas.filter((r) => r.state === 'STARTING' || r.state === 'RUNNING');
     // Scale down the least busy replicas first.
@@ -159,6 +172,7 @@ export class ReplicaPool {
       assignment,
       virtualGpus: this.opts.ledger.virtualGpus,
       log: (m) => this.opts.log(`[${graph}/${slot.id}] ${m}`),
+      ...(this.opts.threads ? { threads: this.opts.threads } : {}),
       onCount: (event, n) => this.opts.onCount?.(event, n),
       init: {
         t: 'init',
@@ -185,14 +199,13 @@ export class ReplicaPool {
       },
       onGone: (r, reason, failed) => this.gone(r, reason, failed),
     });
-    this.restartsOf.set(replica, slot.restarts);
+    this.slotOf.set(replica, slot);
     this.replicas.push(replica);
     this.runningCache = undefined;
     replica.start().then(
       () => {
         this.loadError = undefined;
         this.failed = undefined;
-        this.backoffMs = 250;
         this.opts.onChange();
       },
       () => {},
@@ -205,26 +218,36 @@ export class ReplicaPool {
     const i = this.replicas.indexOf(r);
     if (i >= 0) this.replicas.splice(i, 1);
     this.runningCache = undefined;
-    const restarts = this.restartsOf.get(r) ?? 0;
-    this.restartsOf.delete(r);
+    const { restarts = 0, loadFailures = 0 } = this.slotOf.get(r) ?? {};
+    this.slotOf.delete(r);
+    const exit = r.exited.then(() => {
+      this.exits.delete(exit);
+    });
+    this.exits.add(exit);
     if (failed && !this.stopped) {
-      this.failed = { ...r.status(), state: 'UNHEALTHY', reason, restarts };
       const loadFailed = r.startedAt === undefined;
-      if (loadFailed) this.loadError = reason;
-      this.opts.log(`[${this.opts.graph}/${r.id}] ${reason}; replacing it`);
-      // Replace it; back off when replicas keep failing to load so a broken model does not spin.
+      const failures = loadFailed ? loadFailures + 1 : 0;
+      // A model that failed to load LOAD_ATTEMPTS times in a row is not tried again: the node
+      // stays UNHEALTHY with its error until the graph is redeployed.
+      const giveUp = failures >= LOAD_ATTEMPTS;
+      const shown = giveUp ? `${reason} (gave up after ${failures} attempts; redeploy the graph to try again)` : reason;
+      this.failed = { ...r.status(), state: 'UNHEALTHY', reason: shown, restarts };
+      if (loadFailed) this.loadError = shown;
+      if (giveUp) this.gaveUp = true;
+      this.opts.log(`[${this.opts.graph}/${r.id}] ${giveUp ? shown : `${reason}; replacing it`}`);
       const live = this.replicas.filter((x) => x.state !== 'STOPPING').length + this.pending.length;
-      if (live < this.target) {
-        const slot = { id: this.opts.nextReplicaId(), restarts: restarts + 1 };
+      if (live < this.target && !giveUp) {
+        const slot: Slot = { id: this.opts.nextReplicaId(), restarts: restarts + 1, loadFailures: failures };
         if (loadFailed) {
-          const wait = this.backoffMs;
-          this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
-          this.retryTimer = setTimeout(() => {
-            if (this.stopped) return;
+          // Back off (0.5, 1, 2, 4 s) so a broken model does not spin.
+          const timer = setTimeout(() => {
+            this.retryTimers.delete(timer);
+            if (this.stopped || this.gaveUp) return;
             this.pending.push(slot);
             this.placePending();
-          }, wait);
-          this.retryTimer.unref();
+          }, FIRST_RETRY_MS * 2 ** (failures - 1));
+          timer.unref();
+          this.retryTimers.add(timer);
         } else {
           this.pending.push(slot);
           this.placePending();
@@ -253,16 +276,18 @@ export class ReplicaPool {
   async stop(): Promise<void> {
     this.stopped = true;
     this.target = 0;
-    clearTimeout(this.retryTimer);
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
     this.unsubscribe();
     this.pending = [];
-    // A copy: a drained replica leaves this.replicas as it goes.
-    await Promise.all([...this.replicas].map((r) => r.drain()));
+    // A copy: a drained replica leaves this.replicas as it goes. Threads of replicas that
+    // already left (failed, killed) are waited for too, so a DELETE ends every thread.
+    await Promise.all([...[...this.replicas].map((r) => r.drain()), ...this.exits]);
     this.opts.onChange();
   }
 
   status(): ReplicaStatus[] {
-    const out: ReplicaStatus[] = this.replicas.map((r) => ({ ...r.status(), restarts: this.restartsOf.get(r) ?? 0 }));
+    const out: ReplicaStatus[] = this.replicas.map((r) => ({ ...r.status(), restarts: this.slotOf.get(r)?.restarts ?? 0 }));
     for (const s of this.pending) {
       out.push({ id: s.id, node: this.opts.node.id, state: 'PENDING', reason: s.reason ?? 'waiting for placement', inFlight: 0, restarts: s.restarts });
     }

@@ -24,6 +24,15 @@ export interface CallSink {
   callToken?(token: string, index: number): void;
 }
 
+/**
+ * Replica threads alive in one server: counted up when a worker is created and down on its
+ * 'exit' event (the thread is gone), so a thread that was never ended shows here
+ * (`beamline_replica_threads`).
+ */
+export class ThreadCount {
+  live = 0;
+}
+
 export interface ReplicaOptions {
   id: string;
   node: string;
@@ -40,6 +49,7 @@ export interface ReplicaOptions {
   onAvailable: (replica: Replica) => void;
   /** Called on every state change (the pool caches its RUNNING list). */
   onState?: (replica: Replica) => void;
+  threads?: ThreadCount;
 }
 
 /**
@@ -61,6 +71,8 @@ export class Replica {
   private readonly healthWaits = new Map<number, NodeJS.Timeout>();
   private gone = false;
   private drained: (() => void) | undefined;
+  /** Resolves when the thread has ended (its 'exit' event), or at once when it never started. */
+  exited: Promise<void> = Promise.resolve();
 
   constructor(readonly opts: ReplicaOptions) {
     this.id = opts.id;
@@ -79,6 +91,14 @@ export class Replica {
       stderr: false,
     });
     this.worker = worker;
+    const threads = this.opts.threads;
+    if (threads) threads.live++;
+    this.exited = new Promise((done) =>
+      worker.once('exit', () => {
+        if (threads) threads.live--;
+        done();
+      }),
+    );
     return new Promise((resolve, reject) => {
       let loading = true;
       const handle = (m: FromWorker): void => {
@@ -102,6 +122,9 @@ export class Replica {
         } else if (m.t === 'loadError') {
           loading = false;
           this.reason = `failed to load: ${scrub(m.error)}`;
+          // The thread (its isolate, the tsx loader thread, whatever the node loaded) goes with it;
+          // left running, every retry of a model that will not load kept two more threads.
+          void worker.terminate();
           this.leave(this.reason, true);
           reject(new Error(m.error));
         } else if (m.t === 'log') this.opts.log(scrub(m.message));

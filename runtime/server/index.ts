@@ -13,6 +13,7 @@ import { ClusterLedger, describeCluster } from '../cluster.js';
 import { Controller, type DeployResult } from '../controller.js';
 import { definedNodesOf } from '../define-node.js';
 import { Metrics } from '../metrics.js';
+import { ThreadCount } from '../replicas/replica.js';
 import { HookedDeployer } from '../deployments/deployer.js';
 import type { PersistentDeployer } from '../persistence.js';
 import { bodyLimitMiddleware, DEFAULT_GRAPH_BOUNDS, DEFAULT_LIMITS, inputLimitMiddleware } from '../security/limits.js';
@@ -25,6 +26,7 @@ import { RequestError } from '../errors.js';
 import { graphChatInvoker } from './openai-invoker.js';
 import { openaiRoutes } from './openai-routes.js';
 import { attachSockets } from './socket.js';
+import { holdWhileStarting } from './starting.js';
 import { createWorkspace, type Workspace } from './workspace.js';
 import { staticRoutes } from './static.js';
 import { persistedControl, versionRoutes } from './versions.js';
@@ -130,6 +132,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     dataDir: resolve(options.dataDir ?? '.beamline'),
     modelsDir: resolve(options.modelsDir ?? resolve(REPO, 'models')),
     deployWaitMs: options.deployWaitMs ?? 120_000,
+    threads: new ThreadCount(),
     log,
   });
   metrics = new Metrics(controller);
@@ -176,18 +179,45 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   guard.guardSockets(sockets.io);
   workspace.attachSockets(sockets.io, guard.token);
   for (const w of guard.warnings) log(w);
-  // Restore before listening: a client never sees 404 for a graph that is coming back, only a refused connection.
-  if (options.persist) await deployer.restore();
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      sockets.close();
+      workspace.close();
+      await new Promise<void>((r) => sockets.io.close(() => r()));
+      await controller.shutdown();
+      store.close();
+      http.closeAllConnections?.();
+      await new Promise<void>((r) => http.close(() => r()));
+    })();
+    return closing;
+  };
+  // Bind first, then restore: a busy port ends the start before any replica runs (serve exits 2
+  // with the message). While restoring, every request but /healthz and /metrics gets 503
+  // `starting` with Retry-After, so a client never sees a 404 for a graph that is coming back.
+  const starting = holdWhileStarting(http);
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((ok, fail) => {
-    http.once('error', fail);
-    http.listen(options.port ?? 8000, host, () => {
-      http.off('error', fail);
-      ok();
+  try {
+    await new Promise<void>((ok, fail) => {
+      http.once('error', fail);
+      http.listen(options.port ?? 8000, host, () => {
+        http.off('error', fail);
+        ok();
+      });
     });
-  });
+  } catch (e) {
+    await close();
+    throw e;
+  }
   const port = (http.address() as AddressInfo).port;
   guard.listening(port);
+  try {
+    if (options.persist) await deployer.restore();
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  starting.ready();
   const persisted = deployer;
   const deploy = (graph: unknown, dir?: string) => persisted.deploy(graph, dir !== undefined ? { graphDir: dir } : {});
   for (const g of options.graphs ?? []) {
@@ -196,7 +226,6 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     if (!r.ok) workspace.tracker.arrived(String((g.graph as { name?: unknown } | null)?.name));
     if (!r.ok) log(`not deployed: ${r.error}\n${r.errors.map((e) => `  ${formatError(e)}`).join('\n')}`);
   }
-  let closing: Promise<void> | undefined;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
@@ -209,17 +238,6 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     deployer: persisted,
     workspace,
     deploy,
-    close() {
-      closing ??= (async () => {
-        sockets.close();
-        workspace.close();
-        await new Promise<void>((r) => sockets.io.close(() => r()));
-        await controller.shutdown();
-        store.close();
-        http.closeAllConnections?.();
-        await new Promise<void>((r) => http.close(() => r()));
-      })();
-      return closing;
-    },
+    close,
   };
 }
