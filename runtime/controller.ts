@@ -23,11 +23,11 @@ export interface ControllerOptions {
   modelsDir: string;
   /** Longest a deploy waits for its replicas before answering (they keep starting after). */
   deployWaitMs: number;
+  /** Counts replica threads alive (beamline_replica_threads); one per server. */
+  threads?: ThreadCount;
   log: (message: string) => void;
 }
 
-  /** Counts replica threads alive (beamline_replica_threads); one per server. */
-  threads?: ThreadCount;
 /** One version of a deployed graph: its plan and a pool + router per replica-backed node. */
 export class GraphDeployment implements Executable {
   readonly pools = new Map<string, ReplicaPool>();
@@ -56,11 +56,11 @@ export class GraphDeployment implements Executable {
         ledger: ctl.ledger,
         modules: ctl.modules,
         ...(ctl.moduleDirs ? { moduleDirs: ctl.moduleDirs } : {}),
+        ...(ctl.threads ? { threads: ctl.threads } : {}),
         dataDir: ctl.dataDir,
         modelsDir: ctl.modelsDir,
         ...(graphDir !== undefined ? { graphDir } : {}),
         nextReplicaId,
-        ...(ctl.threads ? { threads: ctl.threads } : {}),
         ...(capacityComing ? { capacityComing } : {}),
         log: ctl.log,
         onCount: (event, n) => this.metricsOf(node).event(event, n),
@@ -374,10 +374,6 @@ export class Controller implements MetricsSource {
     return out;
   }
 
-  async shutdown(): Promise<void> {
-    const all = this.allDeployments();
-  }
-
   /** Longest shutdown() may take: the largest gracefulShutdownTimeoutMs of a live node, plus the node's close (1 s). */
   drainTimeoutMs(): number {
     let most = 0;
@@ -387,6 +383,10 @@ export class Controller implements MetricsSource {
 
   replicaThreads(): number {
     return this.opts.threads?.live ?? 0;
+  }
+
+  async shutdown(): Promise<void> {
+    const all = this.allDeployments();
     this.graphs.clear();
     this.routes.clear();
     await Promise.all(all.map((d) => d.stop()));
