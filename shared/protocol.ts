@@ -366,6 +366,8 @@ export interface IngestRequest {
   embedder: string;
   /** Folder of .md/.txt/.jsonl files; default: the uploads folder of that index. */
   docs?: string;
+  /** A deployed graph: `docs` may then be in its file's folder too, as its retriever's docs are resolved. */
+  graph?: string;
   chunkSize?: number;
   chunkOverlap?: number;
 }

@@ -13,6 +13,7 @@ const IngestBody = z
   .object({
     embedder: z.string().min(1).max(500).describe('Embedder model, e.g. builtin:glove-100d or a folder under the models directory.'),
     docs: z.string().min(1).max(500).optional().describe('Folder of .md/.txt/.jsonl files inside the data directory; default: the files uploaded for this index.'),
+    graph: z.string().min(1).max(64).optional().describe("A deployed graph whose file's folder `docs` may also be in (as its retriever's docs are)."),
     chunkSize: z.number().int().min(16).max(100_000).default(800),
     chunkOverlap: z.number().int().min(0).max(10_000).default(100),
   })
@@ -22,6 +23,8 @@ export interface IndexRouteOptions {
   dataDir: string;
   modelsDir: string;
   jobs: IngestJobs;
+  /** The folder a deployed graph's file came from, when it came from one. */
+  graphDirOf(graph: string): string | undefined;
 }
 
 const bad = (error: string, path: string, extra: Record<string, unknown> = {}) => ({ error, path, code: 'bad_request', ...extra });
@@ -114,8 +117,11 @@ export function indexRoutes(o: IndexRouteOptions): Hono {
     }
     let docsDir: string;
     if (body.docs !== undefined) {
-      const d = resolveInside(body.docs, [o.dataDir]);
-      if (d === undefined || !isDir(d)) return c.json(bad(`docs: "${body.docs}" is not a folder inside the data directory`, '$.docs'), 400);
+      // As a deploy resolves a retriever's docs: the graph file's folder first, then the data directory.
+      const graphDir = body.graph === undefined ? undefined : o.graphDirOf(body.graph);
+      const roots = graphDir ? [graphDir, o.dataDir] : [o.dataDir];
+      const d = resolveInside(body.docs, roots);
+      if (d === undefined || !isDir(d)) return c.json(bad(`docs: "${body.docs}" is not a folder inside ${graphDir ? `the folder of graph ${body.graph} or ` : ''}the data directory`, '$.docs'), 400);
       docsDir = d;
     } else {
       if (listUploads(o.dataDir, name).length === 0) return c.json(bad(`no files uploaded for index ${name}: POST them to /api/indexes/${name}/files, or name a docs folder`, '$.docs'), 400);

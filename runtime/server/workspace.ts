@@ -11,6 +11,7 @@ import { DeployTracker } from '../deployments/tracker.js';
 import { prepareIndexes } from '../indexes/deploy-check.js';
 import { IngestJobs } from '../indexes/jobs.js';
 import type { Metrics } from '../metrics.js';
+import type { PersistedSettings } from '../persistence.js';
 import type { GraphStore } from '../store.js';
 import { deploymentRoutes } from './deployments.js';
 import { faviconRoutes } from './favicon.js';
@@ -63,7 +64,12 @@ export function createWorkspace(s: WorkspaceSources): Workspace {
   routes.route('/', readinessRoutes(tracker));
   routes.route('/', faviconRoutes());
   routes.route('/', deploymentRoutes({ ...s, tracker, rates }));
-  routes.route('/', indexRoutes({ dataDir: s.dataDir, modelsDir: s.modelsDir, jobs }));
+  const graphDirOf = (graph: string): string | undefined => {
+    const active = s.store.activeVersion(graph);
+    const settings = active === undefined ? undefined : (s.store.get(graph, active)?.settings as PersistedSettings | undefined);
+    return settings?.graphDir;
+  };
+  routes.route('/', indexRoutes({ dataDir: s.dataDir, modelsDir: s.modelsDir, jobs, graphDirOf }));
   let off: (() => void) | undefined;
   return {
     tracker,

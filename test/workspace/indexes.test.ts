@@ -273,6 +273,21 @@ describe('deploy builds missing indexes', () => {
     expect((await ask('built-on-deploy', 'Where does magma rise?')).body.sources[0].source).toBe('volcanoes.md');
   });
 
+  it("a graph served from a folder: its docs there build on deploy, and an ingest naming the graph finds them", async () => {
+    const project = join(tmp, 'project');
+    mkdirSync(join(project, 'docs'), { recursive: true });
+    writeFileSync(join(project, 'docs', 'penguins.md'), PENGUINS);
+    const r = await s.deploy(ragGraph('project', 'projidx', 'docs'), project);
+    expect(r.ok).toBe(true);
+    expect((await indexes()).find((i) => i.name === 'projidx')).toMatchObject({ documents: 1, model: 'builtin:glove-100d' });
+    const outside = await send('POST', `${s.url}/api/indexes/projidx/ingest`, { embedder: 'builtin:glove-100d', docs: 'docs' });
+    expect(outside.status).toBe(400);
+    expect(outside.body).toMatchObject({ path: '$.docs' });
+    const again = await send('POST', `${s.url}/api/indexes/projidx/ingest`, { embedder: 'builtin:glove-100d', docs: 'docs', graph: 'project' });
+    expect(again.status).toBe(202);
+    expect((await jobEnd(again.body.id)).at(-1)!.state).toBe('done');
+  });
+
   it('refuses a deploy whose missing index cannot be built, naming the node and its docs', async () => {
     mkdirSync(join(dataDir, 'emptydocs'));
     const r = await send('POST', `${s.url}/api/graphs`, ragGraph('no-text', 'nothing', 'emptydocs'));
