@@ -56,7 +56,8 @@ export const workspacePaths = {
             additionalProperties: false,
             properties: {
               embedder: { type: 'string', description: 'Embedder model, e.g. builtin:glove-100d' },
-              docs: { type: 'string', description: 'Folder inside the data directory; default: the uploaded files' },
+              docs: { type: 'string', description: 'Folder inside the data directory (or the folder of `graph`); default: the uploaded files' },
+              graph: { type: 'string', description: "A deployed graph: docs may be in its file's folder, as its retriever's docs are" },
               chunkSize: { type: 'integer', minimum: 16, default: 800 },
               chunkOverlap: { type: 'integer', minimum: 0, default: 100 },
             },
