@@ -20,7 +20,7 @@ function Preview({ p }: { p: DeployPreview }) {
         </section>
       )}
       <section>
-        <h3>{p.activeVersion === null ? 'A new graph' : `Changes against v${p.activeVersion} (running)`}</h3>
+        <h3>{p.activeVersion === null ? 'A new graph' : `Changes against v${p.activeVersion} (active)`}</h3>
         {p.activeVersion === null ? (
           <p className="bl-muted">
             {p.diff.added.length} node{p.diff.added.length === 1 ? '' : 's'} start; nothing of {p.name} runs yet.

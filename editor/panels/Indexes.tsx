@@ -28,13 +28,13 @@ function IndexRow({ info }: { info: IndexInfo }) {
       <td>
         <strong>{info.name}</strong>
         {info.building && <span className="bl-warn-text"> building…</span>}
+        <small className="bl-help">
+          {info.documents} files · {info.chunks} chunks · {formatBytes(info.bytes)}
+        </small>
       </td>
       <td>
-        {info.documents} files · {info.chunks} chunks
-      </td>
-      <td>{formatBytes(info.bytes)}</td>
-      <td>
-        <code>{info.model}</code> · {info.dim}d
+        <code className="bl-wrap">{info.model}</code>
+        <small className="bl-help">{info.dim} dimensions</small>
       </td>
       <td>
         <button
@@ -154,8 +154,6 @@ export function Indexes() {
           <thead>
             <tr>
               <th>index</th>
-              <th>size</th>
-              <th>bytes</th>
               <th>embedder</th>
               <th>
                 <span className="sr-only">actions</span>

@@ -82,7 +82,7 @@ export function Toolbar() {
   const deployed = useEditor((s) => s.deployed);
   const view = useEditor((s) => s.view);
   // Re-render menus when history changes so Undo/Redo enable correctly.
-  useEditor((s) => s.nodes);
+  const empty = useEditor((s) => s.nodes).length === 0;
   useEffect(() => {
     if (!notice) return;
     const t = setTimeout(() => useEditor.getState().clearNotice(notice), notice.tone === 'error' ? 8000 : 4000);
@@ -107,9 +107,12 @@ export function Toolbar() {
           ● unsaved
         </span>
       )}
-      <span className={errors ? 'bl-chip bad' : 'bl-chip ok'} data-testid="error-count">
-        {errors ? `${errors} problem${errors > 1 ? 's' : ''}` : 'valid'}
-      </span>
+      {/* An empty canvas has nothing to fix yet: no red chip for it. */}
+      {!empty && (
+        <span className={errors ? 'bl-chip bad' : 'bl-chip ok'} data-testid="error-count">
+          {errors ? `${errors} problem${errors > 1 ? 's' : ''}` : 'valid'}
+        </span>
+      )}
       <DeployedChip />
       <span className="bl-spacer" />
       <output className={`bl-notice ${notice?.tone ?? ''}`} data-testid="notice" aria-live="polite" title={notice?.text}>
