@@ -106,7 +106,8 @@ class Run implements CancelListener {
   readonly cancel: Cancel;
   private left: number;
   finished = false;
-  private readonly timer: NodeJS.Timeout;
+  /** Armed once begin() has started the roots and the run did not end there (a refusal ends at once, timer-free). */
+  private timer: NodeJS.Timeout | undefined;
   /** Spans are built when the caller wants the trace or hooks are there to hear them. */
   readonly tracing: boolean;
 
@@ -120,7 +121,6 @@ class Run implements CancelListener {
     const external = opts.cancel ?? (opts.signal ? Cancel.from(opts.signal) : undefined);
     this.cancel = external ?? new Cancel();
     this.left = x.plan.order.length;
-    this.timer = setTimeout(Run.timedOut, opts.timeoutMs, this);
     // First listener: the run has ended before its node calls hear the reason.
     external?.on(this);
   }
@@ -142,12 +142,13 @@ class Run implements CancelListener {
     // downstream nodes, which this loop must not start a second time.
     const roots = plan.order.filter((id) => this.waiting.get(id) === 0);
     for (const id of roots) this.start(plan.nodes[id]);
+    if (!this.finished) this.timer = setTimeout(Run.timedOut, this.opts.timeoutMs, this);
   }
 
   fail(e: RequestError): void {
     if (this.finished) return;
     this.finished = true;
-    clearTimeout(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.cancel.abort(e);
     this.sink.failed(e);
   }
@@ -158,7 +159,7 @@ class Run implements CancelListener {
     this.running.delete(id);
     if (--this.left === 0) {
       this.finished = true;
-      clearTimeout(this.timer);
+      if (this.timer) clearTimeout(this.timer);
       this.sink.done({ output: finalOutput(plan, this.results), trace: this.trace });
       return;
     }

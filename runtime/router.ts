@@ -73,6 +73,7 @@ export class Router {
   private queue: (Waiter | undefined)[] = [];
   private head = 0;
   private queuedCount = 0;
+  private overloaded: RequestError | undefined;
 
   /** Called when a request joins the queue (the autoscaler scales from zero on it). */
   onQueued: (() => void) | undefined;
@@ -149,11 +150,14 @@ export class Router {
     const down = this.unavailable();
     if (down) throw down;
     if (this.queuedCount >= d.maxQueuedRequests) {
-      throw new RequestError(503, `node ${this.node} is overloaded: ${this.queuedCount} requests already queued (maxQueuedRequests ${d.maxQueuedRequests})`, {
+      // One error per router, made once: under overload refusals are most of the work, and an
+      // Error's stack capture was the largest cost of each (bench/overload).
+      this.overloaded ??= new RequestError(503, `node ${this.node} is overloaded: ${d.maxQueuedRequests} requests already queued (maxQueuedRequests ${d.maxQueuedRequests})`, {
         node: this.node,
         code: 'overloaded',
         retryAfterS: 1,
       });
+      throw this.overloaded;
     }
     return undefined;
   }
@@ -224,7 +228,8 @@ class RouteCall implements Waiter, CallSink, CancelListener {
   private queued = false;
   /** When the call joined the queue; a call that gets a replica at once has waited 0 ms (no clock read). */
   private queuedAt = 0;
-  private readonly timer: NodeJS.Timeout;
+  /** Set once the call is admitted (queued or sent): a refused call costs no timer and no listener. */
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly router: Router,
@@ -233,8 +238,6 @@ class RouteCall implements Waiter, CallSink, CancelListener {
     private readonly cancel: Cancel | undefined,
     private readonly sink: RouteSink,
   ) {
-    this.timer = setTimeout(RouteCall.timedOut, router.pool.node.deployment.timeoutMs, this);
-    cancel?.on(this);
   }
 
   private static timedOut(c: RouteCall): void {
@@ -254,6 +257,12 @@ class RouteCall implements Waiter, CallSink, CancelListener {
     } catch (e) {
       this.finish(e as Error);
       return;
+    }
+    if (this.timer === undefined) {
+      this.timer = setTimeout(RouteCall.timedOut, this.router.pool.node.deployment.timeoutMs, this);
+      // Told at once when the request is already cancelled: the call ends here.
+      this.cancel?.on(this);
+      if (this.finished) return;
     }
     if (r) this.take(r);
     else {
@@ -313,8 +322,10 @@ class RouteCall implements Waiter, CallSink, CancelListener {
   private finish(err: Error | undefined, r?: RouteResult, cancelledStarted?: boolean): void {
     if (this.finished) return;
     this.finished = true;
-    clearTimeout(this.timer);
-    this.cancel?.off(this);
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.cancel?.off(this);
+    }
     if (this.queued && !this.done) {
       this.done = true;
       this.queued = false;

@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.js';
 import { findTooDeep, formatSize } from '../security/limits.js';
 import type { ExecResult } from '../executor.js';
 import { type InvokeOptions, type InvokeSink, invokeGraphTo } from './invoke.js';
+import { RefusalHold } from './refusal-hold.js';
 import { routePath } from './route-path.js';
 
 export interface DataPlaneOptions {
@@ -75,8 +76,33 @@ function refuseBody(req: IncomingMessage, res: ServerResponse, limit: number): v
   send(res, 413, tooLarge(limit).body(), { connection: 'close' });
 }
 
-function sendError(res: ServerResponse, e: RequestError, requestId?: string): void {
-  send(res, e.status, e.body(requestId), e.status === 503 ? { 'retry-after': String(e.extra.retryAfterS ?? 1) } : {});
+/** How long a refused connection is left unread: the shortest Retry-After a 503 carries. */
+export const HOLD_MS = 1000;
+
+function resumeSocket(sock: Socket): void {
+  if (!sock.destroyed) sock.resume();
+}
+
+/**
+ * After a 503 is flushed, its connection is not read again for HOLD_MS (its
+ * Retry-After is at least that long), when RefusalHold says refusals are
+ * saturating the main thread: a client re-sending at once waits in its own
+ * socket buffer, not in the event loop ahead of replica replies.
+ */
+function holdSocket(this: ServerResponse): void {
+  const sock = this.req.socket;
+  if (sock.destroyed || !sock.readable) return;
+  sock.pause();
+  setTimeout(resumeSocket, HOLD_MS, sock);
+}
+
+function sendError(res: ServerResponse, e: RequestError, requestId?: string, hold?: RefusalHold): void {
+  if (e.status !== 503) {
+    send(res, e.status, e.body(requestId));
+    return;
+  }
+  if (hold?.refused()) res.on('finish', holdSocket);
+  send(res, 503, e.body(requestId), { 'retry-after': String(e.extra.retryAfterS ?? 1) });
 }
 
 /**
@@ -100,6 +126,7 @@ class DataRequest extends Cancel implements InvokeSink {
     private readonly metrics: Metrics,
     private readonly opts: DataPlaneOptions,
     private readonly traced: boolean,
+    private readonly hold: RefusalHold,
   ) {
     super();
   }
@@ -165,7 +192,7 @@ class DataRequest extends Cancel implements InvokeSink {
   invokeFailed(e: RequestError): void {
     if (this.gone) return;
     try {
-      sendError(this.res, e, this.requestId);
+      sendError(this.res, e, this.requestId, this.hold);
     } catch {
       this.res.destroy();
     }
@@ -191,6 +218,7 @@ function onClose(this: ServerResponse): void {
  * that are not for a deployed graph, which then go to the Hono app.
  */
 export function dataPlane(ctl: Controller, metrics: () => Metrics, opts: DataPlaneOptions) {
+  const hold = new RefusalHold();
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'POST') return false;
     const url = req.url ?? '/';
@@ -203,7 +231,7 @@ export function dataPlane(ctl: Controller, metrics: () => Metrics, opts: DataPla
       refuseBody(req, res, opts.bodyLimitBytes);
       return true;
     }
-    (req as Pending)[READING] = new DataRequest(req, res, dep, metrics(), opts, traced);
+    (req as Pending)[READING] = new DataRequest(req, res, dep, metrics(), opts, traced, hold);
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', ignore);
