@@ -11,6 +11,7 @@ import type { Metrics, MetricsSource, NodeMetrics } from './metrics.js';
 import { ReplicaPool } from './replicas/pool.js';
 import type { ThreadCount } from './replicas/replica.js';
 import { Router } from './router.js';
+import type { SecretPolicy } from './security/secret-policy.js';
 
 export interface ControllerOptions {
   catalog: Catalog;
@@ -19,6 +20,8 @@ export interface ControllerOptions {
   modules: string[];
   /** Directories `custom` nodes may load modules from (serve --allow-custom); none: custom code is off. */
   moduleDirs?: string[];
+  /** Secret env vars replicas may read and where they may send them; absent: BEAMLINE_SECRET_* only, anywhere. */
+  secrets?: SecretPolicy;
   dataDir: string;
   modelsDir: string;
   /** Longest a deploy waits for its replicas before answering (they keep starting after). */
@@ -56,6 +59,7 @@ export class GraphDeployment implements Executable {
         ledger: ctl.ledger,
         modules: ctl.modules,
         ...(ctl.moduleDirs ? { moduleDirs: ctl.moduleDirs } : {}),
+        ...(ctl.secrets ? { secrets: ctl.secrets } : {}),
         ...(ctl.threads ? { threads: ctl.threads } : {}),
         dataDir: ctl.dataDir,
         modelsDir: ctl.modelsDir,

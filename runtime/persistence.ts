@@ -1,10 +1,12 @@
 import type { Catalog } from '../shared/catalog/index.js';
 import { compile } from '../shared/compile.js';
-import type { GraphError } from '../shared/errors.js';
+import { formatError, type GraphError } from '../shared/errors.js';
 import type { Controller, DeployResult } from './controller.js';
 import { type DataPlanePolicy, TOKEN_ENV } from './security/auth.js';
 import { DEFAULT_GRAPH_BOUNDS, type GraphBounds, graphTooLarge } from './security/limits.js';
 import { checkPlanPaths, type PathPolicy } from './security/paths.js';
+import { checkPlanSecrets } from './security/secret-check.js';
+import { DEFAULT_SECRET_POLICY } from './security/secret-policy.js';
 import { rememberSecrets, secretValues } from './security/redact.js';
 import { type DeploySettings, type GraphStore, type GraphVersion, StorageError, VersionNotFoundError } from './store.js';
 
@@ -80,7 +82,12 @@ export class PersistentDeployer {
     const big = graphTooLarge(source, this.bounds);
     if (big) return { ok: false, status: big.status, error: big.error, errors: [{ code: 'invalid_document', path: big.path, message: big.error, fix: 'split the graph, or raise the limit when starting the server' }] };
     const r = compile(source, this.catalog);
-    const errors = r.ok ? checkPlanPaths(r.plan, { ...this.paths, ...(settings.graphDir ? { graphDir: settings.graphDir } : {}) }, this.catalog) : r.errors;
+    const errors = r.ok
+      ? [
+          ...checkPlanPaths(r.plan, { ...this.paths, ...(settings.graphDir ? { graphDir: settings.graphDir } : {}) }, this.catalog),
+          ...checkPlanSecrets(r.plan, this.controller.opts.secrets ?? DEFAULT_SECRET_POLICY, this.catalog),
+        ]
+      : r.errors;
     if (!r.ok || errors.length > 0) return { ok: false, status: 400, error: `graph has ${errors.length} error${errors.length === 1 ? '' : 's'}`, errors };
     return { ok: true, name: r.plan.name };
   }
@@ -176,6 +183,14 @@ export class PersistentDeployer {
     for (const g of this.store.active()) {
       try {
         const settings = g.settings as PersistedSettings;
+        // The operator's current paths and secret policy apply to stored versions too.
+        const checked = this.check(g.graph, settings);
+        if (!checked.ok) {
+          const error = checked.errors.map(formatError).join('; ');
+          out.push({ name: g.name, version: g.version, ok: false, error });
+          this.log(`could not restore ${g.name} v${g.version}: ${error}`);
+          continue;
+        }
         rememberSecrets(secretValues(g.graph as Parameters<typeof secretValues>[0], process.env, [TOKEN_ENV]));
         const r = await this.controller.deploy(g.graph, settings.graphDir, g.version);
         if (r.ok) this.setPolicy(g.name, settings);

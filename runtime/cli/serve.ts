@@ -6,8 +6,9 @@ import type { GraphStatus } from '../../shared/protocol.js';
 import { parseSize } from '../security/limits.js';
 import { nonNegative, wholeNumber } from './cluster-options.js';
 import { parseJsonText, readInputFile } from './read-file.js';
+import { type SecretOptions, secretOptions } from './secret-options.js';
 
-export interface ServeOptions {
+export interface ServeOptions extends SecretOptions {
   port: number;
   host: string;
   gpus?: number;
@@ -31,8 +32,7 @@ export interface ServeOptions {
 
 /** `beamline serve [graph.json ...]`: the editor, API, data plane, socket.io and metrics on one port. */
 export function register(program: Command): void {
-  program
-    .command('serve')
+  secretOptions(program.command('serve'))
     .description('deploy graphs and serve them, with the editor at / and the API at /api')
     .argument('[graphs...]', 'graph JSON files to deploy at start')
     .option('--port <n>', 'port to listen on', wholeNumber, 8000)
@@ -144,6 +144,8 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
       const g = graph as { name?: unknown; routePrefix?: unknown } | null;
       return typeof g?.name === 'string' ? [{ name: g.name, ...(typeof g.routePrefix === 'string' ? { routePrefix: g.routePrefix } : {}) }] : [];
     }),
+    ...(opts.allowSecretEnv ? { allowSecretEnv: opts.allowSecretEnv } : {}),
+    ...(opts.secretBaseUrl ? { secretBaseUrls: opts.secretBaseUrl } : {}),
     persist: opts.persist,
   }).catch((e: Error) => e);
   if (server instanceof Error) {

@@ -18,6 +18,7 @@ import { HookedDeployer } from '../deployments/deployer.js';
 import type { PersistentDeployer } from '../persistence.js';
 import { bodyLimitMiddleware, DEFAULT_GRAPH_BOUNDS, DEFAULT_LIMITS, inputLimitMiddleware } from '../security/limits.js';
 import { knownSecrets, redactingLog } from '../security/redact.js';
+import { secretPolicy } from '../security/secret-policy.js';
 import { createServerGuard, type SecurityOptions } from '../security/server-guard.js';
 import { GraphStore, StorageError } from '../store.js';
 import { controlRoutes } from './control.js';
@@ -68,6 +69,10 @@ export interface ServerOptions extends SecurityOptions {
   maxGraphBytes?: number;
   /** Directories `custom` nodes may load modules from (--allow-custom); none: custom code is refused at deploy. */
   moduleDirs?: string[];
+  /** Env vars a graph may name as secrets besides BEAMLINE_SECRET_* (--allow-secret-env); default: $BEAMLINE_ALLOW_SECRET_ENV. */
+  allowSecretEnv?: string[];
+  /** The only base URLs secrets may be sent to (--secret-base-url); default: $BEAMLINE_SECRET_BASE_URLS, else any. */
+  secretBaseUrls?: string[];
   log?: (line: string) => void;
 }
 
@@ -129,6 +134,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     metrics: () => metrics!,
     modules: custom.urls,
     ...(options.moduleDirs ? { moduleDirs: options.moduleDirs.map((d) => resolve(d)) } : {}),
+    // Throws on a bad flag value before anything is bound (serve exits 2).
+    secrets: secretPolicy(options),
     dataDir: resolve(options.dataDir ?? '.beamline'),
     modelsDir: resolve(options.modelsDir ?? resolve(REPO, 'models')),
     deployWaitMs: options.deployWaitMs ?? 120_000,
