@@ -1,5 +1,5 @@
 /** Indexes for retrievers: list, upload files into one, build it (ingest) and follow the job, delete. */
-import type { IngestJob } from '../../shared/protocol.js';
+import type { IngestJob, IngestRequest } from '../../shared/protocol.js';
 import { jobFinished, type RetrieverNeed, uploadProblem } from '../lib/indexes.js';
 import { useEditor } from '../store/graph.js';
 import { api } from './client.js';
@@ -58,7 +58,7 @@ export async function uploadAndIngest(index: string, files: readonly File[], emb
   }
 }
 
-async function ingest(index: string, body: { embedder: string; docs?: string }): Promise<IngestOutcome> {
+async function ingest(index: string, body: IngestRequest): Promise<IngestOutcome> {
   try {
     const job = await followJob(await api.ingest(index, body));
     if (job.state !== 'done') return { ok: false, error: `building ${index} ${job.state}${job.error ? `: ${job.error}` : ''}` };
@@ -72,7 +72,11 @@ async function ingest(index: string, body: { embedder: string; docs?: string }):
 /** The retriever's "build it" button: ingest its configured docs with the embedder in front of it. */
 export async function buildFromDocs(need: RetrieverNeed): Promise<IngestOutcome> {
   st().notify(`Building index ${need.index} from ${need.docs}…`);
-  const r = await ingest(need.index, { embedder: need.embedder, ...(need.docs ? { docs: need.docs } : {}) });
+  // A served graph's docs are relative to its file's folder on the server: name the graph so they resolve there.
+  const name = st().meta.name;
+  const served = st().deployments?.some((d) => d.name === name);
+  const { embedder, docs, chunkSize, chunkOverlap } = need;
+  const r = await ingest(need.index, { embedder, ...(docs ? { docs } : {}), ...(chunkSize ? { chunkSize } : {}), ...(chunkOverlap !== undefined ? { chunkOverlap } : {}), ...(served ? { graph: name } : {}) });
   if (!r.ok) st().notify(`Could not build ${need.index}: ${r.error}`, 'error');
   return r;
 }

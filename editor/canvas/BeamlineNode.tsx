@@ -78,7 +78,14 @@ function RetrieverIndex({ id, config }: { id: string; config: Record<string, unk
   });
   const info = useEditor((s) => (s.indexes ? (s.indexes.find((i) => i.name === index) ?? null) : undefined));
   const job = useEditor((s) => Object.values(s.jobs).find((j) => j.index === index && !jobFinished(j))?.id);
-  const need = { node: id, index, embedder, ...(docs ? { docs } : {}) };
+  const need = {
+    node: id,
+    index,
+    embedder,
+    ...(docs ? { docs } : {}),
+    ...(typeof config.chunkSize === 'number' ? { chunkSize: config.chunkSize } : {}),
+    ...(typeof config.chunkOverlap === 'number' ? { chunkOverlap: config.chunkOverlap } : {}),
+  };
   if (job) return <JobProgress id={job} />;
   if (info === undefined) return null;
   if (info === null) {

@@ -16,6 +16,9 @@ export interface RetrieverNeed {
   docs?: string;
   /** Model of the embedder feeding the retriever's vector input (what the index must be built with). */
   embedder: string;
+  /** The retriever's chunking, used when its index is built from `docs`. */
+  chunkSize?: number;
+  chunkOverlap?: number;
 }
 
 /** What retrieversOf reads: a graph file, or the canvas's nodes and edges. */
@@ -30,7 +33,7 @@ export function retrieversOf(graph: GraphShape): RetrieverNeed[] {
   return graph.nodes
     .filter((n) => n.kind === 'retriever')
     .map((n) => {
-      const cfg = (n.config ?? {}) as { index?: unknown; docs?: unknown };
+      const cfg = (n.config ?? {}) as { index?: unknown; docs?: unknown; chunkSize?: unknown; chunkOverlap?: unknown };
       const feed = graph.edges.find((e) => e.target === n.id && e.targetHandle === 'vector');
       const src = feed && byId.get(feed.source);
       const model = src?.kind === 'embedder' ? ((src.config ?? {}) as { model?: unknown }).model : undefined;
@@ -39,6 +42,8 @@ export function retrieversOf(graph: GraphShape): RetrieverNeed[] {
         index: typeof cfg.index === 'string' && cfg.index ? cfg.index : DEFAULT_INDEX,
         ...(typeof cfg.docs === 'string' && cfg.docs ? { docs: cfg.docs } : {}),
         embedder: typeof model === 'string' && model ? model : DEFAULT_EMBEDDER,
+        ...(typeof cfg.chunkSize === 'number' ? { chunkSize: cfg.chunkSize } : {}),
+        ...(typeof cfg.chunkOverlap === 'number' ? { chunkOverlap: cfg.chunkOverlap } : {}),
       };
     });
 }

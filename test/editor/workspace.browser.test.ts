@@ -108,6 +108,17 @@ describe.skipIf(NO_CHROMIUM)('the editor as the workspace of a running server', 
     await textOf(history.first()).toContain('ok');
   });
 
+  it("warns on a retriever whose index is missing, before any deploy, and builds it from the retriever's docs", { timeout: 120_000 }, async () => {
+    await tab('Indexes');
+    await page.getByTestId('index-list').getByRole('button', { name: 'delete index rag' }).click();
+    await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Delete' }).click();
+    const missing = node('retrieve').getByTestId('index-missing');
+    await textOf(missing).toContain('Index rag does not exist');
+    await missing.getByRole('button', { name: 'Build from docs' }).click();
+    await countOf(missing).toBe(0);
+    await textOf(page.getByTestId('index-list').locator('[data-index="rag"]'), 60_000).toContain('12 files · 24 chunks');
+  });
+
   it('(e) deploys an edit after showing its diff, and a rollback puts the rolled-back version on the canvas', { timeout: 180_000 }, async () => {
     await tab('Inspector');
     await node('retrieve').locator('.bl-node-label').click();
