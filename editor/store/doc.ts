@@ -264,8 +264,8 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
     load(graph, opts) {
       const doc = toDoc(graph, get().kindMap);
       const baseline = opts && 'baseline' in opts ? (opts.baseline ?? null) : graph;
-      // The run shown was on the graph before; it stays in the history.
-      set({ ...doc, serverErrors: [], baseline, run: EMPTY_RUN });
+      // The run shown was on the graph before; it stays in the history. An opened graph is shown.
+      set({ ...doc, serverErrors: [], baseline, run: EMPTY_RUN, view: 'editor' });
       history.get().clear();
       fitSoon(get);
     },
