@@ -39,13 +39,13 @@ message TypeProto {
 message OperatorSetIdProto { string domain = 1; int64 version = 2; }
 `;
 
-export const DataType = { FLOAT: 1, INT8: 3, INT64: 7, BOOL: 9 } as const;
-const AttributeType = { FLOAT: 1, INT: 2, INTS: 7 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
+const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
 
 const root = protobuf.parse(ONNX_PROTO, { keepCase: true }).root;
 const ModelProto = root.lookupType('onnx.ModelProto');
 
-type Attr = number | number[] | { f: number };
+type Attr = number | number[] | { f: number } | { s: string };
 export interface Node {
   op: string;
   inputs: string[];
@@ -56,7 +56,8 @@ export interface Tensor {
   name: string;
   dims: number[];
   type: number;
-  data: Float32Array | Int8Array | BigInt64Array;
+  /** Raw little-endian values; Uint16Array holds float16 bits. */
+  data: Float32Array | Int8Array | Uint8Array | Uint16Array | Int32Array | BigInt64Array;
 }
 export interface ValueInfo {
   name: string;
@@ -67,6 +68,7 @@ export interface ValueInfo {
 
 function attribute(name: string, v: Attr) {
   if (Array.isArray(v)) return { name, type: AttributeType.INTS, ints: v };
+  if (typeof v === 'object' && 's' in v) return { name, type: AttributeType.STRING, s: new TextEncoder().encode(v.s) };
   if (typeof v === 'object') return { name, type: AttributeType.FLOAT, f: v.f };
   return { name, type: AttributeType.INT, i: v };
 }
