@@ -9,7 +9,22 @@ export interface ClusterOptions {
   gpuMemoryMb?: number;
   /** Logical CPUs to schedule against (default: the machine's). */
   cpus?: number;
+  /** Memory replicas are placed in (default: schedulableMemoryMb()). */
   memoryMb?: number;
+  /** Most replicas this server runs (default DEFAULT_MAX_REPLICAS). */
+  maxReplicas?: number;
+}
+
+/** Replicas one server runs at most unless --max-replicas says otherwise: each is a thread (two with tsx's loader). */
+export const DEFAULT_MAX_REPLICAS = 64;
+
+/**
+ * Memory replicas may be placed in when not given: the machine's, less headroom for the
+ * server process itself and the system (10%, at least 1 GB).
+ */
+export function schedulableMemoryMb(total = totalmem()): number {
+  const mb = Math.floor(total / 2 ** 20);
+  return Math.max(0, mb - Math.max(1024, Math.ceil(mb * 0.1)));
 }
 
 /** GPUs from nvidia-smi, or none when it is missing or fails. */
@@ -47,8 +62,9 @@ export function describeCluster(opts: ClusterOptions = {}): { cluster: Cluster; 
   const machine = {
     id: 'local',
     cpus: opts.cpus ?? availableParallelism(),
-    memoryMb: opts.memoryMb ?? Math.floor(totalmem() / 2 ** 20),
+    memoryMb: opts.memoryMb ?? schedulableMemoryMb(),
     gpus,
+    maxReplicas: opts.maxReplicas ?? DEFAULT_MAX_REPLICAS,
   };
   return { cluster: { machines: [machine] }, gpuSource };
 }
@@ -83,6 +99,11 @@ export class ClusterLedger {
     const r = place(ds, this.cluster, [...this.held.values()]);
     for (const a of r.assignments) this.held.set(a.replica, a);
     return { assignments: new Map(r.assignments.map((a) => [a.replica, a])), unplaced: new Map(r.unplaced.map((u) => [u.replica, u])) };
+  }
+
+  /** What every live replica holds, keyed `<graph>/<replica id>`. */
+  assignments(): Assignment[] {
+    return [...this.held.values()];
   }
 
   release(replica: string): void {

@@ -4,6 +4,7 @@ import type { GraphError } from '../shared/errors.js';
 import type { Plan } from '../shared/plan.js';
 import { type GraphState, type GraphStatus, type NodeStatus, REPLICA_STATES, type ReplicaState } from '../shared/protocol.js';
 import { Autoscaler } from './autoscaler.js';
+import { capacityRefusal } from './capacity.js';
 import type { ClusterLedger } from './cluster.js';
 import { RequestError } from './errors.js';
 import type { Executable } from './executor.js';
@@ -256,6 +257,9 @@ export class Controller implements MetricsSource {
   private async activate(plan: Plan, graphDir: string | undefined, version: number | undefined, commit?: () => DeployFailure | undefined): Promise<DeployResult> {
     const taken = this.conflict(plan);
     if (taken) return taken;
+    // Refused before anything starts: replicas that cannot fit in memory or under --max-replicas.
+    const full = capacityRefusal(plan, this.opts.ledger);
+    if (full) return full;
     const v = version ?? (this.versions.get(plan.name) ?? 0) + 1;
     this.versions.set(plan.name, v);
     const dep = new GraphDeployment(plan, v, this.opts, () => this.nextReplicaId(plan.name), graphDir, () => this.isRetiring(plan.name));

@@ -14,6 +14,8 @@ export interface NodeDefinition<C extends z.ZodType, S> {
   outputs: PortSpec[] | ((config: z.output<C>) => PortSpec[]);
   config: C;
   deployment?: DeploymentInput;
+  /** Resident MB one replica takes (thread, modules, model); placement reserves it unless resources.memoryMb is set (default 48). */
+  memoryMb?: number;
   streams?: boolean;
   /** Config fields naming secret env vars: deploy refuses variables and base URLs the operator did not allow; read them with readSecretEnv(name, url, ctx.secrets). */
   secretEnv?: SecretEnvField<z.output<C>>[];
@@ -73,6 +75,7 @@ export function defineNode<C extends z.ZodType, S = undefined>(def: NodeDefiniti
     outputs: def.outputs,
     config: def.config,
     ...(def.deployment !== undefined ? { deployment: def.deployment } : {}),
+    ...(def.memoryMb !== undefined ? { memoryMb: def.memoryMb } : {}),
     ...(def.secretEnv !== undefined ? { secretEnv: def.secretEnv } : {}),
     runsIn: 'replica',
     batchable: !!def.batch,

@@ -1,5 +1,5 @@
 import type { NodeKind } from './catalog/index.js';
-import { type Deployment, initialReplicas, maxReplicas } from './deployment.js';
+import { type Deployment, initialReplicas, maxReplicas, replicaMemoryMb } from './deployment.js';
 import type { Graph } from './graph.js';
 import type { Plan, PlanEdge, PlanNode } from './plan.js';
 import type { PortSpec } from './ports.js';
@@ -56,12 +56,13 @@ export function buildPlan(
     const d = c.deployment!;
     const replicaBacked = c.kind.runsIn === 'replica';
     const replicas = replicaBacked ? initialReplicas(d) : 0;
+    const memoryMb = replicaBacked ? replicaMemoryMb(d, c.kind.memoryMb) : 0;
     const totals = {
       replicas,
       maxReplicas: replicaBacked ? maxReplicas(d) : 0,
       cpus: replicas * d.resources.cpus,
       gpus: replicas * d.resources.gpus,
-      memoryMb: replicas * d.resources.memoryMb,
+      memoryMb: replicas * memoryMb,
     };
     for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += totals[k];
     const doc = docs.get(id)!;
@@ -73,6 +74,7 @@ export function buildPlan(
       label: doc.label ?? c.kind.title,
       config: c.config,
       deployment: d,
+      memoryMb,
       runsIn: c.kind.runsIn,
       batchable: !!c.kind.batchable,
       streams: !!c.kind.streams,

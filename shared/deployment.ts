@@ -56,6 +56,20 @@ export type Autoscaling = z.output<typeof AutoscalingSchema>;
 export type Resources = z.output<typeof ResourcesSchema>;
 export type Batching = z.output<typeof BatchingSchema>;
 
+/** Memory a replica is counted at when neither its deployment nor its kind says: a small node on a worker thread (measured 34-42 MB). */
+export const DEFAULT_REPLICA_MEMORY_MB = 48;
+/** The least any replica takes (thread, tsx, runtime): a smaller resources.memoryMb is counted as this. */
+export const MIN_REPLICA_MEMORY_MB = 32;
+
+/**
+ * Memory placement reserves for one replica: resources.memoryMb when set, else the kind's
+ * estimate. Never 0: every replica costs memory whatever its CPU share (cpus: 0 included).
+ */
+export function replicaMemoryMb(d: Deployment, kindEstimate: number | undefined): number {
+  if (d.resources.memoryMb > 0) return Math.max(d.resources.memoryMb, MIN_REPLICA_MEMORY_MB);
+  return kindEstimate ?? DEFAULT_REPLICA_MEMORY_MB;
+}
+
 /** Replicas a node starts with: numReplicas, or the autoscaler's initial count. */
 export function initialReplicas(d: Deployment): number {
   if (!d.autoscaling) return d.numReplicas;

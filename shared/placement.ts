@@ -19,6 +19,8 @@ export interface MachineSpec {
   cpus: number;
   memoryMb: number;
   gpus: GpuSpec[];
+  /** Most replicas placed on this machine (a server's --max-replicas); unset: no cap. */
+  maxReplicas?: number;
 }
 export interface Cluster {
   machines: MachineSpec[];
@@ -50,7 +52,7 @@ export interface Assignment {
   gpus: GpuGrant[];
 }
 
-export type Resource = 'cpus' | 'memoryMb' | 'gpus' | 'gpuMemoryMb';
+export type Resource = 'cpus' | 'memoryMb' | 'gpus' | 'gpuMemoryMb' | 'replicas';
 export interface Unplaced {
   replica: string;
   node: string;
@@ -76,6 +78,9 @@ export interface MachineUsage {
   cpusUsed: number;
   memoryMb: number;
   memoryUsedMb: number;
+  /** Replicas placed on it, and its cap when it has one (absent from older servers' status). */
+  replicas?: number;
+  maxReplicas?: number;
 }
 
 export interface PlacementResult {
@@ -100,6 +105,7 @@ interface MachineState {
   spec: MachineSpec;
   cpusUsed: number;
   memUsed: number;
+  replicas: number;
   gpus: GpuState[];
 }
 
@@ -108,6 +114,7 @@ export function place(demands: readonly ReplicaDemand[], cluster: Cluster, exist
     spec: m,
     cpusUsed: 0,
     memUsed: 0,
+    replicas: 0,
     gpus: m.gpus.map((g) => ({ spec: g, used: 0, memUsed: 0, replicas: [] })),
   }));
   const byId = new Map(machines.map((m) => [m.spec.id, m]));
@@ -174,7 +181,15 @@ export function place(demands: readonly ReplicaDemand[], cluster: Cluster, exist
     unplaced,
     gpusUsed: gpus.filter((g) => g.used > EPS).length,
     gpus,
-    machines: machines.map((m) => ({ machine: m.spec.id, cpus: m.spec.cpus, cpusUsed: round(m.cpusUsed), memoryMb: m.spec.memoryMb, memoryUsedMb: m.memUsed })),
+    machines: machines.map((m) => ({
+      machine: m.spec.id,
+      cpus: m.spec.cpus,
+      cpusUsed: round(m.cpusUsed),
+      memoryMb: m.spec.memoryMb,
+      memoryUsedMb: m.memUsed,
+      replicas: m.replicas,
+      ...(m.spec.maxReplicas !== undefined ? { maxReplicas: m.spec.maxReplicas } : {}),
+    })),
   };
 }
 
@@ -191,7 +206,12 @@ function gpuMem(d: ReplicaDemand, g: GpuSpec, share: number): number {
 }
 
 function hostFits(m: MachineState, d: ReplicaDemand): boolean {
-  return m.cpusUsed + d.cpus <= m.spec.cpus + EPS && (d.memoryMb === 0 || m.memUsed + d.memoryMb <= m.spec.memoryMb + EPS);
+  return underCap(m, m.replicas) && m.cpusUsed + d.cpus <= m.spec.cpus + EPS && (d.memoryMb === 0 || m.memUsed + d.memoryMb <= m.spec.memoryMb + EPS);
+}
+
+/** Room for one more replica under the machine's cap (every replica is a thread, whatever it reserves). */
+function underCap(m: MachineState, placed: number): boolean {
+  return m.spec.maxReplicas === undefined || placed < m.spec.maxReplicas;
 }
 
 function placeOne(d: ReplicaDemand, machines: MachineState[]): Assignment | undefined {
@@ -234,12 +254,13 @@ function placeOne(d: ReplicaDemand, machines: MachineState[]): Assignment | unde
 }
 
 function cloneMachine(m: MachineState): MachineState {
-  return { spec: m.spec, cpusUsed: m.cpusUsed, memUsed: m.memUsed, gpus: m.gpus.map((g) => ({ ...g, replicas: [...g.replicas] })) };
+  return { spec: m.spec, cpusUsed: m.cpusUsed, memUsed: m.memUsed, replicas: m.replicas, gpus: m.gpus.map((g) => ({ ...g, replicas: [...g.replicas] })) };
 }
 
 function restore(m: MachineState, from: MachineState): void {
   m.cpusUsed = from.cpusUsed;
   m.memUsed = from.memUsed;
+  m.replicas = from.replicas;
   m.gpus = from.gpus.map((g) => ({ ...g, replicas: [...g.replicas] }));
 }
 
@@ -270,6 +291,7 @@ function repackShares(ds: ReplicaDemand[], machines: MachineState[], beat: numbe
   const gpus = machines.flatMap((m, mi) => m.gpus.map((g) => ({ mi, g })));
   const cpus = machines.map((m) => m.cpusUsed);
   const mem = machines.map((m) => m.memUsed);
+  const count = machines.map((m) => m.replicas);
   const suffix: number[] = new Array(ds.length + 1).fill(0);
   for (let i = ds.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1] + ds[i].gpus;
   let inUse = touched(machines);
@@ -294,7 +316,7 @@ function repackShares(ds: ReplicaDemand[], machines: MachineState[], beat: numbe
     for (let k = 0; k < gpus.length; k++) {
       const { mi, g } = gpus[k];
       const m = machines[mi];
-      if (cpus[mi] + d.cpus > m.spec.cpus + EPS || (d.memoryMb > 0 && mem[mi] + d.memoryMb > m.spec.memoryMb + EPS)) continue;
+      if (!underCap(m, count[mi]) || cpus[mi] + d.cpus > m.spec.cpus + EPS || (d.memoryMb > 0 && mem[mi] + d.memoryMb > m.spec.memoryMb + EPS)) continue;
       if (g.used + d.gpus > 1 + EPS || g.memUsed + gpuMem(d, g.spec, d.gpus) > g.spec.memoryMb + EPS) continue;
       candidates.push(k);
     }
@@ -313,6 +335,7 @@ function repackShares(ds: ReplicaDemand[], machines: MachineState[], beat: numbe
       g.memUsed += gm;
       cpus[mi] += d.cpus;
       mem[mi] += d.memoryMb;
+      count[mi]++;
       if (fresh) inUse++;
       pick.push(k);
       go(i + 1);
@@ -322,6 +345,7 @@ function repackShares(ds: ReplicaDemand[], machines: MachineState[], beat: numbe
       g.memUsed -= gm;
       cpus[mi] -= d.cpus;
       mem[mi] -= d.memoryMb;
+      count[mi]--;
       if (steps > SEARCH_BUDGET) return;
     }
   };
@@ -341,6 +365,7 @@ function repackShares(ds: ReplicaDemand[], machines: MachineState[], beat: numbe
 }
 
 function commit(m: MachineState, a: Assignment): void {
+  m.replicas++;
   m.cpusUsed += a.cpus;
   m.memUsed += a.memoryMb;
   for (const grant of a.gpus) {
@@ -366,8 +391,15 @@ const plural = (n: number, one: string, many = `${one}s`) => `${fmt(n)} ${Math.a
  * Which resource is short for a demand that fits nowhere, and by how much. The GPU
  * part is judged first; when it fits somewhere, the CPUs and memory of those machines.
  */
-function explain(d: ReplicaDemand, machines: MachineState[]): Unplaced {
+function explain(d: ReplicaDemand, all: MachineState[]): Unplaced {
   const base = { replica: d.replica, node: d.node };
+  // A machine at its replica cap takes nothing more, whatever the replica reserves.
+  const machines = all.filter((m) => underCap(m, m.replicas));
+  if (machines.length === 0) {
+    const cap = all.reduce((s, m) => s + (m.spec.maxReplicas ?? 0), 0);
+    const where = all.length === 1 ? 'the server runs' : 'the machines run';
+    return { ...base, resource: 'replicas', needed: 1, available: 0, reason: `${where} at most ${cap} replicas (--max-replicas) and ${cap} are placed` };
+  }
   if (d.gpus > EPS) {
     if (machines.every((m) => m.gpus.length === 0)) {
       return { ...base, resource: 'gpus', needed: d.gpus, available: 0, reason: `needs ${plural(d.gpus, 'GPU')} but the cluster has no GPUs (declare some with --gpus)` };
@@ -387,7 +419,7 @@ function explain(d: ReplicaDemand, machines: MachineState[]): Unplaced {
     resource: 'memoryMb',
     needed: d.memoryMb,
     available: round(mostMem),
-    reason: `needs ${d.memoryMb} MB of memory; at most ${fmt(mostMem)} MB free ${where} and ${plural(d.cpus, 'free CPU')}`,
+    reason: `needs ${d.memoryMb} MB of memory; at most ${fmt(mostMem)} MB free ${where}${d.cpus > EPS ? ` and ${plural(d.cpus, 'free CPU')}` : ''}`,
   };
 }
 
@@ -437,7 +469,7 @@ export function demandsFromPlan(plan: Plan, at: 'initial' | 'max' = 'initial'): 
     const count = at === 'max' ? n.totals.maxReplicas : n.totals.replicas;
     const r = n.deployment.resources;
     for (let i = 0; i < count; i++) {
-      out.push({ replica: `${id}#${i}`, node: id, cpus: r.cpus, gpus: r.gpus, memoryMb: r.memoryMb, ...(r.gpuMemoryMb !== undefined ? { gpuMemoryMb: r.gpuMemoryMb } : {}) });
+      out.push({ replica: `${id}#${i}`, node: id, cpus: r.cpus, gpus: r.gpus, memoryMb: n.memoryMb, ...(r.gpuMemoryMb !== undefined ? { gpuMemoryMb: r.gpuMemoryMb } : {}) });
     }
   }
   return out;

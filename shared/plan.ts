@@ -14,7 +14,7 @@ export interface NodeTotals {
   replicas: number;
   /** Most replicas the node may have (autoscaling upper bound). */
   maxReplicas: number;
-  /** Per-node totals at the initial replica count: replicas x per-replica share. */
+  /** Per-node totals at the initial replica count: replicas x per-replica share (memory: PlanNode.memoryMb each). */
   cpus: number;
   gpus: number;
   memoryMb: number;
@@ -28,6 +28,8 @@ export interface PlanNode {
   config: Record<string, unknown>;
   /** Kind defaults layered under the node's own settings, then parsed. */
   deployment: Deployment;
+  /** Memory placement reserves per replica: resources.memoryMb, else the kind's estimate (0 for inline nodes). */
+  memoryMb: number;
   runsIn: 'executor' | 'replica';
   batchable: boolean;
   streams: boolean;

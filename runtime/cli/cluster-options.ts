@@ -1,8 +1,9 @@
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { parseCluster } from '../../shared/cluster-spec.js';
 import type { GraphError } from '../../shared/errors.js';
 import { type Cluster, singleMachine } from '../../shared/placement.js';
+import { schedulableMemoryMb } from '../cluster.js';
 import { parseJsonText, readInputFile } from './read-file.js';
 
 export interface ClusterOptions {
@@ -48,7 +49,8 @@ export function resolveCluster(opts: ClusterOptions): { ok: true; cluster: Clust
   const cluster = singleMachine({
     id: 'local',
     cpus: opts.cpus ?? availableParallelism(),
-    memoryMb: opts.memory ?? Math.floor(totalmem() / 2 ** 20),
+    // What `serve` would place replicas in here: the machine's memory less headroom.
+    memoryMb: opts.memory ?? schedulableMemoryMb(),
     gpus: opts.gpus ?? 0,
     ...(opts.gpuMemory !== undefined ? { gpuMemoryMb: opts.gpuMemory } : {}),
     virtualGpus: true,

@@ -24,7 +24,7 @@ export function planJson(file: string, r: PlanReport) {
     fanIn: p.fanIn,
     nodes: p.order.map((id) => {
       const n = p.nodes[id];
-      return { id, kind: n.kind, label: n.label, runsIn: n.runsIn, stage: n.stage, resources: n.deployment.resources, totals: n.totals };
+      return { id, kind: n.kind, label: n.label, runsIn: n.runsIn, stage: n.stage, resources: n.deployment.resources, memoryMb: n.memoryMb, totals: n.totals };
     }),
     totals: p.totals,
     replicasAt: r.replicasAt,
@@ -55,7 +55,7 @@ export function planText(r: PlanReport): string {
 
   const replicaNodes = p.order.filter((id) => p.nodes[id].runsIn === 'replica');
   const at = r.replicasAt === 'max' ? 'at their maximum' : 'at deploy time';
-  out.push('', `replicas ${at} (per replica x count = node total):`);
+  out.push('', `replicas ${at} (per replica x count = node total; memory: resources.memoryMb, else the kind's estimate):`);
   out.push(
     indent(
       table(
@@ -65,7 +65,14 @@ export function planText(r: PlanReport): string {
             const n = p.nodes[id];
             const res = n.deployment.resources;
             const count = r.replicasAt === 'max' ? n.totals.maxReplicas : n.totals.replicas;
-            return [id, n.kind, String(count), `${num(res.cpus)} x ${count} = ${num(res.cpus * count)}`, `${num(res.gpus)} x ${count} = ${num(res.gpus * count)}`, String(res.memoryMb * count)];
+            return [
+              id,
+              n.kind,
+              String(count),
+              `${num(res.cpus)} x ${count} = ${num(res.cpus * count)}`,
+              `${num(res.gpus)} x ${count} = ${num(res.gpus * count)}`,
+              `${n.memoryMb} x ${count} = ${n.memoryMb * count}`,
+            ];
           }),
           ['total', '', String(sumOf(r, 'count')), num(sumOf(r, 'cpus')), num(sumOf(r, 'gpus')), String(sumOf(r, 'memoryMb'))],
         ],
@@ -126,7 +133,7 @@ function sumOf(r: PlanReport, what: 'count' | 'cpus' | 'gpus' | 'memoryMb'): num
   for (const n of Object.values(r.plan.nodes)) {
     if (n.runsIn !== 'replica') continue;
     const count = r.replicasAt === 'max' ? n.totals.maxReplicas : n.totals.replicas;
-    s += what === 'count' ? count : n.deployment.resources[what] * count;
+    s += what === 'count' ? count : (what === 'memoryMb' ? n.memoryMb : n.deployment.resources[what]) * count;
   }
   return s;
 }

@@ -15,6 +15,7 @@ export interface ServeOptions extends SecretOptions {
   gpuMemory?: number;
   cpus?: number;
   memory?: number;
+  maxReplicas?: number;
   dataDir: string;
   modelsDir?: string;
   nodes?: string[];
@@ -40,7 +41,8 @@ export function register(program: Command): void {
     .option('--gpus <n>', 'declare N virtual GPUs instead of detecting them with nvidia-smi', wholeNumber)
     .option('--gpu-memory <mb>', 'memory of each declared GPU in MB', nonNegative)
     .option('--cpus <n>', 'logical CPUs to schedule replicas on (default: this machine)', nonNegative)
-    .option('--memory <mb>', 'memory to schedule replicas in, MB (default: this machine)', nonNegative)
+    .option('--memory <mb>', "memory to schedule replicas in, MB (default: this machine's less 10%, at least 1 GB); each replica counts resources.memoryMb or its kind's estimate", nonNegative)
+    .option('--max-replicas <n>', 'most replicas this server runs, every graph together (default 64)', wholeNumber)
     .option('--data-dir <dir>', 'data directory (indexes, uploads)', './.beamline')
     .option('--models-dir <dir>', 'where model folders named in configs are looked up')
     .option('--nodes <modules...>', 'modules exporting defineNode() kinds to add to the catalog; with --allow-custom, directories `custom` nodes may load modules from')
@@ -129,6 +131,7 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
     ...(opts.gpuMemory !== undefined ? { gpuMemoryMb: opts.gpuMemory } : {}),
     ...(opts.cpus !== undefined ? { cpus: opts.cpus } : {}),
     ...(opts.memory !== undefined ? { memoryMb: opts.memory } : {}),
+    ...(opts.maxReplicas !== undefined ? { maxReplicas: opts.maxReplicas } : {}),
     ...(kindModules.length ? { nodes: kindModules } : {}),
     ...(opts.allowCustom ? { moduleDirs } : {}),
     ...(opts.token !== undefined ? { token: opts.token } : {}),
@@ -156,7 +159,7 @@ export async function serve(files: string[], opts: ServeOptions): Promise<number
   const m = cluster.machines[0];
   process.stdout.write(
     `Beamline on ${server.url}  (editor /, API /api, metrics /metrics)\n` +
-      `cluster: ${m.cpus} CPUs, ${m.memoryMb} MB, ${cluster.gpus.length} GPU${cluster.gpus.length === 1 ? '' : 's'} (${cluster.gpuSource})\n`,
+      `cluster: ${m.cpus} CPUs, ${m.memoryMb} MB, ${cluster.gpus.length} GPU${cluster.gpus.length === 1 ? '' : 's'} (${cluster.gpuSource}), at most ${m.maxReplicas} replicas\n`,
   );
   let failed = false;
   for (const g of graphs) {

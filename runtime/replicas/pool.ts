@@ -138,7 +138,7 @@ export class ReplicaPool {
       node: node.id,
       cpus: r.cpus,
       gpus: r.gpus,
-      memoryMb: r.memoryMb,
+      memoryMb: node.memoryMb,
       ...(r.gpuMemoryMb !== undefined ? { gpuMemoryMb: r.gpuMemoryMb } : {}),
     };
   }

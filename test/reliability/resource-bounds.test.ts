@@ -221,3 +221,65 @@ describe('a node with numReplicas 0 and no autoscaling', () => {
     }
   }, 30_000);
 });
+
+describe('every replica costs memory, whatever its CPU share', () => {
+  const text = (name: string, deployment: Record<string, unknown>) => {
+    const doc = graph(name, [{ id: 'n', kind: 'preprocessor', deployment }], []);
+    doc.nodes[0].config = { fields: { text: 'text' } };
+    doc.edges = [
+      { source: 'input', sourceHandle: 'text', target: 'n', targetHandle: 'text' },
+      { source: 'n', sourceHandle: 'text', target: 'output', targetHandle: 'in' },
+    ];
+    return doc;
+  };
+
+  it('refuses numReplicas 40 at cpus 0 that cannot fit in memory, naming the node and field, and starts nothing', async () => {
+    // The attack: on 2 CPUs, 40 replicas at cpus 0 all started (RSS 250 MB -> 1.32 GB).
+    const server = await startServer({ cpus: 2, memoryMb: 1024 });
+    try {
+      const r = await post(`${server.url}/api/graphs`, text('wide', { numReplicas: 40, resources: { cpus: 0 } }));
+      expect(r.status).toBe(400);
+      expect(r.body.errors).toEqual([expect.objectContaining({ node: 'n', path: '$.nodes[1].deployment.numReplicas', code: 'invalid_deployment' })]);
+      expect(r.body.errors[0].message).toMatch(/48 MB each.*needs 48 MB of memory/);
+      expect(await replicaThreads(server.url)).toBe(0);
+      expect((await get(`${server.url}/api/graphs/wide`)).status).toBe(404);
+      // resources.memoryMb, when given, is what a replica counts.
+      const big = await post(`${server.url}/api/graphs`, text('big', { numReplicas: 2, resources: { cpus: 0, memoryMb: 600 } }));
+      expect(big.status).toBe(400);
+      expect(big.body.errors[0].message).toMatch(/600 MB each/);
+      // What fits is deployed, and a second graph is refused with 409 when the first holds the memory.
+      expect((await post(`${server.url}/api/graphs`, text('fits', { numReplicas: 12, resources: { cpus: 0 } }))).status).toBe(201);
+      const more = await post(`${server.url}/api/graphs`, text('more', { numReplicas: 12, resources: { cpus: 0 } }));
+      expect(more.status).toBe(409);
+      expect(more.body.errors[0]).toMatchObject({ node: 'n', path: '$.nodes[1].deployment.numReplicas' });
+      expect(more.body.errors[0].message).toMatch(/next to the graphs deployed now/);
+      // A redeploy of the same graph does not count its own running version against itself.
+      expect((await post(`${server.url}/api/graphs`, text('fits', { numReplicas: 14, resources: { cpus: 0 } }))).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
+  it('caps the replicas of a server (--max-replicas): a deploy over it is refused, autoscaling past it waits PENDING', async () => {
+    const server = await startServer({ cpus: 64, memoryMb: 64_000, maxReplicas: 4 });
+    try {
+      const r = await post(`${server.url}/api/graphs`, text('many', { numReplicas: 5, resources: { cpus: 0 } }));
+      expect(r.status).toBe(400);
+      expect(r.body.errors[0]).toMatchObject({ node: 'n', path: '$.nodes[1].deployment.numReplicas' });
+      expect(r.body.errors[0].message).toMatch(/at most 4 replicas \(--max-replicas\)/);
+      expect(await replicaThreads(server.url)).toBe(0);
+      const scaled = await post(`${server.url}/api/graphs`, text('auto', { autoscaling: { minReplicas: 3, maxReplicas: 10 }, resources: { cpus: 0 } }));
+      expect(scaled.status).toBe(201);
+      const dep = server.controller.get('auto')!;
+      dep.pools.get('n')!.scale(6);
+      const status = await until(() => {
+        const s = dep.status().nodes.n.replicas;
+        return s.filter((x) => x.state === 'RUNNING').length === 4 && s.some((x) => x.state === 'PENDING') ? s : undefined;
+      }, 'the pool to fill the cap');
+      expect(status.find((x) => x.state === 'PENDING')?.reason).toMatch(/at most 4 replicas/);
+      expect(await replicaThreads(server.url)).toBe(4);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+});
