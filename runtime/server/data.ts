@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics.js';
 import { findTooDeep, formatSize } from '../security/limits.js';
 import type { ExecResult } from '../executor.js';
 import { type InvokeOptions, type InvokeSink, invokeGraphTo } from './invoke.js';
-import { RefusalHold } from './refusal-hold.js';
+import { HOLD_MS, RefusalHold } from './refusal-hold.js';
 import { routePath } from './route-path.js';
 
 export interface DataPlaneOptions {
@@ -76,18 +76,16 @@ function refuseBody(req: IncomingMessage, res: ServerResponse, limit: number): v
   send(res, 413, tooLarge(limit).body(), { connection: 'close' });
 }
 
-/** How long a refused connection is left unread: the shortest Retry-After a 503 carries. */
-export const HOLD_MS = 1000;
-
 function resumeSocket(sock: Socket): void {
   if (!sock.destroyed) sock.resume();
 }
 
 /**
  * After a 503 is flushed, its connection is not read again for HOLD_MS (its
- * Retry-After is at least that long), when RefusalHold says refusals are
- * saturating the main thread: a client re-sending at once waits in its own
- * socket buffer, not in the event loop ahead of replica replies.
+ * Retry-After is at least that long) when RefusalHold says so (refusals
+ * saturate the main thread, or the connection is straight back from a hold):
+ * a client re-sending at once waits in its own socket buffer, not in the event
+ * loop ahead of replica replies.
  */
 function holdSocket(this: ServerResponse): void {
   const sock = this.req.socket;
@@ -101,7 +99,7 @@ function sendError(res: ServerResponse, e: RequestError, requestId?: string, hol
     send(res, e.status, e.body(requestId));
     return;
   }
-  if (hold?.refused()) res.on('finish', holdSocket);
+  if (hold?.refused(res.req.socket)) res.on('finish', holdSocket);
   send(res, 503, e.body(requestId), { 'retry-after': String(e.extra.retryAfterS ?? 1) });
 }
 
