@@ -20,7 +20,8 @@ describe('beamline plan', () => {
     const byGpu = p.placement.gpus.map((g: { replicas: { node: string; share: number }[] }) => g.replicas.map((x) => `${x.node}:${x.share}`).join(' '));
     expect(byGpu).toEqual(['summarize:1', 'summarize:1', 'summarize:1', 'summarize:1', 'ner:0.25 ner:0.25 ner:0.25 ner:0.25', 'classify:0.25 classify:0.25 classify:0.25 classify:0.25', '', '']);
     expect(p.nodes.find((n: { id: string }) => n.id === 'ocr')).toMatchObject({ kind: 'ocr', stage: 1, resources: { cpus: 2, gpus: 0 }, totals: { replicas: 1, cpus: 2 } });
-    expect(p.placement.machines).toEqual([{ machine: 'local', cpus: 16, cpusUsed: 11, memoryMb: 65536, memoryUsedMb: 0 }]);
+    // Memory counts every replica at its kind's estimate (none sets resources.memoryMb): ocr 160 + ner 4 x 64 + llm 48 + classifier 4 x 48.
+    expect(p.placement.machines).toEqual([{ machine: 'local', cpus: 16, cpusUsed: 11, memoryMb: 65536, memoryUsedMb: 656, replicas: 10 }]);
   });
 
   it('prints the stages, the placement table with shares and utilisation, and the GPU count', async () => {
@@ -33,7 +34,8 @@ describe('beamline plan', () => {
     expect(out).toMatch(/^ +ner +ner +4 +1 x 4 = 4 +0\.25 x 4 = 1 /m);
     expect(out).toMatch(/^ +local +4 +100% +16000\/16000 +ner#0 \(0\.25\), ner#1 \(0\.25\), ner#2 \(0\.25\), ner#3 \(0\.25\)$/m);
     expect(out).toMatch(/^ +local +6 +0% +0\/16000 +-$/m);
-    expect(out).toMatch(/^ +local +11\/16 \(69%\) +0\/65536 MB \(0%\) +10$/m);
+    expect(out).toMatch(/^ +local +11\/16 \(69%\) +656\/65536 MB \(1%\) +10$/m);
+    expect(out).toMatch(/^ +ocr +ocr +1 +2 x 1 = 2 +0 x 1 = 0 +160 x 1 = 160$/m);
     expect(out).toMatch(/^GPUs used: 6 of 8; one model per GPU would use 12; the shares need at least 6$/m);
     expect(out).toMatch(/^unplaced: none$/m);
     expect(out).toMatch(/declared, not detected/);
