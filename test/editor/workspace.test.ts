@@ -99,7 +99,7 @@ describe('run history', () => {
 
 describe('indexes for retrievers', () => {
   it('finds each retriever with its index and the embedder in front of it', () => {
-    expect(retrieversOf(rag)).toEqual([{ node: 'retrieve', index: 'rag', docs: 'docs', embedder: 'builtin:glove-100d' }]);
+    expect(retrieversOf(rag)).toEqual([{ node: 'retrieve', index: 'rag', docs: 'docs', embedder: 'builtin:use-lite' }]);
     const bare = { ...rag, nodes: rag.nodes.map((n) => (n.id === 'retrieve' ? { ...n, config: {} } : n)), edges: rag.edges.filter((e) => e.target !== 'retrieve' || e.targetHandle !== 'vector') };
     expect(retrieversOf(bare)).toEqual([{ node: 'retrieve', index: 'default', embedder: 'builtin:glove-100d' }]);
   });
@@ -109,8 +109,8 @@ describe('indexes for retrievers', () => {
     expect(missingIndexes(rag, []).map((m) => m.index)).toEqual(['rag']);
     expect(missingIndexes(rag, [index('rag')])).toEqual([]);
     const [need] = retrieversOf(rag);
-    expect(embedderMismatch(need, [index('rag', 'minilm')])).toBe('index "rag" was built with minilm, but retrieve is fed by builtin:glove-100d');
-    expect(embedderMismatch(need, [index('rag')])).toBeUndefined();
+    expect(embedderMismatch(need, [index('rag', 'minilm')])).toBe('index "rag" was built with minilm, but retrieve is fed by builtin:use-lite');
+    expect(embedderMismatch(need, [index('rag', 'builtin:use-lite')])).toBeUndefined();
   });
 
   it('accepts .md, .txt and .jsonl uploads only, and reports progress to 100 %', () => {

@@ -49,6 +49,18 @@ describe('reranker', () => {
     expect(((res[2] as { documents: Doc[] }).documents)[0].id).toBe('stocks');
   });
 
+  it('cosine mode on builtin:use-lite (the sentence encoder) ranks a paraphrase above a sentence that only shares words', async () => {
+    const docs = [doc('office', 'It is going to be a long day tomorrow at the office.', 0.9), doc('umbrella', 'Bring an umbrella: showers are forecast for the morning.', 0.4), doc('prices', 'Prices rose last year.', 0.1)];
+    const query = { query: 'Is it going to rain tomorrow?', documents: docs };
+    const glove = (await cosineNode.call(query, callContext())).documents as Doc[];
+    expect(glove[0].id).toBe('office');
+    const node = await reranker.setup({ mode: 'cosine', model: 'builtin:use-lite', topK: 3, maxLength: 256 }, nodeContext('reranker'));
+    const out = (await node.call(query, callContext())).documents as Doc[];
+    expect(out.map((d) => d.id)).toEqual(['umbrella', 'office', 'prices']);
+    expect(out[0].retrievalScore).toBe(0.4);
+    await node.close?.();
+  });
+
   it('cross-encoder mode scores (query, document) pairs with an ONNX sequence classifier', async () => {
     // The VADER classifier reads the pair as one text: its POSITIVE probability rises with the document's valence.
     const node = await reranker.setup({ mode: 'cross-encoder', model: 'vader-sentiment', topK: 3, maxLength: 256 }, nodeContext('reranker'));
