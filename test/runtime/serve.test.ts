@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
+import { Latch } from '../fixtures/nodes/latch.js';
 import { get, graph, post, startServer, until } from './helpers.js';
 
 let s: BeamlineServer;
@@ -67,7 +68,8 @@ describe('serving a graph over HTTP', () => {
   });
 
   it('answers 504 naming the node that timed out, and keeps serving', async () => {
-    const r = await post(`${s.url}/basic`, { x: { sleepMs: 5000 } });
+    // Waits at a latch nobody releases: the call never answers by itself.
+    const r = await post(`${s.url}/basic`, { x: { latch: 'never' } });
     expect(r.status).toBe(504);
     expect(r.body.node).toBe('echo');
     // The replica that overran is replaced; once its successor runs, service is normal.
@@ -113,15 +115,31 @@ describe('serving a graph over HTTP', () => {
 });
 
 describe('deploys of one name', () => {
-  it('take effect in the order they were asked for, even when the first is slower to start', async () => {
-    const v = (tag: string, setupMs: number) => graph('order', [{ id: 'e', kind: 'test-echo', config: { tag, setupMs } }], [['input', 'e'], ['e', 'output']]);
-    const first = post(`${s.url}/api/graphs`, v('first', 1000));
-    // Let the first request reach the server before the second is sent.
-    await new Promise((r) => setTimeout(r, 200));
-    const [slow, fast] = await Promise.all([first, post(`${s.url}/api/graphs`, v('second', 0))]);
-    expect([slow.body.version, fast.body.version]).toEqual([1, 2]);
-    expect((await post(`${s.url}/order`, { x: 1 })).body).toMatchObject({ tag: 'second' });
-    expect((await get(`${s.url}/api/graphs/order`)).body.version).toBe(2);
+  it('take effect in the order they were asked for, one after another, even when the first is slower to start', async () => {
+    const v = (tag: string, setupLatch = '') => {
+      const g = graph('order', [{ id: 'e', kind: 'test-echo', config: { tag, setupLatch } }], [['input', 'e'], ['e', 'output']]);
+      // The label shows which document the deploy in progress is.
+      return { ...g, nodes: g.nodes.map((n) => (n.id === 'e' ? { ...n, label: tag } : n)) };
+    };
+    const loading = new Latch('order-first');
+    try {
+      const first = post(`${s.url}/api/graphs`, v('first', 'order-first'));
+      // The first deploy is under way: its replica is loading, and stays so until the test lets it.
+      expect(await loading.until(1)).toEqual(['first']);
+      const second = post(`${s.url}/api/graphs`, v('second'));
+      // The second reached the server: the graph in progress is listed with its document.
+      await until(async () => (await get(`${s.url}/api/graphs`)).body.graphs.find((g: { name: string }) => g.name === 'order')?.nodes.e.label === 'second', 'the second deploy to begin');
+      // It waits its turn: nothing of it is recorded while the first is still loading.
+      const during = await get(`${s.url}/api/graphs/order/versions`);
+      expect(during.body.versions.map((x: { version: number; status: string }) => [x.version, x.status])).toEqual([[1, 'deploying']]);
+      loading.open();
+      const [slow, fast] = await Promise.all([first, second]);
+      expect([slow.body.version, fast.body.version]).toEqual([1, 2]);
+      expect((await post(`${s.url}/order`, { x: 1 })).body).toMatchObject({ tag: 'second' });
+      expect((await get(`${s.url}/api/graphs/order`)).body.version).toBe(2);
+    } finally {
+      loading.close();
+    }
   });
 });
 
@@ -130,7 +148,7 @@ describe('the overall request timeout', () => {
     const t = await startServer({ requestTimeoutMs: 300 });
     try {
       await post(`${t.url}/api/graphs`, graph('slow', [{ id: 'lazy', kind: 'test-echo' }], [['input', 'lazy'], ['lazy', 'output']]));
-      const r = await post(`${t.url}/slow`, { x: { sleepMs: 2000 } });
+      const r = await post(`${t.url}/slow`, { x: { latch: 'never' } });
       expect(r.status).toBe(504);
       expect(r.body).toMatchObject({ node: 'lazy', code: 'timeout' });
       expect(r.body.error).toContain('request timed out after 300 ms');

@@ -2,7 +2,8 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
 import type { ClientToServerEvents, InvokeAck, ServerToClientEvents, StatusEvent, SubscribeAck } from '../../shared/protocol.js';
-import { graph, post, startServer } from './helpers.js';
+import { Latch } from '../fixtures/nodes/latch.js';
+import { graph, post, startServer, until } from './helpers.js';
 
 let s: BeamlineServer;
 let client: Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -121,23 +122,38 @@ it('pushes status to subscribers', async () => {
   client.emit('unsubscribe', { graph: 'chain' });
 });
 
-it('fails none of a stream of requests while the graph is redeployed', async () => {
-  const v = (tag: string) => graph('live', [{ id: 'e', kind: 'test-echo', config: { sleepMs: 30, tag }, deployment: { numReplicas: 2 } }], [['input', 'e'], ['e', 'output']]);
+it('fails none of a stream of requests while the graph is redeployed, nor a call held across the switch', async () => {
+  const v = (tag: string) => graph('live', [{ id: 'e', kind: 'test-echo', config: { tag, sleepMs: 10 }, deployment: { numReplicas: 2 } }], [['input', 'e'], ['e', 'output']]);
   expect((await post(`${s.url}/api/graphs`, v('v1'))).status).toBe(201);
   let stop = false;
   const acks: InvokeAck[] = [];
+  const tagOf = (a: InvokeAck) => (a.ok ? (a.output as { tag: string }).tag : '');
+  const answered = (tag: string) => acks.filter((a) => tagOf(a) === tag).length;
   const streams = Array.from({ length: 4 }, async () => {
     while (!stop) acks.push(await invoke('live', { x: 1 }));
   });
-  await new Promise((r) => setTimeout(r, 200));
-  const re = await post(`${s.url}/api/graphs`, v('v2'));
-  expect(re.status).toBe(200);
-  expect(re.body.version).toBe(2);
-  await new Promise((r) => setTimeout(r, 300));
-  stop = true;
-  await Promise.all(streams);
+  const held = new Latch('live-held');
+  try {
+    await until(() => answered('v1') >= 10, 'answers from v1');
+    // Two calls wait inside v1's replicas until after the switch: they must not be lost.
+    const across = [invoke('live', { x: { latch: 'live-held' } }), invoke('live', { x: { latch: 'live-held' } })];
+    await held.until(2);
+    const re = await post(`${s.url}/api/graphs`, v('v2'));
+    expect(re.status).toBe(200);
+    expect(re.body.version).toBe(2);
+    held.open();
+    expect((await Promise.all(across)).map((a) => [a.ok, tagOf(a)])).toEqual([
+      [true, 'v1'],
+      [true, 'v1'],
+    ]);
+    const before = answered('v2');
+    await until(() => answered('v2') >= before + 10, 'answers from v2');
+  } finally {
+    stop = true;
+    held.close();
+    await Promise.all(streams);
+  }
   const failed = acks.filter((a) => !a.ok);
   expect(failed).toEqual([]);
-  const tags = new Set(acks.map((a) => (a.ok ? (a.output as { tag: string }).tag : '')));
-  expect(tags).toEqual(new Set(['v1', 'v2']));
+  expect(new Set(acks.map(tagOf))).toEqual(new Set(['v1', 'v2']));
 });
