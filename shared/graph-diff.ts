@@ -30,7 +30,9 @@ export function diffGraphs(a: Graph, b: Graph): GraphDiff {
   }
 
   const serving = added.length + removed.length + edgesAdded.length + edgesRemoved.length + graphFields.length + changed.filter((c) => c.field !== 'position').length;
-  const same = serving === 0 && changed.length === 0;
+  // Notes and groups are unsaved edits, like positions, but never change serving.
+  const annotations = !equal(a.notes ?? [], b.notes ?? []) || !equal(a.groups ?? [], b.groups ?? []);
+  const same = serving === 0 && changed.length === 0 && !annotations;
   return { added, removed, changed, edgesAdded, edgesRemoved, graphFields, same, layoutOnly: !same && serving === 0 };
 }
 

@@ -19,7 +19,7 @@ export function graphJsonSchema(catalog: Catalog = builtinCatalog): Json {
 
   const defs: Json = { deployment: deploymentDef() };
   for (const k of kinds) {
-    const def = withoutDialect(z.toJSONSchema(k.config, { io: 'input', unrepresentable: 'any' }) as Json);
+    const def = withoutHints(withoutDialect(z.toJSONSchema(k.config, { io: 'input', unrepresentable: 'any' }) as Json)) as Json;
     const ports = (p: unknown) => (Array.isArray(p) ? p.map((x: { name: string; type: string }) => `${x.name} (${x.type})`).join(', ') || 'none' : 'depend on the config');
     defs[configDef(k.kind)] = {
       title: k.title,
@@ -55,6 +55,16 @@ function deploymentDef(): Json {
   const props = def.properties as Json;
   for (const [k, v] of Object.entries(props)) props[k] = { anyOf: [v, { type: 'null', description: "null removes the kind's default" }] };
   return def;
+}
+
+/**
+ * Without the editor's `when` hints (which backend reads a field: shared/catalog/llm.ts), a
+ * keyword JSON Schema does not have; GET /api/catalog keeps them for the editor's forms.
+ */
+function withoutHints(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(withoutHints);
+  if (typeof s !== 'object' || s === null) return s;
+  return Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'when').map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as Json).map(([p, x]) => [p, withoutHints(x)])) : withoutHints(v)]));
 }
 
 /** additionalProperties: false on every object schema that lists its properties. */

@@ -38,6 +38,30 @@ export const GraphEdgeSchema = z
   })
   .strict();
 
+// Notes and groups are for people reading the canvas: the compiler, the runtime and the
+// Ray export ignore them; the editor draws them and files keep them.
+export const NoteSchema = z
+  .object({
+    id: z.string().regex(ID, 'a note id is a letter or _ followed by up to 63 letters, digits, _ or -').describe('Unique among the notes.'),
+    text: z.string().max(20_000).describe('Markdown shown on the canvas.'),
+    position: PositionSchema.describe('Canvas position of its top-left corner.'),
+    width: z.number().min(40).max(4000).optional().describe('Width on the canvas (default 220).'),
+    height: z.number().min(30).max(4000).optional().describe('Height on the canvas (default: fits the text).'),
+  })
+  .strict()
+  .describe('A sticky note on the canvas.');
+
+export const GroupSchema = z
+  .object({
+    id: z.string().regex(ID, 'a group id is a letter or _ followed by up to 63 letters, digits, _ or -').describe('Unique among the groups.'),
+    title: z.string().max(200).describe('Shown on the frame.'),
+    nodes: z.array(z.string().max(64)).max(10_000).describe('Ids of the nodes inside; the frame is drawn around them and moving it moves them.'),
+    notes: z.array(z.string().max(64)).max(10_000).optional().describe('Ids of the notes inside.'),
+    collapsed: z.boolean().optional().describe('Drawn as one box instead of its members.'),
+  })
+  .strict()
+  .describe('A titled frame around nodes on the canvas.');
+
 export const GraphSchema = z
   .object({
     version: z.literal(GRAPH_VERSION).describe('Format version; this build reads version 1.'),
@@ -55,6 +79,8 @@ export const GraphSchema = z
     nodes: z.array(GraphNodeSchema).max(10_000).describe('The nodes; exactly one input and, unless multipleOutputs, one output.'),
     edges: z.array(GraphEdgeSchema).max(100_000).describe('Connections from an output port to an input port.'),
     export: ExportSectionSchema.optional(),
+    notes: z.array(NoteSchema).max(10_000).optional().describe('Sticky notes on the canvas (Markdown); no effect on serving.'),
+    groups: z.array(GroupSchema).max(10_000).optional().describe('Titled frames around nodes on the canvas; no effect on serving.'),
   })
   .strict()
   .describe('A Beamline inference graph.');
@@ -63,6 +89,8 @@ export type Graph = z.output<typeof GraphSchema>;
 export type GraphInput = z.input<typeof GraphSchema>;
 export type GraphNode = z.output<typeof GraphNodeSchema>;
 export type GraphEdge = z.output<typeof GraphEdgeSchema>;
+export type GraphNote = z.output<typeof NoteSchema>;
+export type GraphGroup = z.output<typeof GroupSchema>;
 
 export function edgeId(e: Pick<GraphEdge, 'source' | 'sourceHandle' | 'target' | 'targetHandle'>): string {
   return `${e.source}.${e.sourceHandle}->${e.target}.${e.targetHandle}`;

@@ -323,7 +323,7 @@ export interface GraphDiff {
   graphFields: { field: string; from: unknown; to: unknown }[];
   /** Nothing differs at all. */
   same: boolean;
-  /** Something differs, but only node positions (nothing that changes serving). */
+  /** Something differs, but only node positions, notes or groups (nothing that changes serving). */
   layoutOnly: boolean;
 }
 export interface DeployPreview {

@@ -17,7 +17,10 @@ export function matchesShortcut(e: KeyLike, shortcut: string, mac: boolean): boo
   const mod = mac ? e.metaKey : e.ctrlKey;
   if (want.has('mod') !== mod) return false;
   if (!want.has('mod') && (e.ctrlKey || e.metaKey)) return false;
-  if (want.has('shift') !== e.shiftKey) return false;
+  // A punctuation key such as "?" is typed with Shift on some layouts and without it on others:
+  // Shift is ignored for it unless the shortcut names Shift.
+  const symbol = key.length === 1 && !/[a-z0-9]/.test(key);
+  if (want.has('shift') !== e.shiftKey && !(symbol && !want.has('shift'))) return false;
   if (want.has('alt') !== e.altKey) return false;
   return e.key.toLowerCase() === key;
 }

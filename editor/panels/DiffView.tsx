@@ -9,7 +9,7 @@ export function DiffView({ diff, from = 'before', to = 'after' }: { diff: GraphD
   const moved = diff.changed.filter((c) => c.field === 'position').map((c) => c.node);
   return (
     <div className="bl-diff" data-testid="diff">
-      {diff.layoutOnly && <p className="bl-muted">Only node positions differ: nothing that serves changes.</p>}
+      {diff.layoutOnly && <p className="bl-muted">Only positions, notes or groups differ: nothing that serves changes.</p>}
       {(diff.added.length > 0 || diff.removed.length > 0) && (
         <ul className="bl-diff-nodes">
           {diff.added.map((n) => (

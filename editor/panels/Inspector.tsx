@@ -4,10 +4,12 @@ import { useShallow } from 'zustand/react/shallow';
 import type { GraphError } from '../../shared/errors.js';
 import { mergeDeployment } from '../../shared/compile.js';
 import { DeploymentSchema } from '../../shared/deployment.js';
-import { errorsByField } from '../lib/paths.js';
+import { renamePatch } from '../lib/graph-meta.js';
 import type { JsonSchema } from '../lib/kinds.js';
+import { errorsByField } from '../lib/paths.js';
+import { unknownKindMessage } from '../lib/placeholder.js';
 import { useEditor } from '../store/graph.js';
-import { SchemaForm } from './SchemaForm.js';
+import { DraftInput, SchemaForm } from './SchemaForm.js';
 
 const DEPLOYMENT_SCHEMA = z.toJSONSchema(DeploymentSchema, { io: 'input' }) as JsonSchema;
 
@@ -27,7 +29,14 @@ function GraphSettings() {
       {fields.map(([k, help]) => (
         <div className="bl-field" key={k}>
           <label htmlFor={`meta-${k}`}>{k}</label>
-          <input id={`meta-${k}`} defaultValue={meta[k] ?? ''} key={`${k}-${meta[k]}`} onBlur={(e) => e.target.value !== (meta[k] ?? '') && useEditor.getState().setMeta({ [k]: e.target.value || undefined })} />
+          <DraftInput
+            id={`meta-${k}`}
+            kind="text"
+            value={meta[k] ?? ''}
+            invalid={all.some((e) => e.path === `$.${k}`)}
+            // A rename takes the route prefix along while it still follows the name (lib/graph-meta.ts).
+            onCommit={(v) => useEditor.getState().setMeta(k === 'name' ? renamePatch(meta, v) : { [k]: v || undefined })}
+          />
           <small className="bl-help">{help}</small>
         </div>
       ))}
@@ -72,7 +81,15 @@ export function Inspector() {
         {kind?.title ?? node.data.kind} <code>{node.id}</code>
       </h2>
       {kind?.docs && <p className="bl-help">{kind.docs}</p>}
-      {!kind && <p className="bl-field-errors">Unknown kind “{node.data.kind}”.</p>}
+      {!kind && (
+        <>
+          <p className="bl-field-errors" data-testid="unknown-kind">
+            {unknownKindMessage(node.data.kind)}
+          </p>
+          <h3>Config (kept as it is)</h3>
+          <pre className="bl-json">{JSON.stringify(node.data.config, null, 2)}</pre>
+        </>
+      )}
       {nodeLevel.length > 0 && (
         <ul className="bl-field-errors" role="alert">
           {nodeLevel.map((e) => (
@@ -82,7 +99,7 @@ export function Inspector() {
       )}
       <div className="bl-field">
         <label htmlFor="node-label">label</label>
-        <input id="node-label" key={node.id + (node.data.label ?? '')} defaultValue={node.data.label ?? ''} onBlur={(e) => e.target.value !== (node.data.label ?? '') && st.setLabel(node.id, e.target.value)} />
+        <DraftInput key={node.id} id="node-label" kind="text" value={node.data.label ?? ''} invalid={false} onCommit={(v) => st.setLabel(node.id, v)} />
       </div>
       {kind && Object.keys(kind.configSchema.properties ?? {}).length > 0 && (
         <section aria-label="Config">

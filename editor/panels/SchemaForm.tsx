@@ -1,12 +1,15 @@
 import { type ReactNode, useEffect, useState } from 'react';
 import type { GraphError } from '../../shared/errors.js';
 import type { JsonSchema } from '../lib/kinds.js';
+import { applies, describeWhen } from '../lib/form.js';
 import { getAt } from '../lib/paths.js';
 
 /**
  * A form generated from a JSON Schema (z.toJSONSchema of a kind's config or of
  * DeploymentSchema). One component for every kind: no hand-written forms.
  * Text and number fields commit on blur or Enter, so one edit is one undo step.
+ * A field whose schema says `when` (lib/form.ts) shows only while it applies, e.g. an LLM's
+ * baseUrl only for the openai backend; one that is set but no longer applies stays, marked.
  */
 export interface SchemaFormProps {
   /** "config" or "deployment": prefixes field ids and error lookups. */
@@ -24,7 +27,7 @@ function simplify(s: JsonSchema): JsonSchema {
   const alts = s.anyOf ?? s.oneOf;
   if (alts) {
     const real = alts.filter((a) => a.type !== 'null');
-    if (real.length === 1) return { ...real[0], description: s.description ?? real[0].description, default: s.default ?? real[0].default };
+    if (real.length === 1) return { ...real[0], description: s.description ?? real[0].description, default: s.default ?? real[0].default, when: s.when ?? real[0].when };
   }
   return s;
 }
@@ -45,7 +48,8 @@ function FieldErrors({ errors }: { errors?: GraphError[] }) {
   );
 }
 
-function DraftInput({ id, kind, value, placeholder, onCommit, invalid, describedBy }: { id: string; kind: 'number' | 'text'; value: unknown; placeholder?: string; onCommit: (v: string) => void; invalid: boolean; describedBy?: string }) {
+/** A text or number input that commits on Enter or blur (Escape puts the value back): one edit, one undo step. */
+export function DraftInput({ id, kind, value, placeholder, onCommit, invalid, describedBy }: { id: string; kind: 'number' | 'text'; value: unknown; placeholder?: string; onCommit: (v: string) => void; invalid: boolean; describedBy?: string }) {
   const shown = value === undefined || value === null ? '' : String(value);
   const [draft, setDraft] = useState(shown);
   useEffect(() => setDraft(shown), [shown]);
@@ -109,16 +113,21 @@ export function SchemaForm(p: SchemaFormProps) {
 
 function renderProps(p: SchemaFormProps, schema: JsonSchema, path: string[]): ReactNode {
   const props = schema.properties ?? {};
-  return Object.entries(props).map(([key, sub]) => <Field key={key} p={p} schema={simplify(sub)} path={[...path, key]} required={schema.required?.includes(key) ?? false} />);
+  // A sibling's value in effect: the node's own, else the kind's default (what `when` is checked against).
+  const sibling = (name: string) => getAt(p.value, [...path, name]) ?? getAt(p.effective ?? {}, [...path, name]) ?? simplify(props[name] ?? {}).default;
+  return Object.entries(props).map(([key, sub]) => <Field key={key} p={p} schema={simplify(sub)} path={[...path, key]} required={schema.required?.includes(key) ?? false} sibling={sibling} />);
 }
 
-function Field({ p, schema, path, required }: { p: SchemaFormProps; schema: JsonSchema; path: string[]; required: boolean }) {
+function Field({ p, schema, path, required, sibling }: { p: SchemaFormProps; schema: JsonSchema; path: string[]; required: boolean; sibling: (name: string) => unknown }) {
   const key = `${p.name}.${path.join('.')}`;
   const id = `f-${key.replace(/\./g, '-')}`;
   const own = getAt(p.value, path);
   const eff = getAt(p.effective ?? p.value, path);
   const fallback = eff ?? schema.default;
   const errors = p.errors.get(key);
+  const applicable = applies(schema, sibling);
+  // Not read with the current settings: hidden, unless it holds a value (shown so it can be cleared) or an error.
+  if (!applicable && own === undefined && !errors) return null;
   const t = typeOf(schema);
   const help = schema.description ? `${id}-help` : undefined;
   const label = (
@@ -166,7 +175,7 @@ function Field({ p, schema, path, required }: { p: SchemaFormProps; schema: Json
   if (schema.enum) {
     input = (
       <select id={id} value={own === undefined ? '' : String(own)} aria-describedby={help} aria-invalid={!!errors} onChange={(e) => p.onChange(path, e.target.value === '' ? undefined : schema.enum!.find((v) => String(v) === e.target.value))}>
-        <option value="">{fallback !== undefined ? `default (${String(fallback)})` : '—'}</option>
+        <option value="">{fallback !== undefined ? `${String(fallback)} (default)` : '—'}</option>
         {schema.enum.map((v) => (
           <option key={String(v)} value={String(v)}>
             {String(v)}
@@ -196,10 +205,11 @@ function Field({ p, schema, path, required }: { p: SchemaFormProps; schema: Json
     input = <JsonInput id={id} value={own} placeholder={fallback === undefined ? 'JSON' : JSON.stringify(fallback)} describedBy={help} onCommit={(v) => p.onChange(path, v)} />;
   }
   return (
-    <div className={`bl-field${errors ? ' invalid' : ''}`} data-testid={`field-${key}`}>
+    <div className={`bl-field${errors ? ' invalid' : ''}${applicable ? '' : ' unused'}`} data-testid={`field-${key}`}>
       {label}
       {input}
       {desc}
+      {!applicable && <small className="bl-help bl-unused-note">Not used with these settings (only when {describeWhen(schema)}); clear it to drop it.</small>}
       <FieldErrors errors={errors} />
     </div>
   );

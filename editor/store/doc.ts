@@ -14,20 +14,25 @@ import { uniqueId } from '../lib/ids.js';
 import { BUILTIN_KIND_INFO, catalogWith, type KindInfo, kindFromRemote, type RemoteKind } from '../lib/kinds.js';
 import { autoLayout } from '../lib/layout.js';
 import { setAt } from '../lib/paths.js';
+import { groupsFromGraph, type Group, type NoteNode, notesFromGraph, notesToGraph } from './annotations.js';
 import { EMPTY_RUN } from './live.js';
 import type { Get, History, SetState } from './types.js';
 
 export type BNode = Node<FlowNodeData, 'beamline'>;
 export type BEdge = Edge;
-export type Meta = FlowDocument['meta'];
+/** The graph's own fields; notes and groups are kept beside the nodes (store/annotations.ts). */
+export type Meta = Omit<FlowDocument['meta'], 'notes' | 'groups'>;
 
 export interface Doc {
   meta: Meta;
   nodes: BNode[];
   edges: BEdge[];
+  notes: NoteNode[];
+  groups: Group[];
 }
 
-export interface DocSlice extends Doc {
+/** Notes and groups, the rest of the document, are the annotations slice's. */
+export interface DocSlice extends Omit<Doc, 'notes' | 'groups'> {
   kinds: KindInfo[];
   kindMap: Record<string, KindInfo>;
   catalog: Catalog | undefined;
@@ -40,13 +45,15 @@ export interface DocSlice extends Doc {
   /** The canvas differs from `baseline` (refreshed shortly after each change). */
   dirty: boolean;
 
+  /** Changes from React Flow, to nodes and to notes and group frames (routed to the annotations slice). */
   onNodesChange(changes: NodeChange<BNode>[]): void;
   onEdgesChange(changes: EdgeChange<BEdge>[]): void;
   checkConnection(c: Connection): ConnectionCheck;
   connect(c: Connection): boolean;
   connectEnd(state: FinalConnectionState): void;
   dragStart(): void;
-  dragStop(): void;
+  /** `dropped`: the canvas ids of what was dragged (nodes join or leave groups where they land). */
+  dragStop(dropped?: string[]): void;
   addNode(kind: string, position: { x: number; y: number }): string | undefined;
   updateNode(id: string, field: 'config' | 'deployment', path: string[], value: unknown): void;
   setLabel(id: string, label: string): void;
@@ -74,7 +81,7 @@ export const EMPTY_GRAPH: Graph = fromFlow({ meta: EMPTY_META, nodes: [], edges:
 const keyed = (kinds: KindInfo[]) => Object.fromEntries(kinds.map((k) => [k.kind, k]));
 
 /** Edges drawn in the colour of the value they carry (the source port's type); UI-only, never saved. */
-function colourEdges(edges: BEdge[], nodes: readonly BNode[], kindMap: Record<string, KindInfo>): BEdge[] {
+export function colourEdges(edges: BEdge[], nodes: readonly BNode[], kindMap: Record<string, KindInfo>): BEdge[] {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   return edges.map((e) => {
     const n = byId.get(e.source);
@@ -85,12 +92,16 @@ function colourEdges(edges: BEdge[], nodes: readonly BNode[], kindMap: Record<st
 
 function toDoc(graph: Graph, kindMap: Record<string, KindInfo>): Doc {
   const flow = toFlow(graph);
+  const { notes: fileNotes, groups: fileGroups, ...meta } = flow.meta;
   const nodes = flow.nodes as BNode[];
-  return { meta: flow.meta, nodes, edges: colourEdges(flow.edges as BEdge[], nodes, kindMap) };
+  const notes = notesFromGraph(fileNotes);
+  return { meta, nodes, edges: colourEdges(flow.edges as BEdge[], nodes, kindMap), notes, groups: groupsFromGraph(fileGroups, nodes, notes) };
 }
 
 export function flowToGraph(s: Doc): Graph {
-  return fromFlow({ meta: s.meta, nodes: s.nodes as FlowDocument['nodes'], edges: s.edges as FlowDocument['edges'] });
+  const g = fromFlow({ meta: s.meta, nodes: s.nodes as FlowDocument['nodes'], edges: s.edges as FlowDocument['edges'] });
+  // Written only when there are some, so a graph without them saves as it did.
+  return { ...g, ...(s.notes.length ? { notes: notesToGraph(s.notes) } : {}), ...(s.groups.length ? { groups: s.groups } : {}) };
 }
 
 let dragSnapshot: Doc | null = null;
@@ -114,15 +125,20 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
     dirty: false,
 
     onNodesChange(changes) {
+      // Notes and group frames share the canvas with nodes; their ids hold a ':' no node id has.
+      const others = changes.filter((c) => 'id' in c && c.id.includes(':'));
+      if (others.length) get().annotationChanges(others as NodeChange[]);
       // Removals go through deleteSelection so one delete is one undo step with its edges.
-      const kept = changes.filter((c) => c.type !== 'remove');
+      const kept = changes.filter((c) => c.type !== 'remove' && !('id' in c && c.id.includes(':')));
       if (kept.length) set({ nodes: applyNodeChanges(kept, get().nodes) });
     },
     onEdgesChange(changes) {
       set({ edges: applyEdgeChanges(changes, get().edges) });
     },
     checkConnection(c) {
-      const { nodes, edges, kindMap } = get();
+      const { nodes, kindMap, reconnecting } = get();
+      // An edge whose end is being moved is being replaced: it does not count against the new one.
+      const edges = reconnecting ? get().edges.filter((e) => e.id !== reconnecting) : get().edges;
       const byId = new Map(nodes.map((n) => [n.id, n]));
       return checkConnection(c, edges, (id) => {
         const n = byId.get(id);
@@ -133,7 +149,7 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
     connect(c) {
       const check = get().checkConnection(c);
       if (!check.ok) {
-        get().notify(`Connection refused: ${check.reason}`, 'error');
+        get().notify(`Connection refused: ${check.reason}`, 'error', 'edit');
         return false;
       }
       const e = { source: c.source!, sourceHandle: c.sourceHandle!, target: c.target!, targetHandle: c.targetHandle! };
@@ -147,21 +163,23 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
       const to = state.toHandle;
       const [src, dst] = from.type === 'source' ? [from, to] : [to, from];
       const check = get().checkConnection({ source: src.nodeId, sourceHandle: src.id, target: dst.nodeId, targetHandle: dst.id });
-      get().notify(`Connection refused: ${check.ok ? 'connect an output to an input' : check.reason}`, 'error');
+      get().notify(`Connection refused: ${check.ok ? 'connect an output to an input' : check.reason}`, 'error', 'edit');
     },
     dragStart() {
-      const { meta, nodes, edges } = get();
-      dragSnapshot = { meta, nodes, edges };
+      const { meta, nodes, edges, notes, groups } = get();
+      dragSnapshot = { meta, nodes, edges, notes, groups };
       history.get().pause();
     },
-    dragStop() {
+    dragStop(dropped) {
       const t = history.get();
+      // Joining or leaving a group where the drag ends belongs to the same undo step.
+      if (dropped?.length) get().regroupAfterDrop(dropped);
       t.resume();
       const before = dragSnapshot;
       dragSnapshot = null;
       if (!before) return;
-      const was = new Map(before.nodes.map((n) => [n.id, n.position]));
-      const moved = get().nodes.some((n) => {
+      const was = new Map([...before.nodes, ...before.notes].map((n) => [n.id, n.position]));
+      const moved = [...get().nodes, ...get().notes].some((n) => {
         const p = was.get(n.id);
         return p && (p.x !== n.position.x || p.y !== n.position.y);
       });
@@ -216,17 +234,25 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
       set({
         nodes: get().nodes.map((n) => (!!n.selected === want.has(n.id) ? n : { ...n, selected: want.has(n.id) })),
         edges: get().edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+        notes: get().notes.map((n) => (n.selected ? { ...n, selected: false } : n)),
+        selectedGroups: [],
       });
     },
     selectAll() {
       set({ nodes: get().nodes.map((n) => (n.selected ? n : { ...n, selected: true })), edges: get().edges.map((e) => (e.selected ? e : { ...e, selected: true })) });
     },
     deleteSelection() {
-      const { nodes, edges } = get();
-      const gone = new Set(nodes.filter((n) => n.selected).map((n) => n.id));
+      const { nodes, edges, notes, groups, selectedGroups } = get();
+      const gone = new Set([...nodes, ...notes].filter((n) => n.selected).map((n) => n.id));
       const keptEdges = edges.filter((e) => !e.selected && !gone.has(e.source) && !gone.has(e.target));
-      if (gone.size === 0 && keptEdges.length === edges.length) return;
-      set({ nodes: nodes.filter((n) => !gone.has(n.id)), edges: keptEdges, serverErrors: [] });
+      // A selected group's frame goes; its members stay unless they are selected too.
+      const keptGroups = groupsFromGraph(
+        groups.filter((g) => !selectedGroups.includes(g.id)),
+        nodes.filter((n) => !gone.has(n.id)),
+        notes.filter((n) => !gone.has(n.id)),
+      );
+      if (gone.size === 0 && keptEdges.length === edges.length && keptGroups.length === groups.length) return;
+      set({ nodes: nodes.filter((n) => !gone.has(n.id)), notes: notes.filter((n) => !gone.has(n.id)), groups: keptGroups, selectedGroups: [], edges: keptEdges, serverErrors: [] });
     },
     copySelection() {
       const s = get();
@@ -265,12 +291,12 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
       const doc = toDoc(graph, get().kindMap);
       const baseline = opts && 'baseline' in opts ? (opts.baseline ?? null) : graph;
       // The run shown was on the graph before; it stays in the history. An opened graph is shown.
-      set({ ...doc, serverErrors: [], baseline, run: EMPTY_RUN, view: 'editor' });
+      set({ ...doc, selectedGroups: [], editingNote: null, serverErrors: [], baseline, run: EMPTY_RUN, view: 'editor' });
       history.get().clear();
       fitSoon(get);
     },
     newGraph() {
-      set({ meta: EMPTY_META, nodes: [], edges: [], serverErrors: [], baseline: EMPTY_GRAPH, run: EMPTY_RUN });
+      set({ meta: EMPTY_META, nodes: [], edges: [], notes: [], groups: [], selectedGroups: [], editingNote: null, serverErrors: [], baseline: EMPTY_GRAPH, run: EMPTY_RUN });
       history.get().clear();
     },
     exportGraph() {

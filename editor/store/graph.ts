@@ -8,16 +8,20 @@ import { temporal } from 'zundo';
 import { create } from 'zustand';
 import { compile } from '../../shared/compile.js';
 import { diffGraphs } from '../../shared/graph-diff.js';
+import { noticeStale } from '../lib/notices.js';
+import { createAnnotationSlice } from './annotations.js';
 import { type BEdge, type BNode, createDocSlice, type Doc, flowToGraph } from './doc.js';
+import { createEditSlice } from './edits.js';
 import { createLiveSlice } from './live.js';
 import type { EditorState, History } from './types.js';
 import { createUiSlice } from './ui.js';
 
 export { ReactFlowProvider } from '@xyflow/react';
+export type { Group, NoteNode } from './annotations.js';
 export type { BEdge, BNode, Meta } from './doc.js';
 export type { NodeRun, RunRecord, RunState } from './live.js';
 export type { EditorState } from './types.js';
-export type { Dialog, Notice, Panel, View } from './ui.js';
+export type { ContextMenu, Dialog, Notice, Panel, View } from './ui.js';
 /** The React Flow instance hook, re-exported so components never reach into React Flow state directly. */
 export const useFlow = useReactFlow<BNode, BEdge>;
 
@@ -34,6 +38,15 @@ export function sameDoc(a: Partial<Doc>, b: Partial<Doc>): boolean {
   const be = b.edges ?? [];
   if (ae.length !== be.length) return false;
   for (let i = 0; i < ae.length; i++) if (ae[i].id !== be[i].id) return false;
+  if (a.groups !== b.groups) return false;
+  const ao = a.notes ?? [];
+  const bo = b.notes ?? [];
+  if (ao.length !== bo.length) return false;
+  for (let i = 0; i < ao.length; i++) {
+    const x = ao[i];
+    const y = bo[i];
+    if (x.id !== y.id || x.data !== y.data || x.position !== y.position || x.width !== y.width || x.height !== y.height) return false;
+  }
   return true;
 }
 
@@ -51,11 +64,13 @@ export const useEditor = create<EditorState>()(
   temporal(
     (set, get): EditorState => ({
       ...createDocSlice(set, get, history),
+      ...createAnnotationSlice(set, get),
+      ...createEditSlice(set, get, history),
       ...createUiSlice(set, get),
       ...createLiveSlice(set, get),
     }),
     {
-      partialize: (s): Partial<EditorState> => ({ meta: s.meta, nodes: s.nodes, edges: s.edges }),
+      partialize: (s): Partial<EditorState> => ({ meta: s.meta, nodes: s.nodes, edges: s.edges, notes: s.notes, groups: s.groups }),
       equality: (a, b) => sameDoc(a, b),
       limit: 200,
     },
@@ -106,3 +121,10 @@ useEditor.subscribe((s, prev) => {
   }, 60);
 });
 derive();
+
+// A toolbar message goes when its cause does (lib/notices.ts): a refused connection at the next edit,
+// a refused deploy's errors once there are none.
+useEditor.subscribe((s) => {
+  const n = s.notice;
+  if (n?.cause && noticeStale(n.cause, { edited: !!n.doc && !sameDoc(n.doc, s), errors: s.errors.length + s.serverErrors.length })) s.clearNotice(n);
+});

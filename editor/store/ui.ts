@@ -3,7 +3,9 @@ import type { ReactFlowInstance } from '@xyflow/react';
 import type { Graph } from '../../shared/graph.js';
 import type { DeployPreview } from '../../shared/protocol.js';
 import type { Draft } from '../lib/drafts.js';
-import type { BEdge, BNode } from './doc.js';
+import type { NoticeCause } from '../lib/notices.js';
+import type { PortEnd } from '../lib/quick-add.js';
+import type { BEdge, BNode, Doc } from './doc.js';
 import type { Get, SetState } from './types.js';
 
 export type Panel = 'inspector' | 'placement' | 'console' | 'indexes' | 'versions';
@@ -13,6 +15,17 @@ export interface Notice {
   text: string;
   tone: 'info' | 'error' | 'ok';
   at: number;
+  /** What ends it besides time (lib/notices.ts), and the document it was about. */
+  cause?: NoticeCause;
+  doc?: Doc;
+}
+
+/** What was right-clicked: the canvas, a node, an edge, a note or a group, at a screen point. */
+export interface ContextMenu {
+  x: number;
+  y: number;
+  target: 'pane' | 'node' | 'edge' | 'note' | 'group';
+  id?: string;
 }
 
 export type Dialog =
@@ -30,6 +43,12 @@ export interface UiSlice {
   panel: Panel;
   /** Screen point where Ctrl/Cmd+K opened the quick-add box, or null when closed. */
   quickAdd: { x: number; y: number } | null;
+  /** Set when quick add was opened by dropping a connection on the canvas: only kinds that fit, connected on add. */
+  quickAddFrom: PortEnd | null;
+  contextMenu: ContextMenu | null;
+  /** The find-a-node box (Ctrl/Cmd+F) and the shortcut help sheet (?). */
+  finder: boolean;
+  help: boolean;
   commandPalette: boolean;
   examplesOpen: boolean;
   minimap: boolean;
@@ -47,11 +66,15 @@ export interface UiSlice {
 
   showView(view: View): void;
   showPanel(panel: Panel): void;
-  openQuickAdd(at: { x: number; y: number } | null): void;
+  openQuickAdd(at: { x: number; y: number } | null, from?: PortEnd): void;
+  openContextMenu(menu: ContextMenu | null): void;
+  openFinder(open: boolean): void;
+  openHelp(open: boolean): void;
   openCommandPalette(open: boolean): void;
   openExamples(open: boolean): void;
   setMinimap(on: boolean): void;
-  notify(text: string, tone?: Notice['tone']): void;
+  /** Shows a message in the toolbar; with a cause, it also goes when that cause is gone. */
+  notify(text: string, tone?: Notice['tone'], cause?: NoticeCause): void;
   /** Clears the notice if it is still `notice` (a newer one stays). */
   clearNotice(notice: Notice): void;
   openDialog(dialog: Dialog): void;
@@ -69,6 +92,10 @@ export function createUiSlice(set: SetState, get: Get): UiSlice {
     view: 'editor',
     panel: 'inspector',
     quickAdd: null,
+    quickAddFrom: null,
+    contextMenu: null,
+    finder: false,
+    help: false,
     commandPalette: false,
     examplesOpen: false,
     minimap: true,
@@ -82,11 +109,17 @@ export function createUiSlice(set: SetState, get: Get): UiSlice {
 
     showView: (view) => set({ view }),
     showPanel: (panel) => set({ panel, view: 'editor' }),
-    openQuickAdd: (at) => set({ quickAdd: at, commandPalette: false }),
-    openCommandPalette: (open) => set({ commandPalette: open, quickAdd: null }),
+    openQuickAdd: (at, from) => set({ quickAdd: at, quickAddFrom: at ? (from ?? null) : null, commandPalette: false, finder: false, contextMenu: null }),
+    openCommandPalette: (open) => set({ commandPalette: open, quickAdd: null, finder: false, contextMenu: null }),
+    openContextMenu: (menu) => set({ contextMenu: menu }),
+    openFinder: (open) => set({ finder: open, quickAdd: null, commandPalette: false, contextMenu: null }),
+    openHelp: (open) => set({ help: open, contextMenu: null }),
     openExamples: (open) => set({ examplesOpen: open }),
     setMinimap: (on) => set({ minimap: on }),
-    notify: (text, tone = 'info') => set({ notice: { text, tone, at: Date.now() } }),
+    notify: (text, tone = 'info', cause) => {
+      const { meta, nodes, edges, notes, groups } = get();
+      set({ notice: { text, tone, at: Date.now(), ...(cause ? { cause, doc: { meta, nodes, edges, notes, groups } } : {}) } });
+    },
     clearNotice: (notice) => {
       if (get().notice === notice) set({ notice: null });
     },

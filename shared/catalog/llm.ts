@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { defineKind } from './types.js';
 
+// Which backend reads a field: the editor's form shows a field only for the backends that read it.
+const OPENAI = { when: { backend: ['openai'] } };
+const GENERATIVE = { when: { backend: ['openai', 'onnx'] } };
+
 export const llm = defineKind({
   kind: 'llm',
   title: 'LLM',
@@ -14,21 +18,22 @@ export const llm = defineKind({
     .object({
       backend: z.enum(['extractive', 'openai', 'onnx']).default('extractive').describe('What produces the answer.'),
       model: z.string().max(500).optional().describe('openai: model name; onnx: model folder (model.onnx + tokenizer.json); extractive: sentence embedder folder (default builtin:glove-100d).'),
-      baseUrl: z.string().url().max(500).optional().describe('openai: server base URL ending in /v1.'),
-      apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/).optional().describe('openai: name of the environment variable holding the API key, sent as a bearer token to baseUrl. The server reads only BEAMLINE_SECRET_* or names its operator allows (--allow-secret-env), and only for base URLs it pins (--secret-base-url) when it pins any.'),
-      systemPrompt: z.string().max(20_000).default('You answer questions using only the given context. Say so when the context does not contain the answer.').describe('System message.'),
+      baseUrl: z.string().url().max(500).optional().meta(OPENAI).describe('openai: server base URL ending in /v1.'),
+      apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/).optional().meta(OPENAI).describe('openai: name of the environment variable holding the API key, sent as a bearer token to baseUrl. The server reads only BEAMLINE_SECRET_* or names its operator allows (--allow-secret-env), and only for base URLs it pins (--secret-base-url) when it pins any.'),
+      systemPrompt: z.string().max(20_000).default('You answer questions using only the given context. Say so when the context does not contain the answer.').meta(OPENAI).describe('System message.'),
       promptTemplate: z
         .string()
         .max(20_000)
         .default('Context:\n{context}\n\nQuestion: {question}')
+        .meta(GENERATIVE)
         .describe('User message; {context} and {question} are filled in.'),
-      maxTokens: z.number().int().min(1).max(32_768).default(256).describe('Most tokens generated.'),
-      temperature: z.number().min(0).max(2).default(0).describe('0 is greedy decoding.'),
-      topK: z.number().int().min(0).max(100_000).default(0).describe('Sample from the k likeliest tokens (0 = off).'),
-      topP: z.number().min(0).max(1).default(1).describe('Nucleus sampling mass (1 = off).'),
-      seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('onnx: random seed for sampling; the same seed gives the same text (unset = a new seed per request).'),
-      stop: z.array(z.string().max(100)).max(16).default([]).describe('Strings that end generation.'),
-      maxSentences: z.number().int().min(1).max(50).default(3).describe('extractive: sentences in the answer.'),
+      maxTokens: z.number().int().min(1).max(32_768).default(256).meta(GENERATIVE).describe('Most tokens generated.'),
+      temperature: z.number().min(0).max(2).default(0).meta(GENERATIVE).describe('0 is greedy decoding.'),
+      topK: z.number().int().min(0).max(100_000).default(0).meta({ when: { backend: ['onnx'] } }).describe('Sample from the k likeliest tokens (0 = off).'),
+      topP: z.number().min(0).max(1).default(1).meta(GENERATIVE).describe('Nucleus sampling mass (1 = off).'),
+      seed: z.number().int().min(0).max(2 ** 32 - 1).optional().meta(GENERATIVE).describe('onnx: random seed for sampling; the same seed gives the same text (unset = a new seed per request).'),
+      stop: z.array(z.string().max(100)).max(16).default([]).meta(GENERATIVE).describe('Strings that end generation.'),
+      maxSentences: z.number().int().min(1).max(50).default(3).meta({ when: { backend: ['extractive'] } }).describe('extractive: sentences in the answer.'),
     })
     .strict(),
   // extractive reads `model` as its sentence-embedder folder; only openai's is a model name.
