@@ -81,7 +81,8 @@ describe('preview and holdings on a server that declares 2 CPUs', () => {
   it('GET /api/cluster reports what each graph holds', async () => {
     expect((await send('POST', `${s.url}/api/graphs`, echo('first', 0.75, 2))).status).toBe(201);
     const cluster: ClusterStatus = (await send('GET', `${s.url}/api/cluster`)).body;
-    expect(cluster.holdings).toEqual([{ graph: 'first', node: 'echo', replicas: 2, cpus: 1.5, gpus: 0, memoryMb: 0 }]);
+    // memoryMb: two replicas at the kind's per-replica estimate (48 MB), as placement reserves it.
+    expect(cluster.holdings).toEqual([{ graph: 'first', node: 'echo', replicas: 2, cpus: 1.5, gpus: 0, memoryMb: 96 }]);
     expect(cluster.machines[0]).toMatchObject({ cpus: 2, cpusUsed: 1.5 });
   });
 
