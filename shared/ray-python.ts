@@ -36,8 +36,10 @@ export function readPythonComposition(text: string): PythonComposition {
   const deployments = new Map<string, string>();
   const batching = new Map<string, { maxBatchSize: number; batchWaitTimeoutMs: number }>();
   const nodeClasses = new Map<string, string>();
-  // Decorated classes and the @serve.batch inside each.
-  const classRe = /((?:^[ \t]*@[^\n]*\n)*)^class\s+([A-Za-z_]\w*)\s*[(:]/gm;
+  // Decorated classes and the @serve.batch inside each. A decorator's arguments may span lines
+  // (`@serve.deployment(\n    name="x",\n)`), with brackets nested two deep.
+  const args = String.raw`\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)`;
+  const classRe = new RegExp(String.raw`((?:^[ \t]*@[\w.]+[ \t]*(?:${args})?[ \t]*(?:#[^\n]*)?\n)*)^class\s+([A-Za-z_]\w*)\s*[(:]`, 'gm');
   const classes: { name: string; start: number; decorators: string }[] = [];
   for (let m = classRe.exec(text); m; m = classRe.exec(text)) classes.push({ name: m[2], start: m.index, decorators: m[1] });
   classes.forEach((c, i) => {

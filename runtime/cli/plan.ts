@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { formatGpuWarning, gpuWarnings } from '../../shared/gpu-use.js';
 import { demandsFromPlan, gpuLowerBound, gpusWithoutSharing, place } from '../../shared/placement.js';
 import { type ClusterOptions, nonNegative, resolveCluster, wholeNumber } from './cluster-options.js';
 import { type PlanReport, planJson, planText } from './plan-report.js';
@@ -47,7 +48,12 @@ export function plan(file: string, opts: PlanOptions): number {
     gpuLowerBound: gpuLowerBound(demands),
     replicasAt: opts.replicas,
   };
-  if (opts.json) printJson(planJson(file, report));
-  else process.stdout.write(planText(report));
+  // GPU reservations the nodes' implementations cannot use: reported, not refused.
+  const warnings = gpuWarnings(compiled.plan);
+  if (opts.json) printJson({ ...planJson(file, report), ...(warnings.length ? { warnings } : {}) });
+  else {
+    process.stdout.write(planText(report));
+    for (const w of warnings) process.stderr.write(`${formatGpuWarning(w)}\n`);
+  }
   return 0;
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatGpuWarning, gpuWarnings } from '../../shared/gpu-use.js';
 import { checkPlanSecrets } from '../security/secret-check.js';
 import { printErrors, printJson, num } from './print.js';
 import { compileFile } from './read-file.js';
@@ -42,8 +43,11 @@ export function validate(file: string, opts: ValidateOptions): number {
     stages: p.stages.length,
     totals: p.totals,
   };
-  if (opts.json) printJson({ ok: true, file, summary });
+  // GPU reservations the nodes' implementations cannot use: reported, not refused.
+  const warnings = gpuWarnings(p);
+  if (opts.json) printJson({ ok: true, file, summary, ...(warnings.length ? { warnings } : {}) });
   else {
+    for (const w of warnings) process.stderr.write(`${formatGpuWarning(w)}\n`);
     const t = p.totals;
     process.stdout.write(
       `ok ${file}: graph ${p.name} at ${p.routePrefix}, ${summary.nodes} nodes, ${summary.edges} edges, ${summary.stages} stages, ` +

@@ -37,8 +37,8 @@ const SCHEDULABLE_MEMORY = 0.7;
 
 type At = 'min' | 'initial' | 'max';
 
-/** One demand per replica at the given count; the ingress (0.25 CPU) included. */
-export function demandsAt(plan: Plan, at: At, ingressCpus = 0.25): ReplicaDemand[] {
+/** One demand per replica at the given count; the generated Ingress (0.25 CPU) included unless `ingress` is false (an imported app's ingress is one of its deployments). */
+export function demandsAt(plan: Plan, at: At, ingress = true, ingressCpus = 0.25): ReplicaDemand[] {
   const out: ReplicaDemand[] = [];
   let most = 1;
   let autoscaled = false;
@@ -54,8 +54,8 @@ export function demandsAt(plan: Plan, at: At, ingressCpus = 0.25): ReplicaDemand
       out.push({ replica: `${id}#${i}`, node: id, cpus: r.cpus, gpus: r.gpus, memoryMb: r.memoryMb, ...(r.gpuMemoryMb !== undefined ? { gpuMemoryMb: r.gpuMemoryMb } : {}) });
     }
   }
-  const ingress = at === 'max' && autoscaled ? most : 1;
-  for (let i = 0; i < ingress; i++) out.push({ replica: `ingress#${i}`, node: 'ingress', cpus: ingressCpus, gpus: 0, memoryMb: 0 });
+  const ingresses = !ingress ? 0 : at === 'max' && autoscaled ? most : 1;
+  for (let i = 0; i < ingresses; i++) out.push({ replica: `ingress#${i}`, node: 'ingress', cpus: ingressCpus, gpus: 0, memoryMb: 0 });
   return out;
 }
 
@@ -98,9 +98,10 @@ export function describe(shape: WorkerShape): string {
  * Worker groups sized by the placement planner: replicas without GPUs go to the
  * CPU group, GPU replicas (fractional shares packed best-fit) to the GPU group.
  */
-export function sizeWorkerGroups(plan: Plan, cpuShape: WorkerShape, gpuShape: WorkerShape): GroupSize[] {
+export function sizeWorkerGroups(apps: readonly { plan: Plan; ingress: boolean }[], cpuShape: WorkerShape, gpuShape: WorkerShape): GroupSize[] {
   const split = (at: At) => {
-    const all = demandsAt(plan, at);
+    // Several graphs are several applications on one cluster; replica names carry the graph so they stay apart.
+    const all = apps.flatMap((a) => demandsAt(a.plan, at, a.ingress).map((d) => (apps.length > 1 ? { ...d, replica: `${a.plan.name}/${d.replica}`, node: `${a.plan.name}/${d.node}` } : d)));
     return { cpu: all.filter((d) => d.gpus <= 0), gpu: all.filter((d) => d.gpus > 0) };
   };
   const at = { min: split('min'), initial: split('initial'), max: split('max') };

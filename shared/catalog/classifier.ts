@@ -9,6 +9,8 @@ export const classifier = defineKind({
   description: 'Labels text with an ONNX sequence classifier.',
   docs: 'Labels come from the model folder\'s config.json id2label, or from `labels` when set.',
   runsIn: 'replica',
+  // One ONNX Runtime session on one device.
+  gpuUse: () => 1,
   batchable: true,
   config: z
     .object({

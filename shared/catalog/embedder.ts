@@ -9,6 +9,8 @@ export const embedder = defineKind({
   description: 'Turns text into a vector with a sentence-embedding ONNX model.',
   docs: 'The model is a folder holding model.onnx and tokenizer.json. Token outputs are mean-pooled over the attention mask and L2-normalised unless the model already pools.',
   runsIn: 'replica',
+  // One ONNX Runtime session on one device.
+  gpuUse: () => 1,
   batchable: true,
   config: z
     .object({

@@ -14,8 +14,15 @@ export interface ExportTemplate {
   className: string;
   /** Python source of the module; it may import from `.common` (runtime/export/python/common.ts). */
   source: string;
-  /** pip requirements of the module (onnxruntime becomes onnxruntime-gpu in GPU images). */
+  /** pip requirements of the module (`onnxruntime` is pinned, and becomes onnxruntime-gpu with its CUDA libraries in GPU images). */
   requirements: string[];
+  /**
+   * Packages installed with `pip install --no-deps` because a dependency they declare
+   * would break the image (rapidocr-onnxruntime's `onnxruntime` next to onnxruntime-gpu,
+   * its GUI `opencv-python` in a headless container); `dependencies` are what they need
+   * instead, installed normally with `requirements`.
+   */
+  withoutDeps?: { package: string; dependencies: string[] }[];
   /**
    * Model references in this config (`builtin:<name>` or a path under the models directory) to ship with the app.
    * Defaults to the catalog's `files` under the models root; set it only where the kind knows more (an implicit default, a file's folder).

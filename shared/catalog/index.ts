@@ -7,6 +7,7 @@ import { ner } from './ner.js';
 import { ocr } from './ocr.js';
 import { output } from './output.js';
 import { preprocessor } from './preprocessor.js';
+import { rayDeployment } from './ray-deployment.js';
 import { reranker } from './reranker.js';
 import { retriever } from './retriever.js';
 import { switchKind } from './switch.js';
@@ -28,6 +29,7 @@ export const BUILTIN_KINDS: readonly NodeKind[] = [
   ocr,
   switchKind,
   custom,
+  rayDeployment,
 ] as NodeKind[];
 
 /** A set of kinds: the built-ins plus any registered at run time (defineNode modules). */

@@ -13,6 +13,8 @@ export const llm = defineKind({
   description: 'Generates an answer: an OpenAI-compatible server, a local ONNX causal LM, or the extractive (non-LLM) default.',
   docs: '`openai` calls any /v1/chat/completions server (vLLM, Ollama, llama.cpp, OpenAI) with streaming; the key is read from the environment variable named by apiKeyEnv. `onnx` runs a causal LM in the Hugging Face / Optimum decoder layout with a KV cache. `extractive` is not a language model: it answers by selecting the context sentences most similar to the question.',
   runsIn: 'replica',
+  // openai calls a server; extractive embeds sentences and onnx decodes with one ONNX Runtime session on one device.
+  gpuUse: (c) => (c.backend === 'openai' ? 0 : 1),
   streams: true,
   config: z
     .object({

@@ -9,6 +9,8 @@ export const ner = defineKind({
   description: 'Finds entities (dates, money, emails, URLs, ...) with their spans and types.',
   docs: '`wink` uses wink-nlp with its English lite model; `onnx` runs a token-classification model folder.',
   runsIn: 'replica',
+  // wink-nlp (and its Python regex port) run on the CPU; onnx is one session on one device.
+  gpuUse: (c) => (c.backend === 'onnx' ? 1 : 0),
   config: z
     .object({
       backend: z.enum(['wink', 'onnx']).default('wink').describe('Entity recogniser.'),

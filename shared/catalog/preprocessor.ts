@@ -8,6 +8,8 @@ export const preprocessor = defineKind({
   memoryMb: 48,
   description: 'Normalises text (Unicode NFKC, case, whitespace) and optionally chunks it.',
   runsIn: 'replica',
+  // Text only: no model, no GPU.
+  gpuUse: () => 0,
   config: z
     .object({
       normalize: z.enum(['NFKC', 'NFC', 'none']).default('NFKC').describe('Unicode normalisation form.'),

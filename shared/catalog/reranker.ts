@@ -9,6 +9,8 @@ export const reranker = defineKind({
   description: 'Re-scores documents against the query and keeps the best.',
   docs: '`cosine` embeds the query and each document with a sentence-embedding model; `cross-encoder` scores each (query, document) pair with an ONNX cross-encoder.',
   runsIn: 'replica',
+  // One ONNX Runtime session (embedder or cross-encoder) on one device.
+  gpuUse: () => 1,
   batchable: true,
   config: z
     .object({

@@ -9,6 +9,8 @@ export const retriever = defineKind({
   description: 'Exact top-k cosine search over an index built by `beamline ingest`.',
   docs: 'The index lives under the data directory and is built from `docs` by `beamline ingest <graph.json>` (or by `serve` at first start) with the graph\'s own embedder, so queries and documents share one model. With lexicalWeight above 0 and the query text wired to `query`, the cosine is blended with a BM25 keyword score, which finds names the embedder does not know.',
   runsIn: 'replica',
+  // Exact top-k over vectors in memory, on the CPU.
+  gpuUse: () => 0,
   config: z
     .object({
       index: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('default').describe('Index name under the data directory.'),

@@ -72,6 +72,12 @@ export interface NodeKind<C extends z.ZodType = z.ZodType> {
   files?: FileField<z.output<C>>[];
   /** Config fields that name secret environment variables, for the secret guard. */
   secretEnv?: SecretEnvField<z.output<C>>[];
+  /**
+   * Most GPUs the implementation can use with this config: 0 runs on the CPU only,
+   * 1 is one ONNX Runtime session on one device. `validate` and `plan` warn when a
+   * node reserves more (shared/gpu-use.ts). Unset or undefined: not known.
+   */
+  gpuUse?: (config: z.output<C>) => number | undefined;
 }
 
 export function defineKind<C extends z.ZodType>(k: NodeKind<C>): NodeKind<C> {

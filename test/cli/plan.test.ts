@@ -6,19 +6,19 @@ afterAll(removeTemp);
 const DOC = 'examples/document-analysis/graph.json';
 
 describe('beamline plan', () => {
-  it('--json: document-analysis packs onto 6 GPUs where one model per GPU takes 12', async () => {
+  it('--json: document-analysis packs onto 2 GPUs where one model per GPU takes 5', async () => {
     const r = await beamline(['plan', DOC, '--gpus', '8', '--cpus', '16', '--memory', '65536', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const p = JSON.parse(r.stdout);
-    expect(p).toMatchObject({ ok: true, graph: { name: 'document-analysis', routePrefix: '/documents' }, gpusUsed: 6, gpusWithoutSharing: 12, gpuLowerBound: 6, replicasAt: 'initial' });
+    expect(p).toMatchObject({ ok: true, graph: { name: 'document-analysis', routePrefix: '/documents' }, gpusUsed: 2, gpusWithoutSharing: 5, gpuLowerBound: 2, replicasAt: 'initial' });
     expect(p.stages).toEqual([['input'], ['ocr'], ['ner', 'summarize', 'classify'], ['output']]);
     expect(p.fanOut).toEqual([{ node: 'ocr', to: ['ner', 'summarize', 'classify'] }]);
     expect(p.fanIn).toEqual([{ node: 'output', from: ['ner', 'summarize', 'classify'] }]);
     expect(p.placement.unplaced).toEqual([]);
     expect(p.placement.gpus).toHaveLength(8);
     const byGpu = p.placement.gpus.map((g: { replicas: { node: string; share: number }[] }) => g.replicas.map((x) => `${x.node}:${x.share}`).join(' '));
-    expect(byGpu).toEqual(['summarize:1', 'summarize:1', 'summarize:1', 'summarize:1', 'ner:0.25 ner:0.25 ner:0.25 ner:0.25', 'classify:0.25 classify:0.25 classify:0.25 classify:0.25', '', '']);
+    expect(byGpu).toEqual(['summarize:1', 'classify:0.25 classify:0.25 classify:0.25 classify:0.25', '', '', '', '', '', '']);
     expect(p.nodes.find((n: { id: string }) => n.id === 'ocr')).toMatchObject({ kind: 'ocr', stage: 1, resources: { cpus: 2, gpus: 0 }, totals: { replicas: 1, cpus: 2 } });
     // Memory counts every replica at its kind's estimate (none sets resources.memoryMb): ocr 160 + ner 4 x 64 + llm 48 + classifier 4 x 48.
     expect(p.placement.machines).toEqual([{ machine: 'local', cpus: 16, cpusUsed: 11, memoryMb: 65536, memoryUsedMb: 656, replicas: 10 }]);
@@ -31,12 +31,12 @@ describe('beamline plan', () => {
     expect(out).toMatch(/^graph document-analysis at \/documents: 6 nodes in 4 stages$/m);
     expect(out).toMatch(/^ +3 +ner, summarize, classify$/m);
     expect(out).toMatch(/^ +4 +output +output <- ner, summarize, classify$/m);
-    expect(out).toMatch(/^ +ner +ner +4 +1 x 4 = 4 +0\.25 x 4 = 1 /m);
-    expect(out).toMatch(/^ +local +4 +100% +16000\/16000 +ner#0 \(0\.25\), ner#1 \(0\.25\), ner#2 \(0\.25\), ner#3 \(0\.25\)$/m);
+    expect(out).toMatch(/^ +ner +ner +4 +1 x 4 = 4 +0 x 4 = 0 /m);
+    expect(out).toMatch(/^ +local +1 +100% +16000\/16000 +classify#0 \(0\.25\), classify#1 \(0\.25\), classify#2 \(0\.25\), classify#3 \(0\.25\)$/m);
     expect(out).toMatch(/^ +local +6 +0% +0\/16000 +-$/m);
     expect(out).toMatch(/^ +local +11\/16 \(69%\) +656\/65536 MB \(1%\) +10$/m);
     expect(out).toMatch(/^ +ocr +ocr +1 +2 x 1 = 2 +0 x 1 = 0 +160 x 1 = 160$/m);
-    expect(out).toMatch(/^GPUs used: 6 of 8; one model per GPU would use 12; the shares need at least 6$/m);
+    expect(out).toMatch(/^GPUs used: 2 of 8; one model per GPU would use 5; the shares need at least 2$/m);
     expect(out).toMatch(/^unplaced: none$/m);
     expect(out).toMatch(/declared, not detected/);
   });
@@ -47,11 +47,13 @@ describe('beamline plan', () => {
     const p = JSON.parse(r.stdout);
     expect(p.cluster.machines[0].gpus).toEqual([]);
     const gpuReplicas = p.placement.unplaced.filter((u: { resource: string }) => u.resource === 'gpus');
-    expect(gpuReplicas.map((u: { replica: string }) => u.replica).sort()).toEqual([...['classify', 'ner'].flatMap((n) => [0, 1, 2, 3].map((i) => `${n}#${i}`)), 'summarize#0'].sort());
+    expect(gpuReplicas.map((u: { replica: string }) => u.replica).sort()).toEqual([...[0, 1, 2, 3].map((i) => `classify#${i}`), 'summarize#0'].sort());
     expect(gpuReplicas[0].reason).toMatch(/the cluster has no GPUs \(declare some with --gpus\)/);
     const text = await beamline(['plan', DOC]);
-    expect(text.stdout).toMatch(/^unplaced: 9 replicas would stay PENDING$/m);
-    expect(text.stdout).toMatch(/^ +summarize#0 +gpus +needs 4 GPUs but the cluster has no GPUs/m);
+    // How many CPU replicas also stay PENDING depends on this machine's CPUs; the five GPU replicas always do.
+    expect(text.stdout).toMatch(/^unplaced: \d+ replicas would stay PENDING$/m);
+    expect(text.stdout.match(/^ +\S+ +gpus +needs /gm)).toHaveLength(5);
+    expect(text.stdout).toMatch(/^ +summarize#0 +gpus +needs 1 GPU but the cluster has no GPUs/m);
   });
 
   it('reads a cluster file with several machines', async () => {
@@ -66,9 +68,9 @@ describe('beamline plan', () => {
     expect(r.code).toBe(0);
     const p = JSON.parse(r.stdout);
     expect(p.placement.unplaced).toEqual([]);
-    expect(p.gpusUsed).toBe(6);
+    expect(p.gpusUsed).toBe(2);
     const llm = p.placement.assignments.find((a: { node: string }) => a.node === 'summarize');
-    expect(llm.machine).toBe('gpu-a');
+    expect(llm.gpus).toHaveLength(1);
     expect(p.placement.machines.map((m: { machine: string }) => m.machine)).toEqual(['gpu-a', 'gpu-b', 'cpu-c']);
   });
 

@@ -61,7 +61,7 @@ describe('beamline validate', () => {
     expect(JSON.parse(r.stdout)).toEqual({
       ok: true,
       file: 'examples/document-analysis/graph.json',
-      summary: { name: 'document-analysis', routePrefix: '/documents', nodes: 6, edges, stages: 4, totals: { replicas: 10, maxReplicas: 10, cpus: 11, gpus: 6, memoryMb: 656 } },
+      summary: { name: 'document-analysis', routePrefix: '/documents', nodes: 6, edges, stages: 4, totals: { replicas: 10, maxReplicas: 10, cpus: 11, gpus: 2, memoryMb: 656 } },
     });
   });
 

@@ -57,4 +57,31 @@ describe('beamline export and import on the command line', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/RayCluster holds no Serve config/);
   });
+
+  it('import writes one graph per application of a multi-application config; export takes them back as one RayService', () => {
+    const dir = tempDir('cli-multi');
+    const r = beamline(['import', join(ROOT, 'test/fixtures/schemas/kuberay/samples/ray-service.sample.yaml'), '-o', join(dir, 'graphs')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/imported application fruit_app as fruit_app: 6 nodes, 5 edges -> .*fruit_app\.json/);
+    expect(r.stdout).toMatch(/imported application math_app as math_app: 5 nodes, 4 edges -> .*math_app\.json/);
+    for (const g of ['fruit_app', 'math_app']) execFileSync(process.execPath, [join(ROOT, 'bin/beamline.js'), 'validate', join(dir, 'graphs', `${g}.json`)], { cwd: ROOT });
+    const out = join(dir, 'out');
+    const e = beamline(['export', join(dir, 'graphs/fruit_app.json'), join(dir, 'graphs/math_app.json'), '-o', out, '--upgrade-strategy', 'NewCluster']);
+    expect(e.status, e.stdout + e.stderr).toBe(0);
+    const manifest = readFileSync(join(out, 'rayservice.yaml'), 'utf8');
+    expect(manifest).toMatch(/name: fruit_app/);
+    expect(manifest).toMatch(/name: math_app/);
+    expect(manifest).toMatch(/upgradeStrategy:\n {4}type: NewCluster/);
+    expect(existsSync(join(out, 'monitoring/podmonitor.yaml'))).toBe(true);
+  });
+
+  it('--ray-version and --image are checked like any flag (exit 2)', () => {
+    const bad = beamline(['export', 'examples/rag/graph.json', '-o', tempDir('cli-bad'), '--ray-version', 'banana']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/Ray version "banana" is not a release such as 2\.52\.0/);
+    const image = beamline(['export', 'examples/rag/graph.json', '-o', tempDir('cli-bad2'), '--image', 'Bad Image']);
+    expect(image.status).toBe(2);
+    expect(image.stderr).toMatch(/image "Bad Image" is not a container image reference/);
+  });
 });
+

@@ -36,7 +36,9 @@ export function validators() {
   const rayService = k8s.compile(JSON.parse(readFileSync(join(SCHEMAS, 'kuberay/ray.io_rayservices.v1.schema.json'), 'utf8')));
   const serve = new Ajv({ strict: false, allErrors: true });
   const serveConfig = serve.compile(JSON.parse(readFileSync(join(SCHEMAS, 'ray-serve/serve-config.strict.schema.json'), 'utf8')));
-  return { rayService, serveConfig };
+  // Unknown keys allowed, as Ray allows them: for configs written by others.
+  const serveConfigLenient = new Ajv({ strict: false, allErrors: true }).compile(JSON.parse(readFileSync(join(SCHEMAS, 'ray-serve/serve-config.schema.json'), 'utf8')));
+  return { rayService, serveConfig, serveConfigLenient };
 }
 
 const made: string[] = [];
@@ -53,7 +55,10 @@ export function removeTempDirs(): void {
 }
 
 /** Runs fixtures/run_app.py on an exported app; returns what the stand-in recorded. */
-export function runUnderStandin(spec: { app_dir: string; serve_config: string; fakes: Record<string, Record<string, unknown>>; requests: unknown[]; concurrent?: boolean; hold?: Record<string, string> }, env: Record<string, string>) {
+export function runUnderStandin(
+  spec: { app_dir: string; serve_config: string; fakes: Record<string, Record<string, unknown>>; requests: unknown[]; concurrent?: boolean; hold?: Record<string, string>; module?: string; application?: string },
+  env: Record<string, string>,
+) {
   const file = join(tempDir('spec'), 'spec.json');
   writeFileSync(file, JSON.stringify(spec));
   const out = execFileSync('python3', [join(FIXTURES, 'run_app.py'), file], { env: { ...process.env, ...env }, encoding: 'utf8' });

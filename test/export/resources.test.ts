@@ -110,4 +110,28 @@ describe('resources and replicas translate to Ray options and KubeRay worker gro
     expect(error).toBeInstanceOf(ExportError);
     expect((error as ExportError).problems).toEqual([expect.objectContaining({ node: 'mine', message: expect.stringMatching(/cannot be exported: a custom node runs .*"stats\.js"/) })]);
   });
+
+  it('metrics_interval_s is written only when the graph sets it (Ray deprecates it)', () => {
+    const unset = exported(graph({ a: { autoscaling: { minReplicas: 1, maxReplicas: 3 } } }));
+    expect(unset.deployment('a').autoscaling_config).not.toHaveProperty('metrics_interval_s');
+    const set = exported(graph({ a: { autoscaling: { minReplicas: 1, maxReplicas: 3, metricsIntervalMs: 2000 } } }));
+    expect(set.deployment('a').autoscaling_config.metrics_interval_s).toBe(2);
+  });
+
+  it('--ray-version and --image are checked', () => {
+    const g = graph({ a: {} });
+    expect(() => exportGraph(g, { target: 'rayservice', rayVersion: 'banana' })).toThrow(/Ray version "banana" is not a release such as 2\.52\.0/);
+    expect(() => exportGraph(g, { target: 'rayservice', rayVersion: '2.9.3' })).toThrow(/Ray 2\.9\.3 is older than 2\.10/);
+    expect(() => exportGraph(g, { target: 'rayservice', image: 'Not An Image' })).toThrow(/image "Not An Image" is not a container image reference/);
+    expect(exported(g, { target: 'rayservice', rayVersion: '2.53.0rc1', image: 'registry.example.com:5000/team/app:1.0' }).manifest.spec.rayClusterConfig.rayVersion).toBe('2.53.0rc1');
+  });
+
+  it('--upgrade-strategy sets spec.upgradeStrategy; the incremental one needs a gateway class and turns on the autoscaler', () => {
+    expect(exported(graph({ a: {} }), { target: 'rayservice', upgradeStrategy: { type: 'NewCluster' } }).manifest.spec.upgradeStrategy).toEqual({ type: 'NewCluster' });
+    expect(() => exportGraph(graph({ a: {} }), { target: 'rayservice', upgradeStrategy: { type: 'NewClusterWithIncrementalUpgrade' } })).toThrow(/needs a Gateway API class \(--gateway-class/);
+    const { manifest } = exported(graph({ a: {} }), { target: 'rayservice', upgradeStrategy: { type: 'NewClusterWithIncrementalUpgrade', gatewayClassName: 'istio' } });
+    expect(manifest.spec.upgradeStrategy).toEqual({ type: 'NewClusterWithIncrementalUpgrade', clusterUpgradeOptions: { gatewayClassName: 'istio', stepSizePercent: 10, intervalSeconds: 30, maxSurgePercent: 100 } });
+    expect(manifest.spec.rayClusterConfig.enableInTreeAutoscaling).toBe(true);
+  });
 });
+

@@ -68,7 +68,7 @@ describe('importing Serve configs not written by Beamline', () => {
     const cfg = load(r.files.get('serve-config.yaml')!) as { applications: { deployments: { user_config?: unknown }[] }[] };
     for (const d of cfg.applications[0].deployments) delete d.user_config;
     const { graph, warnings } = importServeConfig(dump(cfg), { python: r.files.get('app/beamline_app.py')! });
-    expect(Object.fromEntries(graph.nodes.map((n) => [n.id, n.kind]))).toMatchObject({ preprocess: 'preprocessor', embed: 'embedder', retrieve: 'retriever', answer: 'llm', Ingress: 'custom' });
+    expect(Object.fromEntries(graph.nodes.map((n) => [n.id, n.kind]))).toMatchObject({ preprocess: 'preprocessor', embed: 'embedder', retrieve: 'retriever', answer: 'llm', Ingress: 'ray-deployment' });
     expect(graph.nodes.find((n) => n.id === 'embed')!.deployment).toMatchObject({ batching: { maxBatchSize: 32, batchWaitTimeoutMs: 2 }, maxOngoingRequests: 64 });
     expect(warnings.join('\n')).toMatch(/kind embedder recovered from its class \(EmbedderNode\)/);
   });
@@ -76,16 +76,16 @@ describe('importing Serve configs not written by Beamline', () => {
   const sample = readFileSync(join(SCHEMAS, 'kuberay/samples/ray-service.sample.yaml'), 'utf8');
   const upgrade = readFileSync(join(SCHEMAS, 'kuberay/samples/ray-service.incremental-upgrade.yaml'), 'utf8');
 
-  it('deployments become custom nodes with their settings, with a note for each and for the other applications', () => {
+  it('deployments become Ray deployment nodes with their import path and options, with a note for the other applications', () => {
     const { graph, warnings } = importServeConfig(sample);
     const mango = graph.nodes.find((n) => n.id === 'MangoStand')!;
-    expect(mango.kind).toBe('custom');
+    expect(mango.kind).toBe('ray-deployment');
     expect(mango.deployment).toMatchObject({ numReplicas: 2, resources: { cpus: 0.1 } });
-    expect(mango.config).toMatchObject({ module: 'fruit.deployment_graph', options: { user_config: { price: 3 } } });
+    expect(mango.config).toEqual({ importPath: 'fruit.deployment_graph', deployment: 'MangoStand', options: { max_replicas_per_node: 1, num_replicas: 2, user_config: { price: 3 }, ray_actor_options: { num_cpus: 0.1 } } });
     expect(warnings.join('\n')).toMatch(/2 applications \(fruit_app, math_app\)/);
-    expect(warnings.join('\n')).toMatch(/max_replicas_per_node/);
-    expect(warnings.filter((w) => w.includes('custom node'))).toHaveLength(4);
-    expect(warnings.join('\n')).toMatch(/edges not recovered/);
+    // Kept for export, and named: max_replicas_per_node has no Beamline setting.
+    expect(warnings.join('\n')).toMatch(/deployment MangoStand: max_replicas_per_node, user_config \(in the node's options\)/);
+    expect(warnings.join('\n')).toMatch(/edges guessed, with the last deployment \(FruitMarket\) as the ingress/);
     expect(importServeConfig(sample, { application: 'math_app' }).graph.nodes.map((n) => n.id)).toEqual(['input', 'Adder', 'Multiplier', 'Router', 'output']);
   });
 
@@ -94,7 +94,7 @@ describe('importing Serve configs not written by Beamline', () => {
     expect(graph.nodes.find((n) => n.id === 'FruitMarket')!.deployment).toMatchObject({ autoscaling: { minReplicas: 1, maxReplicas: 3 }, maxOngoingRequests: 100, resources: { cpus: 0.5 } });
   });
 
-  it('--python: .bind() calls become call edges and @serve.batch becomes batching; the graph compiles', () => {
+  it('--python: .bind() calls become call edges and @serve.batch is named; the graph compiles', () => {
     const python = `
 from ray import serve
 
@@ -120,11 +120,11 @@ class FruitMarket:
 mango = MangoStand.bind()
 deployment_graph = FruitMarket.bind(mango, Orange.bind(), PearStand.options(name="PearStand").bind())
 `;
-    const { graph } = importServeConfig(sample, { python });
+    const { graph, warnings } = importServeConfig(sample, { python });
     const edges = graph.edges.map((e) => `${e.source}->${e.target}`).sort();
     expect(edges).toEqual(['FruitMarket->MangoStand', 'FruitMarket->OrangeStand', 'FruitMarket->PearStand', 'FruitMarket->output', 'input->FruitMarket'].sort());
-    expect(graph.nodes.find((n) => n.id === 'OrangeStand')!.deployment?.batching).toEqual({ maxBatchSize: 4, batchWaitTimeoutMs: 50 });
-    expect(graph.nodes.find((n) => n.id === 'OrangeStand')!.config).toMatchObject({ exportName: 'Orange' });
+    expect(warnings.join('\n')).toMatch(/deployment "OrangeStand" batches with @serve.batch\(max_batch_size=4, batch_wait_timeout_s=0.05\) in its Python code/);
+    expect(graph.nodes.find((n) => n.id === 'OrangeStand')!.config).toMatchObject({ importPath: 'fruit.deployment_graph', deployment: 'OrangeStand' });
     const r = compile(graph);
     expect(r.ok, JSON.stringify(r.errors)).toBe(true);
   });

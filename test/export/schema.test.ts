@@ -42,6 +42,15 @@ describe('exported manifests validate against KubeRay and Ray Serve schemas', ()
       const ports = manifest.spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].ports.map((p: Yaml) => p.containerPort);
       expect(ports).toEqual(expect.arrayContaining([8000, 8265, 6379]));
 
+      // What watching it needs: a PodMonitor for Ray's metrics port, a dashboard with every deployment.
+      const monitor = load(r.files.get('monitoring/podmonitor.yaml')!) as Yaml;
+      expect(monitor).toMatchObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', spec: { selector: { matchLabels: { 'ray.io/is-ray-node': 'yes' } }, podMetricsEndpoints: [{ port: 'metrics' }] } });
+      const dashboard = JSON.parse(r.files.get('monitoring/grafana-dashboard.json')!);
+      const exprs = dashboard.panels.flatMap((p: Yaml) => (p.targets ?? []).map((t: Yaml) => t.expr)).join('\n');
+      for (const metric of ['ray_serve_deployment_request_counter_total', 'ray_serve_deployment_processing_latency_ms_bucket', 'ray_serve_deployment_replica_healthy', 'ray_serve_deployment_queued_queries']) expect(exprs).toContain(metric);
+      expect(exprs).toContain(`application="${(inner as Yaml).applications[0].name}",deployment=~"${names.join('|')}"`);
+      expect(dashboard.panels.filter((p: Yaml) => p.type === 'timeseries').map((p: Yaml) => p.title)).toEqual(['Requests per second', 'Latency (p50, p90, p99)', 'Replicas', 'Queue and running requests']);
+
       const dir = tempDir(`schema-${ex.name}`);
       writeExport(dir, r, { modelsDir: dir, dataDir: dir, copyAssets: false });
       const py = [...r.files.keys()].filter((f) => f.endsWith('.py')).map((f) => join(dir, f));

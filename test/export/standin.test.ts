@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { beforeAll, describe, expect, it, afterAll } from 'vitest';
-import { exportGraph } from '../../runtime/export/export.js';
+import { exportGraph, exportGraphs } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
 import { builtinCatalog, outputPorts } from '../../shared/catalog/index.js';
 import type { Plan } from '../../shared/plan.js';
@@ -210,4 +210,44 @@ describe('the exported app runs under a stand-in for ray.serve', () => {
     expect(r.responses.map((x) => x.body)).toEqual([{ greeting: 'hello' }, { other: 'other words' }]);
     expect(r.events.filter((e) => e.event === 'start').map((e) => e.deployment)).toEqual(['greeting', 'other']);
   });
+
+  it('the serve-config README commands work as written: the folders come from the environment serve run starts in', () => {
+    const r = exportGraph(readFileSync(join(ROOT, 'examples/rag/graph.json'), 'utf8'), { target: 'serve-config' });
+    const dir = tempDir('quickstart');
+    writeExport(dir, r, { modelsDir: dir, dataDir: dir, copyAssets: true });
+    const readme = r.files.get('README.md')!;
+    // The documented commands, run as written from the export directory.
+    const exported = /^export (BEAMLINE_MODELS_DIR=\S+ BEAMLINE_DATA_DIR=\S+)$/m.exec(readme);
+    expect(exported, 'README exports the folders').not.toBeNull();
+    const env = Object.fromEntries(exported![1].split(' ').map((kv) => kv.split('=') as [string, string]).map(([k, v]) => [k, v.replace('$PWD', dir)]));
+    const run = /^cd (\S+) && serve run (\S+)/m.exec(readme)!;
+    writeIndex(env.BEAMLINE_DATA_DIR, 'rag', [[1, 0, 0, 0], [0, 1, 0, 0]], ['Beamline is written in TypeScript.', 'Bananas are yellow.']);
+    const appDir = join(dir, run[1]);
+    const out = runUnderStandin({ app_dir: appDir, serve_config: join(appDir, run[2]), fakes: fakes(r.plan, [1, 0, 0, 0]), requests: [{ query: 'What is Beamline written in?' }] }, env);
+    expect(out.responses[0].status, JSON.stringify(out.responses[0].body)).toBe(200);
+    // The real Python retriever read the index under $PWD/data: the Serve config did not send it to /home/ray/data.
+    expect(out.faked).not.toContain('retrieve');
+    expect(readFileSync(join(dir, 'serve-config.yaml'), 'utf8')).not.toMatch(/BEAMLINE_(MODELS|DATA)_DIR/);
+  });
+
+  it('several graphs export to one Serve config, an application and a module each, and each runs', () => {
+    const graphs = ['parallel', 'switch'].map((n) => JSON.parse(readFileSync(join(FIXTURES, `graphs/${n}.json`), 'utf8')));
+    const r = exportGraphs(graphs, { target: 'rayservice' });
+    const dir = tempDir('multi');
+    writeExport(dir, r, { modelsDir: dir, dataDir: dir, copyAssets: true });
+    const cfg = load(readFileSync(join(dir, 'serve-config.yaml'), 'utf8')) as { applications: { name: string; import_path: string; route_prefix: string }[] };
+    expect(cfg.applications.map((a) => [a.name, a.import_path, a.route_prefix])).toEqual([
+      [graphs[0].name, `beamline_app_${graphs[0].name}:app`, graphs[0].routePrefix],
+      [graphs[1].name, `beamline_app_${graphs[1].name}:app`, graphs[1].routePrefix],
+    ]);
+    const parallel = runUnderStandin(
+      { app_dir: join(dir, 'app'), serve_config: join(dir, 'serve-config.yaml'), module: `beamline_app_${graphs[0].name}`, application: graphs[0].name, fakes: fakes(r.plans[0], [1]), requests: [{ text: 'Mail bob@example.com' }] },
+      { BEAMLINE_MODELS_DIR: join(dir, 'models') },
+    );
+    expect(parallel.responses[0].status).toBe(200);
+    expect(Object.keys(parallel.responses[0].body as object).sort()).toEqual(['entities', 'sentiment']);
+    const routed = runUnderStandin({ app_dir: join(dir, 'app'), serve_config: join(dir, 'serve-config.yaml'), module: `beamline_app_${graphs[1].name}`, application: graphs[1].name, fakes: {}, requests: [{ text: 'hello' }] }, {});
+    expect(routed.responses.map((x) => x.body)).toEqual([{ greeting: 'hello' }]);
+  });
 });
+

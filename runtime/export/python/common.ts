@@ -236,21 +236,59 @@ def _last_run(hay: list, needle: list) -> int:
 
 
 def open_session(path: str, ctx: NodeContext):
-    """CUDA when this replica holds a GPU share and the CUDA provider is installed, else one CPU thread."""
+    """CUDA when this replica holds a GPU share, else one CPU thread. A replica that reserves a GPU
+    but cannot open the CUDA provider fails its start naming the node and the provider's error,
+    unless BEAMLINE_ALLOW_CPU_FALLBACK=1 lets it run on the CPU."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if ctx.num_gpus > 0 and "CUDAExecutionProvider" in ort.get_available_providers():
-        cuda = {"device_id": 0}  # Ray sets CUDA_VISIBLE_DEVICES to this replica's GPU.
-        if ctx.gpu_memory_mb:
-            cuda["gpu_mem_limit"] = str(ctx.gpu_memory_mb * 1024 * 1024)
-        return ort.InferenceSession(path, sess_options=opts, providers=[("CUDAExecutionProvider", cuda), "CPUExecutionProvider"])
     if ctx.num_gpus > 0:
-        ctx.log("CUDA provider unavailable; running on the CPU")
+        problem = cuda_problem(ort)
+        if problem is None:
+            cuda = {"device_id": 0}  # Ray sets CUDA_VISIBLE_DEVICES to this replica's GPU.
+            if ctx.gpu_memory_mb:
+                cuda["gpu_mem_limit"] = str(ctx.gpu_memory_mb * 1024 * 1024)
+            session = ort.InferenceSession(path, sess_options=opts, providers=[("CUDAExecutionProvider", cuda), "CPUExecutionProvider"])
+            # ONNX Runtime falls back to the CPU provider with only a log line when CUDA cannot start.
+            if session.get_providers()[0] == "CUDAExecutionProvider":
+                return session
+            problem = cuda_load_error(ort)
+        if os.environ.get("BEAMLINE_ALLOW_CPU_FALLBACK") != "1":
+            raise NodeConfigError(
+                f"node {ctx.node} reserves {ctx.num_gpus:g} GPU but ONNX Runtime cannot use CUDA: {problem}. "
+                "Fix the image (the export's README, GPU section), or set BEAMLINE_ALLOW_CPU_FALLBACK=1 to run it on the CPU"
+            )
+        ctx.log(f"CUDA unavailable ({problem}); running on the CPU because BEAMLINE_ALLOW_CPU_FALLBACK=1")
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
     return ort.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def cuda_problem(ort):
+    """Why this onnxruntime cannot run CUDA sessions, or None when it may."""
+    # onnxruntime-gpu[cuda,cudnn] installs NVIDIA's CUDA and cuDNN wheels; preload_dlls (1.21+) loads them.
+    if hasattr(ort, "preload_dlls"):
+        try:
+            ort.preload_dlls()
+        except Exception as e:  # noqa: BLE001 - reported below if the provider then fails
+            return f"onnxruntime.preload_dlls() failed: {e}"
+    providers = ort.get_available_providers()
+    if "CUDAExecutionProvider" not in providers:
+        return f"this onnxruntime has no CUDA provider (it has {', '.join(providers)}); install onnxruntime-gpu, and only it"
+    return None
+
+
+def cuda_load_error(ort) -> str:
+    """The dynamic loader's message for the CUDA provider library (a missing libcudnn.so.9, say)."""
+    import ctypes
+
+    lib = os.path.join(os.path.dirname(ort.__file__), "capi", "libonnxruntime_providers_cuda.so")
+    try:
+        ctypes.CDLL(lib)
+    except OSError as e:
+        return str(e)
+    return "the session fell back to CPUExecutionProvider (ONNX Runtime's error is in the replica's log)"
 
 
 def int_feed(session, name: str, array):
