@@ -6,6 +6,7 @@ import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder } from '../../runtime/nodes/embedder.js';
 import type { BeamlineServer } from '../../runtime/server/index.js';
+import { Latch } from '../fixtures/nodes/latch.js';
 import { get, graph, post, startServer, until } from '../runtime/helpers.js';
 
 let s: BeamlineServer;
@@ -78,7 +79,7 @@ describe('a body that never ends (item 11)', () => {
 
 describe('clients that send and go away (item 7)', () => {
   const ABANDONED = 10;
-  /** One replica running one call at a time, room to queue; each abandoned call would sleep 3 s. */
+  /** One replica running one call at a time, room to queue; each abandoned call would wait at a latch. */
   const deploySlow = async (name: string) => {
     const g = graph(name, [{ id: 'slow', kind: 'test-echo', deployment: { numReplicas: 1, maxOngoingRequests: 1, maxQueuedRequests: 100 } }], [
       ['input', 'slow'],
@@ -105,22 +106,45 @@ describe('clients that send and go away (item 7)', () => {
     expect(metrics).toContain(`beamline_deployment_cancelled_counter{graph="${name}",node="slow",kind="test-echo",stage="queued"} ${ABANDONED - 1}`);
   };
 
+  /**
+   * The first call waits at a latch inside the replica, the others queue behind it, until
+   * `abandon` has sent the clients away; once the queued calls are cancelled the running
+   * one may finish (its result is dropped).
+   */
+  const abandonWhileHeld = async (name: string, send: (input: unknown) => void, abandon: () => void) => {
+    const gate = new Latch(name);
+    try {
+      for (let i = 0; i < ABANDONED; i++) send({ x: { latch: gate.name } });
+      await gate.until(1);
+      await until(async () => {
+        const n = await slowStatus(name);
+        return n.inFlight === 1 && n.queued === ABANDONED - 1;
+      }, 'one call running and the rest queued');
+      abandon();
+      await until(async () => (await slowStatus(name)).metrics.cancelled === ABANDONED - 1, 'the queued calls to be cancelled');
+      gate.open();
+      await expectOnlyOneStarted(name);
+    } finally {
+      gate.close();
+    }
+  };
+
   it('HTTP: clients that close their sockets after sending cancel their queued calls; the next request does not wait behind them', async () => {
     await deploySlow('abandon-http');
-    const body = JSON.stringify({ x: { sleepMs: 3000 } });
     const sockets: Socket[] = [];
-    for (let i = 0; i < ABANDONED; i++) {
-      const sock = connect(s.port, '127.0.0.1');
-      sock.on('error', () => {});
-      sock.write(`POST /abandon-http HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-      sockets.push(sock);
-    }
-    await until(async () => {
-      const n = await slowStatus('abandon-http');
-      return n.inFlight === 1 && n.queued === ABANDONED - 1;
-    }, 'one call running and the rest queued');
-    for (const sock of sockets) sock.destroy();
-    await expectOnlyOneStarted('abandon-http');
+    await abandonWhileHeld(
+      'abandon-http',
+      (input) => {
+        const body = JSON.stringify(input);
+        const sock = connect(s.port, '127.0.0.1');
+        sock.on('error', () => {});
+        sock.write(`POST /abandon-http HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        sockets.push(sock);
+      },
+      () => {
+        for (const sock of sockets) sock.destroy();
+      },
+    );
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toContain(`beamline_cancelled_requests_counter{graph="abandon-http"} ${ABANDONED}`);
   });
@@ -129,13 +153,11 @@ describe('clients that send and go away (item 7)', () => {
     await deploySlow('abandon-io');
     const client = io(s.url, { transports: ['websocket'], forceNew: true });
     await new Promise<void>((ok, fail) => client.once('connect', () => ok()).once('connect_error', fail));
-    for (let i = 0; i < ABANDONED; i++) client.emit('invoke', { graph: 'abandon-io', input: { x: { sleepMs: 3000 } } }, () => {});
-    await until(async () => {
-      const n = await slowStatus('abandon-io');
-      return n.inFlight === 1 && n.queued === ABANDONED - 1;
-    }, 'one call running and the rest queued');
-    client.disconnect();
-    await expectOnlyOneStarted('abandon-io');
+    await abandonWhileHeld(
+      'abandon-io',
+      (input) => client.emit('invoke', { graph: 'abandon-io', input }, () => {}),
+      () => client.disconnect(),
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
+import { Latch } from '../fixtures/nodes/latch.js';
 import { get, graph, post, startServer, TESTKIT, until } from '../runtime/helpers.js';
 
 const KINDS = fileURLToPath(new URL('../fixtures/reliability/kinds.ts', import.meta.url));
@@ -13,17 +14,20 @@ afterAll(() => s?.close());
 
 type Replica = { id: string; state: string; restarts: number; reason?: string };
 const replicasOf = async (name: string, node: string): Promise<Replica[]> => (await get(`${s.url}/api/graphs/${name}`)).body.nodes[node].replicas;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `clients` closed-loop clients, each sending ids of its own until stop(); every answer is checked against its request. */
 function load(url: string, clients: number, body: (id: string) => unknown, expected: (id: string) => unknown) {
   let stopped = false;
   const t = { sent: 0, ok: 0, wrong: [] as string[], failed: [] as string[] };
+  const sentBy = new Array<number>(clients).fill(0);
+  const answeredBy = new Array<number>(clients).fill(0);
   const loop = async (c: number) => {
     for (let i = 0; !stopped; i++) {
       const id = `${c}-${i}`;
       t.sent++;
+      sentBy[c]++;
       const r = await post(url, body(id));
+      answeredBy[c]++;
       if (r.status !== 200) t.failed.push(`${r.status} ${JSON.stringify(r.body)}`);
       else if (JSON.stringify(r.body) !== JSON.stringify(expected(id))) t.wrong.push(`${id}: ${JSON.stringify(r.body)}`);
       else t.ok++;
@@ -32,6 +36,11 @@ function load(url: string, clients: number, body: (id: string) => unknown, expec
   const all = Array.from({ length: clients }, (_, c) => loop(c));
   return {
     tally: t,
+    /** Whether every request sent up to now has been answered; call the result to ask later. */
+    mark: () => {
+      const at = [...sentBy];
+      return () => at.every((n, c) => answeredBy[c] >= n);
+    },
     stop: async () => {
       stopped = true;
       await Promise.all(all);
@@ -41,7 +50,7 @@ function load(url: string, clients: number, body: (id: string) => unknown, expec
 }
 
 describe('faults under load from 32 clients', () => {
-  it('kills replicas at random moments: nothing lost, nothing answered wrongly, replicas replaced, status counts restarts', async () => {
+  it('kills replicas mid-call: nothing lost, nothing answered wrongly, replicas replaced, status counts restarts', async () => {
     const g = graph('killme', [{ id: 'n', kind: 'test-echo', deployment: { numReplicas: 4, retries: 1, maxOngoingRequests: 8, maxQueuedRequests: 1000 } }], [
       ['input', 'n'],
       ['n', 'output'],
@@ -49,21 +58,42 @@ describe('faults under load from 32 clients', () => {
     expect((await post(`${s.url}/api/graphs`, g)).status).toBe(201);
     const pool = s.controller.get('killme')!.pools.get('n')!;
     const traffic = load(`${s.url}/killme`, 32, (id) => ({ x: { id, sleepMs: 5 } }), (id) => ({ id, sleepMs: 5 }));
-    let kills = 0;
+    const rounds = 6;
     const killed: string[] = [];
-    for (let round = 0; round < 8; round++) {
-      await sleep(150 + Math.random() * 250);
-      const running = pool.running();
-      // Keep one serving so the retry has somewhere to go; the others die mid-call.
-      if (running.length < 2) continue;
-      const busy = running.filter((r) => r.inFlight > 0);
-      const victim = (busy.length ? busy : running)[Math.floor(Math.random() * (busy.length || running.length))];
-      killed.push(victim.id);
-      await victim.terminateThread();
-      kills++;
+    const held: Promise<{ status: number; body: unknown }>[] = [];
+    const gates: Latch[] = [];
+    let settled = () => true;
+    try {
+      for (let round = 0; round < rounds; round++) {
+        // Every call the last kill hit (and its retry) is answered before the next kill, so no
+        // call is lost twice; then a random amount of traffic, counted in answers. One replica
+        // is kept serving so the retries have somewhere to go.
+        await until(settled, 'the calls of the last kill to be answered');
+        if (round > 0) expect((await held[round - 1]).status).toBe(200);
+        const next = traffic.tally.ok + 20 + Math.floor(Math.random() * 80);
+        await until(() => traffic.tally.ok >= next && pool.running().length >= 2, 'traffic and two running replicas');
+        // One call waits inside a replica: that replica dies in the middle of it, with whatever
+        // else it is running, and the call must be answered by another one.
+        const gate = new Latch(`kill-${round}`);
+        gates.push(gate);
+        held.push(post(`${s.url}/killme`, { x: { id: `held-${round}`, latch: gate.name } }));
+        const [where] = await gate.until(1);
+        const victim = pool.running().find((r) => r.id === where);
+        expect(victim, `replica ${where} running`).toBeDefined();
+        killed.push(victim!.id);
+        await victim!.terminateThread();
+        settled = traffic.mark();
+        // Its retry, on another replica, passes the latch.
+        gate.open();
+      }
+    } finally {
+      for (const gate of gates) gate.open();
+      await traffic.stop();
     }
-    const t = await traffic.stop();
-    expect(kills).toBeGreaterThanOrEqual(4);
+    const answers = await Promise.all(held);
+    for (const gate of gates) gate.close();
+    expect(answers.map((r) => [r.status, (r.body as { id: string }).id])).toEqual(Array.from({ length: rounds }, (_, k) => [200, `held-${k}`]));
+    const t = traffic.tally;
     expect(t.failed).toEqual([]);
     expect(t.wrong).toEqual([]);
     expect(t.ok).toBe(t.sent);
@@ -73,7 +103,7 @@ describe('faults under load from 32 clients', () => {
       return rs.filter((r) => r.state === 'RUNNING').length === 4 ? rs : undefined;
     }, 'four running replicas');
     for (const r of now) expect(killed).not.toContain(r.id);
-    expect(now.reduce((n, r) => n + r.restarts, 0)).toBe(kills);
+    expect(now.reduce((n, r) => n + r.restarts, 0)).toBe(rounds);
   });
 
   it('a hanging call gets 504 naming the node, its replica is replaced, everyone else keeps being served', async () => {
@@ -102,26 +132,28 @@ describe('faults under load from 32 clients', () => {
     expect(now.filter((r) => r.restarts === 1)).toHaveLength(1);
   });
 
-  it('a node leaking memory past memoryMb is replaced before the process is in danger; requests keep succeeding', async () => {
-    const g = graph('leaky', [{ id: 'l', kind: 'test-leak', config: { mbPerCall: 16 }, deployment: { numReplicas: 1, retries: 2, resources: { memoryMb: 64 } } }], [
+  it('a node leaking memory past memoryMb is replaced before it holds more; requests keep succeeding', async () => {
+    const g = graph('leaky', [{ id: 'l', kind: 'test-leak', config: { mbPerCall: 16, report: true }, deployment: { numReplicas: 1, retries: 2, resources: { memoryMb: 64 } } }], [
       ['input', 'l'],
       ['l', 'output'],
     ]);
     expect((await post(`${s.url}/api/graphs`, g)).status).toBe(201);
-    const rssBefore = process.memoryUsage().rss;
-    // 24 calls retain 384 MB in total: the replica must die (out of memory) and be replaced several times.
+    // 24 calls would retain 384 MB in one replica: it must die (out of memory) and be replaced several times.
+    const held: number[] = [];
     for (let i = 0; i < 24; i++) {
       const r = await post(`${s.url}/leaky`, { x: i });
       expect(r.status, JSON.stringify(r.body)).toBe(200);
-      expect(r.body).toBe(i);
+      expect(r.body.value).toBe(i);
+      held.push(r.body.heldMb);
     }
+    // Each replica answered while it held at most its memoryMb, never the leak's total: the
+    // process (replicas are its threads) did not absorb the leak.
+    expect(Math.max(...held)).toBeLessThanOrEqual(64);
     const rs = await until(async () => {
       const x = await replicasOf('leaky', 'l');
       return x.some((r) => r.state === 'RUNNING') ? x : undefined;
     }, 'a running replica');
     expect(Math.max(...rs.map((r) => r.restarts))).toBeGreaterThanOrEqual(2);
-    // The server process did not absorb the leak: far less than the 384 MB the node tried to keep.
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(192 * 2 ** 20);
     expect((await get(`${s.url}/healthz`)).status).toBe(200);
   });
 
@@ -154,46 +186,43 @@ describe('faults under load from 32 clients', () => {
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
-  it('overload at 10x capacity: admitted requests complete, the rest get 503 + Retry-After sooner, memory flat, throughput returns', async () => {
-    // Capacity: 1 replica x 2 at a time x 50 ms = 40 requests/s; the queue holds 4.
-    const g = graph('over', [{ id: 'o', kind: 'test-echo', config: { sleepMs: 50 }, deployment: { numReplicas: 1, maxOngoingRequests: 2, maxQueuedRequests: 4 } }], [
+  it('overload: admitted requests complete, the rest get 503 + Retry-After without waiting for capacity, the queue stays bounded, throughput returns', async () => {
+    // Capacity: 1 replica x 2 at a time; the queue holds 4. (How fast refusals come back
+    // against admitted requests, and the server's memory under an open loop, are measured by
+    // `npm run bench -- overload`.)
+    const g = graph('over', [{ id: 'o', kind: 'test-echo', deployment: { numReplicas: 1, maxOngoingRequests: 2, maxQueuedRequests: 4 } }], [
       ['input', 'o'],
       ['o', 'output'],
     ]);
     expect((await post(`${s.url}/api/graphs`, g)).status).toBe(201);
     const router = s.controller.get('over')!.routers.get('o')!;
-    const ok: number[] = [];
-    const refused: number[] = [];
-    const bad: string[] = [];
-    let maxQueued = 0;
-    const rssSamples: number[] = [];
-    const pending: Promise<void>[] = [];
-    // Open loop: 400 requests/s for 3 s.
-    for (let i = 0; i < 1200; i++) {
-      const t0 = performance.now();
-      pending.push(
-        post(`${s.url}/over`, { x: i }).then((r) => {
-          const ms = performance.now() - t0;
-          if (r.status === 200 && r.body === i) ok.push(ms);
-          else if (r.status === 503 && r.body.node === 'o' && Number(r.headers.get('retry-after')) >= 1) refused.push(ms);
+    const gate = new Latch('over');
+    try {
+      // Two calls hold the replica's two places at the latch; four more wait in the queue.
+      const admitted = Array.from({ length: 6 }, (_, i) => post(`${s.url}/over`, { x: { i, latch: gate.name } }));
+      await gate.until(2);
+      await until(() => router.queued === 4, 'four queued requests');
+      // Everything beyond is refused while the admitted ones are still held: a refusal
+      // does not wait for capacity, and the queue does not grow.
+      const refused: string[] = [];
+      const bad: string[] = [];
+      const more = Array.from({ length: 100 }, (_, i) =>
+        post(`${s.url}/over`, { x: { i: 100 + i } }).then((r) => {
+          if (r.status === 503 && r.body.node === 'o' && Number(r.headers.get('retry-after')) >= 1) refused.push(r.body.code);
           else bad.push(`${r.status} ${JSON.stringify(r.body)}`);
         }),
       );
-      maxQueued = Math.max(maxQueued, router.queued);
-      if (i % 100 === 0) rssSamples.push(process.memoryUsage().rss);
-      if (i % 10 === 9) await sleep(25);
+      await until(() => refused.length + bad.length === 100, 'an answer to every request beyond the queue while the admitted ones are held');
+      await Promise.all(more);
+      expect(bad).toEqual([]);
+      expect([router.inFlight, router.queued]).toEqual([2, 4]);
+      expect(gate.arrived).toHaveLength(2);
+      gate.open();
+      const done = await Promise.all(admitted);
+      expect(done.map((r) => [r.status, r.body.i])).toEqual(Array.from({ length: 6 }, (_, i) => [200, i]));
+    } finally {
+      gate.close();
     }
-    await Promise.all(pending);
-    expect(bad).toEqual([]);
-    expect(ok.length + refused.length).toBe(1200);
-    expect(refused.length).toBeGreaterThan(ok.length);
-    expect(ok.length).toBeGreaterThan(20);
-    expect(maxQueued).toBeLessThanOrEqual(4);
-    // Refusals do not wait in the queue: they come back faster than admitted requests.
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    expect(median(refused)).toBeLessThan(median(ok));
-    // Bounded queue: resident memory after the burst is about where it was a second in.
-    expect(Math.max(...rssSamples.slice(3)) - rssSamples[2]).toBeLessThan(100 * 2 ** 20);
     // Throughput returns: at capacity, everything is served.
     const after = await Promise.all(Array.from({ length: 6 }, (_, i) => post(`${s.url}/over`, { x: i })));
     expect(after.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);

@@ -144,7 +144,8 @@ describe('versions, rollback and restart', () => {
     await until(() => tally.ok > 200, 'traffic before the crash');
     await a.kill('SIGKILL');
     const downAt = tally.connErrors;
-    await new Promise((r) => setTimeout(r, 300));
+    // The clients see the server gone before it comes back.
+    await until(() => tally.connErrors > downAt, 'the clients to find the server gone');
     const b = await start(dir, port);
     restarted = true;
     await until(() => tally.okAfterRestart > 200, 'traffic after the restart');

@@ -140,10 +140,17 @@ describe('GraphStore', () => {
     let lastSeen = 0;
     for (let round = 0; round < 4; round++) {
       const child = spawn(process.execPath, [join(root, 'bin/tsx.js'), join(root, 'test/fixtures/reliability/deploy-loop.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-      await new Promise<void>((ok) => child.stdout.once('data', () => ok()));
-      // Let it write for a random while, then kill it without warning.
-      await new Promise((r) => setTimeout(r, 150 + Math.random() * 300));
       const exited = new Promise((r) => child.once('exit', r));
+      // Let it deploy a random number of versions (it prints each one), then kill it without
+      // warning, wherever it is in the next.
+      const deploys = 1 + Math.floor(Math.random() * 10);
+      let seen = 0;
+      await new Promise<void>((ok) =>
+        child.stdout.on('data', (chunk: Buffer) => {
+          seen += chunk.toString().split('\n').length - 1;
+          if (seen >= deploys) ok();
+        }),
+      );
       child.kill('SIGKILL');
       await exited;
 
@@ -155,7 +162,8 @@ describe('GraphStore', () => {
       const active = store.activeVersion('loop')!;
       // Deploy is atomic: the active version is always the newest row, and complete.
       expect(active).toBe(versions[0].version);
-      expect(active).toBeGreaterThanOrEqual(lastSeen);
+      // Every round deployed at least one version more than the last.
+      expect(active).toBeGreaterThanOrEqual(lastSeen + deploys);
       const v = store.get('loop', active)!;
       const g = v.graph as { seq: number; blob: string[] };
       expect(g.seq).toBe(active);

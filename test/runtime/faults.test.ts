@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
+import { Latch } from '../fixtures/nodes/latch.js';
 import { get, graph, post, startServer, until } from './helpers.js';
 
 let s: BeamlineServer;
@@ -19,12 +20,24 @@ it('retries a request whose replica is killed mid-call, and replaces the replica
   const pool = s.controller.get('crashy')!.pools.get('slow')!;
   const before = pool.running().map((r) => r.id);
   expect(before).toHaveLength(2);
-  const pending = post(`${s.url}/crashy?trace=1`, { x: { sleepMs: 400 } });
-  const victim = await until(() => pool.replicas.find((r) => r.inFlight > 0), 'the request to reach a replica');
-  await victim.terminateThread();
-  const r = await pending;
+  // The call waits at a latch inside its replica, so the kill lands in the middle of it.
+  const gate = new Latch('crashy');
+  let r: Awaited<ReturnType<typeof post>>;
+  let victim: (typeof pool.replicas)[number];
+  try {
+    const pending = post(`${s.url}/crashy?trace=1`, { x: { latch: gate.name } });
+    const [where] = await gate.until(1);
+    victim = pool.replicas.find((x) => x.id === where)!;
+    await victim.terminateThread();
+    // The retry, on the other replica, passes.
+    gate.open();
+    r = await pending;
+  } finally {
+    gate.close();
+  }
+  expect(gate.arrived).toHaveLength(2);
   expect(r.status).toBe(200);
-  expect(r.body.output).toEqual({ sleepMs: 400 });
+  expect(r.body.output).toEqual({ latch: 'crashy' });
   // Served by a replica other than the one killed.
   const span = r.body.trace.find((t: { node: string }) => t.node === 'slow');
   expect(span.replica).not.toBe(victim.id);
@@ -50,12 +63,25 @@ it('fails a request naming the node when its replica dies and no retries are lef
 it('answers 503 with Retry-After beyond the queue bound, and serves normally once load drops', async () => {
   const g = graph('busy', [{ id: 'n', kind: 'test-echo', deployment: { maxOngoingRequests: 1, maxQueuedRequests: 2 } }], [['input', 'n'], ['n', 'output']]);
   await post(`${s.url}/api/graphs`, g);
-  // 1 in flight + 2 queued are admitted; the other 5 are refused at once.
-  const all = await Promise.all(Array.from({ length: 8 }, () => post(`${s.url}/busy`, { x: { sleepMs: 300 } })));
-  const ok = all.filter((r) => r.status === 200);
-  const refused = all.filter((r) => r.status === 503);
-  expect(ok).toHaveLength(3);
-  expect(refused).toHaveLength(5);
+  // 1 in flight (held at a latch) + 2 queued are admitted; the other 5 are refused at once,
+  // while the admitted ones are still held.
+  const router = s.controller.get('busy')!.routers.get('n')!;
+  const gate = new Latch('busy');
+  let ok: Awaited<ReturnType<typeof post>>[];
+  let refused: Awaited<ReturnType<typeof post>>[];
+  try {
+    const admitted = Array.from({ length: 3 }, () => post(`${s.url}/busy`, { x: { latch: gate.name } }));
+    await gate.until(1);
+    await until(() => router.queued === 2, 'two queued requests');
+    refused = await Promise.all(Array.from({ length: 5 }, () => post(`${s.url}/busy`, { x: { latch: gate.name } })));
+    expect(gate.arrived).toHaveLength(1);
+    gate.open();
+    ok = await Promise.all(admitted);
+  } finally {
+    gate.close();
+  }
+  expect(ok.map((r) => r.status)).toEqual([200, 200, 200]);
+  expect(refused.map((r) => r.status)).toEqual([503, 503, 503, 503, 503]);
   for (const r of refused) {
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(r.body).toMatchObject({ node: 'n', code: 'overloaded' });

@@ -66,12 +66,14 @@ it('redeploys a graph that fills the GPU without failing requests: the new versi
         answers.push({ status: r.status, tag: r.body?.tag });
       }
     });
+    const served = (tag: string) => answers.filter((a) => a.tag === tag).length;
     try {
-      await new Promise((r) => setTimeout(r, 150));
+      await until(() => served('v1') >= 10, 'answers from v1');
       const re = await post(`${t.url}/api/graphs`, v('v2'));
       expect(re.status).toBe(200);
       await until(async () => (await get(`${t.url}/api/graphs/full`)).body.state === 'RUNNING', 'the new version to run');
-      await new Promise((r) => setTimeout(r, 150));
+      const before = served('v2');
+      await until(() => served('v2') >= before + 10, 'answers from v2');
     } finally {
       stop = true;
       await Promise.all(clients);
