@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ExportError, exportGraph, exportGraphs } from '../../runtime/export/export.js';
 import { loadImplementation } from '../../runtime/replicas/load-implementation.js';
 import { compile } from '../../shared/compile.js';
-import type { GraphInput } from '../../shared/graph.js';
+import { fromFlow, type GraphInput, GraphSchema, toFlow } from '../../shared/graph.js';
 import { importServeConfig, importServeConfigAll } from '../../shared/ray-import.js';
 import { ROOT, SCHEMAS, validators, type Yaml } from './helpers.js';
 
@@ -137,6 +137,10 @@ describe('a Ray user edits an imported RayService on the canvas and exports it a
     expect(load(manifest.spec.serveConfigV2)).toEqual(load(source.spec.serveConfigV2));
     expect(manifest.spec.rayClusterConfig).toEqual(source.spec.rayClusterConfig);
     expect(rayService(manifest), JSON.stringify(rayService.errors)).toBe(true);
+    // The kept cluster is part of the document: the editor's canvas form carries it through a save.
+    const parsed = GraphSchema.parse(fruit);
+    expect(parsed.export?.ray?.rayService?.spec?.rayClusterConfig).toEqual(source.spec.rayClusterConfig);
+    expect(fromFlow(toFlow(parsed)).export).toEqual(parsed.export);
     // Their code is theirs: no Python, Dockerfile or requirements are written for it.
     expect([...out.files.keys()].sort()).toEqual(['README.md', 'monitoring/grafana-dashboard.json', 'monitoring/podmonitor.yaml', 'rayservice.yaml', 'serve-config.yaml']);
   });
