@@ -148,6 +148,16 @@ naming its node and the loader's message (a missing \`libcudnn.so.9\`, say); Ray
 \`BEAMLINE_ALLOW_CPU_FALLBACK=1\` in the application's \`runtime_env.env_vars\` (or the pod's \`env\`).
 `);
     }
+  } else if (!ours.length) {
+    lines.push(`## Deploy it
+
+\`\`\`sh
+serve deploy serve-config.yaml   # to the Ray cluster your code already runs on (RAY_DASHBOARD_ADDRESS)
+\`\`\`
+
+The applications' code is yours: it reaches the cluster as it did before the import (its image, or the
+\`runtime_env\` kept in the config).
+`);
   } else {
     lines.push(`## Run on a Ray cluster, or locally with serve run
 
@@ -167,7 +177,7 @@ for an image. The Serve config's \`runtime_env.pip\` installs the node packages 
 set \`BEAMLINE_MODELS_DIR\` and \`BEAMLINE_DATA_DIR\` in its \`env_vars\` to where the files are there.
 `);
   }
-  lines.push(`## Requests and errors
+  if (ours.length) lines.push(`## Requests and errors
 
 POST a JSON object with the input node's fields to \`${route}\`. The ingress starts each node as soon as
 the nodes it reads from are done, as Beamline does: parallel branches run together, and a fast branch's
@@ -187,6 +197,12 @@ A run on a real cluster adds what the stand-in cannot: replicas in separate
 actor processes on several pods, real scheduling of \`num_cpus\`/\`num_gpus\`/\`memory\`, autoscaling,
 queue limits and back-pressure, health checks and restarts, the HTTP proxy, real model inference on
 CPU or GPU, and the KubeRay operator's rollout. Try it on a kind/minikube cluster before production.
+`);
+  else lines.push(`## How this export was checked
+
+Beamline's tests check its exports against ${r.target === 'rayservice' ? "KubeRay's RayService CRD schema and " : ''}Ray Serve's config schema.
+The imported applications' settings are written back as they were read, with the ones
+edited on the canvas over them; their code was not run.
 `);
   if (r.warnings.length) lines.push(`## Differences from Beamline, and notes\n\n${r.warnings.map((w) => `- ${w}`).join('\n')}\n`);
   return lines.join('\n');
