@@ -34,6 +34,27 @@ export async function openSession(modelPath: string, device: Device, log: (m: st
   return { session, provider: 'cpu' };
 }
 
+/** IEEE half-precision bits to floats (float16 exports return their outputs as Uint16Array). */
+export function halfToFloat(h: Uint16Array): Float32Array {
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) {
+    const x = h[i];
+    const sign = x & 0x8000 ? -1 : 1;
+    const exp = (x >> 10) & 0x1f;
+    const frac = x & 0x3ff;
+    out[i] = exp === 0 ? sign * 2 ** -14 * (frac / 1024) : exp === 31 ? (frac ? Number.NaN : sign * Number.POSITIVE_INFINITY) : sign * 2 ** (exp - 15) * (1 + frac / 1024);
+  }
+  return out;
+}
+
+/** A float output as float32, whether the model computes in float32, float16 or float64. */
+export function floatData(t: ort.Tensor, what = 'output'): Float32Array {
+  if (t.type === 'float32') return t.data as Float32Array;
+  if (t.type === 'float16') return halfToFloat(t.data as Uint16Array);
+  if (t.type === 'float64') return Float32Array.from(t.data as Float64Array);
+  throw new Error(`${what} is ${t.type}, not a float tensor`);
+}
+
 /** The element type the model declares for an input, so ids can be fed as int32 or int64. */
 export function inputType(session: ort.InferenceSession, name: string): string | undefined {
   const meta = session.inputMetadata?.find((m) => m.name === name);

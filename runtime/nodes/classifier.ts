@@ -4,7 +4,8 @@ import type { z } from 'zod';
 import { classifier as classifierKind } from '../../shared/catalog/classifier.js';
 import { parseConfig } from '../models/config.js';
 import { batchEach, textInput } from '../models/node-inputs.js';
-import { openSession } from '../models/onnx-session.js';
+import { requireFit } from '../models/layout.js';
+import { floatData, openSession } from '../models/onnx-session.js';
 import { modelFile, resolveModelDir } from '../models/resolve.js';
 import { textFeeds } from '../models/text-feeds.js';
 import { TextTokenizer } from '../models/tokenizer.js';
@@ -40,18 +41,25 @@ function labelsFor(id2label: Record<string, string> | undefined, configured: str
   return Array.from({ length: classes }, (_, i) => id2label?.[String(i)] ?? `LABEL_${i}`);
 }
 
-export async function createClassifier(config: Partial<ClassifierConfig>, ctx: Pick<NodeContext, 'modelsDir' | 'device'> & { log?: (m: string) => void }): Promise<TextClassifier> {
+export async function createClassifier(
+  config: Partial<ClassifierConfig>,
+  ctx: Pick<NodeContext, 'modelsDir' | 'device' | 'count'> & { log?: (m: string) => void },
+): Promise<TextClassifier> {
   const cfg = parseConfig(classifierKind, config);
   const dir = resolveModelDir(cfg.model, ctx.modelsDir);
+  const { fit, report } = requireFit(dir, 'classifier', cfg.labels ? { labels: cfg.labels } : {});
   const tokenizer = TextTokenizer.load(dir);
   const { session } = await openSession(modelFile(dir, 'model.onnx'), ctx.device, ctx.log);
-  const output = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
+  const output = fit.output!;
+  // Longer texts are cut to what the model's positions allow (and counted), never passed on to fail inside it.
+  const maxLength = Math.min(cfg.maxLength, report.maxLength ?? Number.POSITIVE_INFINITY);
 
   async function logits(texts: string[]): Promise<{ data: Float32Array; classes: number }> {
-    const b = tokenizer.batch(texts, cfg.maxLength);
+    const b = tokenizer.batch(texts, maxLength);
+    if (b.truncated) ctx.count?.('truncated', b.truncated);
     const t = (await session.run(textFeeds(session, b, cfg.model), [output]))[output];
     if (t.dims.length !== 2) throw new Error(`model ${cfg.model}: output "${output}" has shape [${t.dims}], expected [batch, classes]`);
-    return { data: t.data as Float32Array, classes: Number(t.dims[1]) };
+    return { data: floatData(t, `model ${cfg.model} output "${output}"`), classes: Number(t.dims[1]) };
   }
 
   const meta = modelConfig(dir);

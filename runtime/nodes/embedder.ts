@@ -1,11 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { z } from 'zod';
 import { embedder as embedderKind } from '../../shared/catalog/embedder.js';
 import { parseConfig } from '../models/config.js';
 import { lengthGroups } from '../models/length-groups.js';
 import { batchEach, textInput } from '../models/node-inputs.js';
-import { openSession } from '../models/onnx-session.js';
+import { requireFit } from '../models/layout.js';
+import { floatData, openSession } from '../models/onnx-session.js';
 import { modelFile, resolveModelDir } from '../models/resolve.js';
 import { textFeeds } from '../models/text-feeds.js';
 import { type TokenBatch, TextTokenizer } from '../models/tokenizer.js';
@@ -14,8 +13,6 @@ import type { CallContext, NodeContext, NodeImplementation, NodeInputs, NodeOutp
 
 export type EmbedderConfig = z.output<typeof embedderKind.config>;
 
-/** Outputs that already hold one pooled vector per text, in the order they are preferred. */
-const POOLED_OUTPUTS = ['sentence_embedding', 'sentence_embeddings', 'embeddings', 'text_embeds'];
 /** Texts per model run: bounds padding memory on long ingests. */
 const CHUNK = 64;
 
@@ -33,18 +30,6 @@ export interface Embedder {
   close(): Promise<void>;
 }
 
-/** The model's position limit (config.json max_position_embeddings), when it has one. */
-function positionLimit(dir: string): number | undefined {
-  const file = join(dir, 'config.json');
-  if (!existsSync(file)) return undefined;
-  try {
-    const n = (JSON.parse(readFileSync(file, 'utf8')) as { max_position_embeddings?: unknown }).max_position_embeddings;
-    return typeof n === 'number' && n >= 1 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The programmatic embedder, for the node, `beamline ingest`, the reranker and the extractive backend. */
 export async function createEmbedder(
   config: Partial<EmbedderConfig> & { model?: string },
@@ -52,24 +37,22 @@ export async function createEmbedder(
 ): Promise<Embedder> {
   const cfg = parseConfig(embedderKind, config);
   const dir = resolveModelDir(cfg.model, ctx.modelsDir);
+  // The folder's layout decides the output and its pooling (runtime/models/layout.ts); a folder that cannot embed is refused here, naming why.
+  const { fit, report } = requireFit(dir, 'embedder', { pooling: cfg.pooling });
   const tokenizer = TextTokenizer.load(dir);
   // Longer than the model was trained for fails in the model (position embeddings run out): cut to the lowest limit.
-  const maxLength = Math.min(cfg.maxLength, tokenizer.modelMaxLength ?? Number.POSITIVE_INFINITY, positionLimit(dir) ?? Number.POSITIVE_INFINITY);
+  const maxLength = Math.min(cfg.maxLength, report.maxLength ?? Number.POSITIVE_INFINITY);
   const counted = (b: TokenBatch): TokenBatch => {
     if (b.truncated) ctx.count?.('truncated', b.truncated);
     return b;
   };
   const { session } = await openSession(modelFile(dir, 'model.onnx'), ctx.device, ctx.log);
-  const pooled = POOLED_OUTPUTS.find((n) => session.outputNames.includes(n));
-  const tokens = session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames[0];
-  if (cfg.pooling === 'none' && !pooled) throw new Error(`config.pooling: "none" needs a pooled output (${POOLED_OUTPUTS.join(', ')}); model ${cfg.model} has ${session.outputNames.join(', ')}`);
-  const usePooled = pooled !== undefined && (cfg.pooling === 'auto' || cfg.pooling === 'none');
-  const output = usePooled ? pooled : tokens;
+  const output = fit.output!;
 
   /** The model run and pooling alone, for already tokenised texts (benchmarks time it apart from tokenisation). */
   async function embedTokens(b: TokenBatch): Promise<Float32Array[]> {
     const t = (await session.run(textFeeds(session, b, cfg.model), [output]))[output];
-    const data = t.data as Float32Array;
+    const data = floatData(t, `model ${cfg.model} output "${output}"`);
     const vectors: Float32Array[] = [];
     if (t.dims.length === 2) {
       const dim = Number(t.dims[1]);
@@ -77,7 +60,7 @@ export async function createEmbedder(
     } else {
       const dim = Number(t.dims[2]);
       for (let r = 0; r < b.batch; r++) {
-        vectors.push(cfg.pooling === 'cls' ? rowOf(data, r * b.seq, dim) : maskedMean(data, b.mask, r, b.seq, dim));
+        vectors.push(fit.pooling === 'cls' ? rowOf(data, r * b.seq, dim) : maskedMean(data, b.mask, r, b.seq, dim));
       }
     }
     return cfg.normalize ? vectors.map(l2normalize) : vectors;

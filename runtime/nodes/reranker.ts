@@ -2,7 +2,8 @@ import type { z } from 'zod';
 import { reranker as rerankerKind } from '../../shared/catalog/reranker.js';
 import { parseConfig } from '../models/config.js';
 import { batchEach } from '../models/node-inputs.js';
-import { openSession } from '../models/onnx-session.js';
+import { requireFit } from '../models/layout.js';
+import { floatData, openSession } from '../models/onnx-session.js';
 import { modelFile, resolveModelDir } from '../models/resolve.js';
 import { textFeeds } from '../models/text-feeds.js';
 import { TextTokenizer } from '../models/tokenizer.js';
@@ -65,17 +66,21 @@ async function cosineScorer(cfg: RerankerConfig, ctx: NodeContext): Promise<{ sc
 /** cross-encoder: one logit (sigmoid) or two classes (softmax of the last) per (query, document) pair. */
 async function crossEncoderScorer(cfg: RerankerConfig, ctx: NodeContext): Promise<{ score: Scorer; close: () => Promise<void> }> {
   const dir = resolveModelDir(cfg.model, ctx.modelsDir);
+  const { fit, report } = requireFit(dir, 'cross-encoder');
   const tokenizer = TextTokenizer.load(dir);
   const { session } = await openSession(modelFile(dir, 'model.onnx'), ctx.device, ctx.log);
-  const output = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
+  const output = fit.output!;
+  const maxLength = Math.min(cfg.maxLength, report.maxLength ?? Number.POSITIVE_INFINITY);
   return {
     async score(queries) {
       const pairs = queries.flatMap((q) => q.documents.map((d) => [q.query, d.text] as [string, string]));
       if (pairs.length === 0) return queries.map(() => []);
-      const b = tokenizer.batchPairs(pairs, cfg.maxLength);
+      // A pair longer than the model allows loses the end of its document (counted), never the query.
+      const b = tokenizer.batchPairs(pairs, maxLength);
+      if (b.truncated) ctx.count?.('truncated', b.truncated);
       const t = (await session.run(textFeeds(session, b, cfg.model), [output]))[output];
       const classes = t.dims.length === 2 ? Number(t.dims[1]) : 1;
-      const data = t.data as Float32Array;
+      const data = floatData(t, `model ${cfg.model} output "${output}"`);
       const flat = pairs.map((_, r) => (classes === 1 ? sigmoid(data[r]) : softmax(data.subarray(r * classes, (r + 1) * classes))[classes - 1]));
       let at = 0;
       return queries.map((q) => q.documents.map(() => flat[at++]));

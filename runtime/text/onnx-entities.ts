@@ -4,9 +4,8 @@
  * the text is split into words with their offsets, each word is tokenised on
  * its own so every token knows its word, and BIO tags over words become spans.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type OpenedSession, openSession } from '../models/onnx-session.js';
+import { requireFit } from '../models/layout.js';
+import { floatData, type OpenedSession, openSession } from '../models/onnx-session.js';
 import { modelFile, resolveModelDir } from '../models/resolve.js';
 import { textFeeds } from '../models/text-feeds.js';
 import { TextTokenizer } from '../models/tokenizer.js';
@@ -62,24 +61,17 @@ export function bioSpans(text: string, words: Word[], tags: string[], scores: nu
   return out;
 }
 
-function readLabels(dir: string): string[] {
-  const path = join(dir, 'config.json');
-  if (!existsSync(path)) throw new Error(`config.model: ${dir} has no config.json with id2label`);
-  const cfg = JSON.parse(readFileSync(path, 'utf8')) as { id2label?: Record<string, string> };
-  if (!cfg.id2label) throw new Error(`config.model: ${path} has no id2label`);
-  const labels: string[] = [];
-  for (const [id, label] of Object.entries(cfg.id2label)) labels[Number(id)] = label;
-  return labels;
-}
-
 export interface TokenClassifier {
   entities(text: string): Promise<(Entity & { score: number })[]>;
   close(): Promise<void>;
 }
 
-export async function createTokenClassifier(model: string, ctx: Pick<NodeContext, 'modelsDir' | 'device' | 'log'>, maxLength = 512): Promise<TokenClassifier> {
+export async function createTokenClassifier(model: string, ctx: Pick<NodeContext, 'modelsDir' | 'device' | 'log' | 'count'>, maxTokens = 512): Promise<TokenClassifier> {
   const dir = resolveModelDir(model, ctx.modelsDir);
-  const labels = readLabels(dir);
+  // Per-token logits and config.json id2label, or an error naming what is missing (runtime/models/layout.ts).
+  const { fit, report } = requireFit(dir, 'token-classifier');
+  const labels = fit.labels!;
+  const maxLength = Math.min(maxTokens, report.maxLength ?? Number.POSITIVE_INFINITY);
   const tok = TextTokenizer.load(dir);
   const { session }: OpenedSession = await openSession(modelFile(dir, 'model.onnx'), ctx.device, ctx.log);
   // The special tokens the template puts around one text ([CLS] ... [SEP]).
@@ -98,7 +90,11 @@ export async function createTokenClassifier(model: string, ctx: Pick<NodeContext
       for (const w of words) {
         const pieces = tok.tokenizer.encode(text.slice(w.start, w.end), { add_special_tokens: false }).ids;
         if (pieces.length === 0) continue;
-        if (ids.length + pieces.length + suffix.length > maxLength) break;
+        if (ids.length + pieces.length + suffix.length > maxLength) {
+          // The words past the model's length are not tagged; counted, as the other nodes count cut texts.
+          ctx.count?.('truncated');
+          break;
+        }
         firstToken.push(ids.length);
         kept.push(w);
         ids.push(...pieces);
@@ -107,10 +103,10 @@ export async function createTokenClassifier(model: string, ctx: Pick<NodeContext
       const seq = ids.length;
       const batch = { ids: Int32Array.from(ids), mask: new Int32Array(seq).fill(1), typeIds: new Int32Array(seq), batch: 1, seq, lengths: [seq] };
       const out = await session.run(textFeeds(session, batch, model));
-      const logits = out[session.outputNames[0]];
+      const logits = out[fit.output!];
       const n = Number(logits.dims[2]);
       if (n !== labels.length) throw new Error(`config.model: ${model} gives ${n} labels per token, config.json names ${labels.length}`);
-      const data = logits.data as Float32Array;
+      const data = floatData(logits, `model ${model} output "${fit.output}"`);
       const tags: string[] = [];
       const scores: number[] = [];
       // A word takes the tag of its first token; the score is the softmax of that tag.

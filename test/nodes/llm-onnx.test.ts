@@ -10,76 +10,9 @@ import { halfToFloat, onnxBackend } from '../../runtime/nodes/llm/onnx.js';
 import { argmax } from '../../runtime/nodes/llm/sampling.js';
 import type { NodeInstance } from '../../runtime/nodes/types.js';
 import { llm as llmKind } from '../../shared/catalog/llm.js';
-import { TINY_LLAMA, type TinyLlamaWeights, tinyLlamaWeights, writeTinyLlama } from '../fixtures/tiny-llama/model.js';
+import { TINY_LLAMA, tinyLlamaWeights, writeTinyLlama } from '../fixtures/tiny-llama/model.js';
+import { referenceGreedy, referenceLogits } from '../fixtures/tiny-llama/reference.js';
 import { callContext, nodeContext } from './helpers.js';
-
-/**
- * The reference: the same weights in plain float64 arithmetic, one full causal pass over
- * every position, no cache. Logits of each position.
- */
-function referenceLogits(w: TinyLlamaWeights, ids: number[]): Float64Array[] {
-  const { vocab, hidden, heads, kvHeads, headDim: d, ffn, ropeTheta, eps } = w.config;
-  const matVec = (x: Float64Array, m: Float32Array, cols: number) => {
-    const out = new Float64Array(cols);
-    for (let i = 0; i < x.length; i++) for (let j = 0; j < cols; j++) out[j] += x[i] * m[i * cols + j];
-    return out;
-  };
-  const rms = (x: Float64Array, g: Float32Array) => {
-    const r = 1 / Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length + eps);
-    return x.map((v, i) => v * r * g[i]);
-  };
-  const add = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]);
-  // Rotate-half RoPE on each head: pairs (i, i + d/2) turn by pos * theta^(-2i/d).
-  const rope = (v: Float64Array, pos: number) => {
-    const out = new Float64Array(v.length);
-    for (let h = 0; h < v.length; h += d) {
-      for (let i = 0; i < d / 2; i++) {
-        const a = pos * ropeTheta ** ((-2 * i) / d);
-        const [x1, x2] = [v[h + i], v[h + i + d / 2]];
-        out[h + i] = x1 * Math.cos(a) - x2 * Math.sin(a);
-        out[h + i + d / 2] = x2 * Math.cos(a) + x1 * Math.sin(a);
-      }
-    }
-    return out;
-  };
-  let xs = ids.map((id) => Float64Array.from(w.embed.subarray(id * hidden, (id + 1) * hidden)));
-  for (const l of w.layers) {
-    const hs = xs.map((x) => rms(x, l.attnNorm));
-    const qs = hs.map((h, pos) => rope(matVec(h, l.wq, heads * d), pos));
-    const ks = hs.map((h, pos) => rope(matVec(h, l.wk, kvHeads * d), pos));
-    const vs = hs.map((h) => matVec(h, l.wv, kvHeads * d));
-    xs = xs.map((x, i) => {
-      const merged = new Float64Array(heads * d);
-      for (let hq = 0; hq < heads; hq++) {
-        const kv = Math.floor(hq / (heads / kvHeads)) * d;
-        const scores = ks.slice(0, i + 1).map((k) => {
-          let s = 0;
-          for (let e = 0; e < d; e++) s += qs[i][hq * d + e] * k[kv + e];
-          return s / Math.sqrt(d);
-        });
-        const max = Math.max(...scores);
-        const p = scores.map((s) => Math.exp(s - max));
-        const sum = p.reduce((a, b) => a + b, 0);
-        p.forEach((pj, j) => {
-          for (let e = 0; e < d; e++) merged[hq * d + e] += (pj / sum) * vs[j][kv + e];
-        });
-      }
-      const mid = add(x, matVec(merged, l.wo, hidden));
-      const f = rms(mid, l.ffnNorm);
-      const up = matVec(f, l.wUp, ffn);
-      const act = matVec(f, l.wGate, ffn).map((g, k) => (g / (1 + Math.exp(-g))) * up[k]);
-      return add(mid, matVec(act, l.wDown, hidden));
-    });
-  }
-  return xs.map((x) => matVec(rms(x, w.norm), w.lmHead, vocab));
-}
-
-/** Greedy decoding with the reference: a full pass over the whole sequence for every token. */
-function referenceGreedy(w: TinyLlamaWeights, prompt: number[], n: number): number[] {
-  const seq = [...prompt];
-  for (let k = 0; k < n; k++) seq.push(argmax(referenceLogits(w, seq).at(-1)!));
-  return seq.slice(prompt.length);
-}
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inputType, intTensor, openSession, ort, type Session } from '../../models/onnx-session.js';
+import { halfToFloat, inputType, intTensor, openSession, ort, type Session } from '../../models/onnx-session.js';
+import { requireFit } from '../../models/layout.js';
 import { ModelConfigError, modelFile, resolveModelDir } from '../../models/resolve.js';
 import { TextTokenizer } from '../../models/tokenizer.js';
 import type { NodeContext } from '../types.js';
@@ -17,18 +18,8 @@ interface CacheShape {
   headDim: number;
 }
 
-/** IEEE half-precision bits to floats (fp16 exports return logits as Uint16Array). */
-export function halfToFloat(h: Uint16Array): Float32Array {
-  const out = new Float32Array(h.length);
-  for (let i = 0; i < h.length; i++) {
-    const x = h[i];
-    const sign = x & 0x8000 ? -1 : 1;
-    const exp = (x >> 10) & 0x1f;
-    const frac = x & 0x3ff;
-    out[i] = exp === 0 ? sign * 2 ** -14 * (frac / 1024) : exp === 31 ? (frac ? Number.NaN : sign * Number.POSITIVE_INFINITY) : sign * 2 ** (exp - 15) * (1 + frac / 1024);
-  }
-  return out;
-}
+// Re-exported for the tests and callers that imported it from here.
+export { halfToFloat };
 
 function readJson(path: string): Record<string, unknown> {
   return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
@@ -68,6 +59,8 @@ function eosIds(dir: string, tokenizer: TextTokenizer, config: Record<string, un
 export const onnxBackend: BackendFactory = async (cfg: LlmConfig, ctx: NodeContext) => {
   if (!cfg.model) throw new ModelConfigError('the onnx backend needs a model folder (model.onnx + tokenizer.json)', 'config.model');
   const dir = resolveModelDir(cfg.model, ctx.modelsDir);
+  // The decoder layout (input_ids, past_key_values.N -> logits, present.N), or an error naming what is missing.
+  requireFit(dir, 'causal-lm');
   const tokenizer = TextTokenizer.load(dir, 0);
   const { session } = await openSession(modelFile(dir, 'model.onnx'), ctx.device, ctx.log);
   const config = readJson(join(dir, 'config.json'));
