@@ -33,9 +33,12 @@ it('packs four 0.25-GPU replicas on declared GPU 0 and keeps a fifth PENDING wit
   expect(cluster.gpus[0]).toMatchObject({ index: 0, virtual: true, used: 1 });
   // It still serves on the four that run.
   expect((await post(`${s.url}/gpus`, { x: 'ok' })).body).toBe('ok');
+  expect((await fetch(`${s.url}/api/graphs/gpus`, { method: 'DELETE' })).status).toBe(200);
 });
 
 it('places a PENDING replica once resources free up', async () => {
+  // Four quarters fill the GPU.
+  expect((await post(`${s.url}/api/graphs`, graph('filler', [{ id: 'f', kind: 'test-echo', deployment: quarter(4) }], [['input', 'f'], ['f', 'output']]))).status).toBe(201);
   const g = graph('waiting', [{ id: 'w', kind: 'test-echo', deployment: quarter(1) }], [['input', 'w'], ['w', 'output']]);
   const d = await post(`${s.url}/api/graphs`, g);
   expect(d.body.status.nodes.w.replicas[0].state).toBe('PENDING');
@@ -44,13 +47,14 @@ it('places a PENDING replica once resources free up', async () => {
   expect(early.status).toBe(503);
   expect(early.body).toMatchObject({ node: 'w', code: 'node_pending' });
   expect(early.body.error).toMatch(/GPU/);
-  expect((await fetch(`${s.url}/api/graphs/gpus`, { method: 'DELETE' })).status).toBe(200);
+  expect((await fetch(`${s.url}/api/graphs/filler`, { method: 'DELETE' })).status).toBe(200);
   await until(async () => (await get(`${s.url}/api/graphs/waiting`)).body.nodes.w.replicas[0]?.state === 'RUNNING', 'the pending replica to start');
   expect((await post(`${s.url}/waiting`, { x: 2 })).body).toBe(2);
   // Every replica of the deleted graph gave its share back; only the waiting one holds the GPU.
   const gpu = (await get(`${s.url}/api/cluster`)).body.gpus[0];
   expect(gpu.replicas.map((r: { replica: string }) => r.replica)).toEqual([expect.stringMatching(/^waiting\//)]);
   expect(gpu.used).toBe(0.25);
+  expect((await fetch(`${s.url}/api/graphs/waiting`, { method: 'DELETE' })).status).toBe(200);
 });
 
 it('redeploys a graph that fills the GPU without failing requests: the new version waits for the old one to drain', async () => {

@@ -26,6 +26,7 @@ describe('serving a graph over HTTP', () => {
     const bad = graph('bad', [{ id: 'a', kind: 'nope' }, { id: 'b', kind: 'test-echo', config: { sleepMs: -1 } }], [['input', 'b'], ['b', 'output']]);
     const r = await post(`${s.url}/api/graphs`, bad);
     expect(r.status).toBe(400);
+    expect((await get(`${s.url}/api/graphs/bad`)).status).toBe(404);
     const codes = r.body.errors.map((e: { code: string }) => e.code);
     expect(codes).toContain('unknown_kind');
     expect(r.body.errors.find((e: { code: string }) => e.code === 'unknown_kind').path).toBe('$.nodes[1].kind');
@@ -78,11 +79,14 @@ describe('serving a graph over HTTP', () => {
   });
 
   it('reports status, catalog, cluster, openapi, health and metrics', async () => {
+    // Traffic of its own for the counters: one answer and one failure.
+    expect((await post(`${s.url}/basic`, { x: 1 })).status).toBe(200);
+    expect((await post(`${s.url}/basic`, { x: { fail: 'counted' } })).status).toBe(500);
     const st = await get(`${s.url}/api/graphs/basic`);
     expect(st.body.state).toBe('RUNNING');
     expect(st.body.nodes.echo.replicas[0]).toMatchObject({ state: 'RUNNING', placement: { machine: 'local' } });
     const list = await get(`${s.url}/api/graphs`);
-    expect(list.body.graphs.map((g: { name: string }) => g.name)).toEqual(['basic']);
+    expect(list.body.graphs.map((g: { name: string }) => g.name)).toContain('basic');
     const cat = await get(`${s.url}/api/catalog`);
     const echo = cat.body.kinds.find((k: { kind: string }) => k.kind === 'test-echo');
     expect(echo).toMatchObject({ custom: true, runsIn: 'replica', defaults: { sleepMs: 0, tag: '' } });
@@ -111,6 +115,7 @@ describe('serving a graph over HTTP', () => {
     await post(`${s.url}/api/graphs`, graph('gone', [{ id: 'e', kind: 'test-echo' }], [['input', 'e'], ['e', 'output']]));
     expect((await fetch(`${s.url}/api/graphs/gone`, { method: 'DELETE' })).status).toBe(200);
     expect((await post(`${s.url}/gone`, { x: 1 })).status).toBe(404);
+    expect((await get(`${s.url}/api/graphs`)).body.graphs.map((g: { name: string }) => g.name)).not.toContain('gone');
   });
 });
 

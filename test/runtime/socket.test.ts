@@ -14,17 +14,7 @@ beforeAll(async () => {
     client.once('connect', resolve);
     client.once('connect_error', reject);
   });
-});
-afterAll(async () => {
-  client?.close();
-  await s?.close();
-});
-
-const invoke = (graphName: string, input: unknown, requestId?: string) =>
-  new Promise<InvokeAck>((resolve) => client.emit('invoke', { graph: graphName, input, ...(requestId ? { requestId } : {}) }, resolve));
-
-it('streams node events in dependency order, then acks with the result', async () => {
-  // input -> first -> (left, right) -> output
+  // input -> first -> (left, right) -> output, for the tests below.
   const g = graph(
     'chain',
     [
@@ -35,6 +25,16 @@ it('streams node events in dependency order, then acks with the result', async (
     [['input', 'first'], ['first', 'left'], ['first', 'right'], ['left', 'output'], ['right', 'output']],
   );
   expect((await post(`${s.url}/api/graphs`, g)).status).toBe(201);
+});
+afterAll(async () => {
+  client?.close();
+  await s?.close();
+});
+
+const invoke = (graphName: string, input: unknown, requestId?: string) =>
+  new Promise<InvokeAck>((resolve) => client.emit('invoke', { graph: graphName, input, ...(requestId ? { requestId } : {}) }, resolve));
+
+it('streams node events in dependency order, then acks with the result', async () => {
   const events: string[] = [];
   const mine = (e: { requestId: string }) => e.requestId === 'req-1';
   client.on('node:start', (e) => mine(e) && events.push(`start ${e.node}`));
@@ -113,6 +113,7 @@ it('streams tokens of a streaming node, in order, before the ack', async () => {
 });
 
 it('pushes status to subscribers', async () => {
+  expect(await invoke('chain', { x: 'counted' })).toMatchObject({ ok: true });
   const ack = await new Promise<SubscribeAck>((resolve) => client.emit('subscribe', { graph: 'chain' }, resolve));
   expect(ack.ok).toBe(true);
   expect(ack.status?.status.nodes.first.replicas[0].state).toBe('RUNNING');
