@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { ExportError, exportGraph, exportGraphs } from '../../runtime/export/export.js';
-import { loadImplementation } from '../../runtime/replicas/load-implementation.js';
+import { loadImplementation } from '../../runtime/dataplane/replicas/load-implementation.js';
 import { compile } from '../../shared/compile.js';
 import { fromFlow, type GraphInput, GraphSchema, toFlow } from '../../shared/graph.js';
 import { importServeConfig, importServeConfigAll } from '../../shared/ray-import.js';

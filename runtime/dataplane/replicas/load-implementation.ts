@@ -1,5 +1,5 @@
-import { definedNodesOf } from '../define-node.js';
-import type { NodeImplementation } from '../nodes/types.js';
+import { definedNodesOf } from '../../define-node.js';
+import type { NodeImplementation } from '../../nodes/types.js';
 
 const isImplementation = (v: unknown, kind: string): v is NodeImplementation =>
   typeof v === 'object' && v !== null && (v as NodeImplementation).kind === kind && typeof (v as NodeImplementation).setup === 'function';
@@ -17,7 +17,7 @@ export async function loadImplementation(kind: string, modules: readonly string[
   if (!/^[a-z][a-z0-9-]*$/.test(kind)) throw new Error(`no implementation for node kind "${kind}"`);
   let mod: Record<string, unknown>;
   try {
-    mod = await import(new URL(`../nodes/${kind}.ts`, import.meta.url).href);
+    mod = await import(new URL(`../../nodes/${kind}.ts`, import.meta.url).href);
   } catch (e) {
     throw new Error(`no implementation for node kind "${kind}" (runtime/nodes/${kind}.ts): ${(e as Error).message}`);
   }
