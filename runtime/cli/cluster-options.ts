@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { parseCluster } from '../../shared/cluster-spec.js';
 import type { GraphError } from '../../shared/errors.js';
 import { type Cluster, singleMachine } from '../../shared/placement.js';
-import { schedulableMemoryMb } from '../cluster.js';
+import { schedulableMemoryMb } from '../controlplane/cluster.js';
 import { parseJsonText, readInputFile } from './read-file.js';
 
 export interface ClusterOptions {

@@ -7,7 +7,7 @@ import { type HostPolicy, hostPolicy, parseAllowedHosts } from './hosts.js';
 import { originAllowed, originMiddleware, originRefusal, parseOrigins } from './origins.js';
 import { rememberSecrets } from './redact.js';
 import { guardSockets, socketServerOptions } from './socket.js';
-import { routePath } from '../server/route-path.js';
+import { routePath } from '../dataplane/route-path.js';
 
 /** The server options this module reads (`beamline serve` flags of the same names). */
 export interface SecurityOptions {

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import type { DeployPreview, DeploymentsResponse, GraphListResponse } from '../../shared/protocol.js';
-import { type ListSources, listDeployments, listGraphs } from '../deployments/list.js';
-import { type PreviewSources, previewDeploy } from '../deployments/preview.js';
-import type { RequestRates } from '../deployments/summary.js';
+import { type ListSources, listDeployments, listGraphs } from '../controlplane/deployments/list.js';
+import { type PreviewSources, previewDeploy } from '../controlplane/deployments/preview.js';
+import type { RequestRates } from '../controlplane/deployments/summary.js';
 
 /** GET /api/graphs (DEPLOYING included), GET /api/deployments, POST /api/graphs/preview. */
 export function deploymentRoutes(s: ListSources & PreviewSources & { rates: RequestRates }): Hono {

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { ReadyResponse } from '../../shared/protocol.js';
-import type { DeployTracker } from '../deployments/tracker.js';
+import type { DeployTracker } from '../controlplane/deployments/tracker.js';
 
 /** GET /readyz: 200 once the graphs named at start are deployed, 503 naming those it waits for. /healthz stays liveness. */
 export function readinessRoutes(tracker: DeployTracker): Hono {

@@ -3,14 +3,14 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions as SocketServerOptions, type Socket } from 'socket.io';
 import type { ClientToServerEvents, InvokeAck, ServerToClientEvents, StatusEvent } from '../../shared/protocol.js';
 import { OUTPUT_EVENT_LIMIT, STATUS_PUSH_INTERVAL_MS } from '../../shared/protocol.js';
-import type { ClusterLedger } from '../cluster.js';
-import type { Controller } from '../controller.js';
-import { Cancel } from '../cancel.js';
-import { clientGone, RequestError } from '../errors.js';
-import type { Metrics } from '../metrics.js';
+import type { ClusterLedger } from '../controlplane/cluster.js';
+import type { Controller } from '../controlplane/controller.js';
+import { Cancel } from '../dataplane/cancel.js';
+import { clientGone, RequestError } from '../dataplane/errors.js';
+import type { Metrics } from '../controlplane/metrics.js';
 import { findTooDeep } from '../security/limits.js';
-import { toJsonText } from './data.js';
-import { invokeGraph } from './invoke.js';
+import { toJsonText } from '../dataplane/http.js';
+import { invokeGraph } from '../dataplane/invoke.js';
 
 export interface SocketOptions {
   requestTimeoutMs: number;

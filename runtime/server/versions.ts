@@ -2,8 +2,8 @@ import { zValidator } from '@hono/zod-validator';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { CompileErrorResponse } from '../../shared/protocol.js';
-import type { DeployResult } from '../controller.js';
-import type { PersistedSettings, PersistentDeployer, RemoveResult } from '../persistence.js';
+import type { DeployResult } from '../controlplane/controller.js';
+import type { PersistedSettings, PersistentDeployer, RemoveResult } from '../controlplane/persistence.js';
 
 /**
  * Versions of a graph name: list them, read one (the editor opens it), roll back.

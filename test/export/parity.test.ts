@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportGraph } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
-import { INLINE_NODES } from '../../runtime/inline/index.js';
+import { INLINE_NODES } from '../../runtime/dataplane/inline/index.js';
 import { bioSpans, splitWords } from '../../runtime/text/onnx-entities.js';
 import { imageBytes } from '../../runtime/vision/image-input.js';
 import { definitionTest, splitSentences } from '../../runtime/nodes/llm/extractive.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DB_FILE, GraphStore, VersionNotFoundError } from '../../runtime/store.js';
+import { DB_FILE, GraphStore, VersionNotFoundError } from '../../runtime/controlplane/store.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const dirs: string[] = [];

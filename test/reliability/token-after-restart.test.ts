@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GraphStore } from '../../runtime/store.js';
+import { GraphStore } from '../../runtime/controlplane/store.js';
 import { graph, TESTKIT } from '../runtime/helpers.js';
 
 // A graph deployed while the server had no token must not stay public once the

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
-import { DB_FILE } from '../../runtime/store.js';
+import { DB_FILE } from '../../runtime/controlplane/store.js';
 import { get, graph, post, startServer, until } from '../runtime/helpers.js';
 import { type ServerProcess, startServerProcess } from './server-process.js';
 

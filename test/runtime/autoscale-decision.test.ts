@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { averageOngoing, decideScale, desiredReplicas, type ScaleSample, type ScaleState } from '../../runtime/autoscaler.js';
+import { averageOngoing, decideScale, desiredReplicas, type ScaleSample, type ScaleState } from '../../runtime/controlplane/autoscaler.js';
 import { AutoscalingSchema } from '../../shared/deployment.js';
 
 const cfg = AutoscalingSchema.parse({

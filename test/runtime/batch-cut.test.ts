@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BatchQueue as Batcher, concurrentBatches, cutBatch, runIsolated } from '../../runtime/batching.js';
+import { BatchQueue as Batcher, concurrentBatches, cutBatch, runIsolated } from '../../runtime/dataplane/replicas/batching.js';
 
 describe('cutBatch (pure decision)', () => {
   const limits = { maxBatchSize: 8, batchWaitTimeoutMs: 10 };

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkInputFields } from '../../runtime/inline/input-fields.js';
-import { chooseBranch, readPath } from '../../runtime/inline/switch-condition.js';
-import { pickReplica } from '../../runtime/router.js';
+import { checkInputFields } from '../../runtime/dataplane/inline/input-fields.js';
+import { chooseBranch, readPath } from '../../runtime/dataplane/inline/switch-condition.js';
+import { pickReplica } from '../../runtime/dataplane/router.js';
 
 describe('pickReplica (power of two choices)', () => {
   it('takes the less busy of the two sampled replicas', () => {

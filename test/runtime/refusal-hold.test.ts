@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RefusalHold } from '../../runtime/server/refusal-hold.js';
+import { RefusalHold } from '../../runtime/dataplane/refusal-hold.js';
 
 /**
  * `conns` connections refused in turn at `perS` in all for `ms` on a fake clock, with the

@@ -1,7 +1,7 @@
-import type { PlanNode } from '../../shared/plan.js';
-import type { PortType } from '../../shared/ports.js';
+import type { PlanNode } from '../../../shared/plan.js';
+import type { PortType } from '../../../shared/ports.js';
 import { RequestError } from '../errors.js';
-import type { NodeInputs, NodeOutputs } from '../nodes/types.js';
+import type { NodeInputs, NodeOutputs } from '../../nodes/types.js';
 import { checkInputFields, type InputLimits } from './input-fields.js';
 import { chooseBranch, type SwitchCase } from './switch-condition.js';
 

@@ -1,7 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { VersionStatus, VersionSummary } from '../shared/protocol.js';
+import type { VersionStatus, VersionSummary } from '../../shared/protocol.js';
 
 /**
  * Deployed graphs and their numbered versions, in SQLite under the data directory.

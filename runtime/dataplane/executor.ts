@@ -1,9 +1,9 @@
-import type { Plan, PlanNode } from '../shared/plan.js';
-import type { TraceSpan } from '../shared/protocol.js';
+import type { Plan, PlanNode } from '../../shared/plan.js';
+import type { TraceSpan } from '../../shared/protocol.js';
 import { Cancel, type CancelListener } from './cancel.js';
 import { clientGone, RequestError, toRequestError } from './errors.js';
 import { INLINE_NODES } from './inline/index.js';
-import type { NodeInputs, NodeOutputs } from './nodes/types.js';
+import type { NodeInputs, NodeOutputs } from '../nodes/types.js';
 import type { RouteResult, RouteSink, Router } from './router.js';
 
 export interface ExecHooks {

@@ -1,8 +1,8 @@
 import { NodeCallError, ReplicaLostError, RequestError } from './errors.js';
-import type { NodeOutputs } from './nodes/types.js';
+import type { NodeOutputs } from '../nodes/types.js';
 import type { Cancel, CancelListener } from './cancel.js';
 import type { CallResult, CallSink, Replica } from './replicas/replica.js';
-import type { ReplicaPool } from './replicas/pool.js';
+import type { ReplicaPool } from '../controlplane/pool.js';
 
 /**
  * Power of two choices (Ray Serve's policy): sample two replicas with room and

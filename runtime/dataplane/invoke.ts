@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Cancel } from '../cancel.js';
-import type { GraphDeployment } from '../controller.js';
-import { RequestError } from '../errors.js';
-import { type ExecHooks, type ExecOptions, type ExecResult, type ExecSink, executeTo } from '../executor.js';
-import type { Metrics } from '../metrics.js';
+import type { Cancel } from './cancel.js';
+import type { GraphDeployment } from '../controlplane/controller.js';
+import { RequestError } from './errors.js';
+import { type ExecHooks, type ExecOptions, type ExecResult, type ExecSink, executeTo } from './executor.js';
+import type { Metrics } from '../controlplane/metrics.js';
 
 export interface InvokeOptions {
   requestId?: string;

@@ -1,18 +1,18 @@
-import type { Catalog } from '../shared/catalog/index.js';
-import { compile } from '../shared/compile.js';
-import type { GraphError } from '../shared/errors.js';
-import type { Plan } from '../shared/plan.js';
-import { type GraphState, type GraphStatus, type NodeStatus, REPLICA_STATES, type ReplicaState } from '../shared/protocol.js';
+import type { Catalog } from '../../shared/catalog/index.js';
+import { compile } from '../../shared/compile.js';
+import type { GraphError } from '../../shared/errors.js';
+import type { Plan } from '../../shared/plan.js';
+import { type GraphState, type GraphStatus, type NodeStatus, REPLICA_STATES, type ReplicaState } from '../../shared/protocol.js';
 import { Autoscaler } from './autoscaler.js';
 import { capacityRefusal } from './capacity.js';
 import type { ClusterLedger } from './cluster.js';
-import { RequestError } from './errors.js';
-import type { Executable } from './executor.js';
+import { RequestError } from '../dataplane/errors.js';
+import type { Executable } from '../dataplane/executor.js';
 import type { Metrics, MetricsSource, NodeMetrics } from './metrics.js';
-import { ReplicaPool } from './replicas/pool.js';
-import type { ThreadCount } from './replicas/replica.js';
-import { Router } from './router.js';
-import type { SecretPolicy } from './security/secret-policy.js';
+import { ReplicaPool } from './pool.js';
+import type { ThreadCount } from '../dataplane/replicas/replica.js';
+import { Router } from '../dataplane/router.js';
+import type { SecretPolicy } from '../security/secret-policy.js';
 
 export interface ControllerOptions {
   catalog: Catalog;

@@ -1,8 +1,8 @@
-import { INPUT_LIMIT_DEFAULTS } from '../../shared/catalog/input.js';
-import { jsonPath } from '../../shared/errors.js';
-import type { PortType } from '../../shared/ports.js';
-import { imageSize } from '../vision/image-size.js';
-import { inlineImageBytes } from '../vision/image-input.js';
+import { INPUT_LIMIT_DEFAULTS } from '../../../shared/catalog/input.js';
+import { jsonPath } from '../../../shared/errors.js';
+import type { PortType } from '../../../shared/ports.js';
+import { imageSize } from '../../vision/image-size.js';
+import { inlineImageBytes } from '../../vision/image-input.js';
 
 const isNumArray = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 

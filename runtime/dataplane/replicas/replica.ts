@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads';
-import type { Deployment } from '../../shared/deployment.js';
-import type { Assignment } from '../../shared/placement.js';
-import type { ReplicaState, ReplicaStatus } from '../../shared/protocol.js';
+import type { Deployment } from '../../../shared/deployment.js';
+import type { Assignment } from '../../../shared/placement.js';
+import type { ReplicaState, ReplicaStatus } from '../../../shared/protocol.js';
 import { NodeCallError, ReplicaLostError } from '../errors.js';
-import { scrub } from '../security/redact.js';
-import type { NodeOutputs } from '../nodes/types.js';
+import { scrub } from '../../security/redact.js';
+import type { NodeOutputs } from '../../nodes/types.js';
 import type { FromWorker, InitMessage, ToWorker } from './messages.js';
 
 const BOOT = new URL('./worker-boot.js', import.meta.url);

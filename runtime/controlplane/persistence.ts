@@ -1,13 +1,13 @@
-import type { Catalog } from '../shared/catalog/index.js';
-import { compile } from '../shared/compile.js';
-import { formatError, type GraphError } from '../shared/errors.js';
+import type { Catalog } from '../../shared/catalog/index.js';
+import { compile } from '../../shared/compile.js';
+import { formatError, type GraphError } from '../../shared/errors.js';
 import type { Controller, DeployResult } from './controller.js';
-import { type DataPlanePolicy, TOKEN_ENV } from './security/auth.js';
-import { DEFAULT_GRAPH_BOUNDS, type GraphBounds, graphTooLarge } from './security/limits.js';
-import { checkPlanPaths, type PathPolicy } from './security/paths.js';
-import { checkPlanSecrets } from './security/secret-check.js';
-import { DEFAULT_SECRET_POLICY } from './security/secret-policy.js';
-import { rememberSecrets, secretValues } from './security/redact.js';
+import { type DataPlanePolicy, TOKEN_ENV } from '../security/auth.js';
+import { DEFAULT_GRAPH_BOUNDS, type GraphBounds, graphTooLarge } from '../security/limits.js';
+import { checkPlanPaths, type PathPolicy } from '../security/paths.js';
+import { checkPlanSecrets } from '../security/secret-check.js';
+import { DEFAULT_SECRET_POLICY } from '../security/secret-policy.js';
+import { rememberSecrets, secretValues } from '../security/redact.js';
 import { type DeploySettings, type GraphStore, type GraphVersion, StorageError, VersionNotFoundError } from './store.js';
 
 /**

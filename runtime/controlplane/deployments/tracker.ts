@@ -4,8 +4,8 @@
  * placed), and /readyz knows which startup graphs it still waits for.
  */
 
-import type { Plan } from '../../shared/plan.js';
-import type { DeployingInfo } from '../../shared/protocol.js';
+import type { Plan } from '../../../shared/plan.js';
+import type { DeployingInfo } from '../../../shared/protocol.js';
 
 export type DeployPhase = DeployingInfo['phase'];
 

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
-import { type CallContext, type NodeInstance, NodeInputError } from '../nodes/types.js';
-import { Batcher } from '../batching.js';
-import { loadImplementation } from '../dataplane/replicas/load-implementation.js';
+import { type CallContext, type NodeInstance, NodeInputError } from '../../nodes/types.js';
+import { Batcher } from './batching.js';
+import { loadImplementation } from './load-implementation.js';
 import type { CallMessage, FromWorker, InitMessage, ToWorker } from './messages.js';
 
 /** One replica: loads its node once, then serves calls, health checks and close. */

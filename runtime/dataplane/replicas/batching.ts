@@ -1,5 +1,5 @@
-import type { Batching, Deployment } from '../shared/deployment.js';
-import type { CallContext, NodeInputs, NodeInstance, NodeOutputs } from './nodes/types.js';
+import type { Batching, Deployment } from '../../../shared/deployment.js';
+import type { CallContext, NodeInputs, NodeInstance, NodeOutputs } from '../../nodes/types.js';
 
 /**
  * Dynamic batching (Ray Serve's @serve.batch): calls that reach one replica

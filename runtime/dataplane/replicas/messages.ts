@@ -1,5 +1,5 @@
-import type { Batching } from '../../shared/deployment.js';
-import type { NodeContext } from '../nodes/types.js';
+import type { Batching } from '../../../shared/deployment.js';
+import type { NodeContext } from '../../nodes/types.js';
 
 /** Messages between a replica's owner (main thread) and its worker thread. */
 

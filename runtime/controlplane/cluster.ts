@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, totalmem } from 'node:os';
-import { type Assignment, type Cluster, type GpuSpec, place, type ReplicaDemand, type Unplaced } from '../shared/placement.js';
-import type { ClusterStatus, GraphHolding } from '../shared/protocol.js';
+import { type Assignment, type Cluster, type GpuSpec, place, type ReplicaDemand, type Unplaced } from '../../shared/placement.js';
+import type { ClusterStatus, GraphHolding } from '../../shared/protocol.js';
 
 export interface ClusterOptions {
   /** Declared (virtual) GPUs; when set, detection is skipped. */

@@ -1,6 +1,6 @@
 import { Gauge, Registry } from 'prom-client';
-import type { AutoscalingStatus, NodeMetricsSnapshot, ReplicaState } from '../shared/protocol.js';
-import { REPLICA_STATES } from '../shared/protocol.js';
+import type { AutoscalingStatus, NodeMetricsSnapshot, ReplicaState } from '../../shared/protocol.js';
+import { REPLICA_STATES } from '../../shared/protocol.js';
 import { type CounterSeries, type HistogramSeries, SeriesCounter, SeriesHistogram } from './metric-series.js';
 
 /** What the metrics read from the live deployments when Prometheus scrapes. */

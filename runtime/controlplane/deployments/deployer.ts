@@ -1,6 +1,6 @@
-import type { Plan } from '../../shared/plan.js';
+import type { Plan } from '../../../shared/plan.js';
 import type { DeployResult } from '../controller.js';
-import type { Prepared } from '../indexes/deploy-check.js';
+import type { Prepared } from '../../indexes/deploy-check.js';
 import { type PersistedSettings, PersistentDeployer } from '../persistence.js';
 import type { DeployPhase } from './tracker.js';
 

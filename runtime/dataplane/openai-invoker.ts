@@ -1,6 +1,6 @@
-import type { Controller, GraphDeployment } from '../controller.js';
-import { RequestError } from '../errors.js';
-import type { Metrics } from '../metrics.js';
+import type { Controller, GraphDeployment } from '../controlplane/controller.js';
+import { RequestError } from './errors.js';
+import type { Metrics } from '../controlplane/metrics.js';
 import { invokeGraph } from './invoke.js';
 import { ChatError, type ChatInvoker, type ChatMessage } from './openai-routes.js';
 

@@ -4,15 +4,15 @@
  * place (the ledger minus what the serving version holds, since a redeploy
  * replaces it), the compiler's and the path checks' errors, and the missing indexes.
  */
-import type { Catalog } from '../../shared/catalog/index.js';
-import { compile } from '../../shared/compile.js';
-import { type Graph, GraphSchema } from '../../shared/graph.js';
-import { diffGraphs } from '../../shared/graph-diff.js';
-import { demandsFromPlan, place } from '../../shared/placement.js';
-import type { DeployPreview } from '../../shared/protocol.js';
+import type { Catalog } from '../../../shared/catalog/index.js';
+import { compile } from '../../../shared/compile.js';
+import { type Graph, GraphSchema } from '../../../shared/graph.js';
+import { diffGraphs } from '../../../shared/graph-diff.js';
+import { demandsFromPlan, place } from '../../../shared/placement.js';
+import type { DeployPreview } from '../../../shared/protocol.js';
 import type { ClusterLedger } from '../cluster.js';
 import type { Controller } from '../controller.js';
-import { embedderMismatches, missingIndexes } from '../indexes/deploy-check.js';
+import { embedderMismatches, missingIndexes } from '../../indexes/deploy-check.js';
 import type { PersistentDeployer } from '../persistence.js';
 
 export interface PreviewSources {

@@ -1,11 +1,11 @@
 import type { Assignment, ReplicaDemand, Unplaced } from '../../shared/placement.js';
 import type { PlanNode } from '../../shared/plan.js';
 import type { ReplicaStatus } from '../../shared/protocol.js';
-import { concurrentBatches } from '../batching.js';
-import type { ClusterLedger } from '../cluster.js';
+import { concurrentBatches } from '../dataplane/replicas/batching.js';
+import type { ClusterLedger } from './cluster.js';
 import type { Device } from '../nodes/types.js';
 import type { SecretPolicy } from '../security/secret-policy.js';
-import { Replica, type ThreadCount } from './replica.js';
+import { Replica, type ThreadCount } from '../dataplane/replicas/replica.js';
 
 export interface PoolOptions {
   graph: string;

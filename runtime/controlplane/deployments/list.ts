@@ -3,7 +3,7 @@
  * deploy is in progress (DEPLOYING, with their nodes from the plan and no
  * replicas yet) so a client never sees a graph vanish while it is being deployed.
  */
-import type { GraphStatus, GraphSummary, NodeStatus } from '../../shared/protocol.js';
+import type { GraphStatus, GraphSummary, NodeStatus } from '../../../shared/protocol.js';
 import type { Controller } from '../controller.js';
 import type { GraphStore } from '../store.js';
 import { type RequestRates, replicaSummary } from './summary.js';

@@ -4,7 +4,7 @@
  * wait for resources. Rates come from sampling the cumulative counters once a
  * second (nothing is added to the request path).
  */
-import type { GraphStatus, GraphSummary } from '../../shared/protocol.js';
+import type { GraphStatus, GraphSummary } from '../../../shared/protocol.js';
 import type { GraphDeployment } from '../controller.js';
 import type { Metrics } from '../metrics.js';
 

@@ -1,4 +1,4 @@
-import type { ErrorBody } from '../shared/protocol.js';
+import type { ErrorBody } from '../../shared/protocol.js';
 
 /**
  * A request that failed with a status the caller should see. Every data-plane

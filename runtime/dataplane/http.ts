@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Controller, GraphDeployment } from '../controller.js';
-import { Cancel } from '../cancel.js';
-import { clientGone, RequestError } from '../errors.js';
-import type { Metrics } from '../metrics.js';
+import type { Controller, GraphDeployment } from '../controlplane/controller.js';
+import { Cancel } from './cancel.js';
+import { clientGone, RequestError } from './errors.js';
+import type { Metrics } from '../controlplane/metrics.js';
 import { findTooDeep, formatSize } from '../security/limits.js';
-import type { ExecResult } from '../executor.js';
+import type { ExecResult } from './executor.js';
 import { type InvokeOptions, type InvokeSink, invokeGraphTo } from './invoke.js';
 import { HOLD_MS, RefusalHold } from './refusal-hold.js';
 import { routePath } from './route-path.js';

@@ -1,5 +1,5 @@
-import type { Autoscaling } from '../shared/deployment.js';
-import type { AutoscalingStatus, ReplicaState } from '../shared/protocol.js';
+import type { Autoscaling } from '../../shared/deployment.js';
+import type { AutoscalingStatus, ReplicaState } from '../../shared/protocol.js';
 
 /**
  * Replica autoscaling (Ray Serve's autoscaling_config). `decideScale` is the

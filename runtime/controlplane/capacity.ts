@@ -1,6 +1,6 @@
-import type { GraphError } from '../shared/errors.js';
-import type { Plan } from '../shared/plan.js';
-import { demandsFromPlan, place, type Unplaced } from '../shared/placement.js';
+import type { GraphError } from '../../shared/errors.js';
+import type { Plan } from '../../shared/plan.js';
+import { demandsFromPlan, place, type Unplaced } from '../../shared/placement.js';
 import type { ClusterLedger } from './cluster.js';
 
 export interface CapacityRefusal {
