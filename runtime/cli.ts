@@ -5,6 +5,7 @@ import { Command, type CommanderError } from 'commander';
 import { register as exportVerb } from './cli/export.js';
 import { register as importVerb } from './cli/import.js';
 import { register as ingest } from './cli/ingest.js';
+import { register as models } from './cli/models.js';
 import { register as plan } from './cli/plan.js';
 import { register as serve } from './cli/serve.js';
 import { register as validate } from './cli/validate.js';
@@ -25,5 +26,6 @@ serve(program);
 ingest(program);
 exportVerb(program);
 importVerb(program);
+models(program);
 
 await program.parseAsync(process.argv);

@@ -109,7 +109,18 @@ export const api = {
   versions: (name: string) => request<{ name: string; active: number | null; versions: VersionSummary[] }>('GET', `/api/graphs/${encodeURIComponent(name)}/versions`),
   version: (name: string, v: number) => request<{ graph: Graph }>('GET', `/api/graphs/${encodeURIComponent(name)}/versions/${v}`),
   rollback: (name: string, version: number) => request<DeployResponse>('POST', `/api/graphs/${encodeURIComponent(name)}/rollback`, { version }),
+  inspectModel: (kind: string, config: Record<string, unknown>) => request<ModelInspection>('POST', '/api/models/inspect', { kind, config }),
 };
+
+/** POST /api/models/inspect: what a node would do with its model folder (runtime/server/models.ts). */
+export interface ModelInspection {
+  model: string | null;
+  role?: string;
+  ok?: boolean;
+  problem?: string;
+  fix?: string;
+  text?: string;
+}
 
 export type BeamlineSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 let socket: BeamlineSocket | undefined;

@@ -9,6 +9,7 @@ import type { JsonSchema } from '../lib/kinds.js';
 import { errorsByField } from '../lib/paths.js';
 import { unknownKindMessage } from '../lib/placeholder.js';
 import { useEditor } from '../store/graph.js';
+import { ModelInfo } from './ModelInfo.js';
 import { DraftInput, SchemaForm } from './SchemaForm.js';
 
 const DEPLOYMENT_SCHEMA = z.toJSONSchema(DeploymentSchema, { io: 'input' }) as JsonSchema;
@@ -107,6 +108,7 @@ export function Inspector() {
           <SchemaForm name="config" schema={kind.configSchema} value={node.data.config} errors={byField} onChange={(path, v) => st.updateNode(node.id, 'config', path, v)} />
         </section>
       )}
+      {kind && <ModelInfo kind={node.data.kind} config={node.data.config} />}
       {kind?.runsIn === 'replica' && (
         <section aria-label="Deployment">
           <h3>Deployment</h3>

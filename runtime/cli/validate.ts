@@ -1,5 +1,8 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { formatGpuWarning, gpuWarnings } from '../../shared/gpu-use.js';
+import { checkPlanModels } from '../models/check-plan.js';
 import { checkPlanSecrets } from '../security/secret-check.js';
 import { printErrors, printJson, num } from './print.js';
 import { compileFile } from './read-file.js';
@@ -7,7 +10,11 @@ import { policyFromOptions, type SecretOptions, secretOptions } from './secret-o
 
 export interface ValidateOptions extends SecretOptions {
   json?: boolean;
+  /** Where model folders named in configs are looked up; the project models/ by default, as serve. */
+  modelsDir?: string;
 }
+
+const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models', import.meta.url));
 
 /** `beamline validate <graph.json>`: exit 0 with a one-line summary, or exit 1 with every error. */
 export function register(program: Command): void {
@@ -15,6 +22,7 @@ export function register(program: Command): void {
     .description('check a graph file: exit 0 with a summary, or exit 1 with every error, one per line')
     .argument('<graph>', 'graph JSON file (- reads standard input)')
     .option('--json', 'print one JSON document: {ok, errors} or {ok, summary}')
+    .option('--models-dir <dir>', 'where model folders named in configs are looked up (default: the project models/, as serve)')
     .action((file: string, opts: ValidateOptions) => {
       process.exitCode = validate(file, opts);
     });
@@ -28,7 +36,9 @@ export function validate(file: string, opts: ValidateOptions): number {
   }
   const compiled = compileFile(file);
   // What `serve` with the same flags would refuse: secret env vars it may not read, base URLs it does not pin.
-  const errors = compiled.ok ? checkPlanSecrets(compiled.plan, policy) : compiled.errors;
+  // And model folders that cannot work with their node (runtime/models/layout.ts).
+  const modelsDir = resolve(opts.modelsDir ?? process.env.BEAMLINE_MODELS_DIR ?? DEFAULT_MODELS_DIR);
+  const errors = compiled.ok ? [...checkPlanSecrets(compiled.plan, policy), ...checkPlanModels(compiled.plan, modelsDir)] : compiled.errors;
   if (!compiled.ok || errors.length > 0) {
     if (opts.json) printJson({ ok: false, file, errors });
     else printErrors(file, errors);

@@ -23,6 +23,16 @@ export const workspacePaths = {
       responses: { 200: json(ref('DeployPreview'), 'The preview (errors are listed in it, not refused)'), 400: json(ref('Error'), 'The body is not a JSON object') },
     },
   },
+  '/api/models/inspect': {
+    post: {
+      summary: 'What a node would do with the model folder its config names (as `beamline models inspect --kind` prints it and `validate` decides it): inputs, outputs, pooling, dimension, labels, tokenizer, maximum length, and why it does not fit',
+      requestBody: { required: true, ...json({ type: 'object', required: ['kind'], properties: { kind: str, config: { type: 'object' } } }, 'The node kind and its config') },
+      responses: {
+        200: json({ type: 'object', properties: { model: { type: ['string', 'null'] }, role: str, ok: { type: 'boolean' }, problem: str, fix: str, text: str, report: { type: 'object' } } }, 'The folder report; model null when the node names no model folder'),
+        400: json(ref('Error'), 'Not JSON, or an unknown kind'),
+      },
+    },
+  },
   '/api/indexes': { get: { summary: 'Built indexes (and those being built) with chunks, documents, dimension, embedder model, bytes', responses: { 200: json({ type: 'object', properties: { indexes: { type: 'array', items: ref('IndexInfo') } } }, 'Indexes by name') } } },
   '/api/indexes/{name}': {
     parameters: [indexParam],

@@ -16,6 +16,7 @@ import type { GraphStore } from '../controlplane/store.js';
 import { deploymentRoutes } from './deployments.js';
 import { faviconRoutes } from './favicon.js';
 import { indexRoutes } from './indexes.js';
+import { modelRoutes } from './models.js';
 import { broadcastIngest } from './ingest-events.js';
 import { readinessRoutes } from './readiness.js';
 
@@ -70,6 +71,7 @@ export function createWorkspace(s: WorkspaceSources): Workspace {
     return settings?.graphDir;
   };
   routes.route('/', indexRoutes({ dataDir: s.dataDir, modelsDir: s.modelsDir, jobs, graphDirOf }));
+  routes.route('/', modelRoutes({ modelsDir: s.modelsDir, catalog: s.catalog }));
   let off: (() => void) | undefined;
   return {
     tracker,
