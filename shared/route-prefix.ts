@@ -1,6 +1,6 @@
 /**
  * Route prefixes as the server matches them. A request path is looked up as it
- * arrives, with only its trailing slash removed (runtime/server/route-path.ts), so
+ * arrives, with only its trailing slash removed (routePath below), so
  * a prefix is kept in that same form, and one that no request path could equal
  * (dot segments, empty segments) or that the server answers itself is refused.
  */
@@ -11,6 +11,12 @@ export const RESERVED_ROUTE_SEGMENTS = ['api', 'v1', 'metrics', 'healthz', 'sock
 /** The form requests are matched in: no trailing slash (except the root itself). */
 export function normaliseRoutePrefix(prefix: string): string {
   return prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+}
+
+/** The path of a request URL without its query and trailing slash: the key graphs are routed by (the form compile() gives routePrefix). */
+export function routePath(url: string): string {
+  const q = url.indexOf('?');
+  return normaliseRoutePrefix(q < 0 ? url : url.slice(0, q));
 }
 
 /** Why a (normalised) route prefix cannot be served, or undefined when it can. */

@@ -52,9 +52,7 @@ export class Metrics {
   /** httpLatency's series by graph and status, so observeRequest builds no key. */
   private readonly httpSeries = new Map<string, Map<number, HistogramSeries>>();
 
-  constructor(source: MetricsSource) {
-    const labelNames = ['graph', 'node', 'kind'] as const;
-    const r = [this.registry];
+  constructor() {
     this.latency = new SeriesHistogram('beamline_deployment_processing_latency_ms', 'Time a node took per call, queue wait included (ms).', LATENCY_BUCKETS, this.registry);
     this.requests = new SeriesCounter('beamline_deployment_request_counter', 'Calls of a node that completed.', this.registry);
     this.errors = new SeriesCounter('beamline_deployment_error_counter', 'Calls of a node that failed.', this.registry);
@@ -67,77 +65,6 @@ export class Metrics {
     );
     this.cancelledRequests = new SeriesCounter('beamline_cancelled_requests_counter', 'Graph requests whose client went away before the answer (HTTP connection closed, socket.io disconnect).', this.registry);
     this.nodeEvents = new SeriesCounter('beamline_node_events_counter', 'Events a node counts itself, by name (embedder: truncated, texts cut to the model\'s maximum length).', this.registry);
-    new Gauge({
-      name: 'beamline_num_ongoing_requests',
-      help: 'Calls in flight on the replicas of a node.',
-      labelNames,
-      registers: r,
-      collect() {
-        this.reset();
-        for (const n of source.nodes()) this.inc({ graph: n.graph, node: n.node, kind: n.kind }, n.inFlight);
-      },
-    });
-    new Gauge({
-      name: 'beamline_queued_requests',
-      help: 'Calls waiting for a free replica.',
-      labelNames,
-      registers: r,
-      collect() {
-        this.reset();
-        for (const n of source.nodes()) this.inc({ graph: n.graph, node: n.node, kind: n.kind }, n.queued);
-      },
-    });
-    // Autoscaling, after Ray's ray_serve_autoscaling_{target,desired}_replicas: the reason's text is in
-    // the status; here the last decision is a timestamp labelled with its direction.
-    const scaled = (name: string, help: string, value: (a: AutoscalingStatus) => number | null | undefined) =>
-      new Gauge({
-        name,
-        help,
-        labelNames,
-        registers: r,
-        collect() {
-          this.reset();
-          for (const n of source.nodes()) {
-            const v = n.autoscaling && value(n.autoscaling);
-            if (typeof v === 'number') this.set({ graph: n.graph, node: n.node, kind: n.kind }, v);
-          }
-        },
-      });
-    scaled('beamline_autoscaling_current_replicas', 'RUNNING replicas of an autoscaled node.', (a) => a.current);
-    scaled('beamline_autoscaling_desired_replicas', 'Replicas the load asks for now: ceil(ongoing / targetOngoingRequests) within [min, max].', (a) => a.desired);
-    scaled('beamline_autoscaling_target_replicas', 'Replicas the autoscaler has told the pool to reach.', (a) => a.target);
-    scaled('beamline_autoscaling_total_requests', 'Ongoing requests (in flight + queued) averaged over lookBackPeriodMs.', (a) => a.averageOngoing);
-    new Gauge({
-      name: 'beamline_autoscaling_last_decision_timestamp_seconds',
-      help: 'When the autoscaler last changed the target, labelled up or down.',
-      labelNames: [...labelNames, 'direction'],
-      registers: r,
-      collect() {
-        this.reset();
-        for (const n of source.nodes()) {
-          const d = n.autoscaling?.lastDecision;
-          if (d) this.set({ graph: n.graph, node: n.node, kind: n.kind, direction: d.to > d.from ? 'up' : 'down' }, d.at / 1000);
-        }
-      },
-    });
-    new Gauge({
-      name: 'beamline_replica_threads',
-      help: 'Replica worker threads alive in this server: started and not yet exited, whatever their state.',
-      registers: r,
-      collect() {
-        this.set(source.replicaThreads?.() ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'beamline_replicas',
-      help: 'Replicas of a node by state.',
-      labelNames: [...labelNames, 'state'],
-      registers: r,
-      collect() {
-        this.reset();
-        for (const n of source.nodes()) for (const state of REPLICA_STATES) this.inc({ graph: n.graph, node: n.node, kind: n.kind, state }, n.replicas[state]);
-      },
-    });
   }
 
   private window(key: string): Window {
@@ -193,10 +120,6 @@ export class Metrics {
     };
   }
 
-  observeNode(graph: string, node: string, kind: string, ms: number, ok: boolean, batchSize?: number): void {
-    this.node(graph, node, kind).observe(ms, ok, batchSize);
-  }
-
   observeRequest(graph: string, status: number, ms: number): void {
     // Once per request: the series is found by two map reads, no key string or label object.
     let byStatus = this.httpSeries.get(graph);
@@ -236,4 +159,85 @@ export class Metrics {
     this.httpSeries.delete(graph);
     for (const m of [this.requests, this.errors, this.latency, this.batchSize, this.httpLatency, this.cancelledCalls, this.cancelledRequests, this.nodeEvents]) m.drop(`${graph}\0`);
   }
+}
+
+/**
+ * The gauges Prometheus reads from the live deployments at scrape time: in-flight and
+ * queued calls, replicas by state, autoscaling, replica threads. Registered once the
+ * source exists (the controller is built with the Metrics it reports to).
+ */
+export function registerLiveMetrics(registry: Registry, source: MetricsSource): void {
+  const labelNames = ['graph', 'node', 'kind'] as const;
+  const r = [registry];
+  new Gauge({
+    name: 'beamline_num_ongoing_requests',
+    help: 'Calls in flight on the replicas of a node.',
+    labelNames,
+    registers: r,
+    collect() {
+      this.reset();
+      for (const n of source.nodes()) this.inc({ graph: n.graph, node: n.node, kind: n.kind }, n.inFlight);
+    },
+  });
+  new Gauge({
+    name: 'beamline_queued_requests',
+    help: 'Calls waiting for a free replica.',
+    labelNames,
+    registers: r,
+    collect() {
+      this.reset();
+      for (const n of source.nodes()) this.inc({ graph: n.graph, node: n.node, kind: n.kind }, n.queued);
+    },
+  });
+  // Autoscaling, after Ray's ray_serve_autoscaling_{target,desired}_replicas: the reason's text is in
+  // the status; here the last decision is a timestamp labelled with its direction.
+  const scaled = (name: string, help: string, value: (a: AutoscalingStatus) => number | null | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: r,
+      collect() {
+        this.reset();
+        for (const n of source.nodes()) {
+          const v = n.autoscaling && value(n.autoscaling);
+          if (typeof v === 'number') this.set({ graph: n.graph, node: n.node, kind: n.kind }, v);
+        }
+      },
+    });
+  scaled('beamline_autoscaling_current_replicas', 'RUNNING replicas of an autoscaled node.', (a) => a.current);
+  scaled('beamline_autoscaling_desired_replicas', 'Replicas the load asks for now: ceil(ongoing / targetOngoingRequests) within [min, max].', (a) => a.desired);
+  scaled('beamline_autoscaling_target_replicas', 'Replicas the autoscaler has told the pool to reach.', (a) => a.target);
+  scaled('beamline_autoscaling_total_requests', 'Ongoing requests (in flight + queued) averaged over lookBackPeriodMs.', (a) => a.averageOngoing);
+  new Gauge({
+    name: 'beamline_autoscaling_last_decision_timestamp_seconds',
+    help: 'When the autoscaler last changed the target, labelled up or down.',
+    labelNames: [...labelNames, 'direction'],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const n of source.nodes()) {
+        const d = n.autoscaling?.lastDecision;
+        if (d) this.set({ graph: n.graph, node: n.node, kind: n.kind, direction: d.to > d.from ? 'up' : 'down' }, d.at / 1000);
+      }
+    },
+  });
+  new Gauge({
+    name: 'beamline_replica_threads',
+    help: 'Replica worker threads alive in this server: started and not yet exited, whatever their state.',
+    registers: r,
+    collect() {
+      this.set(source.replicaThreads?.() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'beamline_replicas',
+    help: 'Replicas of a node by state.',
+    labelNames: [...labelNames, 'state'],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const n of source.nodes()) for (const state of REPLICA_STATES) this.inc({ graph: n.graph, node: n.node, kind: n.kind, state }, n.replicas[state]);
+    },
+  });
 }

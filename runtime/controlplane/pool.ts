@@ -1,11 +1,13 @@
 import type { Assignment, ReplicaDemand, Unplaced } from '../../shared/placement.js';
 import type { PlanNode } from '../../shared/plan.js';
 import type { ReplicaStatus } from '../../shared/protocol.js';
+import { RequestError } from '../dataplane/errors.js';
+import type { NodeReplicas } from '../dataplane/interface.js';
 import { concurrentBatches } from '../dataplane/replicas/batching.js';
-import type { ClusterLedger } from './cluster.js';
+import { Replica, type ThreadCount } from '../dataplane/replicas/replica.js';
 import type { Device } from '../nodes/types.js';
 import type { SecretPolicy } from '../security/secret-policy.js';
-import { Replica, type ThreadCount } from '../dataplane/replicas/replica.js';
+import type { ClusterLedger } from './cluster.js';
 
 export interface PoolOptions {
   graph: string;
@@ -34,6 +36,8 @@ export interface PoolOptions {
   capacityComing?: () => boolean;
   /** A replica freed a slot or started: queued requests can go. */
   onAvailable: (r: Replica) => void;
+  /** A request joined the node's queue (the autoscaler scales from zero on it). */
+  onQueued?: () => void;
   /** Anything in the pool changed (status pushes, deploy waits). */
   onChange: () => void;
 }
@@ -57,9 +61,10 @@ const FIRST_RETRY_MS = 500;
 /**
  * The replicas of one node: keeps `target` of them alive, places new ones
  * through the ledger (PENDING with the planner's reason when they do not fit),
- * replaces the ones that die, drains the ones scaled away.
+ * replaces the ones that die, drains the ones scaled away. Its router sees it
+ * as the data plane's NodeReplicas.
  */
-export class ReplicaPool {
+export class ReplicaPool implements NodeReplicas {
   readonly replicas: Replica[] = [];
   private pending: Slot[] = [];
   private failed: ReplicaStatus | undefined;
@@ -257,8 +262,38 @@ export class ReplicaPool {
     this.opts.onChange();
   }
 
+  /** Calls in flight on this node's replicas. */
+  inFlight(): number {
+    let n = 0;
+    for (const r of this.replicas) n += r.inFlight;
+    return n;
+  }
+
+  queued(): void {
+    this.opts.onQueued?.();
+  }
+
+  /**
+   * The 503 for a node with nothing RUNNING, when nothing can serve soon: no replica will
+   * ever come, its model failed to load, or every replica wanted is PENDING on resources.
+   * Undefined while replicas are starting (a deploy, scale from zero): requests queue.
+   */
+  unavailable(): RequestError | undefined {
+    if (this.running().length > 0) return undefined;
+    const node = this.node.id;
+    const d = this.node.deployment;
+    // numReplicas 0 without autoscaling: no replica will ever come, so waiting for one only ends in a 504.
+    if (d.numReplicas === 0 && !d.autoscaling) {
+      return new RequestError(503, `node ${node} has no replicas (numReplicas 0 and no autoscaling): set numReplicas or autoscaling and redeploy`, { node, code: 'node_unavailable' });
+    }
+    if (this.loadError) return new RequestError(503, `node ${node} is unavailable: ${this.loadError}`, { node, code: 'node_unavailable', retryAfterS: 5 });
+    const blocked = this.blockedReason();
+    if (blocked) return new RequestError(503, `node ${node} has no replica running: PENDING, ${blocked}`, { node, code: 'node_pending', retryAfterS: 5 });
+    return undefined;
+  }
+
   /** Why nothing can serve soon: every replica wanted is PENDING on resources and none is starting. */
-  blockedReason(): string | undefined {
+  private blockedReason(): string | undefined {
     if (this.pending.length === 0 || this.replicas.some((r) => r.state === 'STARTING' || r.state === 'RUNNING')) return undefined;
     if (this.opts.capacityComing?.()) return undefined;
     return this.pending[0].reason;

@@ -1,25 +1,18 @@
 import type { Plan, PlanNode } from '../../shared/plan.js';
 import type { TraceSpan } from '../../shared/protocol.js';
+import type { NodeInputs, NodeOutputs } from '../nodes/types.js';
 import { Cancel, type CancelListener } from './cancel.js';
+import type { Completion } from './completion.js';
 import { clientGone, RequestError, toRequestError } from './errors.js';
 import { INLINE_NODES } from './inline/index.js';
-import type { NodeInputs, NodeOutputs } from '../nodes/types.js';
-import type { RouteResult, RouteSink, Router } from './router.js';
+import type { ServedGraph } from './interface.js';
+import type { RouteCompletion, RouteResult } from './router.js';
 
 export interface ExecHooks {
   onStart?: (node: string, replica: string | undefined, at: number) => void;
   onEnd?: (node: string, span: TraceSpan, outputs: NodeOutputs) => void;
   onError?: (node: string, error: RequestError) => void;
   onToken?: (node: string, token: string, index: number) => void;
-}
-
-export interface Executable {
-  plan: Plan;
-  routers: ReadonlyMap<string, Router>;
-  /** Per-node outcome, for metrics. */
-  observe?: (node: PlanNode, ms: number, ok: boolean, batchSize?: number) => void;
-  /** A node call dropped because its request ended first: before a replica started it, or while running (its result is discarded). */
-  observeCancel?: (node: PlanNode, started: boolean) => void;
 }
 
 export interface ExecOptions {
@@ -39,14 +32,10 @@ export interface ExecOptions {
   trace?: boolean;
 }
 
-/** Who hears how a request ended (execute() without a promise: the data plane's path). */
-export interface ExecSink {
-  done(r: ExecResult): void;
-  failed(e: Error): void;
-}
-
 export interface ExecResult {
+  requestId: string;
   output: unknown;
+  /** Empty unless spans were asked for (ExecOptions.trace). */
   trace: TraceSpan[];
 }
 
@@ -85,42 +74,38 @@ function gatherInputs(n: PlanNode, results: Map<string, NodeOutputs | null>): No
  * One request through a plan. A node starts as soon as all its upstream nodes
  * are done, so independent branches overlap; a join waits for every input; a
  * node whose inputs were not produced (switch branch not taken) is skipped.
- * The first failure ends the request and names its node.
+ * The first failure ends the request and names its node. No promise: the
+ * completion hears the end.
  */
-export function execute(x: Executable, body: unknown, opts: ExecOptions): Promise<ExecResult> {
-  return new Promise<ExecResult>((resolve, reject) => new Run(x, body, opts, { done: resolve, failed: reject }).begin());
-}
-
-/** execute() telling a sink instead of settling a promise: one object fewer per request. */
-export function executeTo(x: Executable, body: unknown, opts: ExecOptions, sink: ExecSink): void {
-  new Run(x, body, opts, sink).begin();
+export function execute(graph: ServedGraph, body: unknown, opts: ExecOptions, c: Completion<ExecResult>): void {
+  new Run(graph, body, opts, c).begin();
 }
 
 /** The state of one request; a class so the hot path allocates objects, not closures. */
 class Run implements CancelListener {
-  readonly t0 = performance.now();
-  readonly results = new Map<string, NodeOutputs | null>();
+  private readonly t0 = performance.now();
+  private readonly results = new Map<string, NodeOutputs | null>();
   private readonly waiting = new Map<string, number>();
   private readonly running = new Set<string>();
-  readonly trace: TraceSpan[] = [];
-  readonly cancel: Cancel;
+  private readonly trace: TraceSpan[] = [];
+  private readonly cancel: Cancel;
   private left: number;
-  finished = false;
+  private finished = false;
   /** Armed once begin() has started the roots and the run did not end there (a refusal ends at once, timer-free). */
   private timer: NodeJS.Timeout | undefined;
   /** Spans are built when the caller wants the trace or hooks are there to hear them. */
-  readonly tracing: boolean;
+  private readonly tracing: boolean;
 
   constructor(
-    readonly x: Executable,
+    private readonly graph: ServedGraph,
     private readonly body: unknown,
-    readonly opts: ExecOptions,
-    private readonly sink: ExecSink,
+    private readonly opts: ExecOptions,
+    private readonly c: Completion<ExecResult>,
   ) {
     this.tracing = opts.trace !== false || opts.hooks !== undefined;
     const external = opts.cancel ?? (opts.signal ? Cancel.from(opts.signal) : undefined);
     this.cancel = external ?? new Cancel();
-    this.left = x.plan.order.length;
+    this.left = graph.plan.order.length;
     // First listener: the run has ended before its node calls hear the reason.
     external?.on(this);
   }
@@ -136,7 +121,7 @@ class Run implements CancelListener {
   }
 
   begin(): void {
-    const { plan } = this.x;
+    const { plan } = this.graph;
     for (const id of plan.order) this.waiting.set(id, plan.nodes[id].upstream.length);
     // Roots are collected first: an inline root completes synchronously and may start its
     // downstream nodes, which this loop must not start a second time.
@@ -145,22 +130,22 @@ class Run implements CancelListener {
     if (!this.finished) this.timer = setTimeout(Run.timedOut, this.opts.timeoutMs, this);
   }
 
-  fail(e: RequestError): void {
+  private fail(e: RequestError): void {
     if (this.finished) return;
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
     this.cancel.abort(e);
-    this.sink.failed(e);
+    this.c.failed(e);
   }
 
-  complete(id: string, outputs: NodeOutputs | null): void {
-    const { plan } = this.x;
+  private complete(id: string, outputs: NodeOutputs | null): void {
+    const { plan } = this.graph;
     this.results.set(id, outputs);
     this.running.delete(id);
     if (--this.left === 0) {
       this.finished = true;
       if (this.timer) clearTimeout(this.timer);
-      this.sink.done({ output: finalOutput(plan, this.results), trace: this.trace });
+      this.c.done({ requestId: this.opts.requestId, output: finalOutput(plan, this.results), trace: this.trace });
       return;
     }
     for (const d of plan.nodes[id].downstream) {
@@ -170,7 +155,7 @@ class Run implements CancelListener {
     }
   }
 
-  since(): number {
+  private since(): number {
     return round(performance.now() - this.t0);
   }
 
@@ -198,16 +183,50 @@ class Run implements CancelListener {
         }
         this.complete(n.id, outputs);
       } catch (e) {
-        this.nodeFailed(n, at, toRequestError(e, n.id));
+        this.failNode(n, at, toRequestError(e, n.id));
       }
       return;
     }
-    const router = this.x.routers.get(n.id);
+    const router = this.graph.routers.get(n.id);
     if (router) router.route(inputs, this.opts.requestId, this.cancel, new NodeCall(this, n, at));
-    else this.nodeFailed(n, at, new RequestError(503, `node ${n.id} has no replicas`, { node: n.id, code: 'node_unavailable' }));
+    else this.failNode(n, at, new RequestError(503, `node ${n.id} has no replicas`, { node: n.id, code: 'node_unavailable' }));
   }
 
+  /** A replica took node n's call. */
+  nodeStarted(n: PlanNode, replica: string): void {
+    this.opts.hooks?.onStart?.(n.id, replica, Date.now());
+  }
+
+  nodeToken(n: PlanNode, token: string, index: number): void {
+    this.opts.hooks?.onToken?.(n.id, token, index);
+  }
+
+  /** Node n's call was dropped because the request ended first. */
+  nodeDropped(n: PlanNode, started: boolean): void {
+    this.graph.observeCancel(n, started);
+  }
+
+  /** Node n (started at `at`) answered. */
+  nodeDone(n: PlanNode, at: number, r: RouteResult): void {
+    const end = this.since();
+    const span: TraceSpan | undefined = this.tracing
+      ? { node: n.id, kind: n.kind, replica: r.replica, start: at, end, queueMs: round(r.queueMs), status: 'ok', ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}) }
+      : undefined;
+    if (span) this.trace.push(span);
+    // Batch sizes are observed once per batch (by its lead item), not once per request.
+    this.graph.observe(n, end - at, true, r.batchLead ? r.batchSize : undefined);
+    if (this.finished) return;
+    if (span) this.opts.hooks?.onEnd?.(n.id, span, r.outputs);
+    this.complete(n.id, r.outputs);
+  }
+
+  /** Node n's call (started at `at`) failed: counted, and the request fails with it. */
   nodeFailed(n: PlanNode, at: number, e: RequestError): void {
+    this.graph.observe(n, this.since() - at, false);
+    this.failNode(n, at, e);
+  }
+
+  private failNode(n: PlanNode, at: number, e: RequestError): void {
     if (this.finished) return;
     if (this.tracing) this.trace.push({ node: n.id, kind: n.kind, start: at, end: this.since(), queueMs: 0, status: 'error' });
     this.opts.hooks?.onError?.(n.id, e);
@@ -215,44 +234,32 @@ class Run implements CancelListener {
   }
 }
 
-/** One replica-backed node's call within a run: hears the router's answer. */
-class NodeCall implements RouteSink {
+/** One replica-backed node's call within a run: the router's completion, handed on to the run. */
+class NodeCall implements RouteCompletion {
   constructor(
     private readonly run: Run,
     private readonly n: PlanNode,
     private readonly at: number,
   ) {}
 
-  routeStarted(replica: string): void {
-    this.run.opts.hooks?.onStart?.(this.n.id, replica, Date.now());
+  started(replica: string): void {
+    this.run.nodeStarted(this.n, replica);
   }
 
-  routeToken(token: string, index: number): void {
-    this.run.opts.hooks?.onToken?.(this.n.id, token, index);
+  token(token: string, index: number): void {
+    this.run.nodeToken(this.n, token, index);
   }
 
-  routeCancelled(started: boolean): void {
-    this.run.x.observeCancel?.(this.n, started);
+  dropped(started: boolean): void {
+    this.run.nodeDropped(this.n, started);
   }
 
-  routed(r: RouteResult): void {
-    const { run, n, at } = this;
-    const end = run.since();
-    const span: TraceSpan | undefined = run.tracing
-      ? { node: n.id, kind: n.kind, replica: r.replica, start: at, end, queueMs: round(r.queueMs), status: 'ok', ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}) }
-      : undefined;
-    if (span) run.trace.push(span);
-    // Batch sizes are observed once per batch (by its lead item), not once per request.
-    run.x.observe?.(n, end - at, true, r.batchLead ? r.batchSize : undefined);
-    if (run.finished) return;
-    if (span) run.opts.hooks?.onEnd?.(n.id, span, r.outputs);
-    run.complete(n.id, r.outputs);
+  done(r: RouteResult): void {
+    this.run.nodeDone(this.n, this.at, r);
   }
 
-  routeFailed(e: Error): void {
-    const { run, n, at } = this;
-    run.x.observe?.(n, run.since() - at, false);
-    run.nodeFailed(n, at, toRequestError(e, n.id));
+  failed(e: Error): void {
+    this.run.nodeFailed(this.n, this.at, toRequestError(e, this.n.id));
   }
 }
 

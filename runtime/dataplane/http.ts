@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Controller, GraphDeployment } from '../controlplane/controller.js';
-import { Cancel } from './cancel.js';
-import { clientGone, RequestError } from './errors.js';
-import type { Metrics } from '../controlplane/metrics.js';
+import { routePath } from '../../shared/route-prefix.js';
 import { findTooDeep, formatSize } from '../security/limits.js';
+import { Cancel } from './cancel.js';
+import type { Completion } from './completion.js';
+import { clientGone, RequestError } from './errors.js';
 import type { ExecResult } from './executor.js';
-import { type InvokeOptions, type InvokeSink, invokeGraphTo } from './invoke.js';
+import type { RouteTable, ServedGraph } from './interface.js';
+import { type InvokeOptions, invoke } from './invoke.js';
 import { HOLD_MS, RefusalHold } from './refusal-hold.js';
-import { routePath } from './route-path.js';
 
 export interface DataPlaneOptions {
   requestTimeoutMs: number;
@@ -109,7 +109,7 @@ function sendError(res: ServerResponse, e: RequestError, requestId?: string, hol
  * also the request's Cancel: a client that closes the connection before the
  * answer aborts it, and its queued and unsent node calls never run.
  */
-class DataRequest extends Cancel implements InvokeSink {
+class DataRequest extends Cancel implements Completion<ExecResult, RequestError> {
   private first: Buffer | undefined;
   private chunks: Buffer[] | undefined;
   private size = 0;
@@ -120,8 +120,7 @@ class DataRequest extends Cancel implements InvokeSink {
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly dep: GraphDeployment,
-    private readonly metrics: Metrics,
+    private readonly graph: ServedGraph,
     private readonly opts: DataPlaneOptions,
     private readonly traced: boolean,
     private readonly hold: RefusalHold,
@@ -172,22 +171,22 @@ class DataRequest extends Cancel implements InvokeSink {
         return;
       }
     }
-    const invoke: InvokeOptions = { timeoutMs: opts.requestTimeoutMs, trace: this.traced, cancel: this };
-    if (requestId) invoke.requestId = requestId;
+    const options: InvokeOptions = { timeoutMs: opts.requestTimeoutMs, trace: this.traced, cancel: this };
+    if (requestId) options.requestId = requestId;
     res.on('close', onClose);
-    invokeGraphTo(this.dep, this.metrics, input, invoke, this);
+    invoke(this.graph, input, options, this);
   }
 
   // Called from inside the executor (no promise in between): a throw here must not reach the replica's message handler.
-  invoked(r: ExecResult, requestId: string): void {
+  done(r: ExecResult): void {
     try {
-      send(this.res, 200, this.traced ? { requestId, output: r.output, trace: r.trace } : r.output, { 'x-request-id': requestId });
+      send(this.res, 200, this.traced ? { requestId: r.requestId, output: r.output, trace: r.trace } : r.output, { 'x-request-id': r.requestId });
     } catch {
       this.res.destroy();
     }
   }
 
-  invokeFailed(e: RequestError): void {
+  failed(e: RequestError): void {
     if (this.gone) return;
     try {
       sendError(this.res, e, this.requestId, this.hold);
@@ -215,13 +214,13 @@ function onClose(this: ServerResponse): void {
  * whole graph (see docs/runtime.md, overhead). Returns false for requests
  * that are not for a deployed graph, which then go to the Hono app.
  */
-export function dataPlane(ctl: Controller, metrics: () => Metrics, opts: DataPlaneOptions) {
+export function dataPlane(routes: RouteTable, opts: DataPlaneOptions) {
   const hold = new RefusalHold();
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'POST') return false;
     const url = req.url ?? '/';
-    const dep = ctl.byRoute(routePath(url));
-    if (!dep) return false;
+    const graph = routes.lookup(routePath(url));
+    if (!graph) return false;
     const q = url.indexOf('?');
     const traced = q >= 0 && /(?:^|&)trace=(?:1|true)(?:&|$)/.test(url.slice(q + 1));
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -229,7 +228,7 @@ export function dataPlane(ctl: Controller, metrics: () => Metrics, opts: DataPla
       refuseBody(req, res, opts.bodyLimitBytes);
       return true;
     }
-    (req as Pending)[READING] = new DataRequest(req, res, dep, metrics(), opts, traced, hold);
+    (req as Pending)[READING] = new DataRequest(req, res, graph, opts, traced, hold);
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', ignore);

@@ -1,16 +1,15 @@
-import type { Controller, GraphDeployment } from '../controlplane/controller.js';
 import { RequestError } from './errors.js';
-import type { Metrics } from '../controlplane/metrics.js';
+import type { RouteTable, ServedGraph } from './interface.js';
 import { invokeGraph } from './invoke.js';
 import { ChatError, type ChatInvoker, type ChatMessage } from './openai-routes.js';
 
 /** The graph's streaming node nearest its output: its tokens are the chat answer's. */
-function streamingNode(dep: GraphDeployment): string | undefined {
+function streamingNode(dep: ServedGraph): string | undefined {
   return [...dep.plan.order].reverse().find((id) => dep.plan.nodes[id].streams);
 }
 
 /** The request body for the graph's input node: the last user message in every text field, the conversation in `messages`. */
-function inputBody(dep: GraphDeployment, messages: ChatMessage[]): Record<string, unknown> {
+function inputBody(dep: ServedGraph, messages: ChatMessage[]): Record<string, unknown> {
   const question = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const fields = (dep.plan.nodes[dep.plan.inputNode].config.fields ?? {}) as Record<string, string>;
   const body: Record<string, unknown> = {};
@@ -34,20 +33,20 @@ export function answerText(output: unknown): string {
   return JSON.stringify(output ?? null);
 }
 
-/** Serves the controller's deployed graphs that have a streaming (llm) node as chat models. */
-export function graphChatInvoker(ctl: Controller, metrics: () => Metrics, opts: { requestTimeoutMs: number }): ChatInvoker {
+/** Serves the graphs that have a streaming (llm) node as chat models. */
+export function graphChatInvoker(routes: RouteTable, opts: { requestTimeoutMs: number }): ChatInvoker {
   return {
     models: () =>
-      ctl
+      routes
         .list()
         .filter((dep) => streamingNode(dep) !== undefined)
         .map((dep) => ({ id: dep.name, created: Math.floor(dep.deployedAt / 1000) })),
     async chat(model, messages, onToken, signal) {
-      const dep = ctl.get(model);
+      const dep = routes.get(model);
       const streamer = dep && streamingNode(dep);
       if (!dep || !streamer) throw new ChatError(404, `The model \`${model}\` does not exist`, 'invalid_request_error', 'model', 'model_not_found');
       try {
-        const r = await invokeGraph(dep, metrics(), inputBody(dep, messages), {
+        const r = await invokeGraph(dep, inputBody(dep, messages), {
           timeoutMs: opts.requestTimeoutMs,
           signal,
           hooks: { onToken: (node, token) => node === streamer && onToken(token) },

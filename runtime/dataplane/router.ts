@@ -1,8 +1,9 @@
-import { NodeCallError, ReplicaLostError, RequestError } from './errors.js';
 import type { NodeOutputs } from '../nodes/types.js';
 import type { Cancel, CancelListener } from './cancel.js';
-import type { CallResult, CallSink, Replica } from './replicas/replica.js';
-import type { ReplicaPool } from '../controlplane/pool.js';
+import type { Completion } from './completion.js';
+import { NodeCallError, ReplicaLostError, RequestError } from './errors.js';
+import type { NodeReplicas } from './interface.js';
+import type { CallCompletion, CallResult, Replica } from './replicas/replica.js';
 
 /**
  * Power of two choices (Ray Serve's policy): sample two replicas with room and
@@ -25,10 +26,12 @@ export function pickReplica<R extends { inFlight: number }>(candidates: readonly
   return free;
 }
 
+/** A call waiting in the queue: handed a replica when one frees a slot, or failed (the node became unavailable). */
 interface Waiter {
-  take(r: Replica): void;
-  fail(e: Error): void;
-  done: boolean;
+  assign(r: Replica): void;
+  failed(e: Error): void;
+  /** Cleared while in the queue; set once it left (assigned, failed, timed out, cancelled). */
+  left: boolean;
 }
 
 export interface RouteResult {
@@ -40,28 +43,17 @@ export interface RouteResult {
   batchLead?: boolean;
 }
 
-/** Who hears back about a routed call (the executor's per-node object). */
-export interface RouteSink {
-  routed(r: RouteResult): void;
-  routeFailed(e: Error): void;
+/** Who hears back about a routed call (the executor's NodeCall). */
+export interface RouteCompletion extends Completion<RouteResult> {
   /** A replica took the call (socket.io's node:start). */
-  routeStarted?(replica: string): void;
-  routeToken?(token: string, index: number): void;
+  started?(replica: string): void;
+  token?(token: string, index: number): void;
   /**
    * The request was cancelled (client gone, timeout, another node failed) before
    * the call answered: started says whether a replica was running it. Without
-   * this, the sink hears routeFailed with the reason.
+   * this, the completion hears failed() with the reason.
    */
-  routeCancelled?(started: boolean): void;
-}
-
-export interface RouteOptions {
-  requestId: string;
-  /** The request's cancellation: the call leaves the queue or is cancelled in its replica. */
-  cancel?: Cancel;
-  onToken?: (token: string, index: number) => void;
-  /** Called when a replica takes the call (socket.io's node:start). */
-  onStart?: (replica: string) => void;
+  dropped?(started: boolean): void;
 }
 
 /**
@@ -75,13 +67,10 @@ export class Router {
   private queuedCount = 0;
   private overloaded: RequestError | undefined;
 
-  /** Called when a request joins the queue (the autoscaler scales from zero on it). */
-  onQueued: (() => void) | undefined;
-
-  constructor(readonly pool: ReplicaPool) {}
+  constructor(readonly replicas: NodeReplicas) {}
 
   get node(): string {
-    return this.pool.node.id;
+    return this.replicas.node.id;
   }
 
   /** Requests waiting for a replica (autoscaling reads this). */
@@ -89,23 +78,16 @@ export class Router {
     return this.queuedCount;
   }
 
-  /** Calls in flight on this node's replicas. */
-  get inFlight(): number {
-    let n = 0;
-    for (const r of this.pool.replicas) n += r.inFlight;
-    return n;
-  }
-
   /** A replica has room: hand it the oldest waiting request. */
   dispatch(): void {
-    const limit = this.pool.node.deployment.maxOngoingRequests;
+    const limit = this.replicas.node.deployment.maxOngoingRequests;
     while (this.queuedCount > 0) {
-      const r = pickReplica(this.pool.running(), limit);
+      const r = pickReplica(this.replicas.running(), limit);
       if (!r) return;
       const w = this.shift();
       if (!w) return;
-      w.done = true;
-      w.take(r);
+      w.left = true;
+      w.assign(r);
     }
   }
 
@@ -117,7 +99,7 @@ export class Router {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
       }
-      if (w && !w.done) {
+      if (w && !w.left) {
         this.queuedCount--;
         return w;
       }
@@ -125,30 +107,17 @@ export class Router {
     return undefined;
   }
 
-  private unavailable(): RequestError | undefined {
-    const p = this.pool;
-    if (p.running().length > 0) return undefined;
-    const node = p.node.id;
-    const d = p.node.deployment;
-    // numReplicas 0 without autoscaling: no replica will ever come, so waiting for one only ends in a 504.
-    if (d.numReplicas === 0 && !d.autoscaling) {
-      return new RequestError(503, `node ${node} has no replicas (numReplicas 0 and no autoscaling): set numReplicas or autoscaling and redeploy`, { node, code: 'node_unavailable' });
-    }
-    if (p.loadError) return new RequestError(503, `node ${node} is unavailable: ${p.loadError}`, { node, code: 'node_unavailable', retryAfterS: 5 });
-    const blocked = p.blockedReason();
-    if (blocked) return new RequestError(503, `node ${node} has no replica running: PENDING, ${blocked}`, { node, code: 'node_pending', retryAfterS: 5 });
-    return undefined;
-  }
-
-  /** A replica with room now, undefined when the request must queue, or the 503 to answer at once. */
-  private acquire(): Replica | undefined {
-    const d = this.pool.node.deployment;
+  /** A replica with room now, undefined when the call must queue; throws the 503 to answer at once. */
+  acquire(): Replica | undefined {
+    const d = this.replicas.node.deployment;
     if (this.queuedCount === 0) {
-      const r = pickReplica(this.pool.running(), d.maxOngoingRequests);
+      const r = pickReplica(this.replicas.running(), d.maxOngoingRequests);
       if (r) return r;
     }
-    const down = this.unavailable();
-    if (down) throw down;
+    if (this.replicas.running().length === 0) {
+      const down = this.replicas.unavailable();
+      if (down) throw down;
+    }
     if (this.queuedCount >= d.maxQueuedRequests) {
       // One error per router, made once: under overload refusals are most of the work, and an
       // Error's stack capture was the largest cost of each (bench/overload).
@@ -168,12 +137,12 @@ export class Router {
     // they outnumber the live ones, so a node that never frees a slot cannot grow it forever.
     const held = this.queue.length - this.head;
     if (held > 64 && held > 2 * this.queuedCount) {
-      this.queue = this.queue.slice(this.head).filter((x) => x && !x.done);
+      this.queue = this.queue.slice(this.head).filter((x) => x && !x.left);
       this.head = 0;
     }
     this.queue.push(w);
     this.queuedCount++;
-    this.onQueued?.();
+    this.replicas.queued();
   }
 
   /** @internal A queued RouteCall that finished before it got a replica. */
@@ -185,32 +154,15 @@ export class Router {
   failQueued(e: Error): void {
     let w = this.shift();
     while (w) {
-      w.done = true;
-      w.fail(e);
+      w.left = true;
+      w.failed(e);
       w = this.shift();
     }
   }
 
-  /** @internal A replica with room now, undefined when the call must queue; throws the 503 to answer at once. */
-  acquireOrQueue(): Replica | undefined {
-    return this.acquire();
-  }
-
-  /** One call of this node; the sink hears the outcome. No promise and no closures: this runs per node per request. */
-  route(inputs: Record<string, unknown>, requestId: string, cancel: Cancel | undefined, sink: RouteSink): void {
-    new RouteCall(this, inputs, requestId, cancel, sink).go();
-  }
-
-  /** route() as a promise, for callers off the hot path. */
-  call(inputs: Record<string, unknown>, opts: RouteOptions): Promise<RouteResult> {
-    return new Promise<RouteResult>((resolve, reject) => {
-      this.route(inputs, opts.requestId, opts.cancel, {
-        routed: resolve,
-        routeFailed: reject,
-        ...(opts.onStart ? { routeStarted: opts.onStart } : {}),
-        ...(opts.onToken ? { routeToken: opts.onToken } : {}),
-      });
-    });
+  /** One call of this node; the completion hears the outcome. No promise and no closures: this runs per node per request. */
+  route(inputs: Record<string, unknown>, requestId: string, cancel: Cancel | undefined, c: RouteCompletion): void {
+    new RouteCall(this, inputs, requestId, cancel, c).go();
   }
 }
 
@@ -218,8 +170,8 @@ export class Router {
  * One call's life: queued or sent, retried when its replica dies, timed out,
  * cancelled. A class rather than closures, so a call costs one object.
  */
-class RouteCall implements Waiter, CallSink, CancelListener {
-  done = false;
+class RouteCall implements Waiter, CallCompletion, CancelListener {
+  left = true;
   private finished = false;
   private attempt = 0;
   private current: Replica | undefined;
@@ -236,15 +188,14 @@ class RouteCall implements Waiter, CallSink, CancelListener {
     private readonly inputs: Record<string, unknown>,
     private readonly requestId: string,
     private readonly cancel: Cancel | undefined,
-    private readonly sink: RouteSink,
-  ) {
-  }
+    private readonly c: RouteCompletion,
+  ) {}
 
-  private static timedOut(c: RouteCall): void {
-    const d = c.router.pool.node.deployment;
-    const node = c.router.node;
-    const hung = c.current;
-    c.finish(new RequestError(504, `node ${node} timed out after ${d.timeoutMs} ms (timeoutMs)`, { node, code: 'timeout' }));
+  private static timedOut(call: RouteCall): void {
+    const d = call.router.replicas.node.deployment;
+    const node = call.router.node;
+    const hung = call.current;
+    call.finish(new RequestError(504, `node ${node} timed out after ${d.timeoutMs} ms (timeoutMs)`, { node, code: 'timeout' }));
     // A call past its timeout means the replica hangs: replace it (its other calls are retried).
     hung?.kill(`call hung past timeoutMs ${d.timeoutMs}`);
   }
@@ -253,38 +204,33 @@ class RouteCall implements Waiter, CallSink, CancelListener {
     if (this.finished) return;
     let r: Replica | undefined;
     try {
-      r = this.router.acquireOrQueue();
+      r = this.router.acquire();
     } catch (e) {
       this.finish(e as Error);
       return;
     }
     if (this.timer === undefined) {
-      this.timer = setTimeout(RouteCall.timedOut, this.router.pool.node.deployment.timeoutMs, this);
+      this.timer = setTimeout(RouteCall.timedOut, this.router.replicas.node.deployment.timeoutMs, this);
       // Told at once when the request is already cancelled: the call ends here.
       this.cancel?.on(this);
       if (this.finished) return;
     }
-    if (r) this.take(r);
+    if (r) this.assign(r);
     else {
-      this.done = false;
+      this.left = false;
       this.queued = true;
       if (this.queuedAt === 0) this.queuedAt = performance.now();
       this.router.enqueue(this);
     }
   }
 
-  take(r: Replica): void {
+  assign(r: Replica): void {
     this.queued = false;
     if (this.finished) return;
     if (this.queuedAt !== 0) this.queueMs = performance.now() - this.queuedAt;
-    this.sink.routeStarted?.(r.id);
+    this.c.started?.(r.id);
     this.current = r;
     this.callId = r.call(this.inputs, this.requestId, this);
-  }
-
-  fail(e: Error): void {
-    this.queued = false;
-    this.finish(e);
   }
 
   cancelled(reason: Error): void {
@@ -294,46 +240,50 @@ class RouteCall implements Waiter, CallSink, CancelListener {
     this.finish(reason, undefined, started);
   }
 
-  callToken(token: string, index: number): void {
-    this.sink.routeToken?.(token, index);
+  token(token: string, index: number): void {
+    this.c.token?.(token, index);
   }
 
-  callDone(err: Error | undefined, res?: CallResult): void {
+  done(res: CallResult): void {
     if (this.finished) return;
     const replica = this.current!;
     this.current = undefined;
-    if (!err) {
-      const r: RouteResult = { outputs: res!.outputs, replica: replica.id, queueMs: this.queueMs };
-      if (res!.batchSize !== undefined) {
-        r.batchSize = res!.batchSize;
-        r.batchLead = !!res!.batchLead;
-      }
-      this.finish(undefined, r);
-      return;
+    const r: RouteResult = { outputs: res.outputs, replica: replica.id, queueMs: this.queueMs };
+    if (res.batchSize !== undefined) {
+      r.batchSize = res.batchSize;
+      r.batchLead = !!res.batchLead;
     }
-    if (err instanceof ReplicaLostError && this.attempt < this.router.pool.node.deployment.retries) {
+    this.finish(undefined, r);
+  }
+
+  /** The replica failed the call or died holding it (retried elsewhere while retries last), or the queue gave up on it. */
+  failed(e: Error): void {
+    this.queued = false;
+    if (this.finished) return;
+    this.current = undefined;
+    if (e instanceof ReplicaLostError && this.attempt < this.router.replicas.node.deployment.retries) {
       this.attempt++;
       this.go();
       return;
     }
-    this.finish(translate(err, this.router.node));
+    this.finish(translate(e, this.router.node));
   }
 
-  private finish(err: Error | undefined, r?: RouteResult, cancelledStarted?: boolean): void {
+  private finish(err: Error | undefined, r?: RouteResult, droppedStarted?: boolean): void {
     if (this.finished) return;
     this.finished = true;
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.cancel?.off(this);
     }
-    if (this.queued && !this.done) {
-      this.done = true;
+    if (this.queued && !this.left) {
+      this.left = true;
       this.queued = false;
       this.router.leaveQueue();
     }
-    if (cancelledStarted !== undefined && this.sink.routeCancelled) this.sink.routeCancelled(cancelledStarted);
-    else if (err) this.sink.routeFailed(err);
-    else this.sink.routed(r!);
+    if (droppedStarted !== undefined && this.c.dropped) this.c.dropped(droppedStarted);
+    else if (err) this.c.failed(err);
+    else this.c.done(r!);
   }
 }
 

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Hono } from 'hono';
 import type { Server as SocketServer, ServerOptions as SocketServerOptions } from 'socket.io';
+import { routePath } from '../../shared/route-prefix.js';
 import { bindRefusal, type DataPlanePolicy, dataPlaneToken, requestToken, requireGraphToken, requireToken, resolveToken, TOKEN_ENV, tokenMatches } from './auth.js';
 import type { InputLimits } from './limits.js';
 import { type HostPolicy, hostPolicy, parseAllowedHosts } from './hosts.js';
 import { originAllowed, originMiddleware, originRefusal, parseOrigins } from './origins.js';
 import { rememberSecrets } from './redact.js';
 import { guardSockets, socketServerOptions } from './socket.js';
-import { routePath } from '../dataplane/route-path.js';
 
 /** The server options this module reads (`beamline serve` flags of the same names). */
 export interface SecurityOptions {
@@ -23,13 +23,19 @@ export interface SecurityOptions {
   dataPlane?: DataPlanePolicy['auth'];
 }
 
-export interface ServerGuard {
+/** The server's security settings, resolved and checked before anything is built or bound. */
+export interface SecuritySettings {
   token: string | undefined;
   origins: string[];
   hosts: HostPolicy;
+  /** The data-plane rule of a graph deployed without one. */
   defaultDataPlane: DataPlanePolicy;
   /** Settings that are allowed but risky, to log at start. */
   warnings: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ServerGuard extends SecuritySettings {
   /** Host, origins, then the control-plane token for /api/* and GET /v1/models: before any body is read. */
   installControl(app: Hono): void;
   /** Per-graph data-plane tokens: after the body limit (the /v1 routes name the graph in the body). */
@@ -47,11 +53,13 @@ export interface ServerGuard {
   guardSockets(io: SocketServer): void;
 }
 
+/** What the guard asks about graphs: which one a path serves (the data plane's route table) and its data-plane rule (the deployer). */
 export interface GraphLookup {
-  /** The graph served at a data-plane path, if any. */
-  byRoute(path: string): string | undefined;
-  /** A deployed graph's data-plane rule (undefined: not deployed). */
-  policyOf(graph: string): DataPlanePolicy | undefined;
+  routes: { lookup(path: string): { readonly name: string } | undefined };
+  policies: {
+    /** A deployed graph's data-plane rule (undefined: not deployed). */
+    policyOf(graph: string): DataPlanePolicy | undefined;
+  };
 }
 
 /** Answer a refused node:http request with a JSON error (a module function: refuseNode runs on every request). */
@@ -64,7 +72,7 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, body:
 }
 
 /** Throws when the server must not start with these settings (see bindRefusal). */
-export function createServerGuard(host: string, opts: SecurityOptions, limits: InputLimits, graphs: GraphLookup, env: NodeJS.ProcessEnv = process.env): ServerGuard {
+export function securitySettings(host: string, opts: SecurityOptions, env: NodeJS.ProcessEnv = process.env): SecuritySettings {
   const token = resolveToken(opts.token, env);
   const refusal = bindRefusal({ host, ...(token ? { token } : {}), ...(opts.insecure ? { insecure: true } : {}) });
   if (refusal) throw new Error(refusal);
@@ -76,9 +84,16 @@ export function createServerGuard(host: string, opts: SecurityOptions, limits: I
     warnings.push(`warning: --cors-origin '*' without a token: any web page a user of this machine opens can deploy, delete and invoke graphs here; set --token (or ${TOKEN_ENV}) or list the origins`);
   }
   const defaultDataPlane: DataPlanePolicy = { auth: opts.dataPlane ?? (token ? 'token' : 'open') };
+  return { token, origins, hosts, defaultDataPlane, warnings, env };
+}
+
+/** The checks of every request and socket, for settings already resolved by securitySettings(). */
+export function createServerGuard(settings: SecuritySettings, limits: InputLimits, graphs: GraphLookup): ServerGuard {
+  const { token, origins, hosts, env } = settings;
+  const graphOf = (path: string): string | undefined => graphs.routes.lookup(path)?.name;
   /** The token a graph expects; an unknown one expects the server's, so a 401 does not tell which names exist. */
   const tokenOf = (graph: string): string | undefined => {
-    const policy = graphs.policyOf(graph);
+    const policy = graphs.policies.policyOf(graph);
     if (!policy) return token;
     try {
       return dataPlaneToken(policy, token, env);
@@ -98,15 +113,10 @@ export function createServerGuard(host: string, opts: SecurityOptions, limits: I
         return undefined;
       }
     }
-    const p = c.req.path;
-    return graphs.byRoute(p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p);
+    return graphOf(routePath(c.req.path));
   };
   return {
-    token,
-    origins,
-    hosts,
-    defaultDataPlane,
-    warnings,
+    ...settings,
     installControl(app) {
       app.use('*', ...originMiddleware(origins, hosts));
       app.use('/api/*', requireToken(token));
@@ -138,7 +148,7 @@ export function createServerGuard(host: string, opts: SecurityOptions, limits: I
       if (req.method !== 'POST') return false;
       const url = req.url ?? '/';
       const path = routePath(url);
-      const graph = graphs.byRoute(path);
+      const graph = graphOf(path);
       // /api and /v1 have their own token rules in Hono (the /v1 graph is named in the body).
       const expected = graph !== undefined ? tokenOf(graph) : url.startsWith('/api/') || url.startsWith('/v1/') ? undefined : token;
       if (expected === undefined) return false;

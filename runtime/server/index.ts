@@ -12,14 +12,14 @@ import { formatError } from '../../shared/errors.js';
 import { ClusterLedger, describeCluster } from '../controlplane/cluster.js';
 import { Controller, type DeployResult } from '../controlplane/controller.js';
 import { definedNodesOf } from '../define-node.js';
-import { Metrics } from '../controlplane/metrics.js';
+import { Metrics, registerLiveMetrics } from '../controlplane/metrics.js';
 import { ThreadCount } from '../dataplane/replicas/replica.js';
 import { HookedDeployer } from '../controlplane/deployments/deployer.js';
 import type { PersistentDeployer } from '../controlplane/persistence.js';
 import { bodyLimitMiddleware, DEFAULT_GRAPH_BOUNDS, DEFAULT_LIMITS, inputLimitMiddleware } from '../security/limits.js';
 import { knownSecrets, redactingLog } from '../security/redact.js';
 import { secretPolicy } from '../security/secret-policy.js';
-import { createServerGuard, type SecurityOptions } from '../security/server-guard.js';
+import { createServerGuard, type SecurityOptions, securitySettings } from '../security/server-guard.js';
 import { GraphStore, StorageError } from '../controlplane/store.js';
 import { controlRoutes } from './control.js';
 import { dataPlane } from '../dataplane/http.js';
@@ -110,10 +110,17 @@ async function loadCustomKinds(modules: readonly string[]): Promise<{ urls: stri
   return { urls, kinds };
 }
 
-/** The whole server: control plane, data plane, socket.io, metrics and the editor's files on one port. */
+/**
+ * The whole server: control plane, data plane, socket.io, metrics and the editor's files on one port.
+ * Each part is built from the parts it needs, passed in, so the order below is the order the
+ * compiler checks: nothing reaches a part that is declared later.
+ */
 export async function createServer(options: ServerOptions = {}): Promise<BeamlineServer> {
   // No secret named by a deployed graph's config (apiKeyEnv) or the token ever reaches the log.
   const log = redactingLog(options.log ?? ((line: string) => console.log(line)), knownSecrets);
+  const host = options.host ?? '127.0.0.1';
+  // Refuses to start off loopback without a token, before anything is built or bound.
+  const security = securitySettings(host, options);
   const custom = await loadCustomKinds(options.nodes ?? []);
   const catalog = new Catalog([...BUILTIN_KINDS, ...custom.kinds]);
   const customKinds = new Set(custom.kinds.map((k) => k.kind));
@@ -127,35 +134,35 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   const ledger = new ClusterLedger(cluster, gpuSource);
   const limits = { bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_LIMITS.bodyLimitBytes, jsonDepth: options.jsonDepth ?? DEFAULT_LIMITS.jsonDepth };
   const requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
-  // Refuses to start off loopback without a token, before anything is bound.
-  let deployer: PersistentDeployer | undefined;
-  const guard = createServerGuard(options.host ?? '127.0.0.1', options, limits, { byRoute: (p) => controller.byRoute(p)?.name, policyOf: (g) => deployer?.policyOf(g) });
-  let metrics: Metrics | undefined;
+  const dataDir = resolve(options.dataDir ?? '.beamline');
+  const modelsDir = resolve(options.modelsDir ?? resolve(REPO, 'models'));
+  // The series the data plane writes; the gauges that read the controller are added once it exists.
+  const metrics = new Metrics();
   const controller = new Controller({
     catalog,
     ledger,
-    metrics: () => metrics!,
+    metrics,
     modules: custom.urls,
     ...(options.moduleDirs ? { moduleDirs: options.moduleDirs.map((d) => resolve(d)) } : {}),
     // Throws on a bad flag value before anything is bound (serve exits 2).
     secrets: secretPolicy(options),
-    dataDir: resolve(options.dataDir ?? '.beamline'),
-    modelsDir: resolve(options.modelsDir ?? resolve(REPO, 'models')),
+    dataDir,
+    modelsDir,
     deployWaitMs: options.deployWaitMs ?? 120_000,
     threads: new ThreadCount(),
     log,
   });
-  metrics = new Metrics(controller);
+  registerLiveMetrics(metrics.registry, controller);
   // Throws a StorageError naming the file when the database cannot be opened (serve exits 2).
-  const store = new GraphStore(options.persist ? controller.opts.dataDir : ':memory:', options.keepVersions !== undefined ? { keepVersions: options.keepVersions } : {});
+  const store = new GraphStore(options.persist ? dataDir : ':memory:', options.keepVersions !== undefined ? { keepVersions: options.keepVersions } : {});
   const bounds = { maxGraphNodes: options.maxGraphNodes ?? DEFAULT_GRAPH_BOUNDS.maxGraphNodes, maxGraphBytes: options.maxGraphBytes ?? DEFAULT_GRAPH_BOUNDS.maxGraphBytes };
-  const hooked = new HookedDeployer(controller, store, { modelsDir: controller.opts.modelsDir, dataDir: controller.opts.dataDir, moduleDirs: options.moduleDirs ?? [] }, catalog, log, guard.defaultDataPlane, bounds);
-  deployer = hooked;
+  const deployer = new HookedDeployer(controller, store, { modelsDir, dataDir, moduleDirs: options.moduleDirs ?? [] }, catalog, log, security.defaultDataPlane, bounds);
+  const guard = createServerGuard(security, limits, { routes: controller, policies: deployer });
   const startGraphs = (options.graphs ?? []).flatMap((g) => {
     const d = g.graph as { name?: unknown; routePrefix?: unknown } | null;
     return typeof d?.name === 'string' ? [{ name: d.name, ...(typeof d.routePrefix === 'string' ? { routePrefix: d.routePrefix } : {}) }] : [];
   });
-  const workspace = createWorkspace({ controller, deployer: hooked, store, ledger, catalog, metrics: () => metrics!, dataDir: controller.opts.dataDir, modelsDir: controller.opts.modelsDir, log, awaitGraphs: [...startGraphs, ...(options.awaitGraphs ?? [])] });
+  const workspace = createWorkspace({ controller, deployer, store, ledger, catalog, metrics, dataDir, modelsDir, log, awaitGraphs: [...startGraphs, ...(options.awaitGraphs ?? [])] });
 
   const app = new Hono();
   app.onError((e, c) => {
@@ -166,7 +173,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.get('/healthz', (c) => c.json({ ok: true, graphs: controller.list().length }));
-  app.get('/metrics', async (c) => c.body(await metrics!.registry.metrics(), 200, { 'content-type': metrics!.registry.contentType }));
+  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   guard.installControl(app);
   app.use('/api/*', ...inputLimitMiddleware(limits));
   app.route('/', workspace.routes);
@@ -174,18 +181,18 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   app.route('/', controlRoutes(controller, catalog, customKinds, ledger, persistedControl(deployer)));
   app.post('*', bodyLimitMiddleware(limits.bodyLimitBytes));
   guard.installData(app);
-  app.route('/', openaiRoutes(graphChatInvoker(controller, () => metrics!, { requestTimeoutMs })));
+  app.route('/', openaiRoutes(graphChatInvoker(controller, { requestTimeoutMs })));
   // Deployed routes are answered by the data plane before Hono sees them; other POSTs end here.
   app.post('*', (c) => c.json(new RequestError(404, `no graph is served at POST ${c.req.path}`, { code: 'unknown_graph' }).body(), 404));
   app.route('/', staticRoutes(options.editorDir ?? resolve(REPO, 'dist/editor'), options.examplesDir ?? resolve(REPO, 'examples')));
 
-  const data = dataPlane(controller, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth, bodyLimitBytes: limits.bodyLimitBytes });
+  const data = dataPlane(controller, { requestTimeoutMs, jsonDepth: limits.jsonDepth, bodyLimitBytes: limits.bodyLimitBytes });
   const control = getRequestListener(app.fetch);
   const http = createHttpServer((req, res) => {
     if (guard.refuseNode(req, res)) return;
     if (!data(req, res)) void control(req, res);
   });
-  const sockets = attachSockets(http, controller, ledger, () => metrics!, { requestTimeoutMs, jsonDepth: limits.jsonDepth, maxMessageBytes: limits.bodyLimitBytes, serverOptions: guard.socketOptions() });
+  const sockets = attachSockets(http, controller, ledger, { requestTimeoutMs, jsonDepth: limits.jsonDepth, maxMessageBytes: limits.bodyLimitBytes, serverOptions: guard.socketOptions() });
   guard.guardSockets(sockets.io);
   workspace.attachSockets(sockets.io, guard.token);
   for (const w of guard.warnings) log(w);
@@ -206,7 +213,6 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   // with the message). While restoring, every request but /healthz and /metrics gets 503
   // `starting` with Retry-After, so a client never sees a 404 for a graph that is coming back.
   const starting = holdWhileStarting(http);
-  const host = options.host ?? '127.0.0.1';
   try {
     await new Promise<void>((ok, fail) => {
       http.once('error', fail);
@@ -228,10 +234,9 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     throw e;
   }
   starting.ready();
-  const persisted = deployer;
-  const deploy = (graph: unknown, dir?: string) => persisted.deploy(graph, dir !== undefined ? { graphDir: dir } : {});
+  const deploy = (graph: unknown, dir?: string) => deployer.deploy(graph, dir !== undefined ? { graphDir: dir } : {});
   for (const g of options.graphs ?? []) {
-    const r = await persisted.deployIfChanged(g.graph, g.dir !== undefined ? { graphDir: g.dir } : {});
+    const r = await deployer.deployIfChanged(g.graph, g.dir !== undefined ? { graphDir: g.dir } : {});
     // A startup graph that failed no longer holds /readyz back nor shows as DEPLOYING; the log says why.
     if (!r.ok) workspace.tracker.arrived(String((g.graph as { name?: unknown } | null)?.name));
     if (!r.ok) log(`not deployed: ${r.error}\n${r.errors.map((e) => `  ${formatError(e)}`).join('\n')}`);
@@ -245,7 +250,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     http,
     io: sockets.io,
     store,
-    deployer: persisted,
+    deployer,
     workspace,
     deploy,
     close,

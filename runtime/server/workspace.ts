@@ -26,7 +26,7 @@ export interface WorkspaceSources {
   store: GraphStore;
   ledger: ClusterLedger;
   catalog: Catalog;
-  metrics: () => Metrics;
+  metrics: Metrics;
   dataDir: string;
   modelsDir: string;
   log: (m: string) => void;

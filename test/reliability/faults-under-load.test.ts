@@ -215,7 +215,7 @@ describe('faults under load from 32 clients', () => {
       await until(() => refused.length + bad.length === 100, 'an answer to every request beyond the queue while the admitted ones are held');
       await Promise.all(more);
       expect(bad).toEqual([]);
-      expect([router.inFlight, router.queued]).toEqual([2, 4]);
+      expect([s.controller.get('over')!.pools.get('o')!.inFlight(), router.queued]).toEqual([2, 4]);
       expect(gate.arrived).toHaveLength(2);
       gate.open();
       const done = await Promise.all(admitted);

@@ -5,7 +5,7 @@
  * second (nothing is added to the request path).
  */
 import type { GraphStatus, GraphSummary } from '../../../shared/protocol.js';
-import type { GraphDeployment } from '../controller.js';
+import type { GraphDeployment } from '../deployment.js';
 import type { Metrics } from '../metrics.js';
 
 export const SUMMARY_WINDOW_MS = 10_000;
@@ -85,7 +85,7 @@ export class RequestRates {
   private bounds: number[] = [];
 
   constructor(
-    private readonly metrics: () => Metrics,
+    private readonly metrics: Metrics,
     private readonly graphs: () => GraphDeployment[],
   ) {
     this.timer = setInterval(() => void this.sample().catch(() => {}), SAMPLE_MS);
@@ -94,14 +94,14 @@ export class RequestRates {
 
   private async read(): Promise<Map<string, Sample>> {
     const at = Date.now();
-    const totals = await httpTotals(this.metrics());
+    const totals = await httpTotals(this.metrics);
     const out = new Map<string, Sample>();
     for (const dep of this.graphs()) {
       const t = totals.get(dep.name);
       if (t && t.bounds.length > this.bounds.length) this.bounds = t.bounds;
       const nodes = new Map<string, [number, number]>();
       for (const id of dep.pools.keys()) {
-        const m = this.metrics().snapshot(dep.name, id);
+        const m = this.metrics.snapshot(dep.name, id);
         nodes.set(id, [m.requests, m.errors]);
       }
       out.set(dep.name, { at, requests: t?.requests ?? 0, errors: t?.errors ?? 0, buckets: t?.buckets ?? [], nodes });

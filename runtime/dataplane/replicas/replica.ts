@@ -5,7 +5,9 @@ import type { ReplicaState, ReplicaStatus } from '../../../shared/protocol.js';
 import { NodeCallError, ReplicaLostError } from '../errors.js';
 import { scrub } from '../../security/redact.js';
 import type { NodeOutputs } from '../../nodes/types.js';
+import type { Completion } from '../completion.js';
 import type { FromWorker, InitMessage, ToWorker } from './messages.js';
+import { Outbox } from './outbox.js';
 
 const BOOT = new URL('./worker-boot.js', import.meta.url);
 const HEALTH_FAILURES_ALLOWED = 3;
@@ -18,10 +20,10 @@ export interface CallResult {
   batchLead?: boolean;
 }
 
-/** Who hears back about a call: an object, so the hot path allocates no closures per call. */
-export interface CallSink {
-  callDone(err: Error | undefined, result?: CallResult): void;
-  callToken?(token: string, index: number): void;
+/** Who hears back about a call sent to a replica (the router's RouteCall). */
+export interface CallCompletion extends Completion<CallResult> {
+  /** A token the node streamed (NodeContext's emitToken). */
+  token?(token: string, index: number): void;
 }
 
 /**
@@ -64,7 +66,9 @@ export class Replica {
   startedAt: number | undefined;
   readonly id: string;
   private worker: Worker | undefined;
-  private readonly pending = new Map<number, CallSink>();
+  private readonly pending = new Map<number, CallCompletion>();
+  /** The start() promise, until the node has loaded or failed to. */
+  private loading: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private nextId = 1;
   private healthTimer: NodeJS.Timeout | undefined;
   private healthFailures = 0;
@@ -100,57 +104,62 @@ export class Replica {
       }),
     );
     return new Promise((resolve, reject) => {
-      let loading = true;
-      const handle = (m: FromWorker): void => {
-        if (m.t === 'result') {
-          this.settle(m.id)?.callDone(undefined, m.batchSize !== undefined ? { outputs: m.outputs, batchSize: m.batchSize, batchLead: !!m.batchLead } : { outputs: m.outputs });
-        } else if (m.t === 'many') {
-          for (const x of m.items) handle(x);
-        } else if (m.t === 'error') {
-          this.settle(m.id)?.callDone(new NodeCallError(scrub(m.error), m.path, m.inputError));
-        } else if (m.t === 'token') {
-          this.pending.get(m.id)?.callToken?.(m.token, m.index);
-        } else if (m.t === 'health') {
-          this.healthAnswered(m.id, m.error);
-        } else if (m.t === 'ready') {
-          loading = false;
-          this.setState('RUNNING');
-          this.startedAt = Date.now();
-          this.scheduleHealth();
-          resolve();
-          this.opts.onAvailable(this);
-        } else if (m.t === 'loadError') {
-          loading = false;
-          this.reason = `failed to load: ${scrub(m.error)}`;
-          // The thread (its isolate, the tsx loader thread, whatever the node loaded) goes with it;
-          // left running, every retry of a model that will not load kept two more threads.
-          void worker.terminate();
-          this.leave(this.reason, true);
-          reject(new Error(m.error));
-        } else if (m.t === 'log') this.opts.log(scrub(m.message));
-        else if (m.t === 'count') this.opts.onCount?.(m.event, m.n);
-        else if (m.t === 'closed') void worker.terminate();
-      };
-      worker.on('message', handle);
+      this.loading = { resolve, reject };
+      worker.on('message', this.receive);
       worker.on('error', (e) => {
         const oom = (e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
         this.reason = oom ? `out of memory (memoryMb ${mem})` : `crashed: ${e.message}`;
       });
       worker.on('exit', (code) => {
         const reason = this.reason ?? `exited with code ${code}`;
-        if (loading) reject(new Error(reason));
+        this.loading?.reject(new Error(reason));
+        this.loading = undefined;
         this.leave(reason, this.state !== 'STOPPING');
       });
       worker.postMessage(this.opts.init satisfies ToWorker);
     });
   }
 
-  /** Send one call; the sink gets the result, the node's error, or ReplicaLostError if the replica dies first. */
-  call(inputs: Record<string, unknown>, requestId: string, sink: CallSink): number {
+  /** Every message from the worker thread: results, errors and tokens of calls, health answers, the load's outcome, logs. */
+  private readonly receive = (m: FromWorker): void => {
+    if (m.t === 'result') {
+      this.settle(m.id)?.done(m.batchSize !== undefined ? { outputs: m.outputs, batchSize: m.batchSize, batchLead: !!m.batchLead } : { outputs: m.outputs });
+    } else if (m.t === 'many') {
+      for (const x of m.items) this.receive(x);
+    } else if (m.t === 'error') {
+      this.settle(m.id)?.failed(new NodeCallError(scrub(m.error), m.path, m.inputError));
+    } else if (m.t === 'token') {
+      this.pending.get(m.id)?.token?.(m.token, m.index);
+    } else if (m.t === 'health') {
+      this.healthAnswered(m.id, m.error);
+    } else if (m.t === 'ready') {
+      const loading = this.loading;
+      this.loading = undefined;
+      this.setState('RUNNING');
+      this.startedAt = Date.now();
+      this.scheduleHealth();
+      loading?.resolve();
+      this.opts.onAvailable(this);
+    } else if (m.t === 'loadError') {
+      const loading = this.loading;
+      this.loading = undefined;
+      this.reason = `failed to load: ${scrub(m.error)}`;
+      // The thread (its isolate, the tsx loader thread, whatever the node loaded) goes with it;
+      // left running, every retry of a model that will not load kept two more threads.
+      void this.worker?.terminate();
+      this.leave(this.reason, true);
+      loading?.reject(new Error(m.error));
+    } else if (m.t === 'log') this.opts.log(scrub(m.message));
+    else if (m.t === 'count') this.opts.onCount?.(m.event, m.n);
+    else if (m.t === 'closed') void this.worker?.terminate();
+  };
+
+  /** Send one call; the completion hears the result, the node's error, or ReplicaLostError if the replica dies first. */
+  call(inputs: Record<string, unknown>, requestId: string, c: CallCompletion): number {
     const id = this.nextId++;
     this.inFlight++;
-    this.pending.set(id, sink);
-    this.send({ t: 'call', id, requestId, inputs });
+    this.pending.set(id, c);
+    this.outbox.push({ t: 'call', id, requestId, inputs });
     return id;
   }
 
@@ -160,45 +169,18 @@ export class Replica {
    */
   cancel(id: number): boolean {
     if (!this.pending.has(id)) return false;
-    const out = this.outbox;
-    for (let i = out.length - 1; i >= 0; i--) {
-      const m = out[i];
-      if (m.t === 'call' && m.id === id) {
-        out.splice(i, 1);
-        this.settle(id);
-        return true;
-      }
+    if (this.outbox.take((m) => m.t === 'call' && m.id === id)) {
+      this.settle(id);
+      return true;
     }
-    this.send({ t: 'cancel', id });
+    this.outbox.push({ t: 'cancel', id });
     return false;
   }
 
-  private outbox: ToWorker[] = [];
-  private flushing = false;
-  /**
-   * Messages sent in one turn of the event loop go as one postMessage, FLUSH_AT at most:
-   * a turn that reads many requests would otherwise hold the replica idle until the main
-   * thread is done with all of them, and every request moves in one convoy.
-   */
-  private send(m: ToWorker): void {
-    this.outbox.push(m);
-    if (this.outbox.length >= FLUSH_AT) this.post();
-    else if (!this.flushing) {
-      this.flushing = true;
-      setImmediate(this.flush);
-    }
-  }
-  private readonly flush = (): void => {
-    this.flushing = false;
-    this.post();
-  };
-  private post(): void {
-    const out = this.outbox;
-    if (out.length === 0) return;
-    this.outbox = [];
-    if (this.gone) return;
-    this.worker?.postMessage(out.length === 1 ? out[0] : ({ t: 'many', items: out } satisfies ToWorker));
-  }
+  /** Calls and cancels of one turn, FLUSH_AT at most per postMessage; nothing is posted once the replica is gone. */
+  private readonly outbox = new Outbox<ToWorker>((out) => {
+    if (!this.gone) this.worker?.postMessage(out.length === 1 ? out[0] : ({ t: 'many', items: out } satisfies ToWorker));
+  }, FLUSH_AT);
 
   private setState(s: ReplicaState): void {
     if (this.state === s) return;
@@ -206,7 +188,7 @@ export class Replica {
     this.opts.onState?.(this);
   }
 
-  private settle(id: number): CallSink | undefined {
+  private settle(id: number): CallCompletion | undefined {
     const p = this.pending.get(id);
     if (!p) return undefined;
     this.pending.delete(id);
@@ -284,7 +266,7 @@ export class Replica {
     const lost = [...this.pending.values()];
     this.pending.clear();
     this.inFlight = 0;
-    for (const p of lost) p.callDone(new ReplicaLostError(this.id, reason));
+    for (const p of lost) p.failed(new ReplicaLostError(this.id, reason));
     this.opts.onGone(this, reason, failed);
   }
 
@@ -298,7 +280,8 @@ export class Replica {
     return this.worker?.terminate();
   }
 
-  status(): ReplicaStatus {
+  /** Status as the replica knows it; restarts are counted per slot by the pool. */
+  status(): Omit<ReplicaStatus, 'restarts'> {
     const a = this.opts.assignment;
     return {
       id: this.id,
@@ -308,7 +291,6 @@ export class Replica {
       placement: { machine: a.machine, gpus: a.gpus, virtualGpus: this.opts.virtualGpus },
       inFlight: this.inFlight,
       ...(this.startedAt !== undefined ? { startedAt: this.startedAt } : {}),
-      restarts: 0,
     };
   }
 }

@@ -3,6 +3,7 @@ import { type CallContext, type NodeInstance, NodeInputError } from '../../nodes
 import { Batcher } from './batching.js';
 import { loadImplementation } from './load-implementation.js';
 import type { CallMessage, FromWorker, InitMessage, ToWorker } from './messages.js';
+import { Outbox } from './outbox.js';
 
 /** One replica: loads its node once, then serves calls, health checks and close. */
 const port = parentPort!;
@@ -11,16 +12,10 @@ let batcher: Batcher | undefined;
 /** Per call in flight, for a cancel message. */
 const calls = new Map<number, Call>();
 
-// Messages produced in one turn of the event loop go back as one postMessage.
-let outbox: FromWorker[] = [];
-let flushing = false;
-function flush() {
-  flushing = false;
-  const out = outbox;
-  outbox = [];
-  if (!out.length) return;
+/** Messages produced in one turn of the event loop go back as one postMessage. */
+const outbox = new Outbox<FromWorker>((out) => {
   try {
-    port.postMessage(out.length === 1 ? out[0] : { t: 'many', items: out });
+    port.postMessage(out.length === 1 ? out[0] : ({ t: 'many', items: out } satisfies FromWorker));
   } catch {
     // Something in the batch cannot be cloned (a function or a class instance in a node's
     // output): send the items one by one, that one as its caller's error.
@@ -32,13 +27,8 @@ function flush() {
       }
     }
   }
-}
-function send(m: FromWorker) {
-  outbox.push(m);
-  if (flushing) return;
-  flushing = true;
-  setImmediate(flush);
-}
+});
+const send = (m: FromWorker): void => outbox.push(m);
 
 function fail(id: number, e: unknown) {
   const err = e instanceof Error ? e : new Error(String(e));

@@ -1,0 +1,215 @@
+import type { Plan, PlanNode } from '../../shared/plan.js';
+import type { GraphState, GraphStatus, NodeStatus } from '../../shared/protocol.js';
+import { RequestError } from '../dataplane/errors.js';
+import type { ServedGraph } from '../dataplane/interface.js';
+import type { ThreadCount } from '../dataplane/replicas/replica.js';
+import { Router } from '../dataplane/router.js';
+import type { SecretPolicy } from '../security/secret-policy.js';
+import { Autoscaler } from './autoscaler.js';
+import type { ClusterLedger } from './cluster.js';
+import type { Metrics, NodeMetrics } from './metrics.js';
+import { ReplicaPool } from './pool.js';
+
+/** What every version of every graph is started with (the controller's options, less its own). */
+export interface DeploymentOptions {
+  ledger: ClusterLedger;
+  metrics: Metrics;
+  /** Custom kind modules (file URLs) the workers import. */
+  modules: string[];
+  /** Directories `custom` nodes may load modules from (serve --allow-custom); none: custom code is off. */
+  moduleDirs?: string[];
+  /** Secret env vars replicas may read and where they may send them; absent: BEAMLINE_SECRET_* only, anywhere. */
+  secrets?: SecretPolicy;
+  dataDir: string;
+  modelsDir: string;
+  /** Counts replica threads alive (beamline_replica_threads); one per server. */
+  threads?: ThreadCount;
+  log: (message: string) => void;
+}
+
+/**
+ * One version of a deployed graph: its plan and a pool + router per
+ * replica-backed node. The data plane serves it as a ServedGraph.
+ */
+export class GraphDeployment implements ServedGraph {
+  readonly pools = new Map<string, ReplicaPool>();
+  readonly routers = new Map<string, Router>();
+  /** Nodes with `autoscaling`: the autoscaler drives their pool's scale (controlplane/autoscaler.ts). */
+  readonly autoscalers = new Map<string, Autoscaler>();
+  readonly deployedAt = Date.now();
+  private readonly changeListeners = new Set<() => void>();
+  private readonly nodeMetrics = new Map<string, NodeMetrics>();
+  draining = false;
+
+  constructor(
+    readonly plan: Plan,
+    readonly version: number,
+    private readonly opts: DeploymentOptions,
+    nextReplicaId: () => string,
+    graphDir: string | undefined,
+    capacityComing?: () => boolean,
+  ) {
+    for (const id of plan.order) {
+      const node = plan.nodes[id];
+      if (node.runsIn !== 'replica') continue;
+      const pool = new ReplicaPool({
+        graph: plan.name,
+        node,
+        ledger: opts.ledger,
+        modules: opts.modules,
+        ...(opts.moduleDirs ? { moduleDirs: opts.moduleDirs } : {}),
+        ...(opts.secrets ? { secrets: opts.secrets } : {}),
+        ...(opts.threads ? { threads: opts.threads } : {}),
+        dataDir: opts.dataDir,
+        modelsDir: opts.modelsDir,
+        ...(graphDir !== undefined ? { graphDir } : {}),
+        nextReplicaId,
+        ...(capacityComing ? { capacityComing } : {}),
+        log: opts.log,
+        onCount: (event, n) => this.metricsOf(node).event(event, n),
+        onAvailable: () => this.routers.get(id)?.dispatch(),
+        // A request queued with no replica (minReplicas 0) asks for one now, not at the next sample.
+        onQueued: () => this.autoscalers.get(id)?.poke(),
+        onChange: () => this.poolChanged(id),
+      });
+      const router = new Router(pool);
+      this.pools.set(id, pool);
+      this.routers.set(id, router);
+      const scaling = node.deployment.autoscaling;
+      if (scaling) {
+        const scaler = new Autoscaler({
+          config: scaling,
+          initialTarget: node.totals.replicas,
+          pool: { ongoing: () => pool.inFlight() + router.queued, replicaStates: () => pool.status(), scaleTo: (n) => pool.scale(n) },
+          onDecision: (d) => opts.log(`[${plan.name}/${id}] autoscale ${d.from} -> ${d.to}: ${d.reason}`),
+        });
+        this.autoscalers.set(id, scaler);
+      }
+    }
+  }
+
+  get name(): string {
+    return this.plan.name;
+  }
+
+  private poolChanged(id: string): void {
+    const pool = this.pools.get(id);
+    const router = this.routers.get(id);
+    // Nothing running and the model will not load: queued callers get the 503 now, not at their timeout.
+    if (pool && router && pool.loadError && pool.running().length === 0 && router.queued > 0) {
+      router.failQueued(new RequestError(503, `node ${id} is unavailable: ${pool.loadError}`, { node: id, code: 'node_unavailable', retryAfterS: 5 }));
+    }
+    for (const f of this.changeListeners) f();
+  }
+
+  private metricsOf(node: PlanNode): NodeMetrics {
+    let m = this.nodeMetrics.get(node.id);
+    if (!m) {
+      m = this.opts.metrics.node(this.plan.name, node.id, node.kind);
+      this.nodeMetrics.set(node.id, m);
+    }
+    return m;
+  }
+
+  observe(node: PlanNode, ms: number, ok: boolean, batchSize?: number): void {
+    this.metricsOf(node).observe(ms, ok, batchSize);
+  }
+
+  observeCancel(node: PlanNode, started: boolean): void {
+    this.metricsOf(node).cancelled(started);
+  }
+
+  observeRequest(status: number, ms: number): void {
+    this.opts.metrics.observeRequest(this.plan.name, status, ms);
+  }
+
+  onChange(f: () => void): () => void {
+    this.changeListeners.add(f);
+    return () => this.changeListeners.delete(f);
+  }
+
+  start(): void {
+    // The initial replicas are placed in one planner call, as `beamline plan` places them
+    // (largest first, shares repacked), not one by one in node order; each pool starts the
+    // ones the planner granted it. Later scaling and PENDING retries place one at a time.
+    for (const [id, pool] of this.pools) pool.scale(this.plan.nodes[id].totals.replicas, { defer: true });
+    const grant = this.opts.ledger.reserveAll([...this.pools.values()].flatMap((p) => p.pendingDemands()));
+    for (const pool of this.pools.values()) pool.adopt(grant);
+    for (const s of this.autoscalers.values()) s.start();
+  }
+
+  /** Resolves when every pool has settled (running, failed to load, or waiting for resources) or after waitMs. */
+  settled(waitMs: number): Promise<void> {
+    const done = () => [...this.pools.values()].every((p) => p.settled());
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(finish, waitMs);
+      const off = this.onChange(() => {
+        if (done()) finish();
+      });
+    });
+  }
+
+  /** Nodes that have nothing RUNNING because their model or module failed to load. */
+  loadFailures(): { node: string; error: string }[] {
+    const out: { node: string; error: string }[] = [];
+    for (const [id, pool] of this.pools) if (pool.loadError && pool.running().length === 0) out.push({ node: id, error: pool.loadError });
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    this.draining = true;
+    for (const s of this.autoscalers.values()) s.stop();
+    await Promise.all([...this.pools.values()].map((p) => p.stop()));
+  }
+
+  /** A deployment written as JSON (a DeployResult in a log or a test message) is its status. */
+  toJSON(): GraphStatus {
+    return this.status();
+  }
+
+  status(): GraphStatus {
+    const nodes: Record<string, NodeStatus> = {};
+    let problems = 0;
+    let broken = 0;
+    let starting = 0;
+    for (const id of this.plan.order) {
+      const n = this.plan.nodes[id];
+      const pool = this.pools.get(id);
+      const router = this.routers.get(id);
+      const replicas = pool?.status() ?? [];
+      const running = replicas.filter((r) => r.state === 'RUNNING').length;
+      if (pool && running < pool.desired) {
+        problems++;
+        if (running === 0) {
+          if (replicas.some((r) => r.state === 'STARTING') && !pool.loadError) starting++;
+          else broken++;
+        }
+      }
+      nodes[id] = {
+        id,
+        kind: n.kind,
+        label: n.label,
+        runsIn: n.runsIn,
+        replicas,
+        inFlight: pool?.inFlight() ?? 0,
+        queued: router?.queued ?? 0,
+        maxQueued: n.deployment.maxQueuedRequests,
+        ...(this.autoscalers.has(id) ? { autoscaling: this.autoscalers.get(id)!.status() } : {}),
+        metrics: this.opts.metrics.snapshot(this.plan.name, id),
+        ...(pool?.loadError ? { error: pool.loadError } : {}),
+      };
+    }
+    let state: GraphState = 'RUNNING';
+    if (this.draining) state = 'DELETING';
+    else if (broken > 0) state = 'UNHEALTHY';
+    else if (starting > 0) state = 'DEPLOYING';
+    else if (problems > 0) state = 'DEGRADED';
+    return { name: this.plan.name, routePrefix: this.plan.routePrefix, version: this.version, state, deployedAt: this.deployedAt, nodes };
+  }
+}
