@@ -1,16 +1,19 @@
 /**
  * The editor with a 300-node graph in Chromium: time from loading the document
- * to every node drawn, and frame times while panning with the mouse. A 10-node
- * graph measured in the same run and browser is the baseline.
+ * to every node drawn; frame times while panning with the mouse at fit view (which
+ * stops at the zoom where titles stay readable), at 1:1 and with the whole graph in
+ * view; auto-layout time and what it gives (overlaps, edges under cards, column
+ * spacing). A 10-node graph measured in the same run and browser is the baseline.
  */
 import type { Page } from 'playwright-core';
 import type { EditorState } from '../editor/store/graph.js';
+import { FIT_VIEW } from '../editor/lib/zoom.js';
 import type { Graph } from '../shared/graph.js';
 import { ensureEditorBuilt, launchChromium, serveDist } from '../test/editor/browser.js';
 import { markdownTable, report } from './lib/report.js';
 
 interface EditorWindow {
-  beamline: { store: { getState(): EditorState } };
+  beamline: { store: { getState(): EditorState; setState(patch: Partial<EditorState>): void } };
 }
 
 /** input -> `chains` parallel chains of preprocessors -> output; `n` nodes in all. */
@@ -86,6 +89,78 @@ async function panFrames(page: Page): Promise<number[]> {
   });
 }
 
+type View = 'fit' | '1:1' | 'whole';
+
+/** Puts the view at fit (Fit view's own options), 1:1 centred on the graph, or zoomed out until the whole graph shows; returns the zoom and how cards are drawn. */
+async function setView(page: Page, view: View): Promise<{ zoom: number; detail: string }> {
+  await page.evaluate(
+    async ({ v, fit }) => {
+      const s = (window as unknown as EditorWindow).beamline.store.getState();
+      const flow = s.flow!;
+      if (v === 'fit') await flow.fitView(fit);
+      else if (v === 'whole') await flow.fitView({ padding: 0.05, minZoom: 0.01, maxZoom: 1 });
+      else {
+        const xs = s.nodes.map((n) => n.position.x);
+        const ys = s.nodes.map((n) => n.position.y);
+        await flow.setCenter((Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2, { zoom: 1 });
+      }
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    },
+    { v: view, fit: FIT_VIEW },
+  );
+  return page.evaluate(() => ({
+    zoom: (window as unknown as EditorWindow).beamline.store.getState().flow!.getZoom(),
+    detail: document.querySelector('.bl-canvas')?.getAttribute('data-detail') ?? '',
+  }));
+}
+
+/** store.layout() (dagre) until the new positions are drawn; then what it gave, read from the page. */
+function layoutOnce(page: Page): Promise<{ ms: number; overlaps: number; edgesUnderCards: number; edges: number; columns: number; columnSteps: number[] }> {
+  return page.evaluate(async () => {
+    const store = (window as unknown as EditorWindow).beamline.store;
+    // Scramble first, so every run lays out from the same disorder.
+    store.setState({ nodes: store.getState().nodes.map((n, i) => ({ ...n, position: { x: (i * 7919) % 3000, y: (i * 104729) % 2000 } })) });
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const t0 = performance.now();
+    store.getState().layout();
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const ms = performance.now() - t0;
+    const nodes = store.getState().nodes;
+    const rects = nodes.map((n) => ({ x: n.position.x, y: n.position.y, w: n.measured?.width ?? 210, h: n.measured?.height ?? 100 }));
+    let overlaps = 0;
+    for (let i = 0; i < rects.length; i++) {
+      for (let j = i + 1; j < rects.length; j++) {
+        const [a, b] = [rects[i], rects[j]];
+        if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) overlaps++;
+      }
+    }
+    const columns = [...new Set(rects.map((r) => r.x))].sort((a, b) => a - b);
+    const columnSteps = [...new Set(columns.slice(1).map((x, i) => x - columns[i]))];
+    // Edges drawn under a card: sample every drawn path (flow coordinates) against the cards.
+    const byId = new Map(nodes.map((n, i) => [n.id, rects[i]]));
+    let under = 0;
+    const paths = [...document.querySelectorAll<SVGPathElement>('.react-flow__edge-path')];
+    for (const path of paths) {
+      const id = path.closest('[data-testid^="rf__edge-"]')?.getAttribute('data-testid')?.slice('rf__edge-'.length) ?? '';
+      const e = store.getState().edges.find((x) => x.id === id);
+      const len = path.getTotalLength();
+      let hit = false;
+      for (let d = 0; d <= len && !hit; d += 4) {
+        const p = path.getPointAtLength(d);
+        for (const [nid, r] of byId) {
+          if (nid === e?.source || nid === e?.target) continue;
+          if (p.x > r.x + 2 && p.x < r.x + r.w - 2 && p.y > r.y + 2 && p.y < r.y + r.h - 2) {
+            hit = true;
+            break;
+          }
+        }
+      }
+      if (hit) under++;
+    }
+    return { ms, overlaps, edgesUnderCards: under, edges: paths.length, columns: columns.length, columnSteps };
+  });
+}
+
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
@@ -102,36 +177,43 @@ try {
   const page = await chromium.context.newPage();
   await page.goto(server.url);
   await page.waitForSelector('.bl-palette-item');
-  const runs: { n: number; minimap: boolean }[] = [
-    { n: 10, minimap: true },
-    { n: 300, minimap: true },
-    { n: 300, minimap: false },
-  ];
-  const rows: { n: number; minimap: boolean; load: number; frameMean: number; frameP95: number; frames: number }[] = [];
-  for (const { n, minimap } of runs) {
-    await page.evaluate((on) => (window as unknown as EditorWindow).beamline.store.getState().setMinimap(on), minimap);
+  const rows: { n: number; view: View; zoom: number; detail: string; frameMean: number; frameP95: number; frames: number }[] = [];
+  const loads: Record<number, number> = {};
+  const layouts: Record<number, Awaited<ReturnType<typeof layoutOnce>> & { median: number }> = {};
+  for (const n of [10, 300]) {
     const g = bigGraph(n, n >= 100 ? 30 : 2);
-    const loads: number[] = [];
-    for (let i = 0; i < 5; i++) loads.push(await loadTime(page, g));
-    const frames = await panFrames(page);
-    rows.push({ n, minimap, load: median(loads), frameMean: mean(frames), frameP95: pct(frames, 95), frames: frames.length });
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) times.push(await loadTime(page, g));
+    loads[n] = median(times);
+    for (const view of ['fit', '1:1', 'whole'] as View[]) {
+      const v = await setView(page, view);
+      const frames = await panFrames(page);
+      rows.push({ n, view, ...v, frameMean: mean(frames), frameP95: pct(frames, 95), frames: frames.length });
+    }
+    const runs: Awaited<ReturnType<typeof layoutOnce>>[] = [];
+    for (let i = 0; i < 5; i++) runs.push(await layoutOnce(page));
+    layouts[n] = { ...runs[runs.length - 1], median: median(runs.map((r) => r.ms)) };
   }
-  const [small, big, bare] = rows;
+  const row = (n: number, view: View) => rows.find((r) => r.n === n && r.view === view)!;
+  const big = layouts[300];
   report({
     name: 'editor',
     what:
-      'The built editor in headless Chromium (--disable-gpu, software rendering): a generated graph (input, 298 preprocessors in 30 parallel chains, output) loaded through the store, timed until every node is drawn and measured (median of 5), then frame intervals from requestAnimationFrame while the mouse pans the canvas (3 drags of 60 steps). Baseline: the same steps with a 10-node graph in the same browser; the 300-node graph is also panned with the minimap hidden.',
+      "The built editor in headless Chromium (--disable-gpu, software rendering): a generated graph (input, 298 preprocessors in 30 parallel chains, output) loaded through the store, timed until every node is drawn and measured (median of 5); frame intervals from requestAnimationFrame while the mouse pans the canvas (3 drags of 60 steps) at fit view (Fit view's limits: no further out than zoom 0.4, where simplified cards' titles are 11 px), at 1:1 (full cards) and zoomed out until the whole graph shows (simplified cards); auto-layout (store.layout(): dagre, then drawn) from scrambled positions, median of 5, and what it gives: overlapping cards, edges drawn under a card (every drawn path sampled every 4 units), columns and their spacing. Baseline: the same steps with a 10-node graph in the same browser.",
     summary: [
-      { metric: '300-node load to drawn (ms)', value: Number(big.load.toFixed(1)), baseline: Number(small.load.toFixed(1)), ratio: big.load / small.load },
-      { metric: '300-node frame time while panning, mean (ms)', value: Number(big.frameMean.toFixed(1)), baseline: Number(small.frameMean.toFixed(1)), ratio: big.frameMean / small.frameMean },
-      { metric: '300-node frame time while panning, p95 (ms)', value: Number(big.frameP95.toFixed(1)), baseline: Number(small.frameP95.toFixed(1)), ratio: big.frameP95 / small.frameP95 },
-      { metric: '300-node pan frame mean without the minimap (ms)', value: Number(bare.frameMean.toFixed(1)), baseline: Number(small.frameMean.toFixed(1)), ratio: bare.frameMean / small.frameMean },
+      { metric: '300-node load to drawn (ms)', value: Number(loads[300].toFixed(1)), baseline: Number(loads[10].toFixed(1)), ratio: loads[300] / loads[10] },
+      { metric: '300-node pan frame mean at fit view (ms)', value: Number(row(300, 'fit').frameMean.toFixed(1)), baseline: Number(row(10, 'fit').frameMean.toFixed(1)), ratio: row(300, 'fit').frameMean / row(10, 'fit').frameMean },
+      { metric: '300-node pan frame mean at 1:1 (ms)', value: Number(row(300, '1:1').frameMean.toFixed(1)), baseline: Number(row(10, '1:1').frameMean.toFixed(1)), ratio: row(300, '1:1').frameMean / row(10, '1:1').frameMean },
+      { metric: '300-node pan frame mean, whole graph in view (ms)', value: Number(row(300, 'whole').frameMean.toFixed(1)), baseline: Number(row(10, 'whole').frameMean.toFixed(1)), ratio: row(300, 'whole').frameMean / row(10, 'whole').frameMean },
+      { metric: '300-node auto-layout to drawn (ms)', value: Number(big.median.toFixed(1)), baseline: Number(layouts[10].median.toFixed(1)), ratio: big.median / layouts[10].median },
+      { metric: '300-node auto-layout: overlapping cards, edges under cards', value: `${big.overlaps}, ${big.edgesUnderCards} of ${big.edges}`, target: '0, 0', pass: big.overlaps === 0 && big.edgesUnderCards === 0 },
+      { metric: '300-node auto-layout: columns, distinct column steps', value: `${big.columns}, ${big.columnSteps.length} (${big.columnSteps.join(', ')} units)`, target: 'one step', pass: big.columnSteps.length === 1 },
     ],
     figure: markdownTable(
-      ['nodes', 'minimap', 'load ms (median of 5)', 'pan frame ms mean', 'pan frame ms p95', 'frames'],
-      rows.map((r) => [r.n, r.minimap ? 'on' : 'off', r.load, r.frameMean, r.frameP95, r.frames]),
+      ['nodes', 'view', 'zoom', 'cards', 'pan frame ms mean', 'pan frame ms p95', 'frames'],
+      rows.map((r) => [r.n, r.view, r.zoom, r.detail, r.frameMean, r.frameP95, r.frames]),
     ),
-    details: rows,
+    details: { loads, rows, layouts },
   });
 } finally {
   await chromium.close();

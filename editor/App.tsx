@@ -3,6 +3,7 @@ import { api } from './api/client.js';
 import { startWorkspace } from './api/workspace.js';
 import { Canvas } from './canvas/Canvas.js';
 import { uploadProblem } from './lib/indexes.js';
+import { paneColumns } from './lib/panes.js';
 import { matchesShortcut } from './lib/shortcuts.js';
 import { Console } from './panels/Console.js';
 import { Dialogs } from './panels/Dialogs.js';
@@ -12,8 +13,10 @@ import { Home } from './panels/Home.js';
 import { Indexes } from './panels/Indexes.js';
 import { Inspector } from './panels/Inspector.js';
 import { Palette } from './panels/Palette.js';
+import { CollapseButton, CollapsedPane, PaneResizer, useShownPanes } from './panels/Panes.js';
 import { Picker } from './panels/Picker.js';
 import { Placement } from './panels/Placement.js';
+import { useTheme } from './panels/ThemeToggle.js';
 import { IS_MAC, Toolbar } from './panels/Toolbar.js';
 import { Versions } from './panels/Versions.js';
 import { COMMANDS, openText, runCommand } from './store/commands.js';
@@ -115,10 +118,11 @@ function Side() {
     <aside className="bl-side">
       <div role="tablist" className="bl-tabs">
         {TABS.map(([id, label]) => (
-          <button key={id} type="button" role="tab" aria-selected={panel === id} className={panel === id ? 'active' : ''} onClick={() => useEditor.getState().showPanel(id)}>
+          <button key={id} type="button" role="tab" title={label} aria-selected={panel === id} className={panel === id ? 'active' : ''} onClick={() => useEditor.getState().showPanel(id)}>
             {label}
           </button>
         ))}
+        <CollapseButton which="side" />
       </div>
       <div role="tabpanel" className="bl-side-body">
         {panel === 'inspector' && <Inspector />}
@@ -133,7 +137,9 @@ function Side() {
 
 export function App() {
   useGlobalKeys();
+  useTheme();
   const view = useEditor((s) => s.view);
+  const panes = useShownPanes();
   useEffect(() => {
     // Custom kinds the runtime knows join the palette; without a runtime the built-ins remain.
     api.catalog().then(
@@ -162,10 +168,12 @@ export function App() {
         <Toolbar />
         <DraftBanner />
         <div className="bl-body">
-          <main className="bl-main">
-            <Palette />
+          <main className="bl-main" style={{ gridTemplateColumns: paneColumns(panes) }}>
+            {panes.paletteOpen ? <Palette /> : <CollapsedPane which="palette" />}
             <Canvas />
-            <Side />
+            {panes.sideOpen ? <Side /> : <CollapsedPane which="side" />}
+            <PaneResizer which="palette" />
+            <PaneResizer which="side" />
           </main>
           {view === 'home' && <Home />}
         </div>

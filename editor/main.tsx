@@ -1,12 +1,17 @@
 import '@xyflow/react/dist/style.css';
+import './theme.css';
 import './styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
+import { applyTheme } from './panels/ThemeToggle.js';
 import { useEditor } from './store/graph.js';
 
 // Exposed for the browser tests (to read state) and the bench (to load a generated 300-node graph).
 (window as unknown as { beamline: unknown }).beamline = { store: useEditor };
+
+// The theme is on <html> before the first paint, so a dark-mode user sees no light flash.
+applyTheme();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -6,6 +6,7 @@ import type { NodeStatus } from '../../shared/protocol.js';
 import { buildFromDocs, uploadAndIngest } from '../api/indexes.js';
 import { DEFAULT_EMBEDDER, DEFAULT_INDEX, jobFinished } from '../lib/indexes.js';
 import { deploymentBadge, replicasByState, underPressure } from '../lib/live.js';
+import { cardStatus } from '../lib/zoom.js';
 import { JobProgress } from '../panels/Indexes.js';
 import { showOutput } from '../panels/Console.js';
 import { type BNode, useEditor } from '../store/graph.js';
@@ -116,6 +117,23 @@ function RetrieverIndex({ id, config }: { id: string; config: Record<string, unk
   return null;
 }
 
+/** The status line of the simplified card (shown only when zoomed out, styles.css .bl-far). */
+function SimpleStatus({ kind, errors, run, live, failing, pressure, index }: { kind: string; errors: number; run?: 'running' | 'done' | 'error'; live?: NodeStatus; failing: boolean; pressure: boolean; index?: string }) {
+  // A retriever's index (index is its name): missing once the server's list is known, or being built.
+  const indexState = useEditor((s) => {
+    if (index === undefined) return undefined;
+    if (Object.values(s.jobs).some((j) => j.index === index && !jobFinished(j))) return 'building' as const;
+    return s.indexes && !s.indexes.some((i) => i.name === index) ? ('missing' as const) : undefined;
+  });
+  const replicas = live && live.runsIn === 'replica' ? { total: live.replicas.length, running: live.replicas.filter((r) => r.state === 'RUNNING').length, waiting: live.replicas.filter((r) => r.state === 'PENDING' || r.state === 'UNHEALTHY').length } : undefined;
+  const st = cardStatus({ kind, errors, run, replicas, failing, pressure, index: indexState });
+  return (
+    <div className={`bl-node-status tone-${st.tone}`} data-testid="simple-status">
+      {st.text}
+    </div>
+  );
+}
+
 export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: NodeProps<BNode>) {
   const kind = useEditor((s) => s.kindMap[data.kind]);
   const errors = useEditor((s) => s.errors);
@@ -177,7 +195,19 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
           </span>
         )}
       </div>
-      <div className="bl-node-label">{data.label || id}</div>
+      {/* The title keeps its line in the card when it is drawn large over a simplified card. */}
+      <div className="bl-node-title">
+        <div className="bl-node-label">{data.label || id}</div>
+      </div>
+      <SimpleStatus
+        kind={kind?.title ?? data.kind}
+        errors={mine.length}
+        run={run?.state}
+        live={live}
+        failing={!!failing}
+        pressure={pressure}
+        index={retriever ? (typeof data.config.index === 'string' && data.config.index) || DEFAULT_INDEX : undefined}
+      />
       <div className="bl-ports">
         <PortColumn ports={ports.inputs} type="target" />
         <PortColumn ports={ports.outputs} type="source" />

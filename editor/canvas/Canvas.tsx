@@ -1,14 +1,19 @@
-import { Background, type Connection, Controls, type FinalConnectionState, MiniMap, type Node, type NodeChange, ReactFlow } from '@xyflow/react';
+import { Background, type Connection, Controls, type FinalConnectionState, MiniMap, type Node, type NodeChange, ReactFlow, useStore } from '@xyflow/react';
 import { type DragEvent, type MouseEvent as ReactMouseEvent, useCallback, useMemo, useRef } from 'react';
 import { drawnBox, drawnEdges, frameOf, GROUP, hiddenMembers, NOTE } from '../lib/groups.js';
 import type { PortEnd } from '../lib/quick-add.js';
+import { DETAIL_MIN_ZOOM, FIT_VIEW, MAX_ZOOM, MIN_ZOOM } from '../lib/zoom.js';
+import { useResolvedTheme } from '../panels/ThemeToggle.js';
 import { memberBoxes } from '../store/annotations.js';
 import { type BNode, type ContextMenu, useEditor, useFlow } from '../store/graph.js';
 import { type GroupNode, GroupFrame, NoteCard } from './Annotations.js';
 import { BeamlineNode } from './BeamlineNode.js';
 import { ConnectionLine } from './ConnectionLine.js';
+import { Obstacles, obstaclesOf, RoutedEdge } from './RoutedEdge.js';
 
 const nodeTypes = { beamline: BeamlineNode, note: NoteCard, group: GroupFrame };
+/** Every edge is routed around the cards (an edge without a type is a `default` one). */
+const edgeTypes = { default: RoutedEdge };
 /** Same hues as the category stripes in styles.css. */
 const CATEGORY_COLOURS: Record<string, string> = { io: '#0ea5e9', text: '#6366f1', models: '#10b981', retrieval: '#f59e0b', control: '#ef4444', custom: '#8b5cf6' };
 export const DRAG_MIME = 'application/x-beamline-kind';
@@ -67,6 +72,10 @@ const onEmptyCanvas = (e: MouseEvent | TouchEvent) => {
 
 export function Canvas() {
   const drawn = useDrawn();
+  const obstacles = useMemo(() => obstaclesOf(drawn), [drawn]);
+  // Zoomed out, cards show their title and status in large type (styles.css, .bl-far); re-renders only when the level changes.
+  const far = useStore((s) => s.transform[2] < DETAIL_MIN_ZOOM);
+  const theme = useResolvedTheme();
   const edges = useEditor((s) => s.edges);
   const groups = useEditor((s) => s.groups);
   const shownEdges = useMemo(() => drawnEdges(edges, groups), [edges, groups]);
@@ -107,7 +116,8 @@ export function Canvas() {
 
   return (
     <div
-      className="bl-canvas"
+      className={far ? 'bl-canvas bl-far' : 'bl-canvas'}
+      data-detail={far ? 'simple' : 'full'}
       onDragOver={(e) => {
         if (e.dataTransfer.types.includes(DRAG_MIME)) {
           e.preventDefault();
@@ -120,62 +130,67 @@ export function Canvas() {
         useEditor.getState().pointer = { x: e.clientX, y: e.clientY };
       }}
     >
-      <ReactFlow<Node>
-        nodes={drawn}
-        edges={shownEdges}
-        nodeTypes={nodeTypes}
-        onNodesChange={(c: NodeChange[]) => a.onNodesChange(c as NodeChange<BNode>[])}
-        onEdgesChange={a.onEdgesChange}
-        onConnect={(c) => a.connect(c)}
-        onConnectEnd={onConnectEnd}
-        isValidConnection={(c) => a.checkConnection(c).ok}
-        connectionLineComponent={ConnectionLine}
-        onReconnectStart={(_, edge) => {
-          reconnected.current = false;
-          a.startReconnect(edge.id);
-        }}
-        onReconnect={(old, c: Connection) => {
-          reconnected.current = true;
-          a.reconnect(old.id, c);
-        }}
-        onReconnectEnd={(e, edge, _type, state) => {
-          a.startReconnect(null);
-          if (reconnected.current) return;
-          // Dropped on the canvas: the edge is detached; dropped on a port it may not join: kept, and why.
-          if (!state.toHandle && onEmptyCanvas(e)) a.removeEdge(edge.id);
-          else a.connectEnd(state);
-        }}
-        onNodeClick={(_, n) => {
-          // Selecting a node shows what it is, whatever panel was open.
-          if (n.type === 'beamline' && useEditor.getState().panel !== 'inspector') a.showPanel('inspector');
-        }}
-        onNodeContextMenu={(e, n) => menu(e, n.id.startsWith(NOTE) ? 'note' : n.id.startsWith(GROUP) ? 'group' : 'node', n.id)}
-        onEdgeContextMenu={(e, edge) => menu(e, 'edge', edge.id)}
-        onPaneContextMenu={(e) => menu(e, 'pane')}
-        onSelectionContextMenu={(e) => menu(e, 'node')}
-        onNodeDragStart={a.dragStart}
-        onNodeDragStop={(_, __, dragged) => a.dragStop(dragged.map((n) => n.id))}
-        onSelectionDragStart={a.dragStart}
-        onSelectionDragStop={(_, dragged) => a.dragStop(dragged.map((n) => n.id))}
-        onInit={(inst) => a.setFlow(inst as never)}
-        deleteKeyCode={null}
-        selectionKeyCode="Shift"
-        multiSelectionKeyCode={['Meta', 'Control']}
-        minZoom={0.05}
-        proOptions={{ hideAttribution: true }}
-        defaultEdgeOptions={{ style: { strokeWidth: 2 } }}
-      >
-        <Background gap={20} size={1} />
-        <Controls showInteractive={false} />
-        {minimap && (
-          <MiniMap
-            pannable
-            zoomable
-            // Cheap per frame: the minimap redraws while panning, so no port or schema work here.
-            nodeColor={(n) => (n.type === 'beamline' ? (CATEGORY_COLOURS[kindMap[(n as BNode).data.kind]?.category ?? 'custom'] ?? '#94a3b8') : 'transparent')}
-          />
-        )}
-      </ReactFlow>
+      <Obstacles.Provider value={obstacles}>
+        <ReactFlow<Node>
+          nodes={drawn}
+          edges={shownEdges}
+          nodeTypes={nodeTypes}
+          edgeTypes={edgeTypes}
+          colorMode={theme}
+          onNodesChange={(c: NodeChange[]) => a.onNodesChange(c as NodeChange<BNode>[])}
+          onEdgesChange={a.onEdgesChange}
+          onConnect={(c) => a.connect(c)}
+          onConnectEnd={onConnectEnd}
+          isValidConnection={(c) => a.checkConnection(c).ok}
+          connectionLineComponent={ConnectionLine}
+          onReconnectStart={(_, edge) => {
+            reconnected.current = false;
+            a.startReconnect(edge.id);
+          }}
+          onReconnect={(old, c: Connection) => {
+            reconnected.current = true;
+            a.reconnect(old.id, c);
+          }}
+          onReconnectEnd={(e, edge, _type, state) => {
+            a.startReconnect(null);
+            if (reconnected.current) return;
+            // Dropped on the canvas: the edge is detached; dropped on a port it may not join: kept, and why.
+            if (!state.toHandle && onEmptyCanvas(e)) a.removeEdge(edge.id);
+            else a.connectEnd(state);
+          }}
+          onNodeClick={(_, n) => {
+            // Selecting a node shows what it is, whatever panel was open.
+            if (n.type === 'beamline' && useEditor.getState().panel !== 'inspector') a.showPanel('inspector');
+          }}
+          onNodeContextMenu={(e, n) => menu(e, n.id.startsWith(NOTE) ? 'note' : n.id.startsWith(GROUP) ? 'group' : 'node', n.id)}
+          onEdgeContextMenu={(e, edge) => menu(e, 'edge', edge.id)}
+          onPaneContextMenu={(e) => menu(e, 'pane')}
+          onSelectionContextMenu={(e) => menu(e, 'node')}
+          onNodeDragStart={a.dragStart}
+          onNodeDragStop={(_, __, dragged) => a.dragStop(dragged.map((n) => n.id))}
+          onSelectionDragStart={a.dragStart}
+          onSelectionDragStop={(_, dragged) => a.dragStop(dragged.map((n) => n.id))}
+          onInit={(inst) => a.setFlow(inst as never)}
+          deleteKeyCode={null}
+          selectionKeyCode="Shift"
+          multiSelectionKeyCode={['Meta', 'Control']}
+          minZoom={MIN_ZOOM}
+          maxZoom={MAX_ZOOM}
+          proOptions={{ hideAttribution: true }}
+          defaultEdgeOptions={{ style: { strokeWidth: 2 } }}
+        >
+          <Background gap={20} size={1} color="var(--canvas-dots)" />
+          <Controls showInteractive={false} fitViewOptions={FIT_VIEW} />
+          {minimap && (
+            <MiniMap
+              pannable
+              zoomable
+              // Cheap per frame: the minimap redraws while panning, so no port or schema work here.
+              nodeColor={(n) => (n.type === 'beamline' ? (CATEGORY_COLOURS[kindMap[(n as BNode).data.kind]?.category ?? 'custom'] ?? '#94a3b8') : 'transparent')}
+            />
+          )}
+        </ReactFlow>
+      </Obstacles.Provider>
     </div>
   );
 }

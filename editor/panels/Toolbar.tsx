@@ -3,6 +3,7 @@ import { formatShortcut } from '../lib/shortcuts.js';
 import { COMMANDS, type MenuName, runCommand } from '../store/commands.js';
 import { healthOf, replicaCounts } from '../lib/deployments.js';
 import { useEditor } from '../store/graph.js';
+import { ThemeToggle } from './ThemeToggle.js';
 
 export const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 const MENUS: MenuName[] = ['File', 'Edit', 'View', 'Run'];
@@ -123,6 +124,7 @@ export function Toolbar() {
           Stop
         </button>
       )}
+      <ThemeToggle />
       <button type="button" className="bl-primary" data-testid="deploy-button" onClick={() => runCommand('run.deploy')} title="Deploy (Ctrl+Enter)">
         Deploy
       </button>

@@ -10,6 +10,8 @@ import { api } from '../api/client.js';
 import { previewDeploy, stop } from '../api/live.js';
 import { confirmDiscard } from '../api/workspace.js';
 import { downloadGraph, pickFile } from '../lib/files.js';
+import { toggleTheme } from '../lib/theme.js';
+import { FIT_VIEW } from '../lib/zoom.js';
 import { canRedo, canUndo, redo, undo, useEditor } from './graph.js';
 
 export type MenuName = 'File' | 'Edit' | 'View' | 'Run';
@@ -180,8 +182,12 @@ export const COMMANDS: Command[] = [
     run: () => st().openQuickAdd(st().pointer),
   },
   { id: 'view.layout', label: 'Auto-layout', menu: 'View', shortcuts: ['Shift+L'], run: () => st().layout() },
-  { id: 'view.fit', label: 'Fit view', menu: 'View', shortcuts: ['Shift+F'], run: () => st().flow?.fitView({ padding: 0.15, duration: 200 }) },
+  { id: 'view.fit', label: 'Fit view', menu: 'View', shortcuts: ['Shift+F'], run: () => st().flow?.fitView({ ...FIT_VIEW, duration: 200 }) },
   { id: 'view.minimap', label: 'Toggle minimap', menu: 'View', shortcuts: ['Shift+M'], run: () => st().setMinimap(!st().minimap) },
+  { id: 'view.palette', label: 'Show or hide the node palette', menu: 'View', shortcuts: ['Mod+B'], run: () => st().setPanes({ paletteOpen: !st().panes.paletteOpen }) },
+  { id: 'view.side', label: 'Show or hide the side panel', menu: 'View', shortcuts: ['Mod+Alt+B'], run: () => st().setPanes({ sideOpen: !st().panes.sideOpen }) },
+  { id: 'view.theme', label: 'Dark mode on or off', menu: 'View', run: () => st().setTheme(toggleTheme(st().theme, matchMedia('(prefers-color-scheme: dark)').matches)) },
+  { id: 'view.themeSystem', label: "Follow the system's light or dark mode", menu: 'View', enabled: () => st().theme !== 'system', run: () => st().setTheme('system') },
   { id: 'view.commands', label: 'Command palette…', menu: 'View', shortcuts: ['Mod+Shift+P'], run: () => st().openCommandPalette(true) },
   { id: 'view.home', label: 'Deployments, examples and drafts', menu: 'View', shortcuts: ['Alt+H'], run: () => st().showView(st().view === 'home' ? 'editor' : 'home') },
   { id: 'view.inspector', label: 'Show inspector', menu: 'View', shortcuts: ['Alt+1'], run: () => st().showPanel('inspector') },

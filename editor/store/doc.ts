@@ -14,6 +14,8 @@ import { uniqueId } from '../lib/ids.js';
 import { BUILTIN_KIND_INFO, catalogWith, type KindInfo, kindFromRemote, type RemoteKind } from '../lib/kinds.js';
 import { autoLayout } from '../lib/layout.js';
 import { setAt } from '../lib/paths.js';
+import { estimateSize, freeOffset, freeSpot, NODE_MIN_HEIGHT, NODE_WIDTH, type Rect } from '../lib/place.js';
+import { FIT_VIEW } from '../lib/zoom.js';
 import { groupsFromGraph, type Group, type NoteNode, notesFromGraph, notesToGraph } from './annotations.js';
 import { EMPTY_RUN } from './live.js';
 import type { Get, History, SetState } from './types.js';
@@ -106,9 +108,57 @@ export function flowToGraph(s: Doc): Graph {
 
 let dragSnapshot: Doc | null = null;
 
-/** After React has drawn the new nodes (and measured them), fit them in view. */
+/** After React has drawn the new nodes (and measured them), fit them in view, no further out than titles stay readable. */
 function fitSoon(get: Get) {
-  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => get().flow?.fitView({ padding: 0.15, maxZoom: 1 }));
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => get().flow?.fitView(FIT_VIEW));
+}
+
+/**
+ * Nodes just added or pasted, for a moment after: they were placed by an estimate of
+ * their size, and a card that turns out taller as it is drawn (the compiler's errors,
+ * a warning) is moved off whatever it then covers, in the same undo step as its adding.
+ */
+const unmeasured = new Map<string, number>();
+const SETTLE_MS = 2000;
+
+function settlePlaced(changes: NodeChange<BNode>[], set: SetState, get: Get, history: History) {
+  if (!unmeasured.size) return;
+  const now = Date.now();
+  for (const [id, until] of unmeasured) if (until < now) unmeasured.delete(id);
+  const ids = changes.flatMap((c) => (c.type === 'dimensions' && unmeasured.has(c.id) ? [c.id] : []));
+  if (!ids.length) return;
+  let nodes = get().nodes;
+  let moved = false;
+  for (const id of ids) {
+    const n = nodes.find((x) => x.id === id);
+    if (!n?.measured?.width || !n.measured.height) continue;
+    const others = takenRects({ ...get(), nodes: nodes.filter((x) => x.id !== id) });
+    const p = freeSpot({ x: n.position.x, y: n.position.y, w: n.measured.width, h: n.measured.height }, others);
+    if (p.x === n.position.x && p.y === n.position.y) continue;
+    nodes = nodes.map((x) => (x.id === id ? { ...x, position: p } : x));
+    moved = true;
+  }
+  if (!moved) return;
+  // Not a step of its own; a drag already pausing the history stays paused.
+  const tracking = history.get().isTracking;
+  if (tracking) history.get().pause();
+  set({ nodes });
+  if (tracking) history.get().resume();
+}
+
+/** What is on the canvas, as boxes a new node must not cover: cards (measured, or estimated before they are) and notes. */
+function takenRects(s: ReturnType<Get>): Rect[] {
+  const rects: Rect[] = [];
+  for (const n of s.nodes) {
+    if (n.hidden) continue;
+    const ports = s.kindMap[n.data.kind]?.ports(n.data.config);
+    const est = estimateSize(ports?.inputs.length ?? 1, ports?.outputs.length ?? 1, s.kindMap[n.data.kind]?.runsIn === 'replica');
+    rects.push({ x: n.position.x, y: n.position.y, w: n.measured?.width ?? est.w, h: n.measured?.height ?? est.h });
+  }
+  for (const n of s.notes ?? []) {
+    if (!n.hidden) rects.push({ x: n.position.x, y: n.position.y, w: n.measured?.width ?? n.width ?? 220, h: n.measured?.height ?? n.height ?? 100 });
+  }
+  return rects;
 }
 
 export function createDocSlice(set: SetState, get: Get, history: History): DocSlice {
@@ -131,6 +181,7 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
       // Removals go through deleteSelection so one delete is one undo step with its edges.
       const kept = changes.filter((c) => c.type !== 'remove' && !('id' in c && c.id.includes(':')));
       if (kept.length) set({ nodes: applyNodeChanges(kept, get().nodes) });
+      settlePlaced(kept, set, get, history);
     },
     onEdgesChange(changes) {
       set({ edges: applyEdgeChanges(changes, get().edges) });
@@ -191,14 +242,19 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
       if (!k) return undefined;
       const taken = new Set(get().nodes.map((n) => n.id));
       const id = uniqueId(kind, taken);
+      // As near to where it was asked for as it can go without covering another card.
+      const ports = k.ports({});
+      const size = estimateSize(ports.inputs.length, ports.outputs.length, k.runsIn === 'replica');
+      const at = freeSpot({ x: Math.round(position.x), y: Math.round(position.y), ...size }, takenRects(get()));
       const node: BNode = {
         id,
         type: 'beamline',
-        position: { x: Math.round(position.x), y: Math.round(position.y) },
+        position: at,
         data: { kind, label: k.title, config: {}, deployment: {} },
         selected: true,
       };
       set({ nodes: [...get().nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node], edges: get().edges.map((e) => (e.selected ? { ...e, selected: false } : e)), serverErrors: [] });
+      unmeasured.set(id, Date.now() + SETTLE_MS);
       return id;
     },
     updateNode(id, field, path, value) {
@@ -266,12 +322,21 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
       if (!frag) return 0;
       const s = get();
       const placed = placeFragment(frag, new Set(s.nodes.map((n) => n.id)), at);
+      // The fragment moves as one block to the nearest place where it covers nothing.
+      const block = placed.nodes.map((n) => {
+        const k = s.kindMap[n.kind];
+        const ports = k?.ports(n.config ?? {});
+        return { x: n.position?.x ?? 0, y: n.position?.y ?? 0, ...estimateSize(ports?.inputs.length ?? 1, ports?.outputs.length ?? 1, k?.runsIn === 'replica') };
+      });
+      const d = freeOffset(block, takenRects(s));
+      for (const n of placed.nodes) n.position = { x: (n.position?.x ?? 0) + d.x, y: (n.position?.y ?? 0) + d.y };
       const added = toDoc({ ...flowToGraph(s), nodes: placed.nodes, edges: placed.edges }, s.kindMap);
       set({
         nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...added.nodes.map((n) => ({ ...n, selected: true }))],
         edges: [...s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)), ...added.edges],
         serverErrors: [],
       });
+      for (const n of placed.nodes) unmeasured.set(n.id, Date.now() + SETTLE_MS);
       return placed.nodes.length;
     },
     duplicate() {
@@ -281,7 +346,7 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
     layout() {
       const { nodes, edges } = get();
       const pos = autoLayout(
-        nodes.map((n) => ({ id: n.id, width: n.measured?.width, height: n.measured?.height })),
+        nodes.map((n) => ({ id: n.id, width: n.measured?.width ?? NODE_WIDTH, height: n.measured?.height ?? NODE_MIN_HEIGHT })),
         edges,
       );
       set({ nodes: nodes.map((n) => ({ ...n, position: pos.get(n.id) ?? n.position })) });
@@ -298,6 +363,8 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
     newGraph() {
       set({ meta: EMPTY_META, nodes: [], edges: [], notes: [], groups: [], selectedGroups: [], editingNote: null, serverErrors: [], baseline: EMPTY_GRAPH, run: EMPTY_RUN });
       history.get().clear();
+      // A new graph starts at 1:1, not at the zoom the last one was left at.
+      get().flow?.setViewport({ x: 0, y: 0, zoom: 1 });
     },
     exportGraph() {
       return flowToGraph(get());

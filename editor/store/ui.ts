@@ -5,6 +5,8 @@ import type { DeployPreview } from '../../shared/protocol.js';
 import type { Draft } from '../lib/drafts.js';
 import type { NoticeCause } from '../lib/notices.js';
 import type { PortEnd } from '../lib/quick-add.js';
+import { clampPanes, defaultPanes, type Panes, PANES_KEY, parsePanes } from '../lib/panes.js';
+import { parseThemeChoice, THEME_KEY, type ThemeChoice } from '../lib/theme.js';
 import type { BEdge, BNode, Doc } from './doc.js';
 import type { Get, SetState } from './types.js';
 
@@ -63,6 +65,10 @@ export interface UiSlice {
   /** Files dropped on the page, waiting in the Indexes panel to be uploaded. */
   stagedFiles: File[];
   flow: ReactFlowInstance<BNode, BEdge> | null;
+  /** Widths of the palette and the side panel and whether they are open, remembered per browser. */
+  panes: Panes;
+  /** Light, dark, or following the system; remembered per browser. */
+  theme: ThemeChoice;
 
   showView(view: View): void;
   showPanel(panel: Panel): void;
@@ -85,6 +91,20 @@ export interface UiSlice {
   /** Puts files in the Indexes panel's upload form (and opens it), optionally for one index. */
   stageFiles(files: File[], index?: string): void;
   setFlow(flow: ReactFlowInstance<BNode, BEdge>): void;
+  setPanes(patch: Partial<Panes>): void;
+  setTheme(theme: ThemeChoice): void;
+}
+
+/** localStorage, or nothing (the store also runs in Node for the unit tests). */
+const storage = (): Storage | undefined => (typeof localStorage === 'undefined' ? undefined : localStorage);
+const windowWidth = () => (typeof window === 'undefined' ? 1440 : window.innerWidth);
+function remember(key: string, value: string | null) {
+  try {
+    if (value === null) storage()?.removeItem(key);
+    else storage()?.setItem(key, value);
+  } catch {
+    // Private mode or a full quota: the choice lasts until the tab closes.
+  }
 }
 
 export function createUiSlice(set: SetState, get: Get): UiSlice {
@@ -106,9 +126,12 @@ export function createUiSlice(set: SetState, get: Get): UiSlice {
     indexTarget: null,
     stagedFiles: [],
     flow: null,
+    panes: clampPanes(parsePanes(storage()?.getItem(PANES_KEY) ?? null) ?? defaultPanes(windowWidth()), windowWidth()),
+    theme: parseThemeChoice(storage()?.getItem(THEME_KEY) ?? null),
 
     showView: (view) => set({ view }),
-    showPanel: (panel) => set({ panel, view: 'editor' }),
+    // Asking for a panel opens the side panel when it was collapsed.
+    showPanel: (panel) => set({ panel, view: 'editor', ...(get().panes.sideOpen ? {} : { panes: { ...get().panes, sideOpen: true } }) }),
     openQuickAdd: (at, from) => set({ quickAdd: at, quickAddFrom: at ? (from ?? null) : null, commandPalette: false, finder: false, contextMenu: null }),
     openCommandPalette: (open) => set({ commandPalette: open, quickAdd: null, finder: false, contextMenu: null }),
     openContextMenu: (menu) => set({ contextMenu: menu }),
@@ -134,5 +157,14 @@ export function createUiSlice(set: SetState, get: Get): UiSlice {
     targetIndex: (name) => set({ indexTarget: name }),
     stageFiles: (files, index) => set({ stagedFiles: files, panel: 'indexes', view: 'editor', ...(index ? { indexTarget: index } : {}) }),
     setFlow: (flow) => set({ flow }),
+    setPanes: (patch) => {
+      const panes = clampPanes({ ...get().panes, ...patch }, windowWidth());
+      set({ panes });
+      remember(PANES_KEY, JSON.stringify(panes));
+    },
+    setTheme: (theme) => {
+      set({ theme });
+      remember(THEME_KEY, theme === 'system' ? null : theme);
+    },
   };
 }

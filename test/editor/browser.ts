@@ -17,12 +17,13 @@ export interface Launched {
   close(): Promise<void>;
 }
 
-/** Chromium with a fresh profile directory, removed on close. */
-export async function launchChromium(viewport = { width: 1440, height: 860 }): Promise<Launched> {
+/** Chromium with a fresh profile directory, removed on close; `colorScheme` is what `prefers-color-scheme` answers. */
+export async function launchChromium(viewport = { width: 1440, height: 860 }, opts: { colorScheme?: 'light' | 'dark' } = {}): Promise<Launched> {
   const dir = mkdtempSync(join(tmpdir(), 'beamline-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: '/usr/bin/chromium',
     viewport,
+    ...(opts.colorScheme ? { colorScheme: opts.colorScheme } : {}),
     acceptDownloads: true,
     args: [
       '--headless',
@@ -117,6 +118,15 @@ export function editorHelpers(current: () => Page) {
     visible: (l: Locator, timeout = 15_000) => l.waitFor({ state: 'visible', timeout }),
     textOf: (l: Locator, timeout = 15_000) => expect.poll(async () => ((await l.count()) ? l.first().textContent() : ''), { timeout }),
     countOf: (l: Locator) => expect.poll(() => l.count(), POLL),
+    /** Zooms in with the mouse wheel over `l` until the canvas draws cards in full (zoomed out they show title and status only). */
+    async zoomInOn(l: Locator) {
+      for (let i = 0; i < 20 && (await page().locator('.bl-canvas').getAttribute('data-detail')) !== 'full'; i++) {
+        const b = (await l.boundingBox())!;
+        await page().mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+        await page().mouse.wheel(0, -150);
+        await page().waitForTimeout(50);
+      }
+    },
     /** Shortcuts act when focus is on the canvas, not in a form field. */
     async onCanvas(keys: string) {
       await page().evaluate(() => (document.activeElement as HTMLElement | null)?.blur());

@@ -20,7 +20,7 @@ let dataDir: string;
 /** Everything the page logged as an error, over the whole file: it must stay empty. */
 const consoleErrors: string[] = [];
 
-const { node, handle, dragHandle, dropKind, setField, visible, textOf, countOf, onCanvas } = editorHelpers(() => page);
+const { node, handle, dragHandle, dropKind, setField, visible, textOf, countOf, onCanvas, zoomInOn } = editorHelpers(() => page);
 const store = <T>(read: string): Promise<T> => page.evaluate(`(() => { const s = window.beamline.store.getState(); return ${read}; })()`) as Promise<T>;
 const topK = () => page.evaluate(() => (window as unknown as EditorWindow).beamline.store.getState().nodes.find((n) => n.id === 'retrieve')?.data.config.topK);
 const api = async (path: string) => (await fetch(`${server.url}${path}`)).json();
@@ -114,6 +114,9 @@ describe.skipIf(NO_CHROMIUM)('the editor as the workspace of a running server', 
     await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Delete' }).click();
     const missing = node('retrieve').getByTestId('index-missing');
     await textOf(missing).toContain('Index rag does not exist');
+    // At fit view the card is simplified and says so in its status; zoomed in, it offers the fix.
+    await textOf(node('retrieve').getByTestId('simple-status')).toBe('⚠ no index');
+    await zoomInOn(node('retrieve'));
     await missing.getByRole('button', { name: 'Build from docs' }).click();
     await countOf(missing).toBe(0);
     await textOf(page.getByTestId('index-list').locator('[data-index="rag"]'), 60_000).toContain('12 files · 24 chunks');
