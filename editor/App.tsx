@@ -5,6 +5,7 @@ import { Canvas } from './canvas/Canvas.js';
 import { uploadProblem } from './lib/indexes.js';
 import { paneColumns } from './lib/panes.js';
 import { matchesShortcut } from './lib/shortcuts.js';
+import { ContextMenu, Finder, HelpSheet, QuickAdd } from './panels/CanvasOverlays.js';
 import { Console } from './panels/Console.js';
 import { Dialogs } from './panels/Dialogs.js';
 import { DraftBanner } from './panels/DraftBanner.js';
@@ -67,26 +68,14 @@ function useGlobalKeys() {
 }
 
 function Overlays() {
-  const quickAdd = useEditor((s) => s.quickAdd);
   const commandPalette = useEditor((s) => s.commandPalette);
   const examplesOpen = useEditor((s) => s.examplesOpen);
-  const kinds = useEditor((s) => s.kinds);
   return (
     <>
-      {quickAdd && (
-        <Picker
-          title="Add node"
-          at={quickAdd}
-          items={kinds.map((k) => ({ id: k.kind, label: k.title, hint: k.description }))}
-          onClose={() => useEditor.getState().openQuickAdd(null)}
-          onPick={(kind) => {
-            const s = useEditor.getState();
-            const at = s.flow?.screenToFlowPosition(quickAdd) ?? { x: 0, y: 0 };
-            s.addNode(kind, at);
-            s.openQuickAdd(null);
-          }}
-        />
-      )}
+      <QuickAdd />
+      <Finder />
+      <HelpSheet />
+      <ContextMenu />
       {commandPalette && (
         <Picker
           title="Run a command"

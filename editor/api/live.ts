@@ -163,7 +163,8 @@ export async function deploy(graph: Graph = st().exportGraph()): Promise<boolean
     st().setServerErrors(errors);
     if (before.deployed) st().attach({ name: before.deployed, ...(before.version !== null ? { version: before.version } : {}), ...(before.graph ? { graph: before.graph } : {}), ...(before.status ? { status: before.status } : {}) });
     else st().detach();
-    st().notify(`Deploy failed: ${(e as Error).message}${errors.length ? ` (${errors.length} error${errors.length > 1 ? 's' : ''} on the graph)` : ''}`, 'error');
+    // About the graph's errors: it stays until they are fixed (lib/notices.ts).
+    st().notify(`Deploy failed: ${(e as Error).message}${errors.length ? ` (${errors.length} error${errors.length > 1 ? 's' : ''} on the graph)` : ''}`, 'error', errors.length ? 'errors' : undefined);
     return false;
   } finally {
     deploying.delete(graph.name);

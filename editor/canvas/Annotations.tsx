@@ -1,5 +1,5 @@
 import { Handle, type Node, NodeResizer, type NodeProps, Position } from '@xyflow/react';
-import { Fragment, memo, type ReactNode, useState } from 'react';
+import { Fragment, memo, type ReactNode, useEffect, useRef, useState } from 'react';
 import { type Group, memberKeys } from '../lib/groups.js';
 import { type Block, type Inline, markdown } from '../lib/markdown.js';
 import { type NoteNode, useEditor } from '../store/graph.js';
@@ -62,6 +62,21 @@ export function Markdown({ text }: { text: string }) {
 export const NoteCard = memo(function NoteCard({ id, data, selected, width }: NodeProps<NoteNode>) {
   const editing = useEditor((s) => s.editingNote === id);
   const st = useEditor.getState;
+  const area = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    if (!editing) return;
+    // A new node stays invisible until React Flow has measured it, and an invisible field takes no focus: retry for a few frames.
+    let frames = 0;
+    let raf = 0;
+    const focus = () => {
+      const el = area.current;
+      if (!el || document.activeElement === el || frames++ > 30) return;
+      el.focus({ preventScroll: true });
+      raf = requestAnimationFrame(focus);
+    };
+    focus();
+    return () => cancelAnimationFrame(raf);
+  }, [editing]);
   const done = (text: string | null) => {
     if (text !== null) st().setNoteText(id, text);
     st().editNote(null);
@@ -71,10 +86,9 @@ export const NoteCard = memo(function NoteCard({ id, data, selected, width }: No
       <NodeResizer isVisible={selected && !editing} minWidth={120} minHeight={50} lineClassName="bl-note-resize" handleClassName="bl-note-resize" />
       {editing ? (
         <textarea
+          ref={area}
           className="nodrag nowheel nopan"
           aria-label="note text (Markdown)"
-          // biome-ignore lint/a11y/noAutofocus: the note was opened for editing by the user
-          autoFocus
           defaultValue={data.text}
           placeholder="Markdown: # title, **bold**, - list, `code`, [link](https://…)"
           onBlur={(e) => done(e.target.value)}
@@ -95,7 +109,7 @@ export const NoteCard = memo(function NoteCard({ id, data, selected, width }: No
   );
 });
 
-export type GroupNode = Node<{ group: Group }, 'group'>;
+export type GroupNode = Node<{ group: Group }, 'frame'>;
 
 /** A group's frame (its title bar drags it and its members) or, collapsed, the one box standing for them. */
 export const GroupFrame = memo(function GroupFrame({ data, selected }: NodeProps<GroupNode>) {

@@ -6,6 +6,8 @@ import type { NodeStatus } from '../../shared/protocol.js';
 import { buildFromDocs, uploadAndIngest } from '../api/indexes.js';
 import { DEFAULT_EMBEDDER, DEFAULT_INDEX, jobFinished } from '../lib/indexes.js';
 import { deploymentBadge, replicasByState, underPressure } from '../lib/live.js';
+import { errorField } from '../lib/paths.js';
+import { placeholderHandles, placeholderPorts, unknownKindShort } from '../lib/placeholder.js';
 import { cardStatus } from '../lib/zoom.js';
 import { JobProgress } from '../panels/Indexes.js';
 import { showOutput } from '../panels/Console.js';
@@ -144,7 +146,9 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
     const d = s.deployed ? s.deployments?.find((x) => x.name === s.deployed) : undefined;
     return d?.failing.filter((f) => f.node === id).map((f) => f.reason).join('; ') ?? '';
   });
-  const ports = useMemo(() => kind?.ports(data.config) ?? { inputs: [], outputs: [] }, [kind, data.config]);
+  // A kind the editor does not know keeps the ports its edges name (lib/placeholder.ts), so they stay drawn.
+  const handles = useEditor((s) => (kind ? '' : placeholderHandles(id, s.edges)));
+  const ports = useMemo(() => kind?.ports(data.config) ?? placeholderPorts(handles), [kind, data.config, handles]);
   const mine = useMemo(() => {
     // The server runs the same compiler: one error reported by both is shown once.
     const seen = new Set<string>();
@@ -153,7 +157,7 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
   const badge = useMemo(() => deploymentBadge(mergeDeployment(kind?.deploymentDefaults, data.deployment)), [kind, data.deployment]);
   const pressure = !!live && underPressure(live);
   const retriever = data.kind === 'retriever';
-  const cls = ['bl-node', `bl-cat-${kind?.category ?? 'custom'}`, selected && 'selected', mine.length && 'has-errors', run && `run-${run.state}`, pressure && 'pressure', failing && 'failing'].filter(Boolean).join(' ');
+  const cls = ['bl-node', `bl-cat-${kind?.category ?? 'custom'}`, !kind && 'placeholder', selected && 'selected', mine.length && 'has-errors', run && `run-${run.state}`, pressure && 'pressure', failing && 'failing'].filter(Boolean).join(' ');
   const files = (e: DragEvent) => e.dataTransfer.types.includes('Files');
   return (
     <div
@@ -185,7 +189,7 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
       <div className="bl-node-head">
         <span className={`bl-cat bl-cat-${kind?.category ?? 'custom'}`}>{kind?.title ?? data.kind}</span>
         {mine.length > 0 && (
-          <span className="bl-err-count" title={mine.map((e) => e.message).join('\n')} data-testid="node-errors">
+          <span className="bl-err-count" title={mine.map((e) => `${errorField(e.path) || id}: ${e.message}`).join('\n')} data-testid="node-errors">
             {mine.length} ⚠
           </span>
         )}
@@ -225,7 +229,20 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
           )}
         </div>
       )}
-      {mine.length > 0 && <div className="bl-node-error">{mine[0].message}</div>}
+      {!kind && (
+        <div className="bl-node-warning" data-testid="unknown-kind">
+          {unknownKindShort(data.kind)}
+        </div>
+      )}
+      {mine.length > 0 && (
+        <ul className="bl-node-error" data-testid="node-error-list">
+          {mine.map((e) => (
+            <li key={e.code + e.path}>
+              {errorField(e.path) && <code>{errorField(e.path)}</code>} {e.message}
+            </li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 });

@@ -11,7 +11,8 @@ import { BeamlineNode } from './BeamlineNode.js';
 import { ConnectionLine } from './ConnectionLine.js';
 import { Obstacles, obstaclesOf, RoutedEdge } from './RoutedEdge.js';
 
-const nodeTypes = { beamline: BeamlineNode, note: NoteCard, group: GroupFrame };
+// `frame`, not `group`: React Flow styles its own `group` type.
+const nodeTypes = { beamline: BeamlineNode, note: NoteCard, frame: GroupFrame };
 /** Every edge is routed around the cards (an edge without a type is a `default` one). */
 const edgeTypes = { default: RoutedEdge };
 /** Same hues as the category stripes in styles.css. */
@@ -36,7 +37,7 @@ function useDrawn() {
       const b = drawnBox(g, f);
       frames.push({
         id: GROUP + g.id,
-        type: 'group',
+        type: 'frame',
         position: { x: b.x, y: b.y },
         width: b.width,
         height: b.height,
@@ -107,6 +108,8 @@ export function Canvas() {
   };
 
   const onConnectEnd = (e: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    // A moved edge end ends here too (before onReconnectEnd, which handles it).
+    if (useEditor.getState().reconnecting) return;
     a.connectEnd(state);
     if (state.toHandle || !state.fromHandle || !onEmptyCanvas(e)) return;
     // Dropped on empty canvas: offer the kinds that can take (or give) this port's value.

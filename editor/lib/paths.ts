@@ -45,3 +45,14 @@ export function errorsByField(errors: readonly GraphError[], nodeIndex: number, 
   }
   return out;
 }
+
+/** The field of a node an error names, from its JSON path (`$.nodes[2].config.topK` -> `config.topK`); '' for the node itself. */
+export function errorField(path: string): string {
+  const m = /^\$\.nodes\[\d+\]/.exec(path);
+  if (!m) return '';
+  return path
+    .slice(m[0].length)
+    .replace(/\[(\d+)\]/g, '.$1')
+    .replace(/\["([^"]*)"\]/g, '.$1')
+    .replace(/^\./, '');
+}

@@ -37,3 +37,8 @@ export function placeholderPorts(handles: string): { inputs: PortSpec[]; outputs
 export function unknownKindMessage(kind: string): string {
   return `The server does not know the kind "${kind}": start it with the module that defines the kind, beamline serve --nodes <module.ts> (docs/nodes.md). The node keeps its config and edges meanwhile.`;
 }
+
+/** The same, short enough for the node's card. */
+export function unknownKindShort(kind: string): string {
+  return `"${kind}" is not a kind this server knows. Add it with: beamline serve --nodes <module.ts>`;
+}

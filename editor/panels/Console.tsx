@@ -1,5 +1,8 @@
+import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { invoke, requestBody } from '../api/live.js';
+import type { PortSpec } from '../../shared/ports.js';
+import { invoke } from '../api/live.js';
+import { composeBody, imageFields } from '../lib/console-input.js';
 import { replicaCounts } from '../lib/deployments.js';
 import type { RunRecord } from '../lib/runs.js';
 import { type NodeRun, useEditor } from '../store/graph.js';
@@ -87,6 +90,40 @@ function RunHistory({ graph, canRun, onRerun }: { graph: string; canRun: boolean
   );
 }
 
+/** A file read as a data: URL (what an input node's `image` field accepts inline). */
+function readDataUrl(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result));
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(file);
+  });
+}
+
+/** One file picker per `image` field of the input node; the picked image goes in the request as a data: URL. */
+function ImagePickers({ fields, images, onChange }: { fields: string[]; images: Record<string, { name: string; url: string }>; onChange: (field: string, v: { name: string; url: string } | null) => void }) {
+  return fields.map((f) => (
+    <div className="bl-image-pick" key={f} data-testid={`image-${f}`}>
+      <label htmlFor={`console-image-${f}`}>Image for “{f}”</label>
+      <input
+        id={`console-image-${f}`}
+        type="file"
+        accept="image/*"
+        onChange={async (e) => {
+          const file = e.target.files?.[0];
+          onChange(f, file ? { name: file.name, url: await readDataUrl(file) } : null);
+        }}
+      />
+      {images[f] && (
+        <span className="bl-image-chosen">
+          <img src={images[f].url} alt={`picked for ${f}`} />
+          <span>{images[f].name}</span>
+        </span>
+      )}
+    </div>
+  ));
+}
+
 /** Type an input, invoke the deployed graph over socket.io and watch it run; earlier runs stay in the history. */
 export function Console() {
   const run = useEditor(useShallow((s) => ({ busy: s.run.busy, tokens: s.run.tokens, error: s.run.error, output: s.run.output, fromHistory: s.run.fromHistory, at: s.run.startedAt })));
@@ -94,15 +131,21 @@ export function Console() {
   const status = useEditor((s) => s.status);
   const graph = useEditor((s) => s.deployed ?? s.meta.name);
   const text = useEditor((s) => s.inputs[s.deployed ?? s.meta.name] ?? DEFAULT_INPUT);
-  const firstField = useEditor(
+  // The input node's fields as `name:type`, a cheap value to select; the body is built from them.
+  const fieldList = useEditor(
     useShallow((s) => {
       const n = s.nodes.find((x) => x.data.kind === 'input');
       const k = n && s.kindMap.input;
-      return n && k ? k.ports(n.data.config).outputs[0]?.name : undefined;
+      return n && k ? k.ports(n.data.config).outputs.map((p) => `${p.name}:${p.type}`) : [];
     }),
   );
+  const ports = useMemo(() => fieldList.map((f) => ({ name: f.slice(0, f.indexOf(':')), type: f.slice(f.indexOf(':') + 1), description: '' }) as PortSpec), [fieldList]);
+  const pickFor = imageFields(ports);
+  const [images, setImages] = useState<Record<string, { name: string; url: string }>>({});
+  const picked = Object.fromEntries(Object.entries(images).filter(([f]) => pickFor.includes(f)).map(([f, v]) => [f, v.url]));
   const { running, total } = replicaCounts(status);
-  const go = (input: string) => void invoke(requestBody(input, firstField), input);
+  // The history keeps the text (Re-run sends it with the images picked now).
+  const go = (input: string) => void invoke(composeBody(input, ports, picked), input);
   return (
     <div className="bl-console" data-testid="console">
       <h2>Test console</h2>
@@ -113,7 +156,8 @@ export function Console() {
       ) : (
         <p className="bl-muted">Deploy the graph (Ctrl+Enter) to invoke it.</p>
       )}
-      <label htmlFor="console-input">Input (text, or a JSON body)</label>
+      <ImagePickers fields={pickFor} images={images} onChange={(f, v) => setImages(({ [f]: _, ...rest }) => (v ? { ...rest, [f]: v } : rest))} />
+      <label htmlFor="console-input">{pickFor.length ? 'Other fields (text, or a JSON body)' : 'Input (text, or a JSON body)'}</label>
       <textarea id="console-input" rows={3} value={text} onChange={(e) => useEditor.getState().setInput(graph, e.target.value)} />
       <button type="button" className="bl-primary" disabled={!deployed || run.busy} onClick={() => go(text)}>
         {run.busy ? 'Running…' : 'Invoke'}

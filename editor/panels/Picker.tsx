@@ -13,9 +13,12 @@ export function Picker({
   at,
   onPick,
   onClose,
+  empty,
 }: {
   title: string;
   items: PickerItem[];
+  /** Said when nothing is listed. */
+  empty?: string;
   at?: { x: number; y: number };
   onPick: (id: string) => void;
   onClose: () => void;
@@ -50,6 +53,7 @@ export function Picker({
           }}
           onKeyDown={onKey}
         />
+        {shown.length === 0 && empty && <p className="bl-muted bl-picker-empty">{empty}</p>}
         <ul>
           {shown.map((it, j) => (
             <li key={it.id}>

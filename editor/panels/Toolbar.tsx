@@ -1,8 +1,9 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { noticeLifetime } from '../lib/notices.js';
 import { formatShortcut } from '../lib/shortcuts.js';
 import { COMMANDS, type MenuName, runCommand } from '../store/commands.js';
 import { healthOf, replicaCounts } from '../lib/deployments.js';
-import { useEditor } from '../store/graph.js';
+import { type Notice, useEditor } from '../store/graph.js';
 import { ThemeToggle } from './ThemeToggle.js';
 
 export const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
@@ -40,6 +41,33 @@ function Menu({ name }: { name: MenuName }) {
         ))}
       </div>
     </details>
+  );
+}
+
+/**
+ * The message line: two lines at most in the toolbar, the whole message on ⌄ (or in its tooltip).
+ * It goes after a few seconds, when its cause is gone (lib/notices.ts), or when dismissed.
+ */
+function NoticeLine({ notice }: { notice: Notice | null }) {
+  const [open, setOpen] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new message starts closed
+  useEffect(() => setOpen(false), [notice]);
+  return (
+    <div className={`bl-notice ${notice?.tone ?? ''}${open ? ' open' : ''}`}>
+      <output data-testid="notice" aria-live="polite" title={notice && !open ? notice.text : undefined}>
+        {notice?.text}
+      </output>
+      {notice && (
+        <>
+          <button type="button" className="bl-notice-button" aria-expanded={open} aria-label={open ? 'show the message short' : 'show the whole message'} onClick={() => setOpen(!open)}>
+            {open ? '⌃' : '⌄'}
+          </button>
+          <button type="button" className="bl-notice-button" aria-label="dismiss the message" onClick={() => useEditor.getState().clearNotice(notice)}>
+            ×
+          </button>
+        </>
+      )}
+    </div>
   );
 }
 
@@ -86,7 +114,9 @@ export function Toolbar() {
   const empty = useEditor((s) => s.nodes).length === 0;
   useEffect(() => {
     if (!notice) return;
-    const t = setTimeout(() => useEditor.getState().clearNotice(notice), notice.tone === 'error' ? 8000 : 4000);
+    const ms = noticeLifetime(notice.tone, notice.cause);
+    if (ms === null) return;
+    const t = setTimeout(() => useEditor.getState().clearNotice(notice), ms);
     return () => clearTimeout(t);
   }, [notice]);
   return (
@@ -116,9 +146,7 @@ export function Toolbar() {
       )}
       <DeployedChip />
       <span className="bl-spacer" />
-      <output className={`bl-notice ${notice?.tone ?? ''}`} data-testid="notice" aria-live="polite" title={notice?.text}>
-        {notice?.text}
-      </output>
+      <NoticeLine notice={notice} />
       {deployed && (
         <button type="button" className="bl-secondary" onClick={() => runCommand('run.undeploy')} title={`Stop ${deployed}`}>
           Stop

@@ -1,6 +1,7 @@
 /**
  * Every command once: id, label, shortcut and what it does. The keyboard handler,
- * the menus and the command palette all read this list.
+ * the menus, the command palette, the right-click menus and the shortcut help sheet
+ * all read this list.
  */
 import { compile } from '../../shared/compile.js';
 import { formatError } from '../../shared/errors.js';
@@ -15,6 +16,8 @@ import { FIT_VIEW } from '../lib/zoom.js';
 import { canRedo, canUndo, redo, undo, useEditor } from './graph.js';
 
 export type MenuName = 'File' | 'Edit' | 'View' | 'Run';
+/** What a right-click menu is opened on. */
+export type ContextTarget = 'pane' | 'node' | 'edge' | 'note' | 'group';
 export interface Command {
   id: string;
   label: string;
@@ -24,11 +27,24 @@ export interface Command {
   /** Left to the browser's copy/cut/paste events so the system clipboard works without permissions. */
   native?: boolean;
   enabled?: () => boolean;
+  /** The right-click menus it appears in, in this list's order. */
+  context?: ContextTarget[];
   run: () => void | Promise<void>;
 }
 
 const st = () => useEditor.getState();
-const hasSelection = () => st().nodes.some((n) => n.selected) || st().edges.some((e) => e.selected);
+const hasSelection = () => st().nodes.some((n) => n.selected) || st().edges.some((e) => e.selected) || st().notes.some((n) => n.selected) || st().selectedGroups.length > 0;
+const nodeSelected = () => st().nodes.some((n) => n.selected);
+/** Where a command that adds something puts it: where the right-click menu was opened, else at the pointer. */
+const anchor = () => {
+  const m = st().contextMenu;
+  return m ? { x: m.x, y: m.y } : st().pointer;
+};
+const selectedMembers = () => new Set([...st().nodes, ...st().notes].filter((n) => n.selected).map((n) => n.id));
+const inGroup = () => {
+  const sel = selectedMembers();
+  return st().groups.some((g) => g.nodes.some((k) => sel.has(k)) || (g.notes ?? []).some((k) => sel.has(`note:${k}`)));
+};
 
 /** A Ray Serve config or KubeRay RayService (YAML) becomes a graph; warnings say what could not be recovered. */
 function fromServeConfig(text: string, from: string): { doc?: unknown; warnings: string[] } {
@@ -137,7 +153,8 @@ export const COMMANDS: Command[] = [
     menu: 'Edit',
     shortcuts: ['Mod+C'],
     native: true,
-    enabled: hasSelection,
+    enabled: nodeSelected,
+    context: ['node'],
     run: async () => {
       const t = st().copySelection();
       if (t) await writeClipboard(t);
@@ -149,7 +166,8 @@ export const COMMANDS: Command[] = [
     menu: 'Edit',
     shortcuts: ['Mod+X'],
     native: true,
-    enabled: hasSelection,
+    enabled: nodeSelected,
+    context: ['node'],
     run: async () => {
       const t = st().copySelection();
       if (!t) return;
@@ -163,34 +181,77 @@ export const COMMANDS: Command[] = [
     menu: 'Edit',
     shortcuts: ['Mod+V'],
     native: true,
+    context: ['pane'],
     run: async () => {
       try {
-        st().paste(await navigator.clipboard.readText());
+        st().paste(await navigator.clipboard.readText(), st().flow?.screenToFlowPosition(anchor()));
       } catch {
         st().notify('The browser refused clipboard access; use Ctrl+V instead', 'error');
       }
     },
   },
-  { id: 'edit.duplicate', label: 'Duplicate', menu: 'Edit', shortcuts: ['Mod+D'], enabled: hasSelection, run: () => st().duplicate() },
-  { id: 'edit.delete', label: 'Delete', menu: 'Edit', shortcuts: ['Delete', 'Backspace'], enabled: hasSelection, run: () => st().deleteSelection() },
-  { id: 'edit.selectAll', label: 'Select all', menu: 'Edit', shortcuts: ['Mod+A'], run: () => st().selectAll() },
+  { id: 'edit.duplicate', label: 'Duplicate', menu: 'Edit', shortcuts: ['Mod+D'], enabled: nodeSelected, context: ['node'], run: () => st().duplicate() },
+  { id: 'edit.delete', label: 'Delete', menu: 'Edit', shortcuts: ['Delete', 'Backspace'], enabled: hasSelection, context: ['node', 'edge', 'note', 'group'], run: () => st().deleteSelection() },
+  { id: 'edit.selectAll', label: 'Select all', menu: 'Edit', shortcuts: ['Mod+A'], context: ['pane'], run: () => st().selectAll() },
   {
     id: 'edit.quickAdd',
     label: 'Quick add node…',
     menu: 'Edit',
     shortcuts: ['Mod+K'],
-    run: () => st().openQuickAdd(st().pointer),
+    context: ['pane'],
+    run: () => st().openQuickAdd(anchor()),
   },
-  { id: 'view.layout', label: 'Auto-layout', menu: 'View', shortcuts: ['Shift+L'], run: () => st().layout() },
-  { id: 'view.fit', label: 'Fit view', menu: 'View', shortcuts: ['Shift+F'], run: () => st().flow?.fitView({ ...FIT_VIEW, duration: 200 }) },
+  {
+    id: 'edit.note',
+    label: 'Add note',
+    menu: 'Edit',
+    shortcuts: ['Shift+N'],
+    context: ['pane'],
+    run: () => {
+      st().addNote(st().flow?.screenToFlowPosition(anchor()) ?? { x: 0, y: 0 });
+    },
+  },
+  {
+    id: 'edit.editNote',
+    label: 'Edit note',
+    menu: 'Edit',
+    context: ['note'],
+    enabled: () => st().notes.filter((n) => n.selected).length === 1,
+    run: () => st().editNote(st().notes.find((n) => n.selected)?.id ?? null),
+  },
+  { id: 'edit.group', label: 'Group selection', menu: 'Edit', shortcuts: ['Mod+G'], context: ['node', 'note'], enabled: () => selectedMembers().size > 0, run: () => void st().groupSelection() },
+  {
+    id: 'edit.ungroup',
+    label: 'Ungroup',
+    menu: 'Edit',
+    shortcuts: ['Mod+Shift+G'],
+    context: ['group'],
+    enabled: () => st().selectedGroups.length > 0 || inGroup(),
+    run: () => st().ungroup(),
+  },
+  { id: 'edit.leaveGroup', label: 'Remove from group', menu: 'Edit', context: ['node', 'note'], enabled: inGroup, run: () => st().removeFromGroups() },
+  {
+    id: 'edit.collapseGroup',
+    label: 'Collapse or expand group',
+    menu: 'Edit',
+    context: ['group'],
+    enabled: () => st().selectedGroups.length > 0,
+    run: () => {
+      for (const g of st().selectedGroups) st().toggleGroup(g);
+    },
+  },
+  { id: 'edit.find', label: 'Find node…', menu: 'Edit', shortcuts: ['Mod+F'], context: ['pane'], run: () => st().openFinder(true) },
+  { id: 'view.layout', label: 'Auto-layout', menu: 'View', shortcuts: ['Shift+L'], context: ['pane'], run: () => st().layout() },
+  { id: 'view.fit', label: 'Fit view', menu: 'View', shortcuts: ['Shift+F'], context: ['pane'], run: () => st().flow?.fitView({ ...FIT_VIEW, duration: 200 }) },
   { id: 'view.minimap', label: 'Toggle minimap', menu: 'View', shortcuts: ['Shift+M'], run: () => st().setMinimap(!st().minimap) },
+  { id: 'view.help', label: 'Keyboard shortcuts', menu: 'View', shortcuts: ['?'], context: ['pane'], run: () => st().openHelp(true) },
   { id: 'view.palette', label: 'Show or hide the node palette', menu: 'View', shortcuts: ['Mod+B'], run: () => st().setPanes({ paletteOpen: !st().panes.paletteOpen }) },
   { id: 'view.side', label: 'Show or hide the side panel', menu: 'View', shortcuts: ['Mod+Alt+B'], run: () => st().setPanes({ sideOpen: !st().panes.sideOpen }) },
   { id: 'view.theme', label: 'Dark mode on or off', menu: 'View', run: () => st().setTheme(toggleTheme(st().theme, matchMedia('(prefers-color-scheme: dark)').matches)) },
   { id: 'view.themeSystem', label: "Follow the system's light or dark mode", menu: 'View', enabled: () => st().theme !== 'system', run: () => st().setTheme('system') },
   { id: 'view.commands', label: 'Command palette…', menu: 'View', shortcuts: ['Mod+Shift+P'], run: () => st().openCommandPalette(true) },
   { id: 'view.home', label: 'Deployments, examples and drafts', menu: 'View', shortcuts: ['Alt+H'], run: () => st().showView(st().view === 'home' ? 'editor' : 'home') },
-  { id: 'view.inspector', label: 'Show inspector', menu: 'View', shortcuts: ['Alt+1'], run: () => st().showPanel('inspector') },
+  { id: 'view.inspector', label: 'Show inspector', menu: 'View', shortcuts: ['Alt+1'], context: ['node'], run: () => st().showPanel('inspector') },
   { id: 'view.placement', label: 'Show placement preview', menu: 'View', shortcuts: ['Alt+2'], run: () => st().showPanel('placement') },
   { id: 'view.console', label: 'Show test console', menu: 'View', shortcuts: ['Alt+3'], run: () => st().showPanel('console') },
   { id: 'view.indexes', label: 'Show indexes', menu: 'View', shortcuts: ['Alt+4'], run: () => st().showPanel('indexes') },
