@@ -35,8 +35,6 @@ export const ClusterSpecSchema = z
   .strict()
   .describe('Machines to place replicas on.');
 
-export type ClusterSpecInput = z.input<typeof ClusterSpecSchema>;
-
 /** Cluster document -> placement cluster, or every error with its JSON path. Never throws. */
 export function parseCluster(input: unknown): { ok: true; cluster: Cluster } | { ok: false; errors: GraphError[] } {
   const r = ClusterSpecSchema.safeParse(input);

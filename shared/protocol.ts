@@ -122,12 +122,6 @@ export interface TraceSpan {
   batchSize?: number;
 }
 
-export interface TracedResponse<T = unknown> {
-  requestId: string;
-  output: T;
-  trace: TraceSpan[];
-}
-
 export interface ErrorBody {
   error: string;
   /** Node the error belongs to, when there is one. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ErrorCode, type GraphError, jsonPath } from './errors.js';
+import { type ErrorCode, formatError, type GraphError, jsonPath } from './errors.js';
 
 /**
  * zod issues -> graph errors: one per problem, each at the JSON path of the field
@@ -30,6 +30,15 @@ export function zodErrors(issues: readonly z.core.$ZodIssue[], base: PropertyKey
       },
     ];
   });
+}
+
+/**
+ * A request body or parameter that failed its schema, as the API answers it: every issue at
+ * its JSON path ($.version, $.nodes[0]) as zodErrors() gives it, and one line naming them all.
+ */
+export function requestErrors(issues: readonly z.core.$ZodIssue[], what: string): { error: string; errors: GraphError[] } {
+  const errors = zodErrors(issues, [], 'invalid_document');
+  return { error: `invalid ${what}: ${errors.map(formatError).join('; ')}`, errors };
 }
 
 const UNITS: Record<string, string> = { string: ' characters', array: ' items', set: ' items', file: ' bytes' };

@@ -34,6 +34,11 @@ export function clientGone(who: string): RequestError {
   return new RequestError(499, `${who} went away before the answer`, { code: 'client_closed' });
 }
 
+/** A request body that is not JSON: 400 at `$`. */
+export function invalidJson(e: unknown): RequestError {
+  return new RequestError(400, `request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { path: '$', code: 'invalid_json' });
+}
+
 /** The replica died (exit, crash, out of memory, killed) while holding the call: safe to retry elsewhere. */
 export class ReplicaLostError extends Error {
   constructor(

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { routePath } from '../../shared/route-prefix.js';
-import { findTooDeep, formatSize } from '../security/limits.js';
+import { bodyTooLarge, findTooDeep, tooDeep } from '../security/limits.js';
 import { Cancel } from './cancel.js';
 import type { Completion } from './completion.js';
-import { clientGone, RequestError } from './errors.js';
+import { clientGone, invalidJson, type RequestError } from './errors.js';
 import type { ExecResult } from './executor.js';
 import type { RouteTable, ServedGraph } from './interface.js';
 import { type InvokeOptions, invoke } from './invoke.js';
@@ -40,10 +40,6 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
-function tooLarge(limit: number): RequestError {
-  return new RequestError(413, `request body is larger than the ${formatSize(limit)} limit`, { path: '$', code: 'body_too_large' });
-}
-
 /** How long a refused connection stays half-open, not read, before it is destroyed. */
 const LINGER_MS = 1000;
 
@@ -73,7 +69,7 @@ function stopReading(this: ServerResponse): void {
 function refuseBody(req: IncomingMessage, res: ServerResponse, limit: number): void {
   req.pause();
   res.once('finish', stopReading);
-  send(res, 413, tooLarge(limit).body(), { connection: 'close' });
+  send(res, 413, bodyTooLarge(limit).body(), { connection: 'close' });
 }
 
 function resumeSocket(sock: Socket): void {
@@ -161,13 +157,13 @@ class DataRequest extends Cancel implements Completion<ExecResult, RequestError>
     try {
       input = text.trim() === '' ? {} : JSON.parse(text);
     } catch (e) {
-      sendError(res, new RequestError(400, `request body is not valid JSON: ${(e as Error).message}`, { path: '$', code: 'invalid_json' }), requestId);
+      sendError(res, invalidJson(e), requestId);
       return;
     }
     if (typeof input === 'object' && input !== null) {
       const deep = findTooDeep(input, opts.jsonDepth);
       if (deep !== undefined) {
-        sendError(res, new RequestError(400, `JSON nested deeper than ${opts.jsonDepth} levels at ${deep}`, { path: deep, code: 'too_deep' }), requestId);
+        sendError(res, tooDeep(deep, opts.jsonDepth), requestId);
         return;
       }
     }

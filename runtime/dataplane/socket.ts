@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, InvokeAck, ServerToClientEvents } from '../../shared/protocol.js';
 import { OUTPUT_EVENT_LIMIT } from '../../shared/protocol.js';
-import { findTooDeep } from '../security/limits.js';
+import { findTooDeep, tooDeep } from '../security/limits.js';
 import { Cancel } from './cancel.js';
 import { clientGone, RequestError } from './errors.js';
 import { toJsonText } from './http.js';
@@ -54,7 +54,7 @@ export function attachInvoke(io: Server<ClientToServerEvents, ServerToClientEven
       const graph = routes.get(req.graph);
       if (!graph) return fail(new RequestError(404, `no graph named "${req.graph}" is deployed`, { code: 'unknown_graph' }));
       const deep = findTooDeep(req.input, opts.jsonDepth);
-      if (deep !== undefined) return fail(new RequestError(400, `JSON nested deeper than ${opts.jsonDepth} levels at ${deep}`, { path: deep, code: 'too_deep' }));
+      if (deep !== undefined) return fail(tooDeep(deep, opts.jsonDepth));
       const id = requestId ?? randomUUID();
       const cancel = new Cancel();
       inflight.add(cancel);

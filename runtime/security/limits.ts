@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { jsonPath } from '../../shared/errors.js';
+import { invalidJson, RequestError } from '../dataplane/errors.js';
 
 /** Largest request body (HTTP) or socket.io message accepted by default. */
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -81,8 +82,14 @@ function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
   return false;
 }
 
-export function depthError(path: string, maxDepth: number) {
-  return { error: `JSON nested deeper than ${maxDepth} levels at ${path}`, path, code: 'too_deep' };
+/** The 413 for a body (or socket.io message) over the limit; the one place it is worded. */
+export function bodyTooLarge(limitBytes: number): RequestError {
+  return new RequestError(413, `request body is larger than the ${formatSize(limitBytes)} limit`, { path: '$', code: 'body_too_large' });
+}
+
+/** The 400 for JSON nested deeper than maxDepth, at the path findTooDeep() names; the one place it is worded. */
+export function tooDeep(path: string, maxDepth: number): RequestError {
+  return new RequestError(400, `JSON nested deeper than ${maxDepth} levels at ${path}`, { path, code: 'too_deep' });
 }
 
 /** 413 with a JSON body naming the limit, for HTTP requests over bodyLimitBytes. */
@@ -90,7 +97,7 @@ export function bodyLimitMiddleware(maxBytes: number = DEFAULT_BODY_LIMIT_BYTES)
   return bodyLimit({
     maxSize: maxBytes,
     // Connection: close, so the unread rest of the body cannot be mistaken for the next request on a reused socket.
-    onError: (c) => c.json({ error: `request body is larger than the ${formatSize(maxBytes)} limit`, path: '$', code: 'body_too_large' }, 413, { connection: 'close' }),
+    onError: (c) => c.json(bodyTooLarge(maxBytes).body(), 413, { connection: 'close' }),
   });
 }
 
@@ -112,10 +119,10 @@ export function jsonGuardMiddleware(maxDepth: number = DEFAULT_JSON_DEPTH): Midd
     try {
       value = JSON.parse(text);
     } catch (e) {
-      return c.json({ error: `request body is not valid JSON: ${(e as Error).message}`, path: '$', code: 'invalid_json' }, 400);
+      return c.json(invalidJson(e).body(), 400);
     }
     const deep = findTooDeep(value, maxDepth);
-    if (deep !== undefined) return c.json(depthError(deep, maxDepth), 400);
+    if (deep !== undefined) return c.json(tooDeep(deep, maxDepth).body(), 400);
     return next();
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { requestToken, tokenMatches } from './auth.js';
-import { DEFAULT_LIMITS, depthError, findTooDeep, type InputLimits } from './limits.js';
+import { DEFAULT_LIMITS, findTooDeep, type InputLimits, tooDeep } from './limits.js';
 import { GRAPH_NAME } from '../../shared/graph.js';
 import type { HostPolicy } from './hosts.js';
 import { originAllowed, socketCors } from './origins.js';
@@ -77,7 +77,7 @@ export function guardSockets(io: Server, s: SocketSecurity): void {
       };
       const payload = ack ? args.slice(0, -1) : args;
       const deep = findTooDeep(payload, maxDepth + 1);
-      if (deep !== undefined) return refuse(400, depthError(deep.replace(/^\$\[0\]/, '$'), maxDepth));
+      if (deep !== undefined) return refuse(400, { ...tooDeep(deep.replace(/^\$\[0\]/, '$'), maxDepth).body() });
       if (event !== 'subscribe' && event !== 'unsubscribe' && event !== 'invoke') return next();
       const graph = (payload[0] as { graph?: unknown } | undefined)?.graph;
       const bad = badName(event, graph);

@@ -1,5 +1,5 @@
 import { zValidator } from '@hono/zod-validator';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { Catalog } from '../../shared/catalog/index.js';
 import type { CompileErrorResponse, DeployResponse } from '../../shared/protocol.js';
@@ -7,22 +7,12 @@ import type { ClusterLedger } from '../controlplane/cluster.js';
 import type { Controller } from '../controlplane/controller.js';
 import { catalogJson } from './catalog-json.js';
 import { openApiDocument } from './openapi.js';
+import { invalidRequest } from './validation.js';
 import type { PersistedControl } from './versions.js';
 
 const NameParam = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a graph name is lower-case letters, digits, _ or -') });
 /** Only the outer shape is checked here; the compiler reports everything inside with JSON paths. */
 const GraphBody = z.record(z.string(), z.unknown());
-
-// biome-ignore lint/suspicious/noExplicitAny: the validator hook's result type differs per target
-const invalid = (target: string) => (r: any, c: Context) => {
-  if (r.success) return;
-  const issues: z.core.$ZodIssue[] = r.error?.issues ?? [];
-  const body: CompileErrorResponse = {
-    error: `invalid ${target}`,
-    errors: issues.map((i) => ({ code: 'invalid_document', path: `$${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`, message: i.message })),
-  };
-  return c.json(body, 400);
-};
 
 /** An empty or blank body is no graph: 400 at `$` here (the JSON validator would throw, a 500). */
 const requireBody: MiddlewareHandler = async (c, next) => {
@@ -34,20 +24,20 @@ const requireBody: MiddlewareHandler = async (c, next) => {
 /** POST /api/graphs, /api/graphs/:name, /api/catalog, /api/cluster, /api/openapi.json: thin handlers over the controller. */
 export function controlRoutes(ctl: Controller, catalog: Catalog, customKinds: ReadonlySet<string>, ledger: ClusterLedger, persisted?: PersistedControl): Hono {
   const app = new Hono();
-  app.post('/api/graphs', requireBody, zValidator('json', GraphBody, invalid('graph: the body must be a JSON object')), async (c) => {
+  app.post('/api/graphs', requireBody, zValidator('json', GraphBody, invalidRequest('graph (the body must be a JSON object)')), async (c) => {
     const r = persisted ? await persisted.deploy(c, c.req.valid('json')) : await ctl.deploy(c.req.valid('json'));
     if (!r.ok) return c.json({ error: r.error, errors: r.errors } satisfies CompileErrorResponse, r.status);
     const status = r.deployment.status();
     return c.json({ name: status.name, version: status.version, status } satisfies DeployResponse, r.deployment.version === 1 ? 201 : 200);
   });
   // GET /api/graphs is runtime/server/deployments.ts: it also lists deploys in progress.
-  app.get('/api/graphs/:name', zValidator('param', NameParam, invalid('graph name')), (c) => {
+  app.get('/api/graphs/:name', zValidator('param', NameParam, invalidRequest('graph name')), (c) => {
     const { name } = c.req.valid('param');
     const dep = ctl.get(name);
     if (!dep) return c.json({ error: `no graph named "${name}" is deployed` }, 404);
     return c.json({ ...dep.status(), graph: dep.plan.graph });
   });
-  app.delete('/api/graphs/:name', zValidator('param', NameParam, invalid('graph name')), async (c) => {
+  app.delete('/api/graphs/:name', zValidator('param', NameParam, invalidRequest('graph name')), async (c) => {
     const { name } = c.req.valid('param');
     const r = persisted ? await persisted.remove(name) : { ok: true as const, removed: await ctl.remove(name) };
     if (!r.ok) return c.json({ error: r.error, errors: r.errors } satisfies CompileErrorResponse, r.status);

@@ -3,6 +3,7 @@ import type { DeployPreview, DeploymentsResponse, GraphListResponse } from '../.
 import { type ListSources, listDeployments, listGraphs } from '../controlplane/deployments/list.js';
 import { type PreviewSources, previewDeploy } from '../controlplane/deployments/preview.js';
 import type { RequestRates } from '../controlplane/deployments/summary.js';
+import { invalidJson } from '../dataplane/errors.js';
 
 /** GET /api/graphs (DEPLOYING included), GET /api/deployments, POST /api/graphs/preview. */
 export function deploymentRoutes(s: ListSources & PreviewSources & { rates: RequestRates }): Hono {
@@ -14,7 +15,7 @@ export function deploymentRoutes(s: ListSources & PreviewSources & { rates: Requ
     try {
       body = await c.req.json();
     } catch (e) {
-      return c.json({ error: `request body is not valid JSON: ${(e as Error).message}`, path: '$', code: 'invalid_json' }, 400);
+      return c.json(invalidJson(e).body(), 400);
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return c.json({ error: 'the body must be a graph document (a JSON object)', path: '$', code: 'invalid_document' }, 400);
     return c.json(previewDeploy(body, s) satisfies DeployPreview);

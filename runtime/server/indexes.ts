@@ -2,6 +2,8 @@ import { statSync } from 'node:fs';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { IndexListResponse, IndexUploadResponse, IngestJob } from '../../shared/protocol.js';
+import { zodErrors } from '../../shared/zod-errors.js';
+import { invalidJson } from '../dataplane/errors.js';
 import { deleteIndex, indexInfo, listIndexes } from '../indexes/catalog.js';
 import type { IngestJobs } from '../indexes/jobs.js';
 import { INDEX_NAME } from '../indexes/names.js';
@@ -100,13 +102,12 @@ export function indexRoutes(o: IndexRouteOptions): Hono {
     try {
       raw = await c.req.json();
     } catch (e) {
-      return c.json(bad(`request body is not valid JSON: ${(e as Error).message}`, '$', { code: 'invalid_json' }), 400);
+      return c.json(invalidJson(e).body(), 400);
     }
     const parsed = IngestBody.safeParse(raw);
     if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      const path = ['$', ...i.path.map(String)].join('.');
-      return c.json(bad(`${path}: ${i.message}`, path), 400);
+      const [first] = zodErrors(parsed.error.issues, [], 'invalid_document');
+      return c.json(bad(`${first.path}: ${first.message}`, first.path), 400);
     }
     const body = parsed.data;
     try {

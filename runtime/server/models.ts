@@ -4,6 +4,7 @@ import { modelNeed } from '../models/check-plan.js';
 import { formatReport } from '../models/format-report.js';
 import { folderProblem, inspectFolder } from '../models/layout.js';
 import { ModelConfigError, resolveModelDir } from '../models/resolve.js';
+import { invalidJson } from '../dataplane/errors.js';
 
 /**
  * POST /api/models/inspect {kind, config}: what the node would do with the model folder its
@@ -18,7 +19,7 @@ export function modelRoutes(o: { modelsDir: string; catalog: Catalog }): Hono {
     try {
       body = await c.req.json();
     } catch (e) {
-      return c.json({ error: `request body is not valid JSON: ${(e as Error).message}`, path: '$', code: 'invalid_json' }, 400);
+      return c.json(invalidJson(e).body(), 400);
     }
     const kind = typeof body?.kind === 'string' ? o.catalog.get(body.kind) : undefined;
     if (!kind) return c.json({ error: `$.kind: unknown node kind ${JSON.stringify(body?.kind)}`, path: '$.kind', code: 'bad_request' }, 400);

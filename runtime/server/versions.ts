@@ -1,9 +1,10 @@
 import { zValidator } from '@hono/zod-validator';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { CompileErrorResponse } from '../../shared/protocol.js';
 import type { DeployResult } from '../controlplane/controller.js';
+import { invalidJson } from '../dataplane/errors.js';
 import type { PersistedSettings, PersistentDeployer, RemoveResult } from '../controlplane/persistence.js';
+import { invalidRequest } from './validation.js';
 
 /**
  * Versions of a graph name: list them, read one (the editor opens it), roll back.
@@ -13,18 +14,6 @@ import type { PersistedSettings, PersistentDeployer, RemoveResult } from '../con
 const NameParam = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a graph name is lower-case letters, digits, _ or -') });
 const VersionParam = NameParam.extend({ version: z.coerce.number().int().min(1) });
 const RollbackBody = z.object({ version: z.number().int().min(1).optional().describe('Version to go back to; default: the one before the active version.') }).strict();
-
-const badRequest = (r: { success: boolean; error?: { issues: readonly z.core.$ZodIssue[] } }, c: Context) => {
-  if (r.success) return;
-  const issues = r.error?.issues ?? [];
-  return c.json(
-    {
-      error: issues.map((i) => `${['$', ...i.path].join('.')}: ${i.message}`).join('; '),
-      errors: issues.map((i) => ({ code: 'invalid_document' as const, path: ['$', ...i.path.map(String)].join('.'), message: i.message })),
-    } satisfies CompileErrorResponse,
-    400,
-  );
-};
 
 /**
  * `?dataPlane=open|token&tokenEnv=NAME` on POST /api/graphs: how the graph's route is
@@ -59,20 +48,20 @@ export function persistedControl(deployer: PersistentDeployer): PersistedControl
 
 export function versionRoutes(deployer: PersistentDeployer): Hono {
   const app = new Hono();
-  app.get('/api/graphs/:name/versions', zValidator('param', NameParam, badRequest), (c) => {
+  app.get('/api/graphs/:name/versions', zValidator('param', NameParam, invalidRequest('graph name')), (c) => {
     const { name } = c.req.valid('param');
     const deploying = deployer.deployingVersion(name);
     const versions = deployer.store.versions(name).map((v) => (v.version === deploying && v.status === 'never-activated' ? { ...v, status: 'deploying' as const } : v));
     if (versions.length === 0) return c.json({ error: `graph ${name} has never been deployed` }, 404);
     return c.json({ name, active: deployer.store.activeVersion(name) ?? null, versions });
   });
-  app.get('/api/graphs/:name/versions/:version', zValidator('param', VersionParam, badRequest), (c) => {
+  app.get('/api/graphs/:name/versions/:version', zValidator('param', VersionParam, invalidRequest('graph version')), (c) => {
     const { name, version } = c.req.valid('param');
     const v = deployer.store.get(name, version);
     if (!v) return c.json({ error: `graph ${name} has no version ${version}` }, 404);
     return c.json({ name, version, createdAt: v.createdAt, active: deployer.store.activeVersion(name) === version, graph: v.graph, ...(v.rolledBackFrom ? { rolledBackFrom: v.rolledBackFrom } : {}) });
   });
-  app.post('/api/graphs/:name/rollback', zValidator('param', NameParam, badRequest), async (c) => {
+  app.post('/api/graphs/:name/rollback', zValidator('param', NameParam, invalidRequest('graph name')), async (c) => {
     const { name } = c.req.valid('param');
     let body: unknown = {};
     const text = await c.req.text();
@@ -80,11 +69,11 @@ export function versionRoutes(deployer: PersistentDeployer): Hono {
       try {
         body = JSON.parse(text);
       } catch (e) {
-        return c.json({ error: `request body is not valid JSON: ${(e as Error).message}`, path: '$' }, 400);
+        return c.json(invalidJson(e).body(), 400);
       }
     }
     const parsed = RollbackBody.safeParse(body);
-    if (!parsed.success) return badRequest(parsed, c);
+    if (!parsed.success) return invalidRequest('rollback')(parsed, c);
     const r = await deployer.rollback(name, parsed.data.version);
     if (!r.ok) return c.json({ error: r.error, errors: r.errors }, r.status);
     const status = r.deployment.status();

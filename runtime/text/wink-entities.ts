@@ -13,9 +13,6 @@ export interface Entity {
   end: number;
 }
 
-/** Types the lite model emits. */
-export const WINK_ENTITY_TYPES = ['DATE', 'TIME', 'DURATION', 'MONEY', 'PERCENT', 'CARDINAL', 'ORDINAL', 'EMAIL', 'URL', 'HASHTAG', 'MENTION', 'EMOJI', 'EMOTICON'];
-
 type Nlp = ReturnType<typeof winkNLP>;
 let nlp: Nlp | undefined;
 

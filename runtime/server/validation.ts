@@ -1,0 +1,21 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import type { CompileErrorResponse } from '../../shared/protocol.js';
+import { requestErrors } from '../../shared/zod-errors.js';
+
+/** What a zod check hands back (zValidator's hook, safeParse). */
+export interface Checked {
+  success: boolean;
+  error?: { issues: readonly z.core.$ZodIssue[] };
+}
+
+/**
+ * zValidator's hook for the control plane's routes: 400 with every issue at its JSON path
+ * (shared/zod-errors.ts, as the compiler reports a graph's). `what` names the input.
+ */
+export const invalidRequest =
+  (what: string) =>
+  (r: Checked, c: Context): Response | undefined => {
+    if (r.success) return undefined;
+    return c.json(requestErrors(r.error?.issues ?? [], what) satisfies CompileErrorResponse, 400);
+  };
