@@ -70,7 +70,7 @@ export function redactingLog(log: (line: string) => void, secrets: () => readonl
 /**
  * Every secret value this process has seen named by a deployed config (and the
  * server token). Error messages and logs that come back from replica threads are
- * scrubbed against it in one place (runtime/replicas/replica.ts), so the HTTP
+ * scrubbed against it in one place (runtime/dataplane/replicas/replica.ts), so the HTTP
  * answer, the socket.io events and the log all get the masked text.
  */
 const known = new Set<string>();
