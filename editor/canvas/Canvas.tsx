@@ -188,6 +188,8 @@ export function Canvas() {
             <MiniMap
               pannable
               zoomable
+              // Smaller than React Flow's 200×150, which covers much of a canvas at 1024 px.
+              style={{ width: 168, height: 112 }}
               // Cheap per frame: the minimap redraws while panning, so no port or schema work here.
               nodeColor={(n) => (n.type === 'beamline' ? (CATEGORY_COLOURS[kindMap[(n as BNode).data.kind]?.category ?? 'custom'] ?? '#94a3b8') : 'transparent')}
             />

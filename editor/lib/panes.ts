@@ -20,7 +20,7 @@ export const PANES_KEY = 'beamline.panes';
 
 /** Widths that suit the window: narrower panels on a small screen. */
 export function defaultPanes(windowWidth: number): Panes {
-  return windowWidth < 1200 ? { palette: 170, side: 320, paletteOpen: true, sideOpen: true } : { palette: 220, side: 340, paletteOpen: true, sideOpen: true };
+  return windowWidth < 1200 ? { palette: 170, side: 320, paletteOpen: true, sideOpen: true } : { palette: 220, side: 360, paletteOpen: true, sideOpen: true };
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.round(Math.min(hi, Math.max(lo, x)));
