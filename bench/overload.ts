@@ -9,7 +9,9 @@
 //   refusals come back sooner than admitted requests (the hold on refused connections must
 //   not engage at moderate overload), the queues stay bounded, the server's RSS stays flat;
 // - how soon throughput returns afterwards.
-// BENCH_SECONDS (default 30) is split over the phases.
+// BENCH_SECONDS (default 30) is split over the phases. The tests check the same properties by
+// events (test/reliability/faults-under-load.test.ts: refused while the admitted calls are
+// held, the queue at its bound); how fast and how much memory are measured only here.
 import { fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';

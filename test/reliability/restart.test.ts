@@ -91,14 +91,15 @@ describe('versions, rollback and restart', () => {
   it('a server killed in the middle of a deploy comes back serving the previous version', async () => {
     const dir = dataDir();
     const a = await start(dir);
-    const slow = (tag: string, loadMs: number) =>
-      graph('s', [{ id: 'n', kind: 'test-slowload', config: { tag, loadMs } }], [
+    /** With `gateFile`, the load waits until that file exists: one never created is a load that never ends. */
+    const slow = (tag: string, gateFile = '') =>
+      graph('s', [{ id: 'n', kind: 'test-slowload', config: { tag, gateFile } }], [
         ['input', 'n'],
         ['n', 'output'],
       ]);
-    expect((await post(`${a.url}/api/graphs`, slow('v1', 0))).status).toBe(201);
-    // v2 takes a minute to load: the deploy is recorded but not yet active when the server dies.
-    const pending = post(`${a.url}/api/graphs`, slow('v2', 60_000)).catch((e: Error) => e);
+    expect((await post(`${a.url}/api/graphs`, slow('v1'))).status).toBe(201);
+    // v2 never finishes loading: the deploy is recorded but not yet active when the server dies.
+    const pending = post(`${a.url}/api/graphs`, slow('v2', join(dir, 'never-created'))).catch((e: Error) => e);
     await until(async () => (await get(`${a.url}/api/graphs/s/versions`)).body.versions.length === 2, 'v2 to be recorded');
     expect((await get(`${a.url}/api/graphs/s/versions`)).body.active).toBe(1);
     await a.kill('SIGKILL');

@@ -121,13 +121,14 @@ describe('version history', () => {
     const dir = dataDir();
     const a = await startServerProcess(dir);
     procs.push(a);
-    const slow = (tag: string, loadMs: number) =>
-      graph('g', [{ id: 'n', kind: 'test-slowload', config: { tag, loadMs } }], [
+    /** With `gateFile`, the load waits until that file exists: one never created is a load that never ends. */
+    const slow = (tag: string, gateFile = '') =>
+      graph('g', [{ id: 'n', kind: 'test-slowload', config: { tag, gateFile } }], [
         ['input', 'n'],
         ['n', 'output'],
       ]);
-    expect((await post(`${a.url}/api/graphs`, slow('v1', 0))).status).toBe(201);
-    const pending = post(`${a.url}/api/graphs`, slow('v2', 60_000)).catch((e: Error) => e);
+    expect((await post(`${a.url}/api/graphs`, slow('v1'))).status).toBe(201);
+    const pending = post(`${a.url}/api/graphs`, slow('v2', join(dir, 'never-created'))).catch((e: Error) => e);
     await until(async () => (await listed(a.url)).length === 2, 'v2 to be recorded');
     expect((await listed(a.url)).map((v) => [v.version, v.status])).toEqual([
       [2, 'deploying'],
