@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { embedder as embedderKind } from '../shared/catalog/embedder.js';
+import { retriever as retrieverKind } from '../shared/catalog/retriever.js';
 import type { Plan, PlanNode } from '../shared/plan.js';
 import { createEmbedder } from './nodes/embedder.js';
 import { readDocuments } from './retrieval/documents.js';
@@ -42,13 +44,13 @@ export interface IngestResult {
 }
 
 export function retrieverNodes(plan: Plan): PlanNode[] {
-  return plan.order.map((id) => plan.nodes[id]).filter((n) => n.kind === 'retriever');
+  return plan.order.map((id) => plan.nodes[id]).filter((n) => n.kind === retrieverKind.kind);
 }
 
 export function pickRetriever(plan: Plan, id?: string): PlanNode {
   if (id !== undefined) {
     const n = plan.nodes[id];
-    if (n?.kind !== 'retriever') throw new Error(`graph ${plan.name} has no retriever node "${id}"`);
+    if (n?.kind !== retrieverKind.kind) throw new Error(`graph ${plan.name} has no retriever node "${id}"`);
     return n;
   }
   const all = retrieverNodes(plan);
@@ -66,10 +68,10 @@ export function embedderFor(plan: Plan, retrieverId: string): PlanNode {
     if (seen.has(id)) continue;
     seen.add(id);
     const n = plan.nodes[id];
-    if (n.kind === 'embedder') return n;
+    if (n.kind === embedderKind.kind) return n;
     queue.push(...n.upstream);
   }
-  const all = plan.order.map((id) => plan.nodes[id]).filter((n) => n.kind === 'embedder');
+  const all = plan.order.map((id) => plan.nodes[id]).filter((n) => n.kind === embedderKind.kind);
   if (all.length === 1) return all[0];
   throw new Error(`retriever ${retrieverId}: no embedder feeds its vector input, so ingest cannot know which model to use`);
 }

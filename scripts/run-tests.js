@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The one test command: installs what the tests need from Debian (Chromium for the
-// editor tests, ImageMagick for rendered test images), lints, type-checks, builds the
+// editor tests, ImageMagick for rendered test images, pyflakes3 for the exported Python), lints, type-checks, builds the
 // editor, runs vitest, and ends with the plain `N passed, N failed` line CI reads.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ function ensureDebianPackages() {
   const wanted = [
     ['/usr/bin/chromium', 'chromium'],
     ['/usr/bin/convert', 'imagemagick'],
+    ['/usr/bin/pyflakes3', 'pyflakes3'],
   ].filter(([file]) => !existsSync(file));
   // `convert` elsewhere on PATH may be a stand-in; only Debian's /usr/bin/convert counts.
   if (wanted.length === 0) return;

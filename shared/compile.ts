@@ -1,5 +1,5 @@
 import { buildPlan, type CheckedNode } from './build-plan.js';
-import { type Catalog, builtinCatalog, inputPorts, outputPorts } from './catalog/index.js';
+import { type Catalog, builtinCatalog, inputPorts, type NodeKind, outputPorts } from './catalog/index.js';
 import { findCycles } from './cycles.js';
 import { type Deployment, DeploymentSchema } from './deployment.js';
 import { type GraphError, jsonPath } from './errors.js';
@@ -30,6 +30,7 @@ function parseDocument(doc: unknown): {
   errors: GraphError[];
   nodeIndex: number[];
   edgeIndex: number[];
+  /** Kinds as written, invalid nodes included; undefined when there is no node list. */
   kindsWritten?: Set<unknown>;
   idsWritten?: Set<unknown>;
   brokenEdges?: Graph['edges'];
@@ -91,7 +92,8 @@ function parseDocument(doc: unknown): {
   }
   const graph: Graph = { ...meta, nodes: okNodes, edges: okEdges } as Graph;
   // Kinds as written, invalid nodes included: a broken input node is not a missing one.
-  const kindsWritten = new Set(Array.isArray(doc.nodes) ? doc.nodes.map((n) => (isRecord(n) ? n.kind : undefined)) : ['input', 'output']);
+  // No node list: "nodes must be an array" already says it all, so nothing is reported missing.
+  const kindsWritten = Array.isArray(doc.nodes) ? new Set(doc.nodes.map((n) => (isRecord(n) ? n.kind : undefined))) : undefined;
   const idsWritten = new Set(Array.isArray(doc.nodes) ? doc.nodes.map((n) => (isRecord(n) ? n.id : undefined)) : []);
   return { graph, errors, nodeIndex, edgeIndex, kindsWritten, idsWritten, brokenEdges };
 }
@@ -184,7 +186,7 @@ function compileUnsafe(doc: unknown, catalog: Catalog): CompileResult {
       deployment = dep.data;
       errors.push(...deploymentRules(deployment, n.id, index));
     } else errors.push(...zodErrors(dep.error.issues, ['nodes', index, 'deployment'], 'invalid_deployment', n.id));
-    checked.set(n.id, { index, id: n.id, kind, config, deployment, inputs: inputPorts(kind, config as never), outputs: outputPorts(kind, config as never) });
+    checked.set(n.id, { index, id: n.id, kind, config, deployment, inputs: inputPorts(kind, config), outputs: outputPorts(kind, config) });
   });
 
   // ---- edges: endpoints, ports, types ----
@@ -251,15 +253,19 @@ function compileUnsafe(doc: unknown, catalog: Catalog): CompileResult {
       }
     }
   }
-  const byKind = (k: string) => [...checked.values()].filter((n) => n.kind.kind === k);
-  const inputs = byKind('input');
-  const outputs = byKind('output');
-  // Without a node list, "nodes must be an array" already says it all; an invalid input node has its own errors.
-  if (inputs.length === 0 && !kindsWritten?.has('input')) errors.push({ code: 'no_input', path: '$.nodes', message: 'the graph has no input node', fix: 'add an input node' });
+  // The graph's ends are the kinds the catalog gives the entry and exit roles (input and output).
+  const byRole = (role: NodeKind['role']) => [...checked.values()].filter((n) => n.kind.role === role);
+  const inputs = byRole('entry');
+  const outputs = byRole('exit');
+  const endKinds = (role: NodeKind['role']) => catalog.list().filter((k) => k.role === role).map((k) => k.kind);
+  const [entryKinds, exitKinds] = [endKinds('entry'), endKinds('exit')];
+  // An invalid input node has its own errors: written is not missing.
+  const missing = (kinds: string[]) => kindsWritten !== undefined && !kinds.some((k) => kindsWritten.has(k));
+  if (inputs.length === 0 && missing(entryKinds)) errors.push({ code: 'no_input', path: '$.nodes', message: `the graph has no ${entryKinds.join(' or ')} node`, fix: `add an ${entryKinds.join(' or ')} node` });
   if (inputs.length > 1) {
     for (const n of inputs.slice(1)) errors.push({ code: 'too_many_inputs', node: n.id, path: nodePath(n.id), message: `only one input node is allowed; ${inputs[0].id} is the first`, fix: 'remove this input or merge the two' });
   }
-  if (outputs.length === 0 && !kindsWritten?.has('output')) errors.push({ code: 'no_output', path: '$.nodes', message: 'the graph has no output node', fix: 'add an output node' });
+  if (outputs.length === 0 && missing(exitKinds)) errors.push({ code: 'no_output', path: '$.nodes', message: `the graph has no ${exitKinds.join(' or ')} node`, fix: `add an ${exitKinds.join(' or ')} node` });
   if (outputs.length > 1 && !graph.multipleOutputs) {
     for (const n of outputs.slice(1)) {
       errors.push({ code: 'too_many_outputs', node: n.id, path: nodePath(n.id), message: `more than one output node (${outputs.map((o) => o.id).join(', ')})`, fix: 'remove the extra outputs or set "multipleOutputs": true' });

@@ -25,7 +25,7 @@ export function gpuWarnings(plan: Plan, catalog: Catalog = builtinCatalog): GpuW
     const n = plan.nodes[id];
     const asked = n.deployment.resources.gpus;
     if (n.runsIn !== 'replica' || asked <= 0) continue;
-    const usable = catalog.get(n.kind)?.gpuUse?.(n.config as never);
+    const usable = catalog.get(n.kind)?.gpuUse?.(n.config);
     if (usable === undefined || asked <= usable) continue;
     const index = plan.graph.nodes.findIndex((x) => x.id === id);
     const path = `$.nodes[${index}].deployment.resources.gpus`;

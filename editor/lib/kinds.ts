@@ -59,7 +59,7 @@ export function kindFromCatalog(k: NodeKind): KindInfo {
       const ports =
         c === undefined
           ? { inputs: Array.isArray(k.inputs) ? k.inputs : [], outputs: Array.isArray(k.outputs) ? k.outputs : [] }
-          : { inputs: inputPorts(k, c as never), outputs: outputPorts(k, c as never) };
+          : { inputs: inputPorts(k, c), outputs: outputPorts(k, c) };
       cache.set(config, ports);
       return ports;
     },

@@ -4,7 +4,7 @@ import type { NodeInputs, NodeOutputs } from '../nodes/types.js';
 import { Cancel, type CancelListener } from './cancel.js';
 import type { Completion } from './completion.js';
 import { clientGone, RequestError, toRequestError } from './errors.js';
-import { INLINE_NODES } from './inline/index.js';
+import { inlineNode } from '../kinds.js';
 import type { ServedGraph } from './interface.js';
 import type { RouteCompletion, RouteResult } from './router.js';
 
@@ -171,7 +171,7 @@ class Run implements CancelListener {
     }
     this.running.add(n.id);
     if (n.runsIn === 'executor') {
-      const inline = INLINE_NODES[n.kind];
+      const inline = inlineNode(n.kind);
       try {
         if (!inline) throw new RequestError(500, `node ${n.id}: kind ${n.kind} has no inline implementation`, { node: n.id });
         hooks?.onStart?.(n.id, undefined, Date.now());

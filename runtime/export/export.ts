@@ -1,7 +1,5 @@
 import { dump } from 'js-yaml';
 import { activeFiles, type Catalog, builtinCatalog } from '../../shared/catalog/index.js';
-import type { ExportTemplate } from '../../shared/catalog/export-template.js';
-import { EXPORT_TEMPLATES } from '../../shared/catalog/exports.js';
 import { compile } from '../../shared/compile.js';
 import { formatError } from '../../shared/errors.js';
 import type { RayExportSettings } from '../../shared/export-section.js';
@@ -10,13 +8,14 @@ import type { Plan } from '../../shared/plan.js';
 import { checkImage, checkRayVersion, DEFAULT_RAY_VERSION } from './flags.js';
 import { grafanaDashboard, podMonitor } from './monitoring.js';
 import { classNames, ingressName } from './naming.js';
-import { COMMON_PY } from './python/common.js';
-import { RUNNER_PY } from './python/runner.js';
+import { builtinParts } from '../kinds.js';
+import { packageFiles } from './py-package.js';
 import { pythonApp } from './python-app.js';
 import { BEAMLINE_GROUPS, k8sName, rayService, storedImage, type UpgradeStrategy } from './rayservice.js';
 import { exportReadme } from './readme.js';
 import { distribution, requirementsOf } from './requirements.js';
 import { beamlineApplication, DATA_DIR, MODELS_DIR, RAY_DEPLOYMENT_KIND, rayApplication, type ServeApplication, type ServeConfig, serveConfigOf } from './serve-config.js';
+import type { ExportTemplate } from './templates.js';
 import { type GroupSize, SizingError, sizeWorkerGroups, type WorkerShape } from './workers.js';
 
 export type ExportTarget = 'rayservice' | 'serve-config';
@@ -32,7 +31,6 @@ export interface ExportOptions {
   head?: { cpus: number; memoryMb: number };
   upgradeStrategy?: UpgradeStrategy;
   catalog?: Catalog;
-  templates?: ReadonlyMap<string, ExportTemplate>;
 }
 
 export interface ExportProblem {
@@ -84,18 +82,25 @@ function parseDoc(source: unknown): unknown {
 }
 
 /** Kinds that cannot run in Python, refused by name before any other error hides them. */
-function refusals(doc: unknown, templates: ReadonlyMap<string, ExportTemplate>): ExportProblem[] {
+function refusals(doc: unknown): ExportProblem[] {
   const nodes = (doc as { nodes?: unknown })?.nodes;
   if (!Array.isArray(nodes)) return [];
   const out: ExportProblem[] = [];
   nodes.forEach((n, i) => {
-    if (typeof n !== 'object' || n === null || typeof n.kind !== 'string' || typeof n.id !== 'string' || n.kind === RAY_DEPLOYMENT_KIND) return;
-    const t = templates.get(n.kind);
+    if (typeof n !== 'object' || n === null || typeof n.kind !== 'string' || typeof n.id !== 'string') return;
+    const how = builtinParts(n.kind)?.export;
     const config = typeof n.config === 'object' && n.config !== null ? (n.config as Record<string, unknown>) : {};
-    const why = t?.source ? t.refuse?.(config) : (t?.refuse?.(config) ?? `kind "${n.kind}" is a JavaScript node kind with no Ray Serve export template (add shared/catalog/${n.kind}.export.ts, or rewrite it as a Python deployment)`);
+    const why = how ? ('refuse' in how ? how.refuse(config) : undefined) : `kind "${n.kind}" is a JavaScript node kind with no Ray Serve export (rewrite it as a Python deployment)`;
     if (why) out.push({ node: n.id, path: `$.nodes[${i}]`, message: `cannot be exported: ${why}` });
   });
   return out;
+}
+
+/** The template of a kind refusals() let through: a built-in kind with a Python module. */
+function templateOf(kind: string): ExportTemplate {
+  const how = builtinParts(kind)?.export;
+  if (!how || !('template' in how)) throw new Error(`kind "${kind}" has no Ray Serve export template`);
+  return how.template;
 }
 
 /** One graph on its way to being a Serve application. */
@@ -136,7 +141,6 @@ function storedShape(ray: RayExportSettings['rayService'], group: string): Parti
 /** Graphs (JSON text or values) -> one Ray Serve config with an application per graph, the Beamline apps' Python, and for rayservice a KubeRay manifest. */
 export function exportGraphs(sources: readonly unknown[], opts: ExportOptions): ExportResult {
   const catalog = opts.catalog ?? builtinCatalog;
-  const templates = opts.templates ?? EXPORT_TEMPLATES;
   const flagProblems = [opts.rayVersion !== undefined ? checkRayVersion(opts.rayVersion) : undefined, opts.image !== undefined ? checkImage(opts.image) : undefined].filter((m): m is string => !!m);
   if (flagProblems.length) throw new ExportError(flagProblems.map((message) => ({ message })));
   if (sources.length === 0) throw new ExportError([{ message: 'no graph to export' }]);
@@ -146,7 +150,7 @@ export function exportGraphs(sources: readonly unknown[], opts: ExportOptions): 
   const graphs: Graph[] = [];
   for (const source of sources) {
     const doc = parseDoc(source);
-    const early = refusals(doc, templates);
+    const early = refusals(doc);
     const compiled = compile(source, catalog);
     if (!compiled.ok || early.length) {
       const name = isObj(doc) && typeof doc.name === 'string' ? `${doc.name}/` : '';
@@ -154,7 +158,8 @@ export function exportGraphs(sources: readonly unknown[], opts: ExportOptions): 
       throw new ExportError(many ? errs.map((e) => ({ ...e, ...(e.node ? { node: `${name}${e.node}` } : {}) })) : errs);
     }
     const plan = compiled.plan;
-    const body = plan.order.filter((id) => plan.nodes[id].kind !== 'input' && plan.nodes[id].kind !== 'output');
+    // The graph's ends (input, output) come with every imported application too.
+    const body = plan.order.filter((id) => catalog.get(plan.nodes[id].kind)?.role === undefined);
     const foreign = body.filter((id) => plan.nodes[id].kind === RAY_DEPLOYMENT_KIND);
     if (foreign.length && foreign.length < body.length) {
       const other = body.find((id) => plan.nodes[id].kind !== RAY_DEPLOYMENT_KIND)!;
@@ -180,7 +185,7 @@ export function exportGraphs(sources: readonly unknown[], opts: ExportOptions): 
     const plan = g.plan;
     for (const id of plan.order) {
       const n = plan.nodes[id];
-      const t = templates.get(n.kind)!;
+      const t = templateOf(n.kind);
       for (const note of t.notes?.(n.config) ?? []) warnings.add(note);
       const b = n.deployment.batching;
       if (b && n.deployment.maxOngoingRequests < b.maxBatchSize) {
@@ -207,7 +212,7 @@ export function exportGraphs(sources: readonly unknown[], opts: ExportOptions): 
       app = r.app;
     } else {
       const names = { ingress: ingressName(plan.order), classes: new Map<string, string>() };
-      const kinds = [...new Set(plan.order.map((id) => templates.get(plan.nodes[id].kind)!))];
+      const kinds = [...new Set(plan.order.map((id) => used.get(plan.nodes[id].kind)!))];
       names.classes = classNames(
         plan.order.filter((id) => plan.nodes[id].runsIn === 'replica'),
         [names.ingress, 'GraphIngress', 'GraphRun', 'NodeDeployment', ...kinds.map((t) => t.className)],
@@ -221,7 +226,7 @@ export function exportGraphs(sources: readonly unknown[], opts: ExportOptions): 
       });
       for (const p of r.problems) problems.push(prefix(plan, p));
       app = r.app;
-      pythons.set(module, pythonApp(plan, used as Map<string, ExportTemplate>, names));
+      pythons.set(module, pythonApp(plan, used, names));
     }
     applications.push(app);
     dashboard.push({ application: app.name, deployments: (app.deployments ?? []).map((d) => String(d.name)) });
@@ -267,10 +272,7 @@ export function exportGraphs(sources: readonly unknown[], opts: ExportOptions): 
   const title = graphs.map((g) => g.plan.name).join(', ');
   if (beamline.length) {
     for (const [module, text] of pythons) files.set(`app/${module}.py`, text);
-    files.set('app/beamline_nodes/__init__.py', '"""Beamline node classes for Ray Serve. Written by beamline export."""\n');
-    files.set('app/beamline_nodes/common.py', COMMON_PY);
-    files.set('app/beamline_nodes/runner.py', RUNNER_PY);
-    for (const t of used.values()) files.set(`app/beamline_nodes/${t.module}.py`, t.source);
+    for (const [rel, text] of packageFiles(new Set([...used.values()].map((t) => t.module)))) files.set(`app/${rel}`, text);
     files.set('requirements.txt', reqs.requirements.map((r) => `${r}\n`).join(''));
     if (reqs.withoutDeps.length) files.set('requirements-nodeps.txt', reqs.withoutDeps.map((r) => `${r}\n`).join(''));
   }

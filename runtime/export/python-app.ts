@@ -1,4 +1,4 @@
-import type { ExportTemplate } from '../../shared/catalog/export-template.js';
+import type { ExportTemplate } from './templates.js';
 import type { Plan } from '../../shared/plan.js';
 import { argName, pyStr, pyValue } from './naming.js';
 import { ingressSettings, nodeSettings } from './settings.js';
@@ -14,7 +14,7 @@ export interface AppNames {
  * it reads from, as Beamline's executor does, so a fast branch never waits for
  * a slow one), and `app`, the .bind() composition.
  */
-export function pythonApp(plan: Plan, templates: Map<string, ExportTemplate>, names: AppNames): string {
+export function pythonApp(plan: Plan, templates: ReadonlyMap<string, ExportTemplate>, names: AppNames): string {
   const replicaIds = plan.order.filter((id) => plan.nodes[id].runsIn === 'replica');
   const inlineIds = plan.order.filter((id) => plan.nodes[id].runsIn === 'executor');
   const kinds = [...new Set(plan.order.map((id) => plan.nodes[id].kind))];

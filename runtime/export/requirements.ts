@@ -1,4 +1,4 @@
-import type { ExportTemplate } from '../../shared/catalog/export-template.js';
+import type { ExportTemplate } from './templates.js';
 
 /**
  * The Python packages of an export, with exactly one ONNX Runtime distribution.

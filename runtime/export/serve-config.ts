@@ -1,4 +1,5 @@
 import { builtinCatalog, type Catalog } from '../../shared/catalog/index.js';
+import { rayDeployment } from '../../shared/catalog/ray-deployment.js';
 import type { RayExportSettings } from '../../shared/export-section.js';
 import type { Plan } from '../../shared/plan.js';
 import { DATA_DIR, DEFAULT_SERVE_TOP, editedRayOptions, ingressOptions, MODELS_DIR, type RayDeployment, toRayDeployment } from '../../shared/ray-options.js';
@@ -7,7 +8,7 @@ import { ingressSettings, nodeSettings, userConfig } from './settings.js';
 export { DATA_DIR, MODELS_DIR };
 
 /** The node kind `beamline import` gives a deployment of someone's own Ray app. */
-export const RAY_DEPLOYMENT_KIND = 'ray-deployment';
+export const RAY_DEPLOYMENT_KIND = rayDeployment.kind;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -82,7 +82,7 @@ export async function createClassifier(
 }
 
 export const classifier: NodeImplementation<ClassifierConfig> = {
-  kind: 'classifier',
+  kind: classifierKind.kind,
   async setup(config, ctx) {
     const c = await createClassifier(config, ctx);
     ctx.log(`classifier labels: ${c.labels.join(', ')}`);

@@ -1,8 +1,9 @@
-import { existsSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
 import { activeFiles, builtinCatalog, type Catalog, type FileField } from '../../shared/catalog/index.js';
 import { type GraphError, jsonPath } from '../../shared/errors.js';
 import type { Plan } from '../../shared/plan.js';
+import { resolveInside } from './inside.js';
+
+export { resolveInside };
 
 /**
  * Path guard: a graph may only name files inside the directories the operator
@@ -28,36 +29,6 @@ function rootsFor(root: FileField['root'], p: PathPolicy): string[] {
   if (root === 'models') return [p.modelsDir];
   if (root === 'modules') return [...p.moduleDirs];
   return p.graphDir ? [p.graphDir, p.dataDir] : [p.dataDir];
-}
-
-function inside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
-/**
- * Where `value` points if it stays inside one of `roots`, or undefined. Relative
- * values resolve against the first root; symlinks are followed when the target
- * exists, so a link inside a root cannot point out of it.
- */
-export function resolveInside(value: string, roots: readonly string[]): string | undefined {
-  if (value.includes('\0') || roots.length === 0) return undefined;
-  const absRoots = roots.map((r) => resolve(r));
-  const target = isAbsolute(value) ? resolve(value) : resolve(absRoots[0], value);
-  if (!absRoots.some((r) => inside(target, r))) return undefined;
-  if (existsSync(target)) {
-    const t = real(target);
-    if (!absRoots.some((r) => inside(t, real(r)))) return undefined;
-  }
-  return target;
 }
 
 /** Every config field that names a file outside its allowed directory, as graph errors. */

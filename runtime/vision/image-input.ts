@@ -3,8 +3,8 @@
  * file path that must stay inside the data directory.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { INPUT_LIMIT_DEFAULTS } from '../../shared/catalog/input.js';
-import { resolveInside } from '../security/paths.js';
+import { INPUT_LIMIT_DEFAULTS } from '../../shared/catalog/input-limits.js';
+import { resolveInside } from '../security/inside.js';
 import { NodeInputError } from '../nodes/types.js';
 import { imageSize } from './image-size.js';
 

@@ -24,9 +24,10 @@ export function describeKind(k: NodeKind, custom: boolean): CatalogKindInfo {
     runsIn: k.runsIn,
     batchable: !!k.batchable,
     streams: !!k.streams,
-    singleton: !!k.singleton,
-    inputs: parsed.success || typeof k.inputs !== 'function' ? inputPorts(k, defaults as never) : [],
-    outputs: parsed.success || typeof k.outputs !== 'function' ? outputPorts(k, defaults as never) : [],
+    // The graph's ends are offered once in the palette.
+    singleton: k.role !== undefined,
+    inputs: parsed.success || typeof k.inputs !== 'function' ? inputPorts(k, defaults) : [],
+    outputs: parsed.success || typeof k.outputs !== 'function' ? outputPorts(k, defaults) : [],
     dynamicPorts: typeof k.inputs === 'function' || typeof k.outputs === 'function',
     configSchema: jsonSchema(k.config),
     defaults,

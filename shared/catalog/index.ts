@@ -15,8 +15,11 @@ import type { NodeKind } from './types.js';
 
 export * from './types.js';
 
-/** Every built-in kind. Adding a kind: one file here plus its implementation in runtime/nodes/. */
-export const BUILTIN_KINDS: readonly NodeKind[] = [
+/**
+ * Every built-in kind's declaration. Adding a kind: its file here, then its entry in
+ * runtime/kinds.ts (implementation and Ray export), which the compiler requires for every id below.
+ */
+export const BUILTIN_KINDS = [
   input,
   output,
   preprocessor,
@@ -30,7 +33,10 @@ export const BUILTIN_KINDS: readonly NodeKind[] = [
   switchKind,
   custom,
   rayDeployment,
-] as NodeKind[];
+] as const;
+
+/** The id of a built-in kind: the keys of the runtime's registry (runtime/kinds.ts). */
+export type BuiltinKindId = (typeof BUILTIN_KINDS)[number]['kind'];
 
 /** A set of kinds: the built-ins plus any registered at run time (defineNode modules). */
 export class Catalog {

@@ -1,18 +1,9 @@
 import { z } from 'zod';
 import { PortTypeSchema } from '../ports.js';
+import { INPUT_LIMIT_DEFAULTS } from './input-limits.js';
 import { defineKind } from './types.js';
 
-/**
- * Bounds on request fields when the graph does not set its own: wide enough
- * for real documents and photos, small enough that one request cannot tie up
- * a tokenizer for seconds or a decoder for gigabytes.
- */
-export const INPUT_LIMIT_DEFAULTS = {
-  maxTextChars: 100_000,
-  maxTotalChars: 1_000_000,
-  maxItems: 10_000,
-  maxImagePixels: 40_000_000,
-} as const;
+export { INPUT_LIMIT_DEFAULTS };
 
 export const input = defineKind({
   kind: 'input',
@@ -21,7 +12,7 @@ export const input = defineKind({
   description: 'Where a request enters the graph: its JSON body, split into typed fields.',
   docs: 'Each entry of `fields` becomes an output port carrying that field of the request body, checked against its type (a `text` field must be a string) and bounded in size: a field over its bound is refused with 413 naming its JSON path, before any node runs. The `body` port carries the whole body.',
   runsIn: 'executor',
-  singleton: true,
+  role: 'entry',
   config: z
     .object({
       fields: z

@@ -15,7 +15,7 @@ export interface FileField<C = Record<string, unknown>> {
   field: string;
   root: 'models' | 'modules' | 'graph';
   /** Only a path when this holds (e.g. llm.model is a model name for the openai backend). */
-  when?: (config: C) => boolean;
+  when?: ConfigFn<C, boolean>;
 }
 
 /**
@@ -29,15 +29,24 @@ export interface SecretEnvField<C = Record<string, unknown>> {
   /** Config field holding the URL that receives the secret. */
   sentTo?: string;
   /** Only read when this holds. */
-  when?: (config: C) => boolean;
+  when?: ConfigFn<C, boolean>;
 }
+
+/**
+ * A function of a node's parsed config. Declared through a method so its parameter is
+ * checked both ways: a kind with its own config type is then still a NodeKind, which is
+ * what lets a list of kinds be typed without casts. Sound because every caller passes a
+ * config the kind's own schema has parsed.
+ */
+export type ConfigFn<C, R> = { bivariant(config: C): R }['bivariant'];
 
 /**
  * One node kind, defined once: the editor's palette and forms, the compiler's
  * checks, the runtime, metrics labels and the exporters all read this.
  */
-export interface NodeKind<C extends z.ZodType = z.ZodType> {
-  kind: string;
+export interface NodeKind<C extends z.ZodType = z.ZodType, K extends string = string> {
+  /** The kind's id in graphs; the runtime's registry (runtime/kinds.ts) is keyed by it. */
+  kind: K;
   title: string;
   category: Category;
   /** One line for the palette. */
@@ -45,8 +54,8 @@ export interface NodeKind<C extends z.ZodType = z.ZodType> {
   /** Longer help shown in the inspector. */
   docs?: string;
   /** Ports; a function when they depend on the node's config (input fields, switch cases). */
-  inputs: PortSpec[] | ((config: z.output<C>) => PortSpec[]);
-  outputs: PortSpec[] | ((config: z.output<C>) => PortSpec[]);
+  inputs: PortSpec[] | ConfigFn<z.output<C>, PortSpec[]>;
+  outputs: PortSpec[] | ConfigFn<z.output<C>, PortSpec[]>;
   /** Config schema with defaults and a description on each field. */
   config: C;
   /** Defaults layered under the node's own deployment settings. */
@@ -66,8 +75,12 @@ export interface NodeKind<C extends z.ZodType = z.ZodType> {
   batchable?: boolean;
   /** The implementation streams tokens (LLM). */
   streams?: boolean;
-  /** Only one node of this kind per graph unless the graph declares otherwise. */
-  singleton?: boolean;
+  /**
+   * The graph's ends, which the compiler finds by this rather than by kind name: `entry`
+   * takes the request (exactly one per graph), `exit` makes the response (one per graph
+   * unless it sets multipleOutputs). The editor's palette offers each only once.
+   */
+  role?: 'entry' | 'exit';
   /** Config fields that name files, for the path guard. */
   files?: FileField<z.output<C>>[];
   /** Config fields that name secret environment variables, for the secret guard. */
@@ -77,10 +90,11 @@ export interface NodeKind<C extends z.ZodType = z.ZodType> {
    * 1 is one ONNX Runtime session on one device. `validate` and `plan` warn when a
    * node reserves more (shared/gpu-use.ts). Unset or undefined: not known.
    */
-  gpuUse?: (config: z.output<C>) => number | undefined;
+  gpuUse?: ConfigFn<z.output<C>, number | undefined>;
 }
 
-export function defineKind<C extends z.ZodType>(k: NodeKind<C>): NodeKind<C> {
+/** A kind with its config type and its literal id kept, so the catalog can list its ids as a type. */
+export function defineKind<C extends z.ZodType, const K extends string>(k: NodeKind<C, K>): NodeKind<C, K> {
   return k;
 }
 

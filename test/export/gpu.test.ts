@@ -5,13 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exportGraph } from '../../runtime/export/export.js';
 import { distribution, ONNXRUNTIME_CPU, ONNXRUNTIME_GPU } from '../../runtime/export/requirements.js';
 import { writeExport } from '../../runtime/export/write.js';
-import { EXPORT_TEMPLATES } from '../../shared/catalog/exports.js';
+import { exportTemplate } from '../../runtime/kinds.js';
 import { compile } from '../../shared/compile.js';
 import { gpuWarnings } from '../../shared/gpu-use.js';
 import { exampleGraphs, FIXTURES, ROOT, removeTempDirs, tempDir } from './helpers.js';
 
 const ONNX = ['onnxruntime', 'onnxruntime-gpu'];
-const exportable = exampleGraphs().filter((g) => (JSON.parse(g.text).nodes as { kind: string }[]).every((n) => EXPORT_TEMPLATES.get(n.kind)?.source));
+const exportable = exampleGraphs().filter((g) => (JSON.parse(g.text).nodes as { kind: string }[]).every((n) => exportTemplate(n.kind)));
 /** A graph with every node asking for a GPU share where it has a GPU use, so the image is a GPU one. */
 function onGpu(text: string): unknown {
   const g = JSON.parse(text);
@@ -30,7 +30,7 @@ describe('GPU images load ONNX Runtime on the GPU, or say why not', () => {
         const installed = lines(r.files.get('requirements.txt'));
         const nodeps = lines(r.files.get('requirements-nodeps.txt'));
         const onnx = installed.filter((l) => ONNX.includes(distribution(l)));
-        const usesOnnx = r.plan.order.some((id) => EXPORT_TEMPLATES.get(r.plan.nodes[id].kind)!.requirements.concat((EXPORT_TEMPLATES.get(r.plan.nodes[id].kind)!.withoutDeps ?? []).flatMap((w) => w.dependencies)).includes('onnxruntime'));
+        const usesOnnx = r.plan.order.some((id) => exportTemplate(r.plan.nodes[id].kind)!.requirements.concat((exportTemplate(r.plan.nodes[id].kind)!.withoutDeps ?? []).flatMap((w) => w.dependencies)).includes('onnxruntime'));
         expect(onnx).toHaveLength(usesOnnx ? 1 : 0);
         const needsGpu = r.plan.order.some((id) => r.plan.nodes[id].deployment.resources.gpus > 0);
         if (usesOnnx) expect(onnx[0]).toBe(needsGpu ? ONNXRUNTIME_GPU : ONNXRUNTIME_CPU);

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportGraph } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
-import { INLINE_NODES } from '../../runtime/dataplane/inline/index.js';
+import { inputNode, switchNode } from '../../runtime/dataplane/inline/index.js';
 import { bioSpans, splitWords } from '../../runtime/text/onnx-entities.js';
 import { imageBytes } from '../../runtime/vision/image-input.js';
 import { definitionTest, splitSentences } from '../../runtime/nodes/llm/extractive.js';
@@ -144,10 +144,10 @@ describe('exported Python nodes behave like the TypeScript nodes', () => {
       const random = seededRandom(c.seed);
       return Array.from({ length: c.n }, () => pickToken(c.logits, c.config, random));
     }));
-    expect(py.switch).toEqual(await Promise.all(switchCases.map((c) => tsCall(() => INLINE_NODES.switch(planNode(c.config), { in: c.value }, undefined)))));
+    expect(py.switch).toEqual(await Promise.all(switchCases.map((c) => tsCall(() => switchNode(planNode(c.config), { in: c.value }, undefined)))));
     const tsInput = inputCases.map((c) => {
       try {
-        return INLINE_NODES.input(planNode({ fields: c.fields, ...c.limits }), {}, c.body);
+        return inputNode(planNode({ fields: c.fields, ...c.limits }), {}, c.body);
       } catch (e) {
         return { error: (e as Error).message, path: (e as { extra?: { path?: string } }).extra?.path };
       }

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { exportGraph } from '../../runtime/export/export.js';
-import { EXPORT_TEMPLATES } from '../../shared/catalog/exports.js';
+import { exportTemplate } from '../../runtime/kinds.js';
 import { compile } from '../../shared/compile.js';
 import type { Plan } from '../../shared/plan.js';
 import { importServeConfig, ServeImportError } from '../../shared/ray-import.js';
 import { exampleGraphs, FIXTURES, SCHEMAS } from './helpers.js';
 
-const exportable = (text: string) => (JSON.parse(text).nodes as { kind: string }[]).every((n) => EXPORT_TEMPLATES.get(n.kind)?.source);
+const exportable = (text: string) => (JSON.parse(text).nodes as { kind: string }[]).every((n) => exportTemplate(n.kind));
 const graphs = [
   ...exampleGraphs().filter((g) => exportable(g.text)),
   ...['parallel', 'switch'].map((name) => ({ name, text: readFileSync(join(FIXTURES, `graphs/${name}.json`), 'utf8') })),

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it, afterAll } from 'vitest';
-import { EXPORT_TEMPLATES } from '../../shared/catalog/exports.js';
+import { exportTemplate } from '../../runtime/kinds.js';
 import { ExportError, exportGraph } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
 import { exampleGraphs, FIXTURES, tempDir, validators, removeTempDirs, type Yaml } from './helpers.js';
@@ -13,7 +13,7 @@ const { rayService, serveConfig } = validators();
 const all = [...exampleGraphs(), ...['parallel', 'switch', 'awkward'].map((name) => ({ name: `fixture ${name}`, text: readFileSync(join(FIXTURES, `graphs/${name}.json`), 'utf8') }))];
 /** Nodes Ray cannot run: JavaScript kinds (custom, defineNode) are refused by name. */
 const unexportable = (text: string) =>
-  (JSON.parse(text).nodes as { id: string; kind: string }[]).filter((n) => !EXPORT_TEMPLATES.get(n.kind)?.source || n.kind === 'custom').map((n) => n.id);
+  (JSON.parse(text).nodes as { id: string; kind: string }[]).filter((n) => !exportTemplate(n.kind)).map((n) => n.id);
 const examples = all.filter((e) => unexportable(e.text).length === 0);
 const refused = all.filter((e) => unexportable(e.text).length > 0);
 

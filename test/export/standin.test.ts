@@ -6,7 +6,7 @@ import { exportGraph, exportGraphs } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
 import { builtinCatalog, outputPorts } from '../../shared/catalog/index.js';
 import type { Plan } from '../../shared/plan.js';
-import { EXPORT_TEMPLATES } from '../../shared/catalog/exports.js';
+import { exportTemplate } from '../../runtime/kinds.js';
 import { exampleGraphs, FIXTURES, ROOT, removeTempDirs, runUnderStandin, tempDir, writeIndex } from './helpers.js';
 
 /**
@@ -73,7 +73,7 @@ describe('the exported app runs under a stand-in for ray.serve', () => {
     expect(r.faked).toEqual(['answer', 'embed']);
   });
 
-  const exportable = exampleGraphs().filter((g) => (JSON.parse(g.text).nodes as { kind: string }[]).every((n) => EXPORT_TEMPLATES.get(n.kind)?.source));
+  const exportable = exampleGraphs().filter((g) => (JSON.parse(g.text).nodes as { kind: string }[]).every((n) => exportTemplate(n.kind)));
   for (const ex of exportable) {
     it(`${ex.name}: every node runs once, after all the nodes it depends on`, () => {
       const dir = tempDir(`standin-${ex.name}`);

@@ -1,4 +1,4 @@
-import { INPUT_LIMIT_DEFAULTS } from '../../../shared/catalog/input.js';
+import { INPUT_LIMIT_DEFAULTS } from '../../../shared/catalog/input-limits.js';
 import { jsonPath } from '../../../shared/errors.js';
 import type { PortType } from '../../../shared/ports.js';
 import { imageSize } from '../../vision/image-size.js';

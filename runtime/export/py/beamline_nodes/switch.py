@@ -1,16 +1,10 @@
-import type { ExportTemplate } from './export-template.js';
+"""Runs inline in the ingress: passes its input on the first matching case port (runtime/dataplane/inline)."""
 
-/** Runs inline in the ingress: passes its input on the first matching case port. */
-export const switchExport: ExportTemplate = {
-  kind: 'switch',
-  module: 'switch',
-  className: 'SwitchNode',
-  requirements: [],
-  source: String.raw`_MISSING = object()
+_MISSING = object()
 
 
 def _get(value, path: str):
-    """A dotted path (result.label, items.0) as runtime/inline/switch-condition.ts reads it."""
+    """A dotted path (result.label, items.0) as runtime/dataplane/inline/switch-condition.ts reads it."""
     if not path:
         return value
     for part in path.split("."):
@@ -44,5 +38,3 @@ class SwitchNode:
             if picked is not _MISSING and _same(picked, case["equals"]):
                 return {case["port"]: value}
         return {"default": value}
-`,
-};

@@ -1,16 +1,7 @@
-import type { ExportTemplate } from './export-template.js';
+"""Exact top-k cosine over the team's index format: <dataDir>/indexes/<name>/{meta.json, vectors.f32,
+chunks.jsonl}, blended with BM25 as runtime/nodes/retriever.ts does."""
 
-/**
- * Exact top-k cosine over the team's index format:
- * <dataDir>/indexes/<name>/{meta.json, vectors.f32, chunks.jsonl}.
- */
-export const retrieverExport: ExportTemplate = {
-  kind: 'retriever',
-  module: 'retriever',
-  className: 'RetrieverNode',
-  requirements: ['numpy'],
-  indexes: (c) => [typeof c.index === 'string' ? c.index : 'default'],
-  source: String.raw`import json
+import json
 import math
 import os
 import re
@@ -141,5 +132,3 @@ class RetrieverNode:
         if text is not None and not isinstance(text, str):
             raise NodeInputError(f'input "query" must be a string, got {type(text).__name__}', "query")
         return {"documents": await in_thread(self.search, vector, text)}
-`,
-};

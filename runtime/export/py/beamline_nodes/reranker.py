@@ -1,16 +1,8 @@
-import type { ExportTemplate } from './export-template.js';
+"""cosine: query and documents through the embedder path, all texts of a batch in one run; cross-encoder:
+sigmoid of one logit or softmax of the last of two. Documents keep their fields, with the old score as
+retrievalScore (runtime/nodes/reranker.ts)."""
 
-/**
- * cosine: query and documents through the embedder path, all texts of a batch in
- * one run; cross-encoder: sigmoid of one logit or softmax of the last of two.
- * Documents keep their fields, with the old score as retrievalScore (runtime/nodes/reranker.ts).
- */
-export const rerankerExport: ExportTemplate = {
-  kind: 'reranker',
-  module: 'reranker',
-  className: 'RerankerNode',
-  requirements: ['onnxruntime', 'tokenizers', 'numpy'],
-  source: String.raw`import math
+import math
 
 from .common import Embedding, NodeInputError, TextTokenizer, batch_each, call_one, model_file, open_session, output_names, resolve_model_dir, token_feed
 
@@ -85,5 +77,3 @@ class RerankerNode:
     async def batch(self, items: list) -> list:
         # Every query of a batch goes through one model run.
         return await batch_each(items, read_query, self.rank)
-`,
-};

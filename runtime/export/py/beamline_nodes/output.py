@@ -1,12 +1,7 @@
-import type { ExportTemplate } from './export-template.js';
+"""Runs inline in the ingress: one value, or a join keyed by source node id (runtime/dataplane/inline)."""
 
-/** Runs inline in the ingress: one value, or a join keyed by source node id (runtime/inline). */
-export const outputExport: ExportTemplate = {
-  kind: 'output',
-  module: 'output',
-  className: 'OutputNode',
-  requirements: [],
-  source: String.raw`class OutputNode:
+
+class OutputNode:
     incoming = 1  # edges into the node; the ingress sets it
 
     def __init__(self, config: dict, ctx):
@@ -18,5 +13,3 @@ export const outputExport: ExportTemplate = {
         if self.incoming == 1:
             return {"value": None if values is None else next(iter(values.values()), None)}
         return {"value": values}
-`,
-};

@@ -1,12 +1,6 @@
-import type { ExportTemplate } from './export-template.js';
+"""Same tokenizer.json, truncation, pooling and normalisation as runtime/nodes/embedder.ts."""
 
-/** Same tokenizer.json, truncation, pooling and normalisation as runtime/nodes/embedder.ts. */
-export const embedderExport: ExportTemplate = {
-  kind: 'embedder',
-  module: 'embedder',
-  className: 'EmbedderNode',
-  requirements: ['onnxruntime', 'tokenizers', 'numpy'],
-  source: String.raw`from .common import Embedding, batch_each, call_one, resolve_model_dir, text_input
+from .common import Embedding, batch_each, call_one, resolve_model_dir, text_input
 
 
 class EmbedderNode:
@@ -22,5 +16,3 @@ class EmbedderNode:
 
     async def batch(self, items: list) -> list:
         return await batch_each(items, text_input, self.embed_many)
-`,
-};

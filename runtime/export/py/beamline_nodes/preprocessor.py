@@ -1,13 +1,6 @@
-import type { ExportTemplate } from './export-template.js';
+"""A line-for-line port of runtime/text/normalize.ts and runtime/text/chunk.ts."""
 
-/** A line-for-line port of runtime/text/normalize.ts and runtime/text/chunk.ts. */
-export const preprocessorExport: ExportTemplate = {
-  kind: 'preprocessor',
-  module: 'preprocessor',
-  className: 'PreprocessorNode',
-  requirements: [],
-  notes: () => ['preprocessor: chunk sizes count Unicode code points in Python and UTF-16 units in TypeScript; they differ only for characters outside the BMP (emoji)'],
-  source: String.raw`import re
+import re
 import unicodedata
 
 from .common import text_input
@@ -127,5 +120,3 @@ class PreprocessorNode:
         tidy = (lambda t: normalize_text(t, "none", False, True)) if self.collapse else (lambda t: t)
         chunks = [tidy(base[s:e]) for s, e in chunk_spans(base, self.chunking, self.size, self.overlap)]
         return {"text": tidy(base), "chunks": chunks}
-`,
-};

@@ -1,9 +1,8 @@
-/**
- * beamline_nodes/common.py: what every exported node class shares (paths,
- * tokenisation, onnxruntime sessions, input checks). Mirrors runtime/models/*.ts
- * so the Python nodes tokenise and truncate exactly as the TypeScript ones do.
- */
-export const COMMON_PY = String.raw`"""Shared helpers of the Beamline node classes. Written by beamline export; edit the graph, not this file."""
+"""Shared helpers of the Beamline node classes. Written by beamline export; edit the graph, not this file.
+
+What every node class shares (paths, tokenisation, onnxruntime sessions, input checks). Mirrors
+runtime/models/*.ts so the Python nodes tokenise and truncate exactly as the TypeScript ones do.
+"""
 import asyncio
 import json
 import math
@@ -379,4 +378,3 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-`;

@@ -1,12 +1,6 @@
-import type { ExportTemplate } from './export-template.js';
+"""Softmax over the model's logits; labels from config.labels, then config.json id2label (runtime/nodes/classifier.ts)."""
 
-/** Softmax over the model's logits; labels from config.labels, then config.json id2label. */
-export const classifierExport: ExportTemplate = {
-  kind: 'classifier',
-  module: 'classifier',
-  className: 'ClassifierNode',
-  requirements: ['onnxruntime', 'tokenizers', 'numpy'],
-  source: String.raw`import json
+import json
 import os
 
 from .common import TextTokenizer, batch_each, call_one, model_file, open_session, output_names, resolve_model_dir, text_input, token_feed
@@ -64,5 +58,3 @@ class ClassifierNode:
 
     async def batch(self, items: list) -> list:
         return await batch_each(items, text_input, self.classify)
-`,
-};

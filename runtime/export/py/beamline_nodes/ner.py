@@ -1,21 +1,8 @@
-import type { ExportTemplate } from './export-template.js';
+"""onnx: a port of runtime/text/onnx-entities.ts (words tokenised one by one, first-token tags, BIO/BIOES
+spans with mean softmax scores). wink: wink-nlp has no Python port, so this node finds wink's pattern types
+(EMAIL, URL, MENTION, HASHTAG, MONEY, PERCENT, TIME, DATE, CARDINAL) with regular expressions."""
 
-/**
- * onnx: a port of runtime/text/onnx-entities.ts (words tokenised one by one,
- * first-token tags, BIO/BIOES spans with mean softmax scores). wink: wink-nlp has
- * no Python port, so the exported node finds wink's pattern types (EMAIL, URL,
- * MENTION, HASHTAG, MONEY, PERCENT, TIME, DATE, CARDINAL) with regular expressions.
- */
-export const nerExport: ExportTemplate = {
-  kind: 'ner',
-  module: 'ner',
-  className: 'NerNode',
-  requirements: ['onnxruntime', 'tokenizers', 'numpy'],
-  notes: (c) =>
-    (c.backend ?? 'wink') === 'wink'
-      ? ['ner: wink-nlp has no Python port; the exported node finds EMAIL, URL, MENTION, HASHTAG, MONEY, PERCENT, TIME, DATE and CARDINAL entities with regular expressions (no DURATION, ORDINAL, EMOJI, EMOTICON), so results can differ from wink-nlp; use the onnx backend for the same entities in both']
-      : [],
-  source: String.raw`import json
+import json
 import os
 import re
 import unicodedata
@@ -168,5 +155,3 @@ class NerNode:
         if self.keep is not None:
             found = [e for e in found if e["type"].upper() in self.keep]
         return {"entities": utf16_offsets(text, found)}
-`,
-};

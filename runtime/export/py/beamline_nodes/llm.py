@@ -1,26 +1,8 @@
-import type { ExportTemplate } from './export-template.js';
+"""A port of runtime/nodes/llm/*: extractive (embedding cosine + question-word overlap + "X is ..." bonus,
+sentences in document order), openai (one chat completion through the openai package) and onnx (the
+Optimum decoder layout with its KV cache, greedy or seeded top-k/top-p sampling)."""
 
-/**
- * A port of runtime/nodes/llm/*: extractive (embedding cosine + question-word
- * overlap + "X is ..." bonus, sentences in document order), openai (one chat
- * completion through the openai package) and onnx (the Optimum decoder layout
- * with its KV cache, greedy or seeded top-k/top-p sampling).
- */
-export const llmExport: ExportTemplate = {
-  kind: 'llm',
-  module: 'llm',
-  className: 'LlmNode',
-  requirements: ['numpy', 'openai', 'onnxruntime', 'tokenizers'],
-  models: (c) => (c.backend === 'openai' ? [] : [typeof c.model === 'string' ? c.model : 'builtin:glove-100d']),
-  notes: (c) => [
-    'llm: the exported node answers in one response; token streaming (socket.io in Beamline) is not exported',
-    ...(c.backend === 'openai' && c.apiKeyEnv
-      ? [
-          `llm: the Ray app reads the key from the ${String(c.apiKeyEnv)} environment variable of its pods and sends it to ${String(c.baseUrl)}; set it there from a Kubernetes Secret (env valueFrom.secretKeyRef). serve's --allow-secret-env and --secret-base-url do not travel with the export: only the variables you put on the pods can be read`,
-        ]
-      : []),
-  ],
-  source: String.raw`import json
+import json
 import os
 import re
 
@@ -309,5 +291,3 @@ class LlmNode:
             r = await in_thread(self.impl.generate, question, docs)
         result = {"answer": r["answer"], "sources": r["sources"], "backend": self.backend}
         return {"result": result, "text": r["answer"]}
-`,
-};

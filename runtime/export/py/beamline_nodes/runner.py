@@ -1,11 +1,9 @@
-/**
- * beamline_nodes/runner.py: the deployment base classes of an exported app.
- * NodeDeployment wraps one node class as a Serve deployment (config via
- * user_config/reconfigure); GraphIngress takes the HTTP request and GraphRun
- * moves values along the graph's edges, one task per node started as soon as
- * its upstream nodes are done, with per-call timeouts and retries.
- */
-export const RUNNER_PY = String.raw`"""Deployment base classes of a Beamline Ray Serve app. Written by beamline export."""
+"""Deployment base classes of a Beamline Ray Serve app. Written by beamline export.
+
+NodeDeployment wraps one node class as a Serve deployment (config via user_config/reconfigure);
+GraphIngress takes the HTTP request and GraphRun moves values along the graph's edges, one task per
+node started as soon as its upstream nodes are done, with per-call timeouts and retries.
+"""
 import asyncio
 import subprocess
 import time
@@ -275,4 +273,3 @@ class GraphIngress:
         traced = (getattr(request, "query_params", {}) or {}).get("trace") in ("1", "true")
         output = run.response()
         return JSONResponse({"requestId": request_id, "output": output, "trace": run.trace} if traced else output, headers={"x-request-id": request_id})
-`;

@@ -1,13 +1,8 @@
-import type { ExportTemplate } from './export-template.js';
-import { INPUT_LIMIT_DEFAULTS as LIMITS } from './input.js';
+"""Runs inline in the ingress: splits the request body into typed fields (runtime/dataplane/inline/input-fields.ts).
 
-/** Runs inline in the ingress: splits the request body into typed fields. */
-export const inputExport: ExportTemplate = {
-  kind: 'input',
-  module: 'input',
-  className: 'InputNode',
-  requirements: [],
-  source: String.raw`import math
+The size bounds' defaults are the catalog's INPUT_LIMIT_DEFAULTS (shared/catalog/input.ts); a test keeps them equal."""
+
+import math
 
 from .common import NodeInputError
 
@@ -16,7 +11,7 @@ def _num_array(v) -> bool:
     return isinstance(v, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
 
 
-# What a request field of each port type must hold, as runtime/inline/input-fields.ts checks it.
+# What a request field of each port type must hold, as runtime/dataplane/inline/input-fields.ts checks it.
 CHECKS = {
     "any": (lambda v: True, "any value"),
     "json": (lambda v: True, "any JSON value"),
@@ -60,12 +55,12 @@ def _path(name: str) -> str:
 class InputNode:
     def __init__(self, config: dict, ctx):
         self.fields = config.get("fields", {"query": "text"})
-        self.max_text = config.get("maxTextChars", ${LIMITS.maxTextChars})
-        self.max_total = config.get("maxTotalChars", ${LIMITS.maxTotalChars})
-        self.max_items = config.get("maxItems", ${LIMITS.maxItems})
+        self.max_text = config.get("maxTextChars", 100000)
+        self.max_total = config.get("maxTotalChars", 1000000)
+        self.max_items = config.get("maxItems", 10000)
 
     def _over(self, name: str, port_type: str, v):
-        # Size bounds as runtime/inline/input-fields.ts applies them; image pixels are left to the OCR node's decoder.
+        # Size bounds as runtime/dataplane/inline/input-fields.ts applies them; image pixels are left to the OCR node's decoder.
         if port_type in ("text", "label"):
             n = _utf16_len(v)
             return f'field "{name}" is {n} characters, the limit is {self.max_text} (maxTextChars)' if n > self.max_text else None
@@ -96,5 +91,3 @@ class InputNode:
                 raise NodeInputError(f"input too large at {path}: {over}", path)
             out[name] = body[name]
         return out
-`,
-};

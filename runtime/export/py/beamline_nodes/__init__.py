@@ -1,0 +1,1 @@
+"""Beamline node classes for Ray Serve. Written by beamline export."""
