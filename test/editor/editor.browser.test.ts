@@ -327,6 +327,8 @@ describe.skipIf(NO_CHROMIUM)('editor in Chromium', () => {
     await textOf(node('embed').getByTestId('live')).toContain('p50');
     // The README's screenshot: a wider window so the whole graph reads at a useful zoom.
     await page.setViewportSize({ width: 1680, height: 900 });
+    // The palette folded away: the graph fits at a zoom where cards are drawn in full.
+    await page.getByTestId('collapse-palette').click();
     await page.getByRole('button', { name: 'Fit View' }).click();
     await page.waitForTimeout(300);
     // Written to docs/ only on request (UPDATE_SCREENSHOT=1), so a test run never edits tracked files.
