@@ -32,7 +32,7 @@ function fakes(plan: Plan, vector: number[]): Record<string, Record<string, unkn
   for (const id of plan.order) {
     const n = plan.nodes[id];
     const kind = builtinCatalog.get(n.kind)!;
-    out[id] = Object.fromEntries(outputPorts(kind, n.config as never).map((p) => [p.name, byType[p.type]]));
+    out[id] = Object.fromEntries(outputPorts(kind, n.config).map((p) => [p.name, byType[p.type]]));
   }
   return out;
 }
