@@ -161,8 +161,10 @@ export function Canvas() {
             if (!state.toHandle && onEmptyCanvas(e)) a.removeEdge(edge.id);
             else a.connectEnd(state);
           }}
-          onNodeClick={(_, n) => {
-            // Selecting a node shows what it is, whatever panel was open.
+          onNodeClick={(e, n) => {
+            // Selecting a node shows what it is, whatever panel was open; a button on the card (Build from docs,
+            // Upload files…, output) opens its own panel or dialog instead.
+            if ((e.target as Element).closest('button, a, input, select, textarea')) return;
             if (n.type === 'beamline' && useEditor.getState().panel !== 'inspector') a.showPanel('inspector');
           }}
           onNodeContextMenu={(e, n) => menu(e, n.id.startsWith(NOTE) ? 'note' : n.id.startsWith(GROUP) ? 'group' : 'node', n.id)}
