@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { noticeLifetime } from '../lib/notices.js';
 import { formatShortcut } from '../lib/shortcuts.js';
 import { COMMANDS, type MenuName, runCommand } from '../store/commands.js';
@@ -50,18 +50,26 @@ function Menu({ name }: { name: MenuName }) {
  */
 function NoticeLine({ notice }: { notice: Notice | null }) {
   const [open, setOpen] = useState(false);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new message starts closed
-  useEffect(() => setOpen(false), [notice]);
+  const [cut, setCut] = useState(false);
+  const text = useRef<HTMLOutputElement>(null);
+  // A new message starts closed; ⌄ is offered only when two lines do not hold it.
+  useLayoutEffect(() => {
+    setOpen(false);
+    const el = text.current;
+    setCut(!!notice && !!el && (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1));
+  }, [notice]);
   return (
-    <div className={`bl-notice ${notice?.tone ?? ''}${open ? ' open' : ''}`}>
-      <output data-testid="notice" aria-live="polite" title={notice && !open ? notice.text : undefined}>
+    <div className={`bl-notice ${notice?.tone ?? ''}${open ? ' open' : ''}${notice ? '' : ' empty'}`}>
+      <output ref={text} data-testid="notice" aria-live="polite" title={notice && !open ? notice.text : undefined}>
         {notice?.text}
       </output>
       {notice && (
         <>
-          <button type="button" className="bl-notice-button" aria-expanded={open} aria-label={open ? 'show the message short' : 'show the whole message'} onClick={() => setOpen(!open)}>
-            {open ? '⌃' : '⌄'}
-          </button>
+          {(cut || open) && (
+            <button type="button" className="bl-notice-button" aria-expanded={open} aria-label={open ? 'show the message short' : 'show the whole message'} onClick={() => setOpen(!open)}>
+              {open ? '⌃' : '⌄'}
+            </button>
+          )}
           <button type="button" className="bl-notice-button" aria-label="dismiss the message" onClick={() => useEditor.getState().clearNotice(notice)}>
             ×
           </button>

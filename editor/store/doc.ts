@@ -212,6 +212,8 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
       if (state.isValid !== false || !state.fromHandle || !state.toHandle) return;
       const from = state.fromHandle;
       const to = state.toHandle;
+      // Let go on the port it started from: nothing was asked for.
+      if (from.nodeId === to.nodeId && from.id === to.id && from.type === to.type) return;
       const [src, dst] = from.type === 'source' ? [from, to] : [to, from];
       const check = get().checkConnection({ source: src.nodeId, sourceHandle: src.id, target: dst.nodeId, targetHandle: dst.id });
       get().notify(`Connection refused: ${check.ok ? 'connect an output to an input' : check.reason}`, 'error', 'edit');

@@ -327,7 +327,9 @@ describe.skipIf(NO_CHROMIUM)('canvas tools in Chromium', () => {
     await textOf(frame.locator('.bl-group-title')).toBe('Retrieval');
     // Dragging the frame by its title moves both members, and nothing else.
     const before = await read((s) => Object.fromEntries(s.nodes.map((n) => [n.id, n.position])));
-    const title = await center(frame.locator('.bl-group-count'));
+    // The title bar, right of the title.
+    const head = (await frame.locator('.bl-group-head').boundingBox())!;
+    const title = { x: head.x + head.width - 12, y: head.y + head.height / 2 };
     await page.mouse.move(title.x, title.y);
     await page.mouse.down();
     await page.mouse.move(title.x + 60, title.y - 80, { steps: 10 });
