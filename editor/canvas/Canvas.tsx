@@ -101,7 +101,7 @@ export function Canvas() {
   const menu = (e: ReactMouseEvent | MouseEvent, target: ContextMenu['target'], id?: string) => {
     e.preventDefault();
     const s = useEditor.getState();
-    s.pointer = { x: e.clientX, y: e.clientY };
+    s.trackPointer({ x: e.clientX, y: e.clientY });
     // The menu acts on what was right-clicked: it becomes the selection unless it is part of it already.
     if (id) s.selectItem(target, id);
     s.openContextMenu({ x: e.clientX, y: e.clientY, target, ...(id ? { id } : {}) });
@@ -128,10 +128,7 @@ export function Canvas() {
         }
       }}
       onDrop={onDrop}
-      onMouseMove={(e) => {
-        // Written in place, not with set(): the pointer is read by quick-add and paste, never rendered.
-        useEditor.getState().pointer = { x: e.clientX, y: e.clientY };
-      }}
+      onMouseMove={(e) => useEditor.getState().trackPointer({ x: e.clientX, y: e.clientY })}
     >
       <Obstacles.Provider value={obstacles}>
         <ReactFlow<Node>

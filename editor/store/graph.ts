@@ -107,24 +107,38 @@ export function derive(recompile = true): void {
   const r = compile(graph, s.catalog);
   useEditor.setState({ errors: r.ok ? [] : r.errors, dirty, modified });
 }
-let deriveTimer: ReturnType<typeof setTimeout> | undefined;
-let pendingCompile = false;
-useEditor.subscribe((s, prev) => {
-  const graphChanged = !sameGraph(s, prev) || s.catalog !== prev.catalog;
-  if (!graphChanged && sameDoc(s, prev) && s.baseline === prev.baseline && s.deployedGraph === prev.deployedGraph) return;
-  pendingCompile ||= graphChanged;
-  clearTimeout(deriveTimer);
-  deriveTimer = setTimeout(() => {
-    const c = pendingCompile;
-    pendingCompile = false;
-    derive(c);
-  }, 60);
-});
-derive();
-
-// A toolbar message goes when its cause does (lib/notices.ts): a refused connection at the next edit,
-// a refused deploy's errors once there are none.
-useEditor.subscribe((s) => {
-  const n = s.notice;
-  if (n?.cause && noticeStale(n.cause, { edited: !!n.doc && !sameDoc(n.doc, s), errors: s.errors.length + s.serverErrors.length })) s.clearNotice(n);
-});
+let stopStore: (() => void) | null = null;
+/**
+ * Starts what follows the store: the derived fields (derive, shortly after each change) and
+ * toolbar messages that go when their cause does (lib/notices.ts: a refused connection at the
+ * next edit, a refused deploy's errors once there are none). Called once by main.tsx (and by
+ * the tests), not on import; a second call does nothing. Returns a function that stops both.
+ */
+export function startStore(): () => void {
+  if (stopStore) return stopStore;
+  let deriveTimer: ReturnType<typeof setTimeout> | undefined;
+  let pendingCompile = false;
+  const offDerive = useEditor.subscribe((s, prev) => {
+    const graphChanged = !sameGraph(s, prev) || s.catalog !== prev.catalog;
+    if (!graphChanged && sameDoc(s, prev) && s.baseline === prev.baseline && s.deployedGraph === prev.deployedGraph) return;
+    pendingCompile ||= graphChanged;
+    clearTimeout(deriveTimer);
+    deriveTimer = setTimeout(() => {
+      const c = pendingCompile;
+      pendingCompile = false;
+      derive(c);
+    }, 60);
+  });
+  const offNotices = useEditor.subscribe((s) => {
+    const n = s.notice;
+    if (n?.cause && noticeStale(n.cause, { edited: !!n.doc && !sameDoc(n.doc, s), errors: s.errors.length + s.serverErrors.length })) s.clearNotice(n);
+  });
+  derive();
+  stopStore = () => {
+    clearTimeout(deriveTimer);
+    offDerive();
+    offNotices();
+    stopStore = null;
+  };
+  return stopStore;
+}

@@ -54,7 +54,7 @@ export interface UiSlice {
   commandPalette: boolean;
   examplesOpen: boolean;
   minimap: boolean;
-  /** Written in place by the canvas (never rendered): read by quick-add and paste. */
+  /** Where the mouse last was on the canvas (screen point): read by quick-add and paste, never rendered. */
   pointer: { x: number; y: number };
   notice: Notice | null;
   dialog: Dialog | null;
@@ -79,6 +79,8 @@ export interface UiSlice {
   openCommandPalette(open: boolean): void;
   openExamples(open: boolean): void;
   setMinimap(on: boolean): void;
+  /** Records the pointer without notifying subscribers (it changes on every mouse move and nothing draws it). */
+  trackPointer(at: { x: number; y: number }): void;
   /** Shows a message in the toolbar; with a cause, it also goes when that cause is gone. */
   notify(text: string, tone?: Notice['tone'], cause?: NoticeCause): void;
   /** Clears the notice if it is still `notice` (a newer one stays). */
@@ -139,6 +141,9 @@ export function createUiSlice(set: SetState, get: Get): UiSlice {
     openHelp: (open) => set({ help: open, contextMenu: null }),
     openExamples: (open) => set({ examplesOpen: open }),
     setMinimap: (on) => set({ minimap: on }),
+    trackPointer: (at) => {
+      get().pointer = at;
+    },
     notify: (text, tone = 'info', cause) => {
       const { meta, nodes, edges, notes, groups } = get();
       set({ notice: { text, tone, at: Date.now(), ...(cause ? { cause, doc: { meta, nodes, edges, notes, groups } } : {}) } });

@@ -16,7 +16,7 @@ import { noticeLifetime, noticeStale } from '../../editor/lib/notices.js';
 import { placeholderHandles, placeholderPorts } from '../../editor/lib/placeholder.js';
 import { connectionTo, kindsFor } from '../../editor/lib/quick-add.js';
 import { matchesShortcut } from '../../editor/lib/shortcuts.js';
-import { canUndo, redo, undo, useEditor } from '../../editor/store/graph.js';
+import { canUndo, redo, startStore, undo, useEditor } from '../../editor/store/graph.js';
 import { describeKind } from '../../shared/catalog/describe.js';
 import { builtinCatalog } from '../../shared/catalog/index.js';
 import { GraphSchema } from '../../shared/graph.js';
@@ -24,6 +24,8 @@ import { GraphSchema } from '../../shared/graph.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const rag = GraphSchema.parse(JSON.parse(readFileSync(join(ROOT, 'examples/rag/graph.json'), 'utf8')));
 const st = () => useEditor.getState();
+// Derived fields (errors, unsaved) and stale notices, as main.tsx starts them.
+startStore();
 const steps = () => useEditor.temporal.getState().pastStates.length;
 const box = (x: number, y: number, width = 100, height = 50) => ({ x, y, width, height });
 

@@ -2,12 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { canRedo, canUndo, redo, undo, useEditor } from '../../editor/store/graph.js';
+import { canRedo, canUndo, redo, startStore, undo, useEditor } from '../../editor/store/graph.js';
 import { GraphSchema } from '../../shared/graph.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const rag = GraphSchema.parse(JSON.parse(readFileSync(join(ROOT, 'examples/rag/graph.json'), 'utf8')));
 const st = () => useEditor.getState();
+// Derived fields (errors, unsaved) and stale notices, as main.tsx starts them.
+startStore();
 const steps = () => useEditor.temporal.getState().pastStates.length;
 
 beforeEach(() => st().newGraph());
