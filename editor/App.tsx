@@ -4,7 +4,7 @@ import { startWorkspace } from './api/workspace.js';
 import { Canvas } from './canvas/Canvas.js';
 import { uploadProblem } from './lib/indexes.js';
 import { paneColumns } from './lib/panes.js';
-import { matchesShortcut } from './lib/shortcuts.js';
+import { formatShortcut, IS_MAC, matchesShortcut } from './lib/shortcuts.js';
 import { ContextMenu, Finder, HelpSheet, QuickAdd } from './panels/CanvasOverlays.js';
 import { Console } from './panels/Console.js';
 import { Dialogs } from './panels/Dialogs.js';
@@ -18,14 +18,16 @@ import { CollapseButton, CollapsedPane, PaneResizer, useShownPanes } from './pan
 import { Picker } from './panels/Picker.js';
 import { Placement } from './panels/Placement.js';
 import { useTheme } from './panels/ThemeToggle.js';
-import { IS_MAC, Toolbar } from './panels/Toolbar.js';
+import { Toolbar } from './panels/Toolbar.js';
 import { Versions } from './panels/Versions.js';
-import { COMMANDS, openText, runCommand } from './store/commands.js';
+import { COMMANDS, clipboardEvent, openText, runCommand } from './store/commands.js';
 import { type Panel, ReactFlowProvider, useEditor } from './store/graph.js';
 
 const editable = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
 
-/** Keyboard shortcuts from the command registry; clipboard through the browser's own events. */
+const CLIPBOARD_EVENTS = ['copy', 'cut', 'paste'] as const;
+
+/** Keyboard shortcuts from the command registry; copy, cut and paste through the browser's own events (store/commands.ts). */
 function useGlobalKeys() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -38,31 +40,14 @@ function useGlobalKeys() {
         return;
       }
     };
-    const onCopy = (e: ClipboardEvent, cut: boolean) => {
-      if (editable(e.target) || !e.clipboardData) return;
-      const text = useEditor.getState().copySelection();
-      if (!text) return;
-      e.preventDefault();
-      e.clipboardData.setData('text/plain', text);
-      if (cut) useEditor.getState().deleteSelection();
+    const onClipboard = (e: ClipboardEvent) => {
+      if (!editable(e.target)) clipboardEvent(e);
     };
-    const onPaste = (e: ClipboardEvent) => {
-      if (editable(e.target) || !e.clipboardData) return;
-      const s = useEditor.getState();
-      const at = s.flow?.screenToFlowPosition(s.pointer);
-      if (s.paste(e.clipboardData.getData('text/plain'), at)) e.preventDefault();
-    };
-    const copy = (e: ClipboardEvent) => onCopy(e, false);
-    const cut = (e: ClipboardEvent) => onCopy(e, true);
     window.addEventListener('keydown', onKey);
-    document.addEventListener('copy', copy);
-    document.addEventListener('cut', cut);
-    document.addEventListener('paste', onPaste);
+    for (const type of CLIPBOARD_EVENTS) document.addEventListener(type, onClipboard);
     return () => {
       window.removeEventListener('keydown', onKey);
-      document.removeEventListener('copy', copy);
-      document.removeEventListener('cut', cut);
-      document.removeEventListener('paste', onPaste);
+      for (const type of CLIPBOARD_EVENTS) document.removeEventListener(type, onClipboard);
     };
   }, []);
 }
@@ -79,7 +64,7 @@ function Overlays() {
       {commandPalette && (
         <Picker
           title="Run a command"
-          items={COMMANDS.map((c) => ({ id: c.id, label: `${c.menu}: ${c.label}`, hint: c.shortcuts?.[0]?.replace('Mod', IS_MAC ? '⌘' : 'Ctrl') }))}
+          items={COMMANDS.map((c) => ({ id: c.id, label: `${c.menu}: ${c.label}`, ...(c.shortcuts ? { hint: formatShortcut(c.shortcuts[0], IS_MAC) } : {}) }))}
           onClose={() => useEditor.getState().openCommandPalette(false)}
           onPick={(id) => {
             useEditor.getState().openCommandPalette(false);

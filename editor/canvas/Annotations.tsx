@@ -58,7 +58,7 @@ export function Markdown({ text }: { text: string }) {
   });
 }
 
-/** A sticky note: Markdown shown; double-click (or Enter when selected) to edit, blur or Ctrl+Enter to keep, Escape to cancel. */
+/** A sticky note: Markdown shown; double-click (or Enter when selected) to edit, blur or Mod+Enter to keep, Escape to cancel. */
 export const NoteCard = memo(function NoteCard({ id, data, selected, width }: NodeProps<NoteNode>) {
   const editing = useEditor((s) => s.editingNote === id);
   const st = useEditor.getState;

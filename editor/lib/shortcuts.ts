@@ -2,6 +2,9 @@
  * Shortcuts are written "Mod+Shift+Z": Mod is Cmd on macOS and Ctrl elsewhere.
  * Pure so the registry's matching is tested without a browser.
  */
+/** The platform the editor runs on decides what Mod is (false outside a browser: the unit tests). */
+export const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
+
 export interface KeyLike {
   key: string;
   ctrlKey: boolean;

@@ -1,16 +1,15 @@
 import { type KeyboardEvent, useEffect, useRef } from 'react';
 import { kindsFor } from '../lib/quick-add.js';
-import { formatShortcut } from '../lib/shortcuts.js';
+import { formatShortcut, IS_MAC } from '../lib/shortcuts.js';
 import { COMMANDS, type MenuName, runCommand } from '../store/commands.js';
 import { useEditor } from '../store/graph.js';
 import { Modal } from './Modal.js';
 import { Picker } from './Picker.js';
-import { IS_MAC } from './Toolbar.js';
 
 const st = useEditor.getState;
 
 /**
- * Quick add at a point (Ctrl/Cmd+K, or the right-click menu). Opened by a connection dropped on
+ * Quick add at a point (Mod+K, or the right-click menu). Opened by a connection dropped on
  * empty canvas, it lists only the kinds that can take (or give) that port's value, and the node
  * it adds is connected to that port.
  */
@@ -46,7 +45,7 @@ export function QuickAdd() {
   );
 }
 
-/** Ctrl/Cmd+F: find a node (or note) by id, label or kind, then select it and bring it into view. */
+/** Mod+F: find a node (or note) by id, label or kind, then select it and bring it into view. */
 export function Finder() {
   const open = useEditor((s) => s.finder);
   if (!open) return null;

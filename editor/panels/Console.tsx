@@ -5,6 +5,7 @@ import { invoke } from '../api/live.js';
 import { composeBody, imageFields } from '../lib/console-input.js';
 import { replicaCounts } from '../lib/deployments.js';
 import type { RunRecord } from '../lib/runs.js';
+import { commandKey } from '../store/commands.js';
 import { type NodeRun, useEditor } from '../store/graph.js';
 
 const DEFAULT_INPUT = 'What does Beamline do?';
@@ -154,7 +155,7 @@ export function Console() {
           {deployed}: {status?.state ?? 'DEPLOYING'} · {running}/{total} replicas running
         </p>
       ) : (
-        <p className="bl-muted">Deploy the graph (Ctrl+Enter) to invoke it.</p>
+        <p className="bl-muted">Deploy the graph ({commandKey('run.deploy')}) to invoke it.</p>
       )}
       <ImagePickers fields={pickFor} images={images} onChange={(f, v) => setImages(({ [f]: _, ...rest }) => (v ? { ...rest, [f]: v } : rest))} />
       <label htmlFor="console-input">{pickFor.length ? 'Other fields (text, or a JSON body)' : 'Input (text, or a JSON body)'}</label>

@@ -4,7 +4,7 @@ import { loadExample } from '../store/commands.js';
 import { useEditor } from '../store/graph.js';
 import { Modal } from './Modal.js';
 
-/** Load an example from examples/ (Ctrl+E); the Deployments view shows them with a preview. */
+/** Load an example from examples/ (Mod+E); the Deployments view shows them with a preview. */
 export function Examples() {
   const [examples, setExamples] = useState<{ id: string; name: string; description?: string }[] | null>(null);
   const [err, setErr] = useState<string | null>(null);

@@ -7,7 +7,7 @@ import { attach, stop } from '../api/live.js';
 import { confirmDiscard, drafts, forgetDraft, restoreDraft } from '../api/workspace.js';
 import { formatMs, formatRate, healthOf } from '../lib/deployments.js';
 import type { Draft } from '../lib/drafts.js';
-import { loadExample, runCommand } from '../store/commands.js';
+import { commandKey, loadExample, runCommand } from '../store/commands.js';
 import { useEditor } from '../store/graph.js';
 import { GraphPreview } from './GraphPreview.js';
 
@@ -75,7 +75,7 @@ function Deployments() {
       <h2>Deployments</h2>
       {offline && <p className="bl-field-errors">The server does not answer; retrying every second.</p>}
       {list === null && !offline && <p className="bl-muted">Loading…</p>}
-      {list?.length === 0 && <p className="bl-muted">Nothing is deployed. Open an example or start a new graph, then Deploy (Ctrl+Enter).</p>}
+      {list?.length === 0 && <p className="bl-muted">Nothing is deployed. Open an example or start a new graph, then Deploy ({commandKey('run.deploy')}).</p>}
       {list && list.length > 0 && (
         <table className="bl-table" data-testid="deployments">
           <thead>

@@ -8,6 +8,7 @@ import { renamePatch } from '../lib/graph-meta.js';
 import type { JsonSchema } from '../lib/kinds.js';
 import { errorsByField } from '../lib/paths.js';
 import { unknownKindMessage } from '../lib/placeholder.js';
+import { commandKey } from '../store/commands.js';
 import { useEditor } from '../store/graph.js';
 import { ModelInfo } from './ModelInfo.js';
 import { DraftInput, SchemaForm } from './SchemaForm.js';
@@ -57,7 +58,7 @@ function GraphSettings() {
           </li>
         ))}
       </ul>
-      <p className="bl-muted">Select a node to edit it. Drag kinds from the palette, or press Ctrl+K on the canvas.</p>
+      <p className="bl-muted">Select a node to edit it. Drag kinds from the palette, or press {commandKey('edit.quickAdd')} on the canvas.</p>
     </div>
   );
 }

@@ -1,12 +1,11 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { noticeLifetime } from '../lib/notices.js';
-import { formatShortcut } from '../lib/shortcuts.js';
-import { COMMANDS, type MenuName, runCommand } from '../store/commands.js';
+import { formatShortcut, IS_MAC } from '../lib/shortcuts.js';
+import { COMMANDS, commandKey, type MenuName, runCommand } from '../store/commands.js';
 import { healthOf, replicaCounts } from '../lib/deployments.js';
 import { type Notice, useEditor } from '../store/graph.js';
 import { ThemeToggle } from './ThemeToggle.js';
 
-export const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 const MENUS: MenuName[] = ['File', 'Edit', 'View', 'Run'];
 
 function Menu({ name }: { name: MenuName }) {
@@ -161,7 +160,7 @@ export function Toolbar() {
         </button>
       )}
       <ThemeToggle />
-      <button type="button" className="bl-primary" data-testid="deploy-button" onClick={() => runCommand('run.deploy')} title="Deploy (Ctrl+Enter)">
+      <button type="button" className="bl-primary" data-testid="deploy-button" onClick={() => runCommand('run.deploy')} title={`Deploy (${commandKey('run.deploy')})`}>
         Deploy
       </button>
     </header>

@@ -11,6 +11,7 @@ import { api } from '../api/client.js';
 import { previewDeploy, stop } from '../api/live.js';
 import { confirmDiscard } from '../api/workspace.js';
 import { downloadGraph, pickFile } from '../lib/files.js';
+import { formatShortcut, IS_MAC } from '../lib/shortcuts.js';
 import { toggleTheme } from '../lib/theme.js';
 import { FIT_VIEW } from '../lib/zoom.js';
 import { canRedo, canUndo, redo, undo, useEditor } from './graph.js';
@@ -101,12 +102,30 @@ export async function loadExample(name: string): Promise<void> {
   }
 }
 
-async function writeClipboard(text: string) {
-  try {
-    await navigator.clipboard.writeText(text);
-  } catch {
-    st().notify('The browser refused clipboard access; use Ctrl+C instead', 'error');
-  }
+/**
+ * Copy, cut and paste, for both ways they arrive: the Edit and right-click menus (through
+ * navigator.clipboard, which may ask for permission) and Mod+C/X/V, left to the browser's own
+ * clipboard events (`native`) so the system clipboard works without one (clipboardEvent).
+ */
+function copyOut(cut: boolean, write: (text: string) => void): boolean {
+  const text = st().copySelection();
+  if (!text) return false;
+  write(text);
+  if (cut) st().deleteSelection();
+  return true;
+}
+/** Pastes graph JSON at a screen point; the number of nodes pasted (0: the text was not a fragment). */
+const pasteAt = (text: string, at: { x: number; y: number }) => st().paste(text, st().flow?.screenToFlowPosition(at));
+
+const refused = (shortcut: string) => st().notify(`The browser refused clipboard access; use ${formatShortcut(shortcut, IS_MAC)} instead`, 'error');
+const writeClipboard = (text: string) => navigator.clipboard.writeText(text).catch(() => refused('Mod+C'));
+
+/** The browser's copy, cut and paste events (the page's; App.tsx leaves out those in text fields). */
+export function clipboardEvent(e: ClipboardEvent): void {
+  const data = e.clipboardData;
+  if (!data) return;
+  const done = e.type === 'paste' ? pasteAt(data.getData('text/plain'), st().pointer) > 0 : copyOut(e.type === 'cut', (t) => data.setData('text/plain', t));
+  if (done) e.preventDefault();
 }
 
 export const COMMANDS: Command[] = [
@@ -155,10 +174,7 @@ export const COMMANDS: Command[] = [
     native: true,
     enabled: nodeSelected,
     context: ['node'],
-    run: async () => {
-      const t = st().copySelection();
-      if (t) await writeClipboard(t);
-    },
+    run: () => void copyOut(false, writeClipboard),
   },
   {
     id: 'edit.cut',
@@ -168,12 +184,7 @@ export const COMMANDS: Command[] = [
     native: true,
     enabled: nodeSelected,
     context: ['node'],
-    run: async () => {
-      const t = st().copySelection();
-      if (!t) return;
-      await writeClipboard(t);
-      st().deleteSelection();
-    },
+    run: () => void copyOut(true, writeClipboard),
   },
   {
     id: 'edit.paste',
@@ -183,10 +194,11 @@ export const COMMANDS: Command[] = [
     native: true,
     context: ['pane'],
     run: async () => {
+      const at = anchor();
       try {
-        st().paste(await navigator.clipboard.readText(), st().flow?.screenToFlowPosition(anchor()));
+        pasteAt(await navigator.clipboard.readText(), at);
       } catch {
-        st().notify('The browser refused clipboard access; use Ctrl+V instead', 'error');
+        refused('Mod+V');
       }
     },
   },
@@ -270,6 +282,12 @@ export const COMMANDS: Command[] = [
 ];
 
 export const commandById = (id: string) => COMMANDS.find((c) => c.id === id);
+
+/** A command's first shortcut as this keyboard labels it (formatShortcut), for text that names it; '' when it has none. */
+export function commandKey(id: string): string {
+  const s = commandById(id)?.shortcuts?.[0];
+  return s ? formatShortcut(s, IS_MAC) : '';
+}
 
 export function runCommand(id: string): void {
   const c = commandById(id);

@@ -43,12 +43,12 @@ export type Dialog =
 export interface UiSlice {
   view: View;
   panel: Panel;
-  /** Screen point where Ctrl/Cmd+K opened the quick-add box, or null when closed. */
+  /** Screen point where Mod+K opened the quick-add box, or null when closed. */
   quickAdd: { x: number; y: number } | null;
   /** Set when quick add was opened by dropping a connection on the canvas: only kinds that fit, connected on add. */
   quickAddFrom: PortEnd | null;
   contextMenu: ContextMenu | null;
-  /** The find-a-node box (Ctrl/Cmd+F) and the shortcut help sheet (?). */
+  /** The find-a-node box (Mod+F) and the shortcut help sheet (?). */
   finder: boolean;
   help: boolean;
   commandPalette: boolean;

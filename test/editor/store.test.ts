@@ -127,6 +127,37 @@ describe('editor store', () => {
   });
 });
 
+describe('clipboard events', () => {
+  /** What the browser hands a copy, cut or paste listener: the event's type and its clipboard. */
+  const event = (type: 'copy' | 'cut' | 'paste', text = '') => {
+    const data = new Map([['text/plain', text]]);
+    const e = { type, prevented: false, clipboardData: { getData: (k: string) => data.get(k) ?? '', setData: (k: string, v: string) => data.set(k, v) }, preventDefault: () => (e.prevented = true) };
+    return { e, text: () => data.get('text/plain') ?? '' };
+  };
+  const fire = async (type: 'copy' | 'cut' | 'paste', text?: string) => {
+    const { clipboardEvent } = await import('../../editor/store/commands.js');
+    const ev = event(type, text);
+    clipboardEvent(ev.e as unknown as ClipboardEvent);
+    return { prevented: ev.e.prevented, text: ev.text() };
+  };
+
+  it('cuts the selected nodes as graph JSON in one undo step, and pastes them back', async () => {
+    st().load(rag);
+    expect(await fire('copy')).toEqual({ prevented: false, text: '' });
+    st().select(['embed', 'retrieve']);
+    const cut = await fire('cut');
+    expect(cut.prevented).toBe(true);
+    expect(JSON.parse(cut.text).nodes.map((n: { id: string }) => n.id)).toEqual(['embed', 'retrieve']);
+    expect(st().nodes.map((n) => n.id)).not.toContain('embed');
+    expect(steps()).toBe(1);
+    expect((await fire('paste', cut.text)).prevented).toBe(true);
+    expect(st().nodes.filter((n) => n.selected).map((n) => n.id)).toEqual(['embed', 'retrieve']);
+    expect(st().edges.some((e) => e.source === 'embed' && e.target === 'retrieve')).toBe(true);
+    // Text that is not a graph fragment is left to the browser.
+    expect((await fire('paste', 'hello')).prevented).toBe(false);
+  });
+});
+
 describe('console request body', () => {
   it('sends JSON as written, and plain text as the first field of the input node', async () => {
     const { requestBody } = await import('../../editor/api/live.js');
