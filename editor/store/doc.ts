@@ -6,11 +6,12 @@
 import { applyEdgeChanges, applyNodeChanges, type Edge, type EdgeChange, type FinalConnectionState, type Node, type NodeChange } from '@xyflow/react';
 import type { Catalog } from '../../shared/catalog/index.js';
 import type { GraphError } from '../../shared/errors.js';
-import { edgeId, type FlowDocument, type FlowNodeData, fromFlow, type Graph, GRAPH_VERSION, toFlow } from '../../shared/graph.js';
+import { edgeId, type FlowDocument, type FlowNodeData, fromFlow, type Graph, type GraphNode, GRAPH_VERSION, toFlow } from '../../shared/graph.js';
 import { PORT_COLOURS } from '../../shared/ports.js';
-import { copyFragment, parseFragment, placeFragment } from '../lib/clipboard.js';
+import { type ClipboardFragment, copyFragment, parseFragment } from '../lib/clipboard.js';
 import { type Connection, checkConnection, type ConnectionCheck } from '../lib/connection.js';
-import { uniqueId } from '../lib/ids.js';
+import * as ops from '../lib/document-ops.js';
+import { NOTE } from '../lib/groups.js';
 import { BUILTIN_KIND_INFO, catalogWith, type KindInfo, kindFromRemote, type RemoteKind } from '../lib/kinds.js';
 import { autoLayout } from '../lib/layout.js';
 import { setAt } from '../lib/paths.js';
@@ -161,7 +162,36 @@ function takenRects(s: ReturnType<Get>): Rect[] {
   return rects;
 }
 
+/** The boxes pasted nodes will take (estimated from their ports: they are not drawn yet). */
+function blockOf(nodes: readonly GraphNode[], kindMap: Record<string, KindInfo>): Rect[] {
+  return nodes.map((n) => {
+    const k = kindMap[n.kind];
+    const ports = k?.ports(n.config ?? {});
+    return { x: n.position.x, y: n.position.y, ...estimateSize(ports?.inputs.length ?? 1, ports?.outputs.length ?? 1, k?.runsIn === 'replica') };
+  });
+}
+
+const selectedIds = (list: readonly { id: string; selected?: boolean }[]) => list.filter((x) => x.selected).map((x) => x.id);
+
 export function createDocSlice(set: SetState, get: Get, history: History): DocSlice {
+  /**
+   * Adds a fragment (lib/document-ops.ts's pasteFragment), moved as one block to the nearest place
+   * where it covers nothing; what was added becomes the selection. Returns how many nodes were added.
+   */
+  const insert = (frag: ClipboardFragment, at?: { x: number; y: number }): number => {
+    const s = get();
+    const { added } = ops.pasteFragment(flowToGraph(s), frag, at, (nodes) => freeOffset(blockOf(nodes, s.kindMap), takenRects(s)));
+    if (!added.nodes.length) return 0;
+    const doc = toDoc({ ...EMPTY_GRAPH, nodes: added.nodes, edges: added.edges }, s.kindMap);
+    set({
+      nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...doc.nodes.map((n) => ({ ...n, selected: true }))],
+      edges: [...s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)), ...doc.edges],
+      serverErrors: [],
+    });
+    for (const n of added.nodes) unmeasured.set(n.id, Date.now() + SETTLE_MS);
+    return added.nodes.length;
+  };
+
   return {
     meta: EMPTY_META,
     nodes: [],
@@ -242,19 +272,13 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
     addNode(kind, position) {
       const k = get().kindMap[kind];
       if (!k) return undefined;
-      const taken = new Set(get().nodes.map((n) => n.id));
-      const id = uniqueId(kind, taken);
       // As near to where it was asked for as it can go without covering another card.
       const ports = k.ports({});
       const size = estimateSize(ports.inputs.length, ports.outputs.length, k.runsIn === 'replica');
       const at = freeSpot({ x: Math.round(position.x), y: Math.round(position.y), ...size }, takenRects(get()));
-      const node: BNode = {
-        id,
-        type: 'beamline',
-        position: at,
-        data: { kind, label: k.title, config: {}, deployment: {} },
-        selected: true,
-      };
+      const added = ops.addNode(flowToGraph(get()), kind, at, k.title).node;
+      const id = added.id;
+      const node: BNode = { ...toDoc({ ...EMPTY_GRAPH, nodes: [added] }, get().kindMap).nodes[0], selected: true };
       set({ nodes: [...get().nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node], edges: get().edges.map((e) => (e.selected ? { ...e, selected: false } : e)), serverErrors: [] });
       unmeasured.set(id, Date.now() + SETTLE_MS);
       return id;
@@ -269,14 +293,13 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
         const n = get().nodes.find((x) => x.id === id)!;
         const k = get().kindMap[n.data.kind];
         if (!k) return;
-        const ports = k.ports(n.data.config);
-        const edges = get().edges.filter(
-          (e) => (e.source !== id || ports.outputs.some((p) => p.name === e.sourceHandle)) && (e.target !== id || ports.inputs.some((p) => p.name === e.targetHandle)),
-        );
-        if (edges.length !== get().edges.length) {
+        const graph = flowToGraph(get());
+        const pruned = ops.pruneEdges(graph, id, k.ports(n.data.config));
+        if (pruned !== graph) {
+          const kept = new Set(pruned.edges.map(ops.edgeKey));
           // Merge into the same undo step as the config edit.
           history.get().pause();
-          set({ edges });
+          set({ edges: get().edges.filter((e) => kept.has(e.id)) });
           history.get().resume();
         }
       }
@@ -300,17 +323,27 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
       set({ nodes: get().nodes.map((n) => (n.selected ? n : { ...n, selected: true })), edges: get().edges.map((e) => (e.selected ? e : { ...e, selected: true })) });
     },
     deleteSelection() {
-      const { nodes, edges, notes, groups, selectedGroups } = get();
-      const gone = new Set([...nodes, ...notes].filter((n) => n.selected).map((n) => n.id));
-      const keptEdges = edges.filter((e) => !e.selected && !gone.has(e.source) && !gone.has(e.target));
+      const s = get();
+      const graph = flowToGraph(s);
       // A selected group's frame goes; its members stay unless they are selected too.
-      const keptGroups = groupsFromGraph(
-        groups.filter((g) => !selectedGroups.includes(g.id)),
-        nodes.filter((n) => !gone.has(n.id)),
-        notes.filter((n) => !gone.has(n.id)),
-      );
-      if (gone.size === 0 && keptEdges.length === edges.length && keptGroups.length === groups.length) return;
-      set({ nodes: nodes.filter((n) => !gone.has(n.id)), notes: notes.filter((n) => !gone.has(n.id)), groups: keptGroups, selectedGroups: [], edges: keptEdges, serverErrors: [] });
+      const next = ops.removeItems(graph, {
+        nodes: selectedIds(s.nodes),
+        edges: selectedIds(s.edges),
+        notes: selectedIds(s.notes).map((id) => id.slice(NOTE.length)),
+        groups: s.selectedGroups,
+      });
+      if (next === graph) return;
+      const nodes = new Set(next.nodes.map((n) => n.id));
+      const edges = new Set(next.edges.map(ops.edgeKey));
+      const notes = new Set((next.notes ?? []).map((n) => NOTE + n.id));
+      set({
+        nodes: s.nodes.filter((n) => nodes.has(n.id)),
+        notes: s.notes.filter((n) => notes.has(n.id)),
+        groups: next.groups ?? [],
+        selectedGroups: [],
+        edges: s.edges.filter((e) => edges.has(e.id)),
+        serverErrors: [],
+      });
     },
     copySelection() {
       const s = get();
@@ -321,29 +354,10 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
     },
     paste(text, at) {
       const frag = parseFragment(text);
-      if (!frag) return 0;
-      const s = get();
-      const placed = placeFragment(frag, new Set(s.nodes.map((n) => n.id)), at);
-      // The fragment moves as one block to the nearest place where it covers nothing.
-      const block = placed.nodes.map((n) => {
-        const k = s.kindMap[n.kind];
-        const ports = k?.ports(n.config ?? {});
-        return { x: n.position?.x ?? 0, y: n.position?.y ?? 0, ...estimateSize(ports?.inputs.length ?? 1, ports?.outputs.length ?? 1, k?.runsIn === 'replica') };
-      });
-      const d = freeOffset(block, takenRects(s));
-      for (const n of placed.nodes) n.position = { x: (n.position?.x ?? 0) + d.x, y: (n.position?.y ?? 0) + d.y };
-      const added = toDoc({ ...flowToGraph(s), nodes: placed.nodes, edges: placed.edges }, s.kindMap);
-      set({
-        nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...added.nodes.map((n) => ({ ...n, selected: true }))],
-        edges: [...s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)), ...added.edges],
-        serverErrors: [],
-      });
-      for (const n of placed.nodes) unmeasured.set(n.id, Date.now() + SETTLE_MS);
-      return placed.nodes.length;
+      return frag ? insert(frag, at) : 0;
     },
     duplicate() {
-      const text = get().copySelection();
-      if (text) get().paste(text);
+      insert(ops.fragmentOf(flowToGraph(get()), selectedIds(get().nodes)));
     },
     layout() {
       const { nodes, edges } = get();
