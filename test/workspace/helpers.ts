@@ -11,6 +11,8 @@ export function ragGraph(name: string, index: string, docs?: string): Record<str
   const g = JSON.parse(readFileSync(new URL('../../examples/rag/graph.json', import.meta.url), 'utf8'));
   g.name = name;
   g.routePrefix = `/${name}`;
+  // GloVe, the example's fast option, keeps these index tests quick; the example itself embeds with use-lite.
+  g.nodes.find((n: { id: string }) => n.id === 'embed').config.model = 'builtin:glove-100d';
   const r = g.nodes.find((n: { id: string }) => n.id === 'retrieve');
   r.config = { ...r.config, index };
   if (docs === undefined) delete r.config.docs;
