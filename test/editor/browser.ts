@@ -84,6 +84,17 @@ export function ensureEditorBuilt(): void {
 }
 
 /** main.tsx exposes the store so tests can read what the user built. */
+/**
+ * The editor at `url` on a new graph: with nothing deployed it opens on the Home view, so this
+ * waits for the palette and starts a new graph from there, as a newcomer would.
+ */
+export async function openNewGraph(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForSelector('.bl-palette-item');
+  await page.getByTestId('home').getByRole('button', { name: 'New graph' }).click();
+  await page.getByTestId('home').waitFor({ state: 'detached' });
+}
+
 export interface EditorWindow {
   beamline: { store: { getState(): EditorState } };
 }

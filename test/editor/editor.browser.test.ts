@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestCommand } from '../../runtime/cli/ingest.js';
 import { type BeamlineServer, createServer } from '../../runtime/server/index.js';
-import { type EditorWindow, editorHelpers, ensureEditorBuilt, type Launched, launchChromium, POLL, ROOT } from './browser.js';
+import { type EditorWindow, editorHelpers, ensureEditorBuilt, type Launched, launchChromium, POLL, ROOT, openNewGraph } from './browser.js';
 import { NO_CHROMIUM } from '../system-tools.js';
 
 let server: BeamlineServer;
@@ -49,11 +49,8 @@ beforeAll(async () => {
   server = await createServer({ port: 0, cpus: 8, memoryMb: 16_000, dataDir, nodes: [join(ROOT, 'examples/custom-node/nodes/word-stats.ts')], log: () => {} });
   chromium = await launchChromium();
   page = await chromium.context.newPage();
-  await page.goto(server.url);
-  await page.waitForSelector('.bl-palette-item');
   // Nothing is deployed: the editor opens on the Deployments view; start a new graph from there.
-  await page.getByTestId('home').getByRole('button', { name: 'New graph' }).click();
-  await page.getByTestId('home').waitFor({ state: 'detached' });
+  await openNewGraph(page, server.url);
 });
 
 afterAll(async () => {

@@ -18,7 +18,7 @@ import { formatShortcut } from '../../editor/lib/shortcuts.js';
 import { COMMANDS } from '../../editor/store/commands.js';
 import { type BeamlineServer, createServer } from '../../runtime/server/index.js';
 import { NO_CHROMIUM } from '../system-tools.js';
-import { type EditorWindow, editorHelpers, ensureEditorBuilt, type Launched, launchChromium, POLL, ROOT } from './browser.js';
+import { type EditorWindow, editorHelpers, ensureEditorBuilt, type Launched, launchChromium, POLL, ROOT, openNewGraph } from './browser.js';
 
 let server: BeamlineServer;
 let chromium: Launched;
@@ -118,10 +118,7 @@ beforeAll(async () => {
   page = await chromium.context.newPage();
   page.on('console', (m) => (m.type() === 'error' || m.type() === 'warning') && consoleErrors.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => consoleErrors.push(e.message));
-  await page.goto(server.url);
-  await page.waitForSelector('.bl-palette-item');
-  await page.getByTestId('home').getByRole('button', { name: 'New graph' }).click();
-  await page.getByTestId('home').waitFor({ state: 'detached' });
+  await openNewGraph(page, server.url);
 });
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type BeamlineServer, createServer } from '../../runtime/server/index.js';
 import { NO_CHROMIUM } from '../system-tools.js';
-import { type EditorWindow, editorHelpers, ensureEditorBuilt, type Launched, launchChromium } from './browser.js';
+import { type EditorWindow, editorHelpers, ensureEditorBuilt, type Launched, launchChromium, openNewGraph } from './browser.js';
 
 let server: BeamlineServer;
 let chromium: Launched;
@@ -24,10 +24,7 @@ beforeAll(async () => {
   server = await createServer({ port: 0, cpus: 4, memoryMb: 8_000, dataDir, log: () => {} });
   chromium = await launchChromium();
   page = await chromium.context.newPage();
-  await page.goto(server.url);
-  await page.waitForSelector('.bl-palette-item');
-  await page.getByTestId('home').getByRole('button', { name: 'New graph' }).click();
-  await page.getByTestId('home').waitFor({ state: 'detached' });
+  await openNewGraph(page, server.url);
 });
 
 afterAll(async () => {
