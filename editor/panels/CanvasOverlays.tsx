@@ -3,6 +3,7 @@ import { kindsFor } from '../lib/quick-add.js';
 import { formatShortcut, IS_MAC } from '../lib/shortcuts.js';
 import { COMMANDS, type MenuName, runCommand } from '../store/commands.js';
 import { useEditor } from '../store/graph.js';
+import { CommandMenuItem } from './CommandMenuItem.js';
 import { Modal } from './Modal.js';
 import { Picker } from './Picker.js';
 
@@ -142,21 +143,15 @@ export function ContextMenu() {
     >
       <div className="bl-menu-items bl-context-menu" role="menu" aria-label={`${menu.target} menu`} data-testid="context-menu" style={style} ref={ref} onKeyDown={onKey} onMouseDown={(e) => e.stopPropagation()}>
         {items.map((c) => (
-          <button
-            type="button"
-            role="menuitem"
+          <CommandMenuItem
             key={c.id}
-            data-command={c.id}
-            disabled={!(c.enabled?.() ?? true)}
-            onClick={() => {
+            command={c}
+            onPick={() => {
               // Run first: a command that adds something reads where the menu was opened.
               runCommand(c.id);
               close();
             }}
-          >
-            <span>{c.label}</span>
-            {c.shortcuts && <kbd>{formatShortcut(c.shortcuts[0], IS_MAC)}</kbd>}
-          </button>
+          />
         ))}
       </div>
     </div>

@@ -1,9 +1,9 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { noticeLifetime } from '../lib/notices.js';
-import { formatShortcut, IS_MAC } from '../lib/shortcuts.js';
 import { COMMANDS, commandKey, type MenuName, runCommand } from '../store/commands.js';
 import { healthOf, replicaCounts } from '../lib/deployments.js';
 import { type Notice, useEditor } from '../store/graph.js';
+import { CommandMenuItem } from './CommandMenuItem.js';
 import { ThemeToggle } from './ThemeToggle.js';
 
 const MENUS: MenuName[] = ['File', 'Edit', 'View', 'Run'];
@@ -23,20 +23,14 @@ function Menu({ name }: { name: MenuName }) {
       <summary>{name}</summary>
       <div className="bl-menu-items" role="menu">
         {COMMANDS.filter((c) => c.menu === name).map((c) => (
-          <button
-            type="button"
-            role="menuitem"
+          <CommandMenuItem
             key={c.id}
-            data-command={c.id}
-            disabled={!(c.enabled?.() ?? true)}
-            onClick={() => {
+            command={c}
+            onPick={() => {
               ref.current?.removeAttribute('open');
               runCommand(c.id);
             }}
-          >
-            <span>{c.label}</span>
-            {c.shortcuts && <kbd>{formatShortcut(c.shortcuts[0], IS_MAC)}</kbd>}
-          </button>
+          />
         ))}
       </div>
     </details>
