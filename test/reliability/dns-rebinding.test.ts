@@ -2,17 +2,12 @@ import { request } from 'node:http';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
-import { graph, startServer } from '../runtime/helpers.js';
+import { echoGraph, startServer } from '../runtime/helpers.js';
 
 // DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 sends
 // requests with `Host: evil.example:PORT` and `Origin: http://evil.example:PORT`.
 // Before the Host allow-list, "Origin host == Host" passed as same-origin.
 
-const echo = (name: string) =>
-  graph(name, [{ id: 'n', kind: 'test-echo' }], [
-    ['input', 'n'],
-    ['n', 'output'],
-  ]);
 
 interface Raw {
   status: number;
@@ -59,7 +54,7 @@ describe('DNS rebinding against the default loopback server (no token)', () => {
   const sockets: Socket[] = [];
   beforeAll(async () => {
     s = await startServer();
-    expect((await raw(s.port, 'POST', '/api/graphs', {}, JSON.stringify(echo('victim')))).status).toBe(201);
+    expect((await raw(s.port, 'POST', '/api/graphs', {}, JSON.stringify(echoGraph('victim')))).status).toBe(201);
   });
   afterAll(async () => {
     for (const c of sockets) c.close();
@@ -68,7 +63,7 @@ describe('DNS rebinding against the default loopback server (no token)', () => {
 
   it('a forged Host is refused with 421 on deploy, delete and invoke, and nothing changes', async () => {
     const evil = attacker(s.port);
-    const deploy = await raw(s.port, 'POST', '/api/graphs', evil, JSON.stringify(echo('planted')));
+    const deploy = await raw(s.port, 'POST', '/api/graphs', evil, JSON.stringify(echoGraph('planted')));
     expect(deploy.status).toBe(421);
     expect(deploy.json).toMatchObject({ code: 'host_not_allowed' });
     expect(deploy.json.error).toContain(`evil.example:${s.port}`);
@@ -127,7 +122,7 @@ describe('DNS rebinding against the default loopback server (no token)', () => {
     for (const host of [`127.0.0.1:${s.port + 1}`, `localhost:1`, `evil.example`, `127.0.0.1.evil.example:${s.port}`, `localhost.:${s.port}`, `::1:${s.port}`, `[::1]x`]) {
       expect((await raw(s.port, 'GET', '/api/graphs', { host })).status, host).toBe(421);
     }
-    const deploy = await raw(s.port, 'POST', '/api/graphs', { host: `localhost:${s.port}`, origin: `http://localhost:${s.port}` }, JSON.stringify(echo('mine')));
+    const deploy = await raw(s.port, 'POST', '/api/graphs', { host: `localhost:${s.port}`, origin: `http://localhost:${s.port}` }, JSON.stringify(echoGraph('mine')));
     expect(deploy.status).toBe(201);
     expect((await raw(s.port, 'DELETE', '/api/graphs/mine', { host: `127.0.0.1:${s.port}`, origin: `http://127.0.0.1:${s.port}` })).status).toBe(200);
   });
@@ -148,7 +143,7 @@ describe('a server bound beyond loopback', () => {
   let s: BeamlineServer;
   beforeAll(async () => {
     s = await startServer({ host: '0.0.0.0', token: TOKEN, allowedHosts: ['beamline.test', 'proxy.test:8443'] });
-    expect((await raw(s.port, 'POST', '/api/graphs?dataPlane=open', { authorization: `Bearer ${TOKEN}` }, JSON.stringify(echo('pub')))).status).toBe(201);
+    expect((await raw(s.port, 'POST', '/api/graphs?dataPlane=open', { authorization: `Bearer ${TOKEN}` }, JSON.stringify(echoGraph('pub')))).status).toBe(201);
   });
   afterAll(() => s?.close());
 

@@ -5,18 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
-import { graph, startServer, TESTKIT, until } from '../runtime/helpers.js';
+import { echoGraph, graph, startServer, TESTKIT, until } from '../runtime/helpers.js';
 
 const KINDS = fileURLToPath(new URL('../fixtures/reliability/kinds.ts', import.meta.url));
 const TOKEN = 'h8-control-token-0123456789';
 const SECRET = 'sk-h8-secret-value-abcdef';
 const GRAPH_SECRET_ENV = 'H8_TEST_API_KEY';
 
-const echo = (name: string) =>
-  graph(name, [{ id: 'n', kind: 'test-echo' }], [
-    ['input', 'n'],
-    ['n', 'output'],
-  ]);
 
 describe('a server bound off loopback', () => {
   it('refuses to start without a token unless --insecure', async () => {
@@ -48,9 +43,9 @@ describe('a server with a token', () => {
   const deploy = (doc: unknown, query = '') => call(`/api/graphs${query}`, { method: 'POST', headers: auth, body: JSON.stringify(doc) });
 
   it('the control plane (deploy, list, versions, rollback, delete) needs the token', async () => {
-    expect((await call('/api/graphs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(echo('p')) })).status).toBe(401);
-    expect((await call('/api/graphs', { method: 'POST', headers: { ...auth, authorization: `Bearer ${TOKEN}-` }, body: JSON.stringify(echo('p')) })).status).toBe(401);
-    expect((await deploy(echo('p'))).status).toBe(201);
+    expect((await call('/api/graphs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(echoGraph('p')) })).status).toBe(401);
+    expect((await call('/api/graphs', { method: 'POST', headers: { ...auth, authorization: `Bearer ${TOKEN}-` }, body: JSON.stringify(echoGraph('p')) })).status).toBe(401);
+    expect((await deploy(echoGraph('p'))).status).toBe(201);
     for (const [method, path] of [
       ['GET', '/api/graphs'],
       ['GET', '/api/graphs/p'],
@@ -70,15 +65,15 @@ describe('a server with a token', () => {
   });
 
   it('a graph is token-protected by default and can be opened per graph', async () => {
-    expect((await deploy(echo('closed'))).status).toBe(201);
-    expect((await deploy(echo('public'), '?dataPlane=open')).status).toBe(201);
+    expect((await deploy(echoGraph('closed'))).status).toBe(201);
+    expect((await deploy(echoGraph('public'), '?dataPlane=open')).status).toBe(201);
     const body = JSON.stringify({ x: 7 });
     const closed = await call('/closed', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(closed.status).toBe(401);
     expect((await closed.json()).error).toMatch(/POST \/closed requires a token/);
     expect(await (await call('/closed', { method: 'POST', headers: auth, body })).json()).toBe(7);
     expect(await (await call('/public', { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json()).toBe(7);
-    const bad = await deploy(echo('odd'), '?dataPlane=maybe');
+    const bad = await deploy(echoGraph('odd'), '?dataPlane=maybe');
     expect(bad.status).toBe(400);
     expect((await bad.json()).errors[0].path).toBe('?dataPlane');
   });
@@ -98,7 +93,7 @@ describe('a server with a token', () => {
   it('browsers on other origins are refused; the configured origin gets CORS headers', async () => {
     const evil = await call('/public', { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'http://evil.example' }, body: '{"x":1}' });
     expect(evil.status).toBe(403);
-    const evilApi = await call('/api/graphs', { method: 'POST', headers: { ...auth, origin: 'http://evil.example' }, body: JSON.stringify(echo('csrf')) });
+    const evilApi = await call('/api/graphs', { method: 'POST', headers: { ...auth, origin: 'http://evil.example' }, body: JSON.stringify(echoGraph('csrf')) });
     expect(evilApi.status).toBe(403);
     const ok = await call('/public', { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://editor.example' }, body: '{"x":1}' });
     expect(ok.status).toBe(200);

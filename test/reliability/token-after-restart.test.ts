@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphStore } from '../../runtime/controlplane/store.js';
-import { graph, TESTKIT } from '../runtime/helpers.js';
+import { echoGraph, TESTKIT } from '../runtime/helpers.js';
 
 // A graph deployed while the server had no token must not stay public once the
 // server is restarted with `--host 0.0.0.0 --token T`: only an explicit
@@ -23,11 +23,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const echo = (name: string) =>
-  graph(name, [{ id: 'n', kind: 'test-echo' }], [
-    ['input', 'n'],
-    ['n', 'output'],
-  ]);
 
 interface Served {
   port: number;
@@ -108,14 +103,14 @@ async function invokeOverSocket(port: number, graphName: string, token?: string)
 describe('graphs deployed before a token was set', () => {
   it('follow the token after a restart with one; only an explicit dataPlane=open stays open, and the log says so', async () => {
     const first = await serve([]);
-    expect((await call(first.port, 'POST', '/api/graphs', {}, JSON.stringify(echo('quiet')))).status).toBe(201);
-    expect((await call(first.port, 'POST', '/api/graphs?dataPlane=open', {}, JSON.stringify(echo('public')))).status).toBe(201);
+    expect((await call(first.port, 'POST', '/api/graphs', {}, JSON.stringify(echoGraph('quiet')))).status).toBe(201);
+    expect((await call(first.port, 'POST', '/api/graphs?dataPlane=open', {}, JSON.stringify(echoGraph('public')))).status).toBe(201);
     expect((await call(first.port, 'POST', '/quiet', {}, '{"x":1}')).json).toBe(1);
     await first.stop();
 
     // A row written by an older version: the server's default ("open", no token) stored as if chosen.
     const store = new GraphStore(join(dir, 'data'));
-    store.deploy('legacy', echo('legacy'), { dataPlane: { auth: 'open' } });
+    store.deploy('legacy', echoGraph('legacy'), { dataPlane: { auth: 'open' } });
     store.close();
 
     const second = await serve(['--host', '0.0.0.0', '--token', TOKEN, '--allowed-host', 'beamline.test']);

@@ -1,17 +1,12 @@
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
-import { graph, startServer } from '../runtime/helpers.js';
+import { echoGraph, startServer } from '../runtime/helpers.js';
 
 // With a token set, graph names must not leak: GET /v1/models listed them, and an
 // invoke answered 404 for an unknown name and 401 for a protected one.
 
 const TOKEN = 'probe-token-0123456789abcdef';
-const echo = (name: string) =>
-  graph(name, [{ id: 'n', kind: 'test-echo' }], [
-    ['input', 'n'],
-    ['n', 'output'],
-  ]);
 
 describe('a server with a token does not tell which graph names exist', () => {
   let s: BeamlineServer;
@@ -20,8 +15,8 @@ describe('a server with a token does not tell which graph names exist', () => {
   const json = { 'content-type': 'application/json' };
   beforeAll(async () => {
     s = await startServer({ token: TOKEN });
-    expect((await fetch(`${s.url}/api/graphs`, { method: 'POST', headers: auth, body: JSON.stringify(echo('secret-graph')) })).status).toBe(201);
-    expect((await fetch(`${s.url}/api/graphs?dataPlane=open`, { method: 'POST', headers: auth, body: JSON.stringify(echo('public')) })).status).toBe(201);
+    expect((await fetch(`${s.url}/api/graphs`, { method: 'POST', headers: auth, body: JSON.stringify(echoGraph('secret-graph')) })).status).toBe(201);
+    expect((await fetch(`${s.url}/api/graphs?dataPlane=open`, { method: 'POST', headers: auth, body: JSON.stringify(echoGraph('public')) })).status).toBe(201);
   });
   afterAll(async () => {
     for (const c of sockets) c.close();

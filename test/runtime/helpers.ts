@@ -25,6 +25,14 @@ export function graph(name: string, nodes: NodeSpec[], edges: [string, string][]
   };
 }
 
+/** input -> one test-echo node -> output: the smallest graph that answers what it is sent. */
+export function echoGraph(name: string): GraphInput {
+  return graph(name, [{ id: 'n', kind: 'test-echo' }], [
+    ['input', 'n'],
+    ['n', 'output'],
+  ]);
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
 export async function post(url: string, body: unknown): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
