@@ -140,6 +140,11 @@ export interface InvokeRequest {
   requestId?: string;
   /** Send each node's whole output with its node:end event (the editor's output viewer). */
   outputs?: boolean;
+  /**
+   * Request headers, as an HTTP client would send them (names any case): what a split's
+   * stickiness or a multiplexed node's `serve_multiplexed_model_id` reads.
+   */
+  headers?: Record<string, string>;
 }
 export type InvokeAck =
   | { ok: true; requestId: string; output: unknown; trace: TraceSpan[] }

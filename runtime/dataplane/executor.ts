@@ -30,6 +30,17 @@ export interface ExecOptions {
   cancel?: Cancel;
   /** false: build no trace spans (the data plane asks only for ?trace=1); hooks still get theirs. Default true. */
   trace?: boolean;
+  /** The request's headers, lower-case names (node:http's shape): read by split stickiness and multiplexed model ids. */
+  headers?: RequestHeaders;
+}
+
+/** Request headers with lower-case names, as node:http gives them. */
+export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** One header's value: the first when it was sent more than once. */
+export function headerValue(headers: RequestHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  return Array.isArray(v) ? v[0] : v;
 }
 
 export interface ExecResult {
@@ -175,7 +186,7 @@ class Run implements CancelListener {
       try {
         if (!inline) throw new RequestError(500, `node ${n.id}: kind ${n.kind} has no inline implementation`, { node: n.id });
         hooks?.onStart?.(n.id, undefined, Date.now());
-        const outputs = inline(n, inputs, this.body);
+        const outputs = inline(n, inputs, this.body, this.opts.headers);
         if (this.tracing) {
           const span: TraceSpan = { node: n.id, kind: n.kind, start: at, end: this.since(), queueMs: 0, status: 'ok' };
           this.trace.push(span);

@@ -167,7 +167,7 @@ class DataRequest extends Cancel implements Completion<ExecResult, RequestError>
         return;
       }
     }
-    const options: InvokeOptions = { timeoutMs: opts.requestTimeoutMs, trace: this.traced, cancel: this };
+    const options: InvokeOptions = { timeoutMs: opts.requestTimeoutMs, trace: this.traced, cancel: this, headers: this.req.headers };
     if (requestId) options.requestId = requestId;
     res.on('close', onClose);
     invoke(this.graph, input, options, this);

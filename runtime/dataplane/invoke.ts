@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cancel } from './cancel.js';
 import type { Completion } from './completion.js';
 import { RequestError } from './errors.js';
-import { type ExecHooks, type ExecOptions, type ExecResult, execute } from './executor.js';
+import { type ExecHooks, type ExecOptions, type ExecResult, execute, type RequestHeaders } from './executor.js';
 import type { ServedGraph } from './interface.js';
 
 export interface InvokeOptions {
@@ -14,6 +14,8 @@ export interface InvokeOptions {
   cancel?: Cancel;
   /** false: no trace spans (ExecResult.trace stays empty). Default true. */
   trace?: boolean;
+  /** The request's headers, lower-case names (see ExecOptions.headers). */
+  headers?: RequestHeaders;
 }
 
 /** One request's latency and status around the executor: a class, so the data plane allocates one object and no promise. */
@@ -44,6 +46,7 @@ export function invoke(graph: ServedGraph, input: unknown, opts: InvokeOptions, 
   if (opts.signal) exec.signal = opts.signal;
   if (opts.cancel) exec.cancel = opts.cancel;
   if (opts.trace === false) exec.trace = false;
+  if (opts.headers) exec.headers = opts.headers;
   try {
     execute(graph, input, exec, inv);
   } catch (e) {

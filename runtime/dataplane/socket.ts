@@ -63,6 +63,7 @@ export function attachInvoke(io: Server<ClientToServerEvents, ServerToClientEven
           timeoutMs: opts.requestTimeoutMs,
           requestId: id,
           cancel,
+          ...(req.headers ? { headers: lowerCaseHeaders(req.headers) } : {}),
           hooks: {
             onStart: (node, replica, at) => socket.emit('node:start', { requestId: id, node, ...(replica ? { replica } : {}), at }),
             onEnd: (node, span, outputs) =>
@@ -81,4 +82,12 @@ export function attachInvoke(io: Server<ClientToServerEvents, ServerToClientEven
       }
     });
   });
+}
+
+/** A socket.io invoke's headers as node:http names them (lower case); non-string values are dropped. */
+function lowerCaseHeaders(h: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof h !== 'object' || h === null) return out;
+  for (const [k, v] of Object.entries(h).slice(0, 64)) if (typeof v === 'string' && k.length <= 256) out[k.toLowerCase()] = v.slice(0, 8192);
+  return out;
 }

@@ -1,6 +1,7 @@
 import type { PlanNode } from '../../../shared/plan.js';
 import type { PortType } from '../../../shared/ports.js';
 import { RequestError } from '../errors.js';
+import type { RequestHeaders } from '../executor.js';
 import type { NodeInputs, NodeOutputs } from '../../nodes/types.js';
 import { checkInputFields, type InputLimits } from './input-fields.js';
 import { chooseBranch, type SwitchCase } from './switch-condition.js';
@@ -10,7 +11,7 @@ import { chooseBranch, type SwitchCase } from './switch-condition.js';
  * that runs inline in the request, no replica. runtime/kinds.ts gives each its kind,
  * so the executor never names one.
  */
-export type InlineNode = (node: PlanNode, inputs: NodeInputs, body: unknown) => NodeOutputs;
+export type InlineNode = (node: PlanNode, inputs: NodeInputs, body: unknown, headers?: RequestHeaders) => NodeOutputs;
 
 export const inputNode: InlineNode = (node, _inputs, body) => {
   const fields = (node.config.fields ?? {}) as Record<string, PortType>;
