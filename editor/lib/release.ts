@@ -304,7 +304,7 @@ export function jsonLines(value: unknown, where: string, max = 2000): JsonLine[]
       return;
     }
     lines.push({ text: `${prefix}${open}`, indent, hit });
-    entries.forEach(([k, x], i) => walk(x, [...path, k], indent + 1, typeof k === 'number' ? '' : `${JSON.stringify(k)}: `, i < entries.length - 1 ? ',' : ''));
+    for (const [i, [k, x]] of entries.entries()) walk(x, [...path, k], indent + 1, typeof k === 'number' ? '' : `${JSON.stringify(k)}: `, i < entries.length - 1 ? ',' : '');
     lines.push({ text: `${close}${comma}`, indent, hit });
   };
   walk(value, [], 0, '', '');
