@@ -116,6 +116,8 @@ export interface ReleaseStatus {
   canary?: CanaryPolicy;
   shadow?: ShadowPolicy;
   decisions: ReleaseDecision[];
+  /** Canary requests that failed on the candidate (5xx or output check) and were answered by the stable version instead. */
+  replayed?: number;
   /** The current step's figures so far (canary), both sides. */
   window?: { stable: WindowFigures; candidate: WindowFigures };
   shadowFigures?: ShadowFigures;

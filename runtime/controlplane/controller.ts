@@ -3,10 +3,12 @@ import { compile } from '../../shared/compile.js';
 import type { GraphError } from '../../shared/errors.js';
 import type { Plan } from '../../shared/plan.js';
 import { REPLICA_STATES, type ReplicaState } from '../../shared/protocol.js';
+import type { ReleaseStatus } from '../../shared/release.js';
 import type { RouteTable } from '../dataplane/interface.js';
 import { capacityRefusal } from './capacity.js';
 import { type DeploymentOptions, GraphDeployment } from './deployment.js';
 import type { MetricsSource } from './metrics.js';
+import { Release, type ReleaseStart } from './release/release.js';
 
 export interface ControllerOptions extends DeploymentOptions {
   catalog: Catalog;
@@ -14,7 +16,7 @@ export interface ControllerOptions extends DeploymentOptions {
   deployWaitMs: number;
 }
 
-export type DeployResult = { ok: true; deployment: GraphDeployment } | DeployFailure;
+export type DeployResult = { ok: true; deployment: GraphDeployment; release?: ReleaseStatus } | DeployFailure;
 export type DeployFailure = { ok: false; status: 400 | 409 | 413 | 503 | 507; error: string; errors: GraphError[] };
 
 /**
@@ -30,6 +32,9 @@ export class Controller implements RouteTable, MetricsSource {
   private readonly replicaCounters = new Map<string, number>();
   private readonly retiring = new Set<GraphDeployment>();
   private readonly listeners = new Set<(graph: string) => void>();
+  /** Releases running (a candidate beside the stable version), and the last one that ended, per name. */
+  private readonly releases = new Map<string, Release>();
+  private readonly endedReleases = new Map<string, Release>();
 
   constructor(readonly opts: ControllerOptions) {}
 
@@ -37,14 +42,15 @@ export class Controller implements RouteTable, MetricsSource {
    * `version`: the number the store gave this deploy (persistence); the next in-memory one when absent.
    * `commit`: called once the new version's replicas are up, right before it takes the route
    * (persistence records the switch there); a failure it returns leaves the old version serving.
+   * `release`: start the new version as a canary or shadow beside the serving one instead of switching.
    */
-  async deploy(source: unknown, graphDir?: string, version?: number, commit?: () => DeployFailure | undefined): Promise<DeployResult> {
+  async deploy(source: unknown, graphDir?: string, version?: number, commit?: () => DeployFailure | undefined, release?: ReleaseStart): Promise<DeployResult> {
     const r = compile(source, this.opts.catalog);
     if (!r.ok) return { ok: false, status: 400, error: `graph has ${r.errors.length} error${r.errors.length > 1 ? 's' : ''}`, errors: r.errors };
     const plan = r.plan;
     // Deploys (and deletes) of one name run one after the other, so the last one asked for
     // is the one left serving even when an earlier one takes longer to start.
-    return this.serially(plan.name, () => this.activate(plan, graphDir, version, commit));
+    return this.serially(plan.name, () => this.activate(plan, graphDir, version, commit, release));
   }
 
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -68,9 +74,11 @@ export class Controller implements RouteTable, MetricsSource {
     return undefined;
   }
 
-  private async activate(plan: Plan, graphDir: string | undefined, version: number | undefined, commit?: () => DeployFailure | undefined): Promise<DeployResult> {
+  private async activate(plan: Plan, graphDir: string | undefined, version: number | undefined, commit?: () => DeployFailure | undefined, release?: ReleaseStart): Promise<DeployResult> {
     const taken = this.conflict(plan);
     if (taken) return taken;
+    const busy = release && this.releaseRefusal(plan.name, release, plan.routePrefix);
+    if (busy) return busy;
     // Refused before anything starts: replicas that cannot fit in memory or under --max-replicas.
     const full = capacityRefusal(plan, this.opts.ledger);
     if (full) return full;
@@ -104,17 +112,89 @@ export class Controller implements RouteTable, MetricsSource {
         })),
       };
     }
+    if (release) return this.beginRelease(old!, dep, release);
     const refused = commit?.();
     if (refused) {
       this.stopQuietly(dep);
       return refused;
     }
+    // A plain deploy over a release ends it: its candidate is retired, the new version takes the route.
+    this.releases.get(plan.name)?.act('abort', `version ${v} was deployed over the release`);
     this.graphs.set(plan.name, dep);
     if (old && old.plan.routePrefix !== plan.routePrefix) this.routes.delete(old.plan.routePrefix);
     this.routes.set(plan.routePrefix, dep);
     if (old) this.retire(old);
     this.changed(plan.name);
     return { ok: true, deployment: dep };
+  }
+
+  /**
+   * Why a release of `name` cannot start now, or undefined: it needs a stable version to
+   * compare with, one release at a time, and the route of the version serving.
+   */
+  releaseRefusal(name: string, release: ReleaseStart, routePrefix?: string): DeployFailure | undefined {
+    const path = `?${release.request.mode}`;
+    const stable = this.graphs.get(name);
+    const refuse = (message: string, fix: string, status: 400 | 409 = 409): DeployFailure => ({ ok: false, status, error: message, errors: [{ code: 'invalid_document', path, message, fix }] });
+    if (!stable) return refuse(`graph ${name} has no stable version to release beside`, `deploy it without ${path} first`);
+    const running = this.releases.get(name);
+    if (running) return refuse(`a ${running.mode} release of ${name} is running (version ${running.candidateVersion} beside ${running.stableVersion})`, `promote, roll back or abort it first (POST /api/graphs/${name}/release/abort)`);
+    if (routePrefix !== undefined && routePrefix !== stable.plan.routePrefix) {
+      return refuse(`a release keeps the route: version ${stable.version} serves ${stable.plan.routePrefix}, the new version asks for ${routePrefix}`, 'deploy without a release to move the route', 400);
+    }
+    return undefined;
+  }
+
+  private beginRelease(stable: GraphDeployment, candidate: GraphDeployment, start: ReleaseStart): DeployResult {
+    const name = stable.name;
+    const rel: Release = new Release(stable, candidate, start.request, {
+      finish: (outcome) => this.endRelease(rel, outcome, start),
+      decided: (d, status) => {
+        this.opts.metrics.releaseDecision(name, d.action);
+        this.opts.log(`[${name}] release ${d.action} ${d.fromShare}% -> ${d.toShare}%: ${d.reason}`);
+        start.recorded?.(status);
+        this.changed(name);
+      },
+      shadow: (outcome) => this.opts.metrics.shadowRequest(name, outcome),
+    });
+    this.releases.set(name, rel);
+    stable.release = rel;
+    rel.start();
+    return { ok: true, deployment: candidate, release: rel.status() };
+  }
+
+  /** A release ends: the candidate takes the route (promote) or is retired; requests in flight finish where they run. */
+  private endRelease(rel: Release, outcome: 'promote' | 'discard', start: ReleaseStart): string | undefined {
+    const name = rel.graph;
+    if (outcome === 'promote') {
+      const refused = start.commit?.();
+      if (refused) return refused;
+      rel.stable.release = undefined;
+      this.graphs.set(name, rel.candidate);
+      this.routes.set(rel.candidate.plan.routePrefix, rel.candidate);
+      this.retire(rel.stable);
+    } else {
+      rel.stable.release = undefined;
+      this.retire(rel.candidate);
+    }
+    this.releases.delete(name);
+    this.endedReleases.set(name, rel);
+    this.changed(name);
+    return undefined;
+  }
+
+  /** The release of a graph running now, else the last one that ended. */
+  release(name: string): Release | undefined {
+    return this.releases.get(name) ?? this.endedReleases.get(name);
+  }
+
+  /** Each running release's share per version (beamline_release_share). */
+  releaseShares(): { graph: string; version: number; share: number }[] {
+    const out: { graph: string; version: number; share: number }[] = [];
+    for (const r of this.releases.values()) {
+      out.push({ graph: r.graph, version: r.stableVersion, share: r.mode === 'canary' ? 100 - r.share : 100 }, { graph: r.graph, version: r.candidateVersion, share: r.share });
+    }
+    return out;
   }
 
   private nextReplicaId(graph: string): string {
@@ -148,6 +228,7 @@ export class Controller implements RouteTable, MetricsSource {
   private async removeNow(name: string): Promise<boolean> {
     const dep = this.graphs.get(name);
     if (!dep) return false;
+    this.releases.get(name)?.act('abort', 'the graph was deleted');
     this.graphs.delete(name);
     if (this.routes.get(dep.plan.routePrefix) === dep) this.routes.delete(dep.plan.routePrefix);
     await dep.stop();
@@ -170,7 +251,7 @@ export class Controller implements RouteTable, MetricsSource {
 
   /** Every live pool, the retiring versions' included (they still hold replicas). */
   private allDeployments(): GraphDeployment[] {
-    return [...this.graphs.values(), ...this.retiring];
+    return [...this.graphs.values(), ...[...this.releases.values()].map((r) => r.candidate), ...this.retiring];
   }
 
   onChange(f: (graph: string) => void): () => void {
@@ -209,6 +290,8 @@ export class Controller implements RouteTable, MetricsSource {
 
   async shutdown(): Promise<void> {
     const all = this.allDeployments();
+    // A release still running is recorded as running; the next start marks it aborted (the stable version serves).
+    for (const r of this.releases.values()) r.dispose();
     this.graphs.clear();
     this.routes.clear();
     await Promise.all(all.map((d) => d.stop()));

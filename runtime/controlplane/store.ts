@@ -2,6 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { VersionStatus, VersionSummary } from '../../shared/protocol.js';
+import type { ReleaseStatus } from '../../shared/release.js';
 
 /**
  * Deployed graphs and their numbered versions, in SQLite under the data directory.
@@ -64,6 +65,13 @@ CREATE TABLE IF NOT EXISTS active (
   version INTEGER NOT NULL,
   activated_at INTEGER NOT NULL,
   FOREIGN KEY (name, version) REFERENCES versions(name, version)
+);
+CREATE TABLE IF NOT EXISTS releases (
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  release_json TEXT NOT NULL,
+  PRIMARY KEY (name, version)
 );
 `;
 
@@ -235,9 +243,37 @@ export class GraphStore {
     return this.write(() => this.db.prepare('DELETE FROM active WHERE name = ?').run(name).changes > 0);
   }
 
+  /**
+   * How a version's release (canary or shadow) went, rewritten at each decision. A table of
+   * its own: the version list reads it without touching the documents' rows. Shadow diffs
+   * (requests and answers) are not kept.
+   */
+  recordRelease(name: string, version: number, status: ReleaseStatus): void {
+    const kept: ReleaseStatus = status.shadowFigures ? { ...status, shadowFigures: { ...status.shadowFigures, recentDiffs: [] } } : status;
+    this.write(() => {
+      this.db
+        .prepare('INSERT INTO releases (name, version, state, release_json) VALUES (?, ?, ?, ?) ON CONFLICT(name, version) DO UPDATE SET state = excluded.state, release_json = excluded.release_json')
+        .run(name, version, status.state, JSON.stringify(kept));
+    });
+  }
+
+  /** Releases left running by a process that stopped: recorded as aborted (the stable version is what restarts). */
+  abortRunningReleases(reason: string, now = Date.now()): ReleaseStatus[] {
+    return this.write(() => {
+      const rows = this.db.prepare("SELECT name, version, release_json FROM releases WHERE state = 'running'").all() as { name: string; version: number; release_json: string }[];
+      return rows.map((r) => {
+        const s = JSON.parse(r.release_json) as ReleaseStatus;
+        const ended: ReleaseStatus = { ...s, state: 'aborted', endedAt: now, decisions: [...s.decisions, { at: now, action: 'abort', fromShare: s.share, toShare: 0, reason, by: 'auto' }] };
+        this.db.prepare("UPDATE releases SET state = 'aborted', release_json = ? WHERE name = ? AND version = ?").run(JSON.stringify(ended), r.name, r.version);
+        return ended;
+      });
+    });
+  }
+
   /** Forget a graph entirely. */
   purge(name: string): void {
     this.write(() => {
+      this.db.prepare('DELETE FROM releases WHERE name = ?').run(name);
       this.db.prepare('DELETE FROM active WHERE name = ?').run(name);
       this.db.prepare('DELETE FROM versions WHERE name = ?').run(name);
     });
@@ -255,8 +291,9 @@ export class GraphStore {
 
   /** Newest first, from the summary columns only: no document is read. */
   versions(name: string): VersionSummary[] {
-    const { active, rows } = this.guard(() => ({
+    const { active, rows, releases } = this.guard(() => ({
       active: this.activeVersion(name),
+      releases: new Map((this.db.prepare('SELECT version, release_json FROM releases WHERE name = ?').all(name) as { version: number; release_json: string }[]).map((r) => [r.version, r.release_json])),
       rows: this.db
         .prepare('SELECT version, created_at, rolled_back_from, nodes, bytes, activated_at FROM versions WHERE name = ? ORDER BY version DESC')
         .all(name) as { version: number; created_at: number; rolled_back_from: number | null; nodes: number | null; bytes: number | null; activated_at: number | null }[],
@@ -269,6 +306,7 @@ export class GraphStore {
       nodes: r.nodes ?? 0,
       bytes: r.bytes ?? 0,
       ...(r.rolled_back_from !== null ? { rolledBackFrom: r.rolled_back_from } : {}),
+      ...(releases.has(r.version) ? { release: JSON.parse(releases.get(r.version)!) as ReleaseStatus } : {}),
     }));
   }
 
@@ -337,6 +375,7 @@ export class GraphStore {
             AND version IS NOT (SELECT version FROM active WHERE name = @name)`,
       )
       .run({ name, keep: this.keepVersions });
+    this.db.prepare('DELETE FROM releases WHERE name = @name AND version NOT IN (SELECT version FROM versions WHERE name = @name)').run({ name });
   }
 
   /** The last version before the active one that served (a failed deploy is no place to go back to). */

@@ -1,5 +1,8 @@
 import type { Plan, PlanNode } from '../../shared/plan.js';
+import type { Completion } from './completion.js';
 import type { RequestError } from './errors.js';
+import type { ExecResult } from './executor.js';
+import type { InvokeOptions } from './invoke.js';
 import type { Replica } from './replicas/replica.js';
 import type { Router } from './router.js';
 
@@ -35,6 +38,17 @@ export interface ServedGraph {
   observeCancel(node: PlanNode, started: boolean): void;
   /** A request through the graph ended with this HTTP status (499: its client went away). */
   observeRequest(status: number, ms: number): void;
+  /** Set while a release (canary or shadow) shares this route with a candidate version: it runs every request instead. */
+  readonly release?: ReleaseRoute | undefined;
+}
+
+/**
+ * A route under release: chooses per request which version answers (canary) or
+ * also mirrors it (shadow), and answers `c` as invoke() would. The control plane
+ * implements it (controlplane/release/release.ts) with invokeVersion().
+ */
+export interface ReleaseRoute {
+  invoke(input: unknown, opts: InvokeOptions, c: Completion<ExecResult, RequestError>): void;
 }
 
 /** A node's replicas as its router sees them: the pool that places and replaces them implements it. */
@@ -46,4 +60,6 @@ export interface NodeReplicas {
   unavailable(): RequestError | undefined;
   /** A call joined the queue (a node scaled to zero asks for a replica now). */
   queued(): void;
+  /** Where a multiplexed node's models folder is resolved (the server's models directory). */
+  readonly modelsDir?: string;
 }

@@ -40,6 +40,14 @@ class Invocation implements Completion<ExecResult> {
 
 /** One request to a served graph, shared by HTTP, socket.io and the OpenAI routes; failures are always RequestErrors. */
 export function invoke(graph: ServedGraph, input: unknown, opts: InvokeOptions, c: Completion<ExecResult, RequestError>): void {
+  // A route under release (canary, shadow) picks the version itself; one property read otherwise.
+  const release = graph.release;
+  if (release !== undefined) release.invoke(input, opts, c);
+  else invokeVersion(graph, input, opts, c);
+}
+
+/** One request on this very version, whatever release it is part of (the release's own calls). */
+export function invokeVersion(graph: ServedGraph, input: unknown, opts: InvokeOptions, c: Completion<ExecResult, RequestError>): void {
   const inv = new Invocation(graph, c);
   const exec: ExecOptions = { requestId: opts.requestId ?? randomUUID(), timeoutMs: opts.timeoutMs };
   if (opts.hooks) exec.hooks = opts.hooks;

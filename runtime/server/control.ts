@@ -28,7 +28,7 @@ export function controlRoutes(ctl: Controller, catalog: Catalog, customKinds: Re
     const r = persisted ? await persisted.deploy(c, c.req.valid('json')) : await ctl.deploy(c.req.valid('json'));
     if (!r.ok) return c.json({ error: r.error, errors: r.errors } satisfies CompileErrorResponse, r.status);
     const status = r.deployment.status();
-    return c.json({ name: status.name, version: status.version, status } satisfies DeployResponse, r.deployment.version === 1 ? 201 : 200);
+    return c.json({ name: status.name, version: status.version, status, ...(r.release ? { release: r.release } : {}) } satisfies DeployResponse, r.deployment.version === 1 ? 201 : 200);
   });
   // GET /api/graphs is runtime/server/deployments.ts: it also lists deploys in progress.
   app.get('/api/graphs/:name', zValidator('param', NameParam, invalidRequest('graph name')), (c) => {

@@ -30,8 +30,7 @@ import { attachSockets } from './socket.js';
 import { holdWhileStarting } from './starting.js';
 import { createWorkspace, type Workspace } from './workspace.js';
 import { staticRoutes } from './static.js';
-import { tuneRoutes } from './tune.js';
-import { ProfileJobs } from '../tune/jobs.js';
+import { releaseRoutes } from './releases.js';
 import { persistedControl, versionRoutes } from './versions.js';
 
 const REPO = resolve(new URL('../..', import.meta.url).pathname);
@@ -180,10 +179,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   app.use('/api/*', ...inputLimitMiddleware(limits));
   app.route('/', workspace.routes);
   app.route('/', versionRoutes(deployer));
+  app.route('/', releaseRoutes(controller));
   app.route('/', controlRoutes(controller, catalog, customKinds, ledger, persistedControl(deployer)));
-  // Profiles measure on this machine, one at a time; tunes read them from the data directory.
-  const profiles = new ProfileJobs({ dataDir, options: { modelsDir, ...(custom.urls[0] ? { nodesModule: custom.urls[0] } : {}) }, log });
-  app.route('/', tuneRoutes({ catalog, jobs: profiles, dataDir, cluster: () => ledger.cluster }));
   app.post('*', bodyLimitMiddleware(limits.bodyLimitBytes));
   guard.installData(app);
   app.route('/', openaiRoutes(graphChatInvoker(controller, { requestTimeoutMs })));
@@ -206,7 +203,6 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     closing ??= (async () => {
       sockets.close();
       workspace.close();
-      profiles.close();
       await new Promise<void>((r) => sockets.io.close(() => r()));
       await controller.shutdown();
       store.close();

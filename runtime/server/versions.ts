@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { DeployResult } from '../controlplane/controller.js';
 import { invalidJson } from '../dataplane/errors.js';
 import type { PersistedSettings, PersistentDeployer, RemoveResult } from '../controlplane/persistence.js';
+import { releaseQuery } from './releases.js';
 import { invalidRequest } from './validation.js';
 
 /**
@@ -40,7 +41,10 @@ export function persistedControl(deployer: PersistentDeployer): PersistedControl
     async deploy(c, graph) {
       const s = deploySettings(c);
       if (!s.ok) return { ok: false, status: 400, error: s.error, errors: [{ code: 'invalid_document', path: s.path, message: s.error }] };
-      return deployer.deploy(graph, s.settings);
+      // ?canary=N / ?shadow=N: the new version is released beside the serving one (docs/releases.md).
+      const rel = releaseQuery(c);
+      if (!rel.ok) return { ok: false, status: 400, error: rel.error, errors: [{ code: 'invalid_document', path: rel.path, message: rel.error }] };
+      return deployer.deploy(graph, s.settings, undefined, rel.release);
     },
     remove: (name) => deployer.remove(name),
   };

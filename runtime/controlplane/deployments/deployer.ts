@@ -2,6 +2,7 @@ import type { Plan } from '../../../shared/plan.js';
 import type { DeployResult } from '../controller.js';
 import type { Prepared } from '../../indexes/deploy-check.js';
 import { type PersistedSettings, PersistentDeployer } from '../persistence.js';
+import type { ReleaseRequest } from '../release/release.js';
 import type { DeployPhase } from './tracker.js';
 
 /** What happens around every deploy (POST /api/graphs, rollback, serve's graphs): see runtime/server/workspace.ts. */
@@ -18,10 +19,10 @@ export interface DeployHooks {
 export class HookedDeployer extends PersistentDeployer {
   hooks: DeployHooks | undefined;
 
-  override async deploy(source: unknown, settings: PersistedSettings = {}, rolledBackFrom?: number): Promise<DeployResult> {
+  override async deploy(source: unknown, settings: PersistedSettings = {}, rolledBackFrom?: number, release?: ReleaseRequest): Promise<DeployResult> {
     const hooks = this.hooks;
     const plan = hooks?.plan(source);
-    if (!hooks || !plan) return super.deploy(source, settings, rolledBackFrom);
+    if (!hooks || !plan) return super.deploy(source, settings, rolledBackFrom, release);
     // Refusals that need nothing built come first: a graph with a bad path builds no index.
     const checked = this.check(source, settings);
     if (!checked.ok) return checked;
@@ -31,7 +32,7 @@ export class HookedDeployer extends PersistentDeployer {
       const prepared = await hooks.prepare(plan, settings);
       if (!prepared.ok) return prepared;
       h.phase('starting');
-      return await super.deploy(source, settings, rolledBackFrom);
+      return await super.deploy(source, settings, rolledBackFrom, release);
     } finally {
       h.end();
     }
