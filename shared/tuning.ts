@@ -34,6 +34,8 @@ export interface ServiceStats {
   p90: number;
   p99: number;
   mean: number;
+  /** Fastest sample (the model's distribution starts here; estimated from p50 and p90 when absent). */
+  min?: number;
   /** Standard deviation of the samples (drives the model's variability, SCV = (std/mean)^2). */
   std: number;
 }

@@ -1,0 +1,127 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BeamlineServer } from '../../runtime/server/index.js';
+import type { ProfileJob } from '../../shared/tune-api.js';
+import { get, graph, post, startServer, until } from '../runtime/helpers.js';
+
+let server: BeamlineServer;
+let dataDir: string;
+
+// Two known nodes in a row: 10 ms then 20 ms a call.
+const pipeline = (name: string, first = 10) =>
+  graph(
+    name,
+    [
+      { id: 'a', kind: 'test-service', config: { ms: first } },
+      { id: 'b', kind: 'test-service', config: { ms: 20 } },
+    ],
+    [
+      ['input', 'a'],
+      ['a', 'b'],
+      ['b', 'output'],
+    ],
+  );
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'beamline-tune-api-'));
+  server = await startServer({ dataDir, cpus: 2 });
+}, 30_000);
+afterAll(async () => {
+  await server?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('POST /api/tune and /api/profile refuse bad input, naming the field', () => {
+  it.each([
+    [{ qps: -1, p99Ms: 100 }, '$.qps'],
+    [{ qps: 10 }, '$.p99Ms'],
+    [{ qps: 10, p99Ms: 'fast' }, '$.p99Ms'],
+    [{ qps: 10, p99Ms: 100, gpus: 0.5 }, '$.gpus'],
+    [{ qps: 10, p99Ms: 100, speed: 1 }, 'speed'],
+  ])('%j -> 400 at %s', async (extra, path) => {
+    const r = await post(`${server.url}/api/tune`, { graph: pipeline('bad-target'), ...extra });
+    expect(r.status).toBe(400);
+    expect(r.body.errors.map((e: { path: string }) => e.path).join(' ')).toContain(path);
+  });
+
+  it('a graph that does not compile: 400 with the compiler errors', async () => {
+    const g = pipeline('broken-graph');
+    g.nodes[1].kind = 'test-nope';
+    for (const route of ['/api/tune', '/api/profile']) {
+      const r = await post(`${server.url}${route}`, { graph: g, qps: 10, p99Ms: 100, ...(route === '/api/profile' ? { qps: undefined, p99Ms: undefined } : {}) });
+      expect(r.status).toBe(400);
+      expect(r.body.errors.some((e: { node?: string; path: string }) => e.node === 'a' && e.path.includes('kind'))).toBe(true);
+    }
+  });
+
+  it('no profile: 409 no_profile saying how to make one', async () => {
+    const r = await post(`${server.url}/api/tune`, { graph: pipeline('unprofiled'), qps: 10, p99Ms: 100 });
+    expect(r.status).toBe(409);
+    expect(r.body.code).toBe('no_profile');
+    expect(r.body.fix).toMatch(/POST \/api\/profile/);
+  });
+
+  it('profile: bad inputs, a bad job id and an unknown one', async () => {
+    expect((await post(`${server.url}/api/profile`, { graph: pipeline('p'), inputs: [] })).status).toBe(400);
+    expect((await post(`${server.url}/api/profile`, { graph: pipeline('p'), inputs: [{ x: 1 }], extra: 1 })).status).toBe(400);
+    expect((await get(`${server.url}/api/profile/nope`)).status).toBe(400);
+    const unknown = await get(`${server.url}/api/profile/00000000-0000-4000-8000-000000000000`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatch(/no profile job/);
+  });
+});
+
+describe('profile then tune through the API', () => {
+  it('a profile job reports progress and ends done; the tune answers settings and the graph with them', async () => {
+    const g = pipeline('api-tuned');
+    const started = await post(`${server.url}/api/profile`, { graph: g, inputs: [{ x: 1 }, { x: 2 }] });
+    expect(started.status).toBe(202);
+    const job = started.body as ProfileJob;
+    expect(job.state).toBe('running');
+    const again = await post(`${server.url}/api/profile`, { graph: g });
+    // The same graph while it is measured: the same job, not a second one.
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(job.id);
+    const done = await until(async () => {
+      const j = (await get(`${server.url}/api/profile/${job.id}`)).body as ProfileJob;
+      return j.state !== 'running' && j;
+    }, 'the profile job to end', 120_000);
+    expect(done.error).toBeUndefined();
+    expect(done.state).toBe('done');
+    expect(done.progress.total).toBeGreaterThan(0);
+    expect(done.progress.done).toBe(done.progress.total);
+    expect(done.profile?.nodes).toBeGreaterThanOrEqual(2);
+
+    const tuned = await post(`${server.url}/api/tune`, { graph: g, qps: 20, p99Ms: 500 });
+    expect(tuned.status).toBe(200);
+    expect(tuned.body.ok).toBe(true);
+    expect(Object.keys(tuned.body.settings).sort()).toEqual(['a', 'b']);
+    expect(tuned.body.prediction.p99Ms).toBeLessThanOrEqual(500);
+    const b = tuned.body.graph.nodes.find((n: { id: string }) => n.id === 'b');
+    expect(b.deployment.numReplicas).toBe(tuned.body.settings.b.numReplicas);
+
+    // Another version of the graph (a config changed) has no profile.
+    const changed = await post(`${server.url}/api/tune`, { graph: pipeline('api-tuned', 11), qps: 20, p99Ms: 500 });
+    expect(changed.status).toBe(409);
+    expect(changed.body.code).toBe('no_profile');
+  });
+
+  it('a node that cannot be profiled fails the job, naming the node', async () => {
+    const g = graph('api-broken', [{ id: 'dead', kind: 'test-broken' }], [
+      ['input', 'dead'],
+      ['dead', 'output'],
+    ]);
+    const started = await post(`${server.url}/api/profile`, { graph: g, inputs: [{ x: 1 }] });
+    expect(started.status).toBe(202);
+    const done = await until(async () => {
+      const j = (await get(`${server.url}/api/profile/${started.body.id}`)).body as ProfileJob;
+      return j.state !== 'running' && j;
+    }, 'the profile job to end', 60_000);
+    expect(done.state).toBe('failed');
+    expect(done.error).toMatch(/dead/);
+    const tuned = await post(`${server.url}/api/tune`, { graph: g, qps: 5, p99Ms: 500 });
+    expect(tuned.status).toBe(409);
+  });
+});
