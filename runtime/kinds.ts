@@ -7,7 +7,7 @@
  * Kinds of one's own (defineNode, `serve --nodes`) carry their implementation with them.
  */
 import type { BuiltinKindId } from '../shared/catalog/index.js';
-import { type InlineNode, inputNode, outputNode, switchNode } from './dataplane/inline/index.js';
+import { type InlineNode, inputNode, outputNode, splitNode, switchNode } from './dataplane/inline/index.js';
 import * as py from './export/templates.js';
 import type { NodeImplementation } from './nodes/types.js';
 
@@ -36,6 +36,7 @@ export const BUILTIN_PARTS: { readonly [K in BuiltinKindId]: KindParts } = {
   input: { run: { inline: inputNode }, export: { template: py.inputExport } },
   output: { run: { inline: outputNode }, export: { template: py.outputExport } },
   switch: { run: { inline: switchNode }, export: { template: py.switchExport } },
+  split: { run: { inline: splitNode }, export: { template: py.splitExport } },
   preprocessor: { run: { load: async () => (await import('./nodes/preprocessor.js')).preprocessor }, export: { template: py.preprocessorExport } },
   embedder: { run: { load: async () => (await import('./nodes/embedder.js')).embedder }, export: { template: py.embedderExport } },
   retriever: { run: { load: async () => (await import('./nodes/retriever.js')).retriever }, export: { template: py.retrieverExport } },

@@ -1,6 +1,5 @@
 import type { GraphError } from './errors.js';
 import type { GpuGrant, GpuUsage, MachineUsage } from './placement.js';
-import type { ReleaseStatus } from './release.js';
 
 /** HTTP bodies and socket.io events, typed once for the runtime and the editor. */
 
@@ -58,6 +57,14 @@ export interface NodeStatus {
   metrics: NodeMetricsSnapshot;
   /** A load error or other node-level failure. */
   error?: string;
+  /** A split node: each branch's configured weight and the requests it took since those weights took effect (the live share). */
+  split?: { branches: SplitBranchStatus[] };
+}
+
+export interface SplitBranchStatus {
+  port: string;
+  weight: number;
+  taken: number;
 }
 
 export type GraphState = 'DEPLOYING' | 'RUNNING' | 'DEGRADED' | 'UNHEALTHY' | 'DELETING';
@@ -72,8 +79,6 @@ export interface GraphStatus {
   nodes: Record<string, NodeStatus>;
   /** A deploy of this name is in progress (a first deploy is listed with state DEPLOYING and no replicas yet). */
   deploying?: DeployingInfo;
-  /** A canary or shadow release running beside this version (shared/release.ts). */
-  release?: ReleaseStatus;
 }
 
 /** Where a deploy in progress is: waiting its turn, building the retrievers' indexes, or starting replicas. */
@@ -106,8 +111,6 @@ export interface DeployResponse {
   name: string;
   version: number;
   status: GraphStatus;
-  /** Deployed with ?canary or ?shadow: the release it started (the version above is the candidate). */
-  release?: ReleaseStatus;
 }
 export interface CompileErrorResponse {
   error: string;
@@ -231,8 +234,6 @@ export interface VersionSummary {
   /** Node count and document size, so a version list is shown without loading any document. */
   nodes: number;
   bytes: number;
-  /** This version was released as a canary or shadow: how it went, with every decision (shadow diffs are not kept). */
-  release?: ReleaseStatus;
 }
 
 // ---- catalog and examples (GET /api/catalog, GET /examples) ----

@@ -1,6 +1,7 @@
 import type { Plan, PlanNode } from '../../shared/plan.js';
 import type { GraphState, GraphStatus, NodeStatus } from '../../shared/protocol.js';
 import { RequestError } from '../dataplane/errors.js';
+import { countSplit, splitBranches } from '../dataplane/inline/index.js';
 import type { ServedGraph } from '../dataplane/interface.js';
 import type { ThreadCount } from '../dataplane/replicas/replica.js';
 import { Router } from '../dataplane/router.js';
@@ -8,7 +9,6 @@ import type { SecretPolicy } from '../security/secret-policy.js';
 import { Autoscaler } from './autoscaler.js';
 import type { ClusterLedger } from './cluster.js';
 import type { Metrics, NodeMetrics } from './metrics.js';
-import type { Release } from './release/release.js';
 import { ReplicaPool } from './pool.js';
 
 /** What every version of every graph is started with (the controller's options, less its own). */
@@ -41,12 +41,11 @@ export class GraphDeployment implements ServedGraph {
   private readonly changeListeners = new Set<() => void>();
   private readonly nodeMetrics = new Map<string, NodeMetrics>();
   draining = false;
-  /** Set while a canary or shadow release shares this version's route (controlplane/release/). */
-  release: Release | undefined = undefined;
 
   constructor(
     readonly plan: Plan,
-    readonly version: number,
+    /** The stored version serving; a live weight change (reconfigureInline) records a new one without a new deployment. */
+    public version: number,
     private readonly opts: DeploymentOptions,
     nextReplicaId: () => string,
     graphDir: string | undefined,
@@ -54,6 +53,7 @@ export class GraphDeployment implements ServedGraph {
   ) {
     for (const id of plan.order) {
       const node = plan.nodes[id];
+      if (node.kind === 'split') this.countBranches(node);
       if (node.runsIn !== 'replica') continue;
       const pool = new ReplicaPool({
         graph: plan.name,
@@ -93,6 +93,32 @@ export class GraphDeployment implements ServedGraph {
 
   get name(): string {
     return this.plan.name;
+  }
+
+  /** A split node's branches count into beamline_split_branch_total (the data plane adds to the series it holds). */
+  private countBranches(node: PlanNode): void {
+    const branches = (node.config.branches ?? []) as { port: string }[];
+    countSplit(
+      node,
+      branches.map((b) => this.opts.metrics.splitBranch(this.plan.name, node.id, b.port)),
+    );
+  }
+
+  /**
+   * Take a new version whose only change is an inline node's config (a split's weights,
+   * PUT /api/graphs/:name/nodes/:node/weights) without a redeploy: the node's PlanNode is
+   * swapped in this plan, so no replica restarts and the route does not move. A request in
+   * flight reads the plan per node, so it routes with the old or the new weights, never a mix.
+   * `next` is the new version's plan, compiled from the stored document.
+   */
+  reconfigureInline(next: Plan, id: string, version: number): void {
+    const node = next.nodes[id];
+    if (node?.runsIn !== 'executor' || !this.plan.nodes[id]) throw new Error(`node ${id} is not an inline node of ${this.plan.name}`);
+    if (node.kind === 'split') this.countBranches(node);
+    this.plan.nodes[id] = node;
+    this.plan.graph = next.graph;
+    this.version = version;
+    for (const f of this.changeListeners) f();
   }
 
   private poolChanged(id: string): void {
@@ -206,6 +232,7 @@ export class GraphDeployment implements ServedGraph {
         ...(this.autoscalers.has(id) ? { autoscaling: this.autoscalers.get(id)!.status() } : {}),
         metrics: this.opts.metrics.snapshot(this.plan.name, id),
         ...(pool?.loadError ? { error: pool.loadError } : {}),
+        ...(n.kind === 'split' ? { split: { branches: splitBranches(n) } } : {}),
       };
     }
     let state: GraphState = 'RUNNING';
@@ -213,6 +240,6 @@ export class GraphDeployment implements ServedGraph {
     else if (broken > 0) state = 'UNHEALTHY';
     else if (starting > 0) state = 'DEPLOYING';
     else if (problems > 0) state = 'DEGRADED';
-    return { name: this.plan.name, routePrefix: this.plan.routePrefix, version: this.version, state, deployedAt: this.deployedAt, nodes, ...(this.release ? { release: this.release.status() } : {}) };
+    return { name: this.plan.name, routePrefix: this.plan.routePrefix, version: this.version, state, deployedAt: this.deployedAt, nodes };
   }
 }

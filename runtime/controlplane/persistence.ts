@@ -2,13 +2,14 @@ import type { Catalog } from '../../shared/catalog/index.js';
 import { compile } from '../../shared/compile.js';
 import { formatError, type GraphError } from '../../shared/errors.js';
 import type { Controller, DeployResult } from './controller.js';
+import type { GraphDeployment } from './deployment.js';
+import { withSplitWeights, type WeightsRefusal } from './split-weights.js';
 import { type DataPlanePolicy, TOKEN_ENV } from '../security/auth.js';
 import { DEFAULT_GRAPH_BOUNDS, type GraphBounds, graphTooLarge } from '../security/limits.js';
 import { checkPlanPaths, type PathPolicy } from '../security/paths.js';
 import { checkPlanSecrets } from '../security/secret-check.js';
 import { DEFAULT_SECRET_POLICY } from '../security/secret-policy.js';
 import { rememberSecrets, secretValues } from '../security/redact.js';
-import type { ReleaseRequest } from './release/release.js';
 import { type DeploySettings, type GraphStore, type GraphVersion, StorageError, VersionNotFoundError } from './store.js';
 
 /**
@@ -54,6 +55,8 @@ function storageFailure(e: unknown, what: string, serving: { version: number } |
   return { ok: false, status: e.status, error: `${what}: ${e.message}; nothing was changed${still} (${fix})`, errors: [] };
 }
 
+export type SplitWeightsResult = { ok: true; version: number; from: number; deployment: GraphDeployment } | WeightsRefusal | StorageFailure | { ok: false; status: 400 | 413; error: string; errors: GraphError[] };
+
 export type RollbackResult = (DeployResult & { from?: number }) | { ok: false; status: 404; error: string; errors: GraphError[] };
 
 export class PersistentDeployer {
@@ -93,12 +96,10 @@ export class PersistentDeployer {
     return { ok: true, name: r.plan.name };
   }
 
-  /** `release`: start the new version as a canary or shadow beside the serving one (runtime/controlplane/release/). */
-  async deploy(source: unknown, settings: PersistedSettings = {}, rolledBackFrom?: number, release?: ReleaseRequest): Promise<DeployResult> {
+  async deploy(source: unknown, settings: PersistedSettings = {}, rolledBackFrom?: number): Promise<DeployResult> {
     const checked = this.check(source, settings);
     if (!checked.ok) return checked;
     rememberSecrets(secretValues(source as Parameters<typeof secretValues>[0], process.env, [TOKEN_ENV]));
-    if (release) return this.serial(checked.name, () => this.release(checked.name, source, settings, release));
     return this.serial(checked.name, async () => {
       // Written first, then memory changed: a write that fails leaves both as they were.
       let v: GraphVersion;
@@ -127,48 +128,6 @@ export class PersistentDeployer {
     });
   }
 
-  /**
-   * A release: the version is recorded (not active) and started beside the serving one; it
-   * becomes the active version only when the release promotes it, and each decision is
-   * written to the version history.
-   */
-  private async release(name: string, source: unknown, settings: PersistedSettings, request: ReleaseRequest): Promise<DeployResult> {
-    // Refused before a version is recorded: nothing to release beside, or a release already running.
-    const busy = this.controller.releaseRefusal(name, { request });
-    if (busy) return busy;
-    let v: GraphVersion;
-    try {
-      v = this.store.record(name, source, settings);
-    } catch (e) {
-      return storageFailure(e, `graph ${name} was not deployed`, this.controller.get(name));
-    }
-    this.deploying.set(name, v.version);
-    try {
-      const r = await this.controller.deploy(source, settings.graphDir, v.version, undefined, {
-        request,
-        commit: () => {
-          try {
-            this.store.activate(name, v.version);
-            this.setPolicy(name, settings);
-            return undefined;
-          } catch (e) {
-            return storageFailure(e, `version ${v.version} of ${name} was not made active`, this.controller.get(name)).error;
-          }
-        },
-        recorded: (status) => {
-          try {
-            this.store.recordRelease(name, v.version, status);
-          } catch (e) {
-            this.log(`[${name}] release of version ${v.version}: not recorded: ${(e as Error).message}`);
-          }
-        },
-      });
-      return r;
-    } finally {
-      this.deploying.delete(name);
-    }
-  }
-
   /** The version of a name whose deploy is under way, if any (listed as `deploying`). */
   deployingVersion(name: string): number | undefined {
     return this.deploying.get(name);
@@ -188,6 +147,35 @@ export class PersistentDeployer {
     }
     const r = await this.deploy(target.graph, target.settings as PersistedSettings, target.version);
     return { ...r, from: target.version };
+  }
+
+  /**
+   * New weights for a split node of a running graph, without a redeploy: recorded as a new
+   * version (the serving document with the weights changed) and swapped into the running
+   * deployment in place, so no replica restarts (GraphDeployment.reconfigureInline).
+   */
+  async setSplitWeights(name: string, node: string, weights: Record<string, unknown>): Promise<SplitWeightsResult> {
+    return this.serial(name, async () => {
+      const dep = this.controller.get(name);
+      if (!dep) return { ok: false as const, status: 404 as const, error: `no graph named "${name}" is deployed`, errors: [] };
+      const serving = this.store.get(name, dep.version);
+      const edited = withSplitWeights(serving?.graph ?? dep.plan.graph, node, weights);
+      if (!edited.ok) return edited;
+      const settings = (serving?.settings ?? {}) as PersistedSettings;
+      const checked = this.check(edited.graph, settings);
+      if (!checked.ok) return checked;
+      const plan = compile(edited.graph, this.catalog);
+      if (!plan.ok) return { ok: false as const, status: 400 as const, error: 'graph has errors', errors: plan.errors };
+      let v: GraphVersion;
+      try {
+        v = this.store.deploy(name, edited.graph, settings);
+      } catch (e) {
+        return storageFailure(e, `the weights of ${name}/${node} were not changed`, dep);
+      }
+      const from = dep.version;
+      dep.reconfigureInline(plan.plan, node, v.version);
+      return { ok: true as const, version: v.version, from, deployment: dep };
+    });
   }
 
   /** Stop serving a graph: the database first, so a failed write leaves it deployed and serving. */
@@ -225,10 +213,6 @@ export class PersistentDeployer {
   /** Redeploy every graph that was active when the process stopped. */
   async restore(): Promise<{ name: string; version: number; ok: boolean; error?: string }[]> {
     const out: { name: string; version: number; ok: boolean; error?: string }[] = [];
-    // A release that was running when the process stopped is over: its stable version (the active one) is what comes back.
-    for (const r of this.store.abortRunningReleases('the server restarted during the release: the stable version serves, the candidate was not restarted')) {
-      this.log(`${r.graph}: the ${r.mode} release of version ${r.candidateVersion} was running when the server stopped; recorded as aborted, version ${r.stableVersion} serves`);
-    }
     for (const g of this.store.active()) {
       try {
         const settings = g.settings as PersistedSettings;

@@ -38,6 +38,12 @@ const ONNX_TEXT = ['onnxruntime', 'tokenizers', 'numpy'];
 export const inputExport: ExportTemplate = { module: 'input', className: 'InputNode', requirements: [] };
 export const outputExport: ExportTemplate = { module: 'output', className: 'OutputNode', requirements: [] };
 export const switchExport: ExportTemplate = { module: 'switch', className: 'SwitchNode', requirements: [] };
+export const splitExport: ExportTemplate = {
+  module: 'split',
+  className: 'SplitNode',
+  requirements: [],
+  notes: () => ["split: the ingress splits with the same weights and the same sticky-key hash; to change the weights in Ray, edit the split's branches in the ingress's user_config (beamline.nodes) and `serve deploy` again: reconfigure() applies them without restarting a replica"],
+};
 
 export const preprocessorExport: ExportTemplate = {
   module: 'preprocessor',

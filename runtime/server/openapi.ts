@@ -54,6 +54,18 @@ export function openApiDocument(): unknown {
           responses: { 200: json({ type: 'object', properties: { name: { type: 'string' }, version: { type: 'integer' }, rolledBackFrom: { type: 'integer' }, status: ref('GraphStatus') } }, 'Rolled back'), 400: json(ref('CompileErrors'), 'Bad body'), 404: json(ref('Error'), 'No such version') },
         },
       },
+      '/api/graphs/{name}/nodes/{node}/weights': {
+        parameters: [nameParam, { name: 'node', in: 'path', required: true, schema: { type: 'string' } }],
+        put: {
+          summary: "A running split node's branch weights, changed without a redeploy: recorded as a new version, no replica restarts",
+          requestBody: { required: true, ...json({ type: 'object', properties: { weights: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } } }, required: ['weights'], additionalProperties: false }, 'Branch port -> weight; branches not named keep theirs') },
+          responses: {
+            200: json({ type: 'object', properties: { name: { type: 'string' }, node: { type: 'string' }, version: { type: 'integer' }, from: { type: 'integer' }, branches: { type: 'array', items: { type: 'object', properties: { port: { type: 'string' }, weight: { type: 'number' }, taken: { type: 'integer' } } } } } }, 'The new version serves the weights'),
+            400: json(ref('CompileErrors'), 'Bad weights ($.weights.<port> or $.weights), or the node is not a split'),
+            404: json(ref('Error'), 'No such graph deployed, or no such node'),
+          },
+        },
+      },
       '/api/catalog': { get: { summary: 'Node kinds: ports, config JSON Schema, defaults, docs', responses: { 200: json({ type: 'object' }, 'The catalog') } } },
       '/api/cluster': { get: { summary: 'Machines and GPUs (detected, declared or none), what is allocated, and `holdings`: what each graph node holds (replicas, CPUs, GPUs, memory)', responses: { 200: json({ type: 'object' }, 'Cluster status') } } },
       ...workspacePaths,

@@ -10,6 +10,7 @@ import { preprocessor } from './preprocessor.js';
 import { rayDeployment } from './ray-deployment.js';
 import { reranker } from './reranker.js';
 import { retriever } from './retriever.js';
+import { split } from './split.js';
 import { switchKind } from './switch.js';
 import type { NodeKind } from './types.js';
 
@@ -31,6 +32,7 @@ export const BUILTIN_KINDS = [
   ner,
   ocr,
   switchKind,
+  split,
   custom,
   rayDeployment,
 ] as const;

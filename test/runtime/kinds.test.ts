@@ -66,6 +66,7 @@ describe('every catalog kind has its parts in runtime/kinds.ts', () => {
       input: 'input.InputNode',
       output: 'output.OutputNode',
       switch: 'switch.SwitchNode',
+      split: 'split.SplitNode',
       preprocessor: 'preprocessor.PreprocessorNode',
       embedder: 'embedder.EmbedderNode',
       retriever: 'retriever.RetrieverNode',

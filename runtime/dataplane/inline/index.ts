@@ -6,6 +6,8 @@ import type { NodeInputs, NodeOutputs } from '../../nodes/types.js';
 import { checkInputFields, type InputLimits } from './input-fields.js';
 import { chooseBranch, type SwitchCase } from './switch-condition.js';
 
+export { countSplit, splitBranches, splitNode } from './split.js';
+
 /**
  * The implementations of kinds the catalog marks `runsIn: 'executor'`: routing glue
  * that runs inline in the request, no replica. runtime/kinds.ts gives each its kind,

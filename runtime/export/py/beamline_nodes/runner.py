@@ -86,9 +86,10 @@ class NodeFailed(Exception):
 class GraphRun:
     """One request's values: outputs[node][port]; a node whose inputs were not produced is skipped."""
 
-    def __init__(self, ingress: "GraphIngress", body):
+    def __init__(self, ingress: "GraphIngress", body, headers=None):
         self.ingress = ingress
         self.body = body
+        self.headers = headers or {}
         self.outputs: dict = {}
         self.trace: list = []
         self.tasks: dict = {}
@@ -151,14 +152,17 @@ class GraphRun:
         self.trace.append({"node": node, "start": round((start - self.started) * 1000, 3), "end": round((time.monotonic() - self.started) * 1000, 3), "status": status})
 
     async def inline(self, node: str) -> None:
-        """input, switch and output run inside the ingress, as in Beamline's executor."""
+        """input, switch, split and output run inside the ingress, as in Beamline's executor."""
         start = time.monotonic()
         inputs = {"body": self.body} if node == self.ingress.input_node else self.inputs_of(node)
         if inputs is None:
             self.outputs[node] = SKIPPED
             return self._span(node, start, "skipped")
+        inline = self.ingress.inline_nodes[node]
+        # A split reads its sticky key from the request (a header or a body field).
+        extra = {"body": self.body, "headers": self.headers} if getattr(inline, "reads_request", False) else {}
         try:
-            self.outputs[node] = await self.ingress.inline_nodes[node].call(inputs)
+            self.outputs[node] = await inline.call(inputs, **extra)
         except NodeInputError as e:
             raise NodeFailed(node, 400, str(e), e.field, "bad_input")
         self._span(node, start, "ok")
@@ -248,8 +252,8 @@ class GraphIngress:
     async def run(self, run: GraphRun) -> None:  # generated per graph
         raise NotImplementedError
 
-    async def execute(self, body):
-        run = GraphRun(self, body)
+    async def execute(self, body, headers=None):
+        run = GraphRun(self, body, headers)
         await self.run(run)
         return run
 
@@ -262,7 +266,7 @@ class GraphIngress:
         except ValueError as e:
             return JSONResponse({"error": f"request body is not valid JSON: {e}", "path": "$", "code": "invalid_json", "requestId": request_id}, status_code=400)
         try:
-            run = await self.execute(body)
+            run = await self.execute(body, headers)
         except NodeFailed as e:
             payload = {"error": str(e), "node": e.node, "requestId": request_id}
             if e.path:
