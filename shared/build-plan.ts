@@ -78,6 +78,7 @@ export function buildPlan(
       runsIn: c.kind.runsIn,
       batchable: !!c.kind.batchable,
       streams: !!c.kind.streams,
+      ...(d.multiplex && c.kind.multiplex ? { multiplexField: c.kind.multiplex.field } : {}),
       inputs: c.inputs,
       outputs: c.outputs,
       incoming: inc,

@@ -1,7 +1,7 @@
 import { buildPlan, type CheckedNode } from './build-plan.js';
-import { type Catalog, builtinCatalog, inputPorts, type NodeKind, outputPorts } from './catalog/index.js';
+import { type Catalog, builtinCatalog, inputPorts, multiplexField, type NodeKind, outputPorts } from './catalog/index.js';
 import { findCycles } from './cycles.js';
-import { type Deployment, DeploymentSchema } from './deployment.js';
+import { type Deployment, DeploymentSchema, type Multiplex } from './deployment.js';
 import { type GraphError, jsonPath } from './errors.js';
 import { GRAPH_VERSION, type Graph, GraphEdgeSchema, GraphNodeSchema, GraphSchema, ROUTE_PREFIX } from './graph.js';
 import { type Plan, type PlanEdge, planEdge } from './plan.js';
@@ -185,6 +185,7 @@ function compileUnsafe(doc: unknown, catalog: Catalog): CompileResult {
     if (dep.success) {
       deployment = dep.data;
       errors.push(...deploymentRules(deployment, n.id, index));
+      if (deployment.multiplex) errors.push(...multiplexRules(kind, config, deployment.multiplex, n.id, index));
     } else errors.push(...zodErrors(dep.error.issues, ['nodes', index, 'deployment'], 'invalid_deployment', n.id));
     checked.set(n.id, { index, id: n.id, kind, config, deployment, inputs: inputPorts(kind, config), outputs: outputPorts(kind, config) });
   });
@@ -315,6 +316,19 @@ function unknownKindFix(kind: string, catalog: Catalog): string {
 
 function portList(what: string, ports: PortSpec[]): string {
   return ports.length ? `${what}: ${ports.map((p) => `${p.name} (${p.type})`).join(', ')}` : `it has no ${what}`;
+}
+
+/** deployment.multiplex: only on a kind whose model is a model folder, and the folder a plain path inside the models directory. */
+function multiplexRules(kind: NodeKind, config: Record<string, unknown>, m: Multiplex, node: string, index: number): GraphError[] {
+  const at = (...p: PropertyKey[]) => jsonPath(['nodes', index, 'deployment', 'multiplex', ...p]);
+  const field = multiplexField(kind, config);
+  if ('refused' in field) {
+    return [{ code: 'invalid_deployment', node, path: at(), message: field.refused, fix: 'multiplex a classifier, embedder or reranker, an onnx llm or ner, or remove deployment.multiplex' }];
+  }
+  if (m.modelsFolder.startsWith('builtin:') || m.modelsFolder.split(/[\\/]/).includes('..') || /^([\\/]|[A-Za-z]:)/.test(m.modelsFolder)) {
+    return [{ code: 'invalid_deployment', node, path: at('modelsFolder'), message: `modelsFolder ${JSON.stringify(m.modelsFolder)} must be a relative folder inside the models directory`, fix: 'name a folder under the models directory that holds one model folder per model id' }];
+  }
+  return [];
 }
 
 function deploymentRules(d: Deployment, node: string, index: number): GraphError[] {

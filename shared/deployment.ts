@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MULTIPLEX_HEADER } from './multiplex.js';
 
 /**
  * Deployment options of a node, named after Ray Serve's deployment options in
@@ -34,6 +35,18 @@ export const BatchingSchema = z
   })
   .describe('Group concurrent requests into one model call (Ray Serve @serve.batch).');
 
+export const MultiplexSchema = z
+  .object({
+    modelsFolder: z.string().min(1).max(500).describe('Folder inside the models directory holding one model folder per model id.'),
+    maxModelsPerReplica: z.number().int().min(1).max(1000).default(3).describe('Models one replica keeps loaded; the least recently used is evicted beyond it.'),
+    idField: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/)
+      .optional()
+      .describe(`Request body field naming the model when the ${MULTIPLEX_HEADER} header is absent.`),
+  })
+  .describe('Serve many models from one pool of replicas (Ray Serve @serve.multiplexed): the request names the model.');
+
 export const DeploymentSchema = z
   .object({
     numReplicas: z.number().int().min(0).max(1000).default(1).describe('Fixed number of replicas (ignored when autoscaling is set).'),
@@ -42,6 +55,7 @@ export const DeploymentSchema = z
     maxOngoingRequests: z.number().int().min(1).max(100_000).default(5).describe('Requests one replica works on at a time.'),
     maxQueuedRequests: z.number().int().min(0).max(1_000_000).default(100).describe('Requests waiting for a free replica before callers get 503.'),
     batching: BatchingSchema.optional(),
+    multiplex: MultiplexSchema.optional(),
     timeoutMs: z.number().int().min(1).max(3_600_000).default(30_000).describe('Longest one call of this node may take before it fails with 504.'),
     retries: z.number().int().min(0).max(10).default(1).describe('Times a request is retried on another replica when its replica dies.'),
     healthCheckPeriodMs: z.number().int().min(100).max(3_600_000).default(10_000).describe('How often each replica is health-checked.'),
@@ -55,6 +69,7 @@ export type DeploymentInput = z.input<typeof DeploymentSchema>;
 export type Autoscaling = z.output<typeof AutoscalingSchema>;
 export type Resources = z.output<typeof ResourcesSchema>;
 export type Batching = z.output<typeof BatchingSchema>;
+export type Multiplex = z.output<typeof MultiplexSchema>;
 
 /** Memory a replica is counted at when neither its deployment nor its kind says: a small node on a worker thread (measured 34-42 MB). */
 export const DEFAULT_REPLICA_MEMORY_MB = 48;

@@ -33,6 +33,8 @@ export interface PlanNode {
   runsIn: 'executor' | 'replica';
   batchable: boolean;
   streams: boolean;
+  /** With deployment.multiplex: the config field each model of the folder is loaded through (the kind's catalog `multiplex`). */
+  multiplexField?: string;
   inputs: PortSpec[];
   outputs: PortSpec[];
   incoming: PlanEdge[];

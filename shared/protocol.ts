@@ -16,6 +16,8 @@ export interface ReplicaStatus {
   inFlight: number;
   startedAt?: number;
   restarts: number;
+  /** A multiplexed node's replica: the models it holds (loaded or loading), least recently used first. */
+  models?: string[];
 }
 
 export interface AutoscalingStatus {
@@ -57,6 +59,8 @@ export interface NodeStatus {
   metrics: NodeMetricsSnapshot;
   /** A load error or other node-level failure. */
   error?: string;
+  /** A multiplexed node (deployment.multiplex): its replicas' model loads, evictions, hits and misses since deploy. */
+  multiplex?: MultiplexTotals;
   /** A split node: each branch's configured weight and the requests it took since those weights took effect (the live share). */
   split?: { branches: SplitBranchStatus[] };
 }
@@ -65,6 +69,13 @@ export interface SplitBranchStatus {
   port: string;
   weight: number;
   taken: number;
+}
+
+export interface MultiplexTotals {
+  loads: number;
+  evictions: number;
+  hits: number;
+  misses: number;
 }
 
 export type GraphState = 'DEPLOYING' | 'RUNNING' | 'DEGRADED' | 'UNHEALTHY' | 'DELETING';

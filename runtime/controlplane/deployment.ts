@@ -70,6 +70,7 @@ export class GraphDeployment implements ServedGraph {
         ...(capacityComing ? { capacityComing } : {}),
         log: opts.log,
         onCount: (event, n) => this.metricsOf(node).event(event, n),
+        ...(node.deployment.multiplex ? { onMultiplex: this.opts.metrics.multiplex.node(plan.name, node.id, node.kind).event } : {}),
         onAvailable: () => this.routers.get(id)?.dispatch(),
         // A request queued with no replica (minReplicas 0) asks for one now, not at the next sample.
         onQueued: () => this.autoscalers.get(id)?.poke(),
@@ -232,6 +233,7 @@ export class GraphDeployment implements ServedGraph {
         ...(this.autoscalers.has(id) ? { autoscaling: this.autoscalers.get(id)!.status() } : {}),
         metrics: this.opts.metrics.snapshot(this.plan.name, id),
         ...(pool?.loadError ? { error: pool.loadError } : {}),
+        ...(n.deployment.multiplex ? { multiplex: this.opts.metrics.multiplex.totals(this.plan.name, id) ?? { loads: 0, evictions: 0, hits: 0, misses: 0 } } : {}),
         ...(n.kind === 'split' ? { split: { branches: splitBranches(n) } } : {}),
       };
     }

@@ -2,6 +2,7 @@ import { Gauge, Registry } from 'prom-client';
 import type { AutoscalingStatus, NodeMetricsSnapshot, ReplicaState } from '../../shared/protocol.js';
 import { REPLICA_STATES } from '../../shared/protocol.js';
 import { type CounterSeries, type HistogramSeries, SeriesCounter, SeriesHistogram } from './metric-series.js';
+import { MultiplexMetrics } from './multiplex-metrics.js';
 
 /** What the metrics read from the live deployments when Prometheus scrapes. */
 export interface MetricsSource {
@@ -48,6 +49,8 @@ export class Metrics {
   private readonly cancelledCalls: SeriesCounter;
   private readonly cancelledRequests: SeriesCounter;
   private readonly nodeEvents: SeriesCounter;
+  /** Model multiplexing's loads, evictions, hits, misses and per-model latency (multiplex-metrics.ts). */
+  readonly multiplex = new MultiplexMetrics(this.registry);
   private readonly splitBranches: SeriesCounter;
   private readonly windows = new Map<string, Window>();
   /** httpLatency's series by graph and status, so observeRequest builds no key. */
@@ -164,6 +167,7 @@ export class Metrics {
   forget(graph: string): void {
     for (const k of this.windows.keys()) if (k.startsWith(`${graph}\0`)) this.windows.delete(k);
     this.httpSeries.delete(graph);
+    this.multiplex.forget(graph);
     for (const m of [this.requests, this.errors, this.latency, this.batchSize, this.httpLatency, this.cancelledCalls, this.cancelledRequests, this.nodeEvents, this.splitBranches]) m.drop(`${graph}\0`);
   }
 }

@@ -4,6 +4,7 @@ import type { ReplicaStatus } from '../../shared/protocol.js';
 import { RequestError } from '../dataplane/errors.js';
 import type { NodeReplicas } from '../dataplane/interface.js';
 import { concurrentBatches } from '../dataplane/replicas/batching.js';
+import type { MultiplexEvent } from '../dataplane/replicas/messages.js';
 import { Replica, type ThreadCount } from '../dataplane/replicas/replica.js';
 import type { Device } from '../nodes/types.js';
 import type { SecretPolicy } from '../security/secret-policy.js';
@@ -29,6 +30,8 @@ export interface PoolOptions {
   threads?: ThreadCount;
   /** A replica's node counted something (NodeContext.count): metrics. */
   onCount?: (event: string, n: number) => void;
+  /** A multiplexed replica loaded, evicted, hit or missed a model (ms: the call or the load): metrics. */
+  onMultiplex?: (event: MultiplexEvent, model: string, ms?: number) => void;
   /**
    * True while resources this pool waits for are held by a version of the same graph being
    * drained (a redeploy on a full cluster): its requests queue for them instead of a 503.
@@ -86,6 +89,10 @@ export class ReplicaPool implements NodeReplicas {
 
   get node(): PlanNode {
     return this.opts.node;
+  }
+
+  get modelsDir(): string {
+    return this.opts.modelsDir;
   }
 
   get desired(): number {
@@ -179,11 +186,15 @@ export class ReplicaPool implements NodeReplicas {
       log: (m) => this.opts.log(`[${graph}/${slot.id}] ${m}`),
       ...(this.opts.threads ? { threads: this.opts.threads } : {}),
       onCount: (event, n) => this.opts.onCount?.(event, n),
+      ...(this.opts.onMultiplex ? { onMultiplex: this.opts.onMultiplex } : {}),
       init: {
         t: 'init',
         kind: node.kind,
         config: node.config,
         modules: this.opts.modules,
+        ...(node.deployment.multiplex
+          ? { multiplex: { folder: node.deployment.multiplex.modelsFolder, field: node.multiplexField ?? 'model', maxModels: node.deployment.multiplex.maxModelsPerReplica } }
+          : {}),
         ...(node.deployment.batching ? { batching: { ...node.deployment.batching, maxOngoingRequests: node.deployment.maxOngoingRequests, maxConcurrentBatches: concurrentBatches(node.deployment) } } : {}),
         ctx: {
           graph,

@@ -6,6 +6,7 @@ import type { Completion } from './completion.js';
 import { clientGone, RequestError, toRequestError } from './errors.js';
 import { inlineNode } from '../kinds.js';
 import type { ServedGraph } from './interface.js';
+import { requestModelId } from './multiplex.js';
 import type { RouteCompletion, RouteResult } from './router.js';
 
 export interface ExecHooks {
@@ -199,8 +200,19 @@ class Run implements CancelListener {
       return;
     }
     const router = this.graph.routers.get(n.id);
-    if (router) router.route(inputs, this.opts.requestId, this.cancel, new NodeCall(this, n, at));
-    else this.failNode(n, at, new RequestError(503, `node ${n.id} has no replicas`, { node: n.id, code: 'node_unavailable' }));
+    if (router) {
+      const mux = n.deployment.multiplex;
+      let model: string | undefined;
+      if (mux) {
+        try {
+          model = requestModelId(mux, this.opts.headers, this.body, n.id, router.models);
+        } catch (e) {
+          this.failNode(n, at, toRequestError(e, n.id));
+          return;
+        }
+      }
+      router.route(inputs, this.opts.requestId, this.cancel, new NodeCall(this, n, at), model);
+    } else this.failNode(n, at, new RequestError(503, `node ${n.id} has no replicas`, { node: n.id, code: 'node_unavailable' }));
   }
 
   /** A replica took node n's call. */

@@ -3,6 +3,7 @@ import type { Cancel, CancelListener } from './cancel.js';
 import type { Completion } from './completion.js';
 import { NodeCallError, ReplicaLostError, RequestError } from './errors.js';
 import type { NodeReplicas } from './interface.js';
+import { ModelFolder, pickForModel } from './multiplex.js';
 import type { CallCompletion, CallResult, Replica } from './replicas/replica.js';
 
 /**
@@ -28,6 +29,8 @@ export function pickReplica<R extends { inFlight: number }>(candidates: readonly
 
 /** A call waiting in the queue: handed a replica when one frees a slot, or failed (the node became unavailable). */
 interface Waiter {
+  /** The model a multiplexed call names: the replica it is handed is chosen for it. */
+  readonly model?: string;
   assign(r: Replica): void;
   failed(e: Error): void;
   /** Cleared while in the queue; set once it left (assigned, failed, timed out, cancelled). */
@@ -66,8 +69,30 @@ export class Router {
   private head = 0;
   private queuedCount = 0;
   private overloaded: RequestError | undefined;
+  private folder: ModelFolder | undefined;
+  /**
+   * Multiplexed nodes route to a replica holding the model (Ray's model-aware routing);
+   * false falls back to plain power of two choices, the baseline bench/multiplex.ts
+   * measures against (BEAMLINE_MULTIPLEX_ROUTING=p2c).
+   */
+  modelAware = process.env.BEAMLINE_MULTIPLEX_ROUTING !== 'p2c';
 
   constructor(readonly replicas: NodeReplicas) {}
+
+  /** The models folder of a multiplexed node (deployment.multiplex), resolved under the pool's models directory. */
+  get models(): ModelFolder {
+    const m = this.replicas.node.deployment.multiplex;
+    if (!m) throw new Error(`node ${this.node} is not multiplexed`);
+    this.folder ??= new ModelFolder(this.replicas.modelsDir ?? 'models', m.modelsFolder);
+    return this.folder;
+  }
+
+  /** A replica with room for a call naming `model` (undefined: any), or undefined when all are full. */
+  private pick(model: string | undefined): Replica | undefined {
+    const d = this.replicas.node.deployment;
+    if (model === undefined || !this.modelAware || !d.multiplex) return pickReplica(this.replicas.running(), d.maxOngoingRequests);
+    return pickForModel(this.replicas.running(), model, d.maxOngoingRequests, d.multiplex.maxModelsPerReplica);
+  }
 
   get node(): string {
     return this.replicas.node.id;
@@ -80,15 +105,25 @@ export class Router {
 
   /** A replica has room: hand it the oldest waiting request. */
   dispatch(): void {
-    const limit = this.replicas.node.deployment.maxOngoingRequests;
     while (this.queuedCount > 0) {
-      const r = pickReplica(this.replicas.running(), limit);
+      const head = this.peek();
+      if (!head) return;
+      const r = this.pick(head.model);
       if (!r) return;
       const w = this.shift();
       if (!w) return;
       w.left = true;
       w.assign(r);
     }
+  }
+
+  /** The oldest waiter still queued, left in the queue. */
+  private peek(): Waiter | undefined {
+    for (let i = this.head; i < this.queue.length; i++) {
+      const w = this.queue[i];
+      if (w && !w.left) return w;
+    }
+    return undefined;
   }
 
   private shift(): Waiter | undefined {
@@ -108,10 +143,10 @@ export class Router {
   }
 
   /** A replica with room now, undefined when the call must queue; throws the 503 to answer at once. */
-  acquire(): Replica | undefined {
+  acquire(model?: string): Replica | undefined {
     const d = this.replicas.node.deployment;
     if (this.queuedCount === 0) {
-      const r = pickReplica(this.replicas.running(), d.maxOngoingRequests);
+      const r = this.pick(model);
       if (r) return r;
     }
     if (this.replicas.running().length === 0) {
@@ -160,9 +195,12 @@ export class Router {
     }
   }
 
-  /** One call of this node; the completion hears the outcome. No promise and no closures: this runs per node per request. */
-  route(inputs: Record<string, unknown>, requestId: string, cancel: Cancel | undefined, c: RouteCompletion): void {
-    new RouteCall(this, inputs, requestId, cancel, c).go();
+  /**
+   * One call of this node; the completion hears the outcome. No promise and no closures: this runs per node per request.
+   * `model`: the model a multiplexed node's request names (executor: requestModelId).
+   */
+  route(inputs: Record<string, unknown>, requestId: string, cancel: Cancel | undefined, c: RouteCompletion, model?: string): void {
+    new RouteCall(this, inputs, requestId, cancel, c, model).go();
   }
 }
 
@@ -189,6 +227,7 @@ class RouteCall implements Waiter, CallCompletion, CancelListener {
     private readonly requestId: string,
     private readonly cancel: Cancel | undefined,
     private readonly c: RouteCompletion,
+    readonly model?: string,
   ) {}
 
   private static timedOut(call: RouteCall): void {
@@ -204,7 +243,7 @@ class RouteCall implements Waiter, CallCompletion, CancelListener {
     if (this.finished) return;
     let r: Replica | undefined;
     try {
-      r = this.router.acquire();
+      r = this.router.acquire(this.model);
     } catch (e) {
       this.finish(e as Error);
       return;
@@ -230,7 +269,7 @@ class RouteCall implements Waiter, CallCompletion, CancelListener {
     if (this.queuedAt !== 0) this.queueMs = performance.now() - this.queuedAt;
     this.c.started?.(r.id);
     this.current = r;
-    this.callId = r.call(this.inputs, this.requestId, this);
+    this.callId = r.call(this.inputs, this.requestId, this, this.model);
   }
 
   cancelled(reason: Error): void {

@@ -37,6 +37,16 @@ export function checkPlanPaths(plan: Plan, policy: PathPolicy, catalog: Catalog 
   plan.graph.nodes.forEach((node, i) => {
     const kind = catalog.get(node.kind);
     if (!kind) return;
+    const mux = plan.nodes[node.id]?.deployment.multiplex;
+    if (mux && resolveInside(mux.modelsFolder, [policy.modelsDir]) === undefined) {
+      errors.push({
+        code: 'invalid_deployment',
+        node: node.id,
+        path: jsonPath(['nodes', i, 'deployment', 'multiplex', 'modelsFolder']),
+        message: `modelsFolder: ${JSON.stringify(mux.modelsFolder)} is outside ${ROOT_NAMES.models}`,
+        fix: `name a folder inside ${ROOT_NAMES.models} (${policy.modelsDir})`,
+      });
+    }
     for (const f of activeFiles(kind, plan.nodes[node.id]?.config ?? node.config)) {
       const value = f.value;
       if (value.startsWith('builtin:')) continue;

@@ -20,6 +20,7 @@ export const classifier = defineKind({
     })
     .strict(),
   files: [{ field: 'model', root: 'models' }],
+  multiplex: { field: 'model' },
   inputs: [{ name: 'text', type: 'text', required: true, description: 'Text to classify.' }],
   outputs: [
     { name: 'result', type: 'json', description: '{label, score, scores}.' },

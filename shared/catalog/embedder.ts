@@ -21,6 +21,7 @@ export const embedder = defineKind({
     })
     .strict(),
   files: [{ field: 'model', root: 'models' }],
+  multiplex: { field: 'model' },
   inputs: [{ name: 'text', type: 'text', required: true, description: 'Text to embed.' }],
   outputs: [
     { name: 'vector', type: 'vector', description: 'The embedding.' },

@@ -40,6 +40,7 @@ export const llm = defineKind({
     .strict(),
   // extractive reads `model` as its sentence-embedder folder; only openai's is a model name.
   files: [{ field: 'model', root: 'models', when: (c) => c.backend !== 'openai' }],
+  multiplex: { field: 'model', when: (c) => c.backend === 'onnx' },
   // Checked whatever the backend: a graph has no business naming a variable it may not read.
   secretEnv: [{ field: 'apiKeyEnv', sentTo: 'baseUrl' }],
   inputs: [

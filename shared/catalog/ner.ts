@@ -19,6 +19,7 @@ export const ner = defineKind({
     })
     .strict(),
   files: [{ field: 'model', root: 'models', when: (c) => c.backend === 'onnx' }],
+  multiplex: { field: 'model', when: (c) => c.backend === 'onnx' },
   inputs: [{ name: 'text', type: 'text', required: true, description: 'Text to scan.' }],
   outputs: [{ name: 'entities', type: 'entities', description: 'Entities with value, type and character span.' }],
 });

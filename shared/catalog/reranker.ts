@@ -21,6 +21,7 @@ export const reranker = defineKind({
     })
     .strict(),
   files: [{ field: 'model', root: 'models' }],
+  multiplex: { field: 'model' },
   inputs: [
     { name: 'query', type: 'text', required: true, description: 'The question.' },
     { name: 'documents', type: 'documents', required: true, description: 'Candidates to re-score.' },

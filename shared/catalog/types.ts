@@ -19,6 +19,16 @@ export interface FileField<C = Record<string, unknown>> {
 }
 
 /**
+ * The config field a multiplexed node points at one model of its models folder
+ * (Ray Serve's @serve.multiplexed): only kinds that declare it can set
+ * `deployment.multiplex`, and only while `when` holds for the node's config.
+ */
+export interface MultiplexField<C = Record<string, unknown>> {
+  field: string;
+  when?: ConfigFn<C, boolean>;
+}
+
+/**
  * A config field that names an environment variable holding a secret the node
  * reads and sends (an API key). Only variables the operator allows may be named,
  * and when the operator pins base URLs, `sentTo` (the field holding the URL the
@@ -83,6 +93,8 @@ export interface NodeKind<C extends z.ZodType = z.ZodType, K extends string = st
   role?: 'entry' | 'exit';
   /** Config fields that name files, for the path guard. */
   files?: FileField<z.output<C>>[];
+  /** The model field a replica points at each model of `deployment.multiplex.modelsFolder` (unset: the kind cannot be multiplexed). */
+  multiplex?: MultiplexField<z.output<C>>;
   /** Config fields that name secret environment variables, for the secret guard. */
   secretEnv?: SecretEnvField<z.output<C>>[];
   /**
@@ -122,4 +134,12 @@ export function activeSecretEnv(k: NodeKind, config: Record<string, unknown>): {
     const url = f.sentTo === undefined ? undefined : config[f.sentTo];
     return [{ field: f.field, name, ...(f.sentTo !== undefined ? { sentTo: { field: f.sentTo, url: typeof url === 'string' ? url : undefined } } : {}) }];
   });
+}
+
+/** The config field a multiplexed node of this kind loads each model into, or why it cannot be multiplexed with this config. */
+export function multiplexField(k: NodeKind, config: Record<string, unknown>): { field: string } | { refused: string } {
+  const m = k.multiplex;
+  if (!m) return { refused: `kind ${k.kind} cannot be multiplexed: its model is not a model folder` };
+  if (m.when && !m.when(config)) return { refused: `kind ${k.kind} cannot be multiplexed with this config (its ${m.field} is not a model folder here)` };
+  return { field: m.field };
 }

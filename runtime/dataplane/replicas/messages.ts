@@ -12,12 +12,16 @@ export interface InitMessage {
   modules: string[];
   /** maxOngoingRequests rides along: a batch need not wait for calls the router will not send. */
   batching?: Batching & { maxOngoingRequests?: number; maxConcurrentBatches?: number };
+  /** A multiplexed node: each model id is loaded from `folder`/<id> (under modelsDir) into config[field], at most maxModels at once. */
+  multiplex?: { folder: string; field: string; maxModels: number };
 }
 export interface CallMessage {
   t: 'call';
   id: number;
   requestId: string;
   inputs: Record<string, unknown>;
+  /** The model a multiplexed node's call names. */
+  model?: string;
 }
 export type ToWorker = InitMessage | CallMessage | { t: 'cancel'; id: number } | { t: 'health'; id: number } | { t: 'close' } | { t: 'many'; items: ToWorker[] };
 
@@ -26,6 +30,9 @@ export interface ManyFromWorker {
   t: 'many';
   items: FromWorker[];
 }
+
+/** What a multiplexed replica tells about its models: a call found its model loaded (hit) or not (miss), a model loaded or was evicted. */
+export type MultiplexEvent = 'hit' | 'miss' | 'load' | 'evict';
 
 export type FromWorker =
   | { t: 'ready' }
@@ -39,4 +46,6 @@ export type FromWorker =
   /** NodeContext.count: a node's own counter (metrics), sent with the next batch of messages. */
   | { t: 'count'; event: string; n: number }
   | { t: 'closed' }
+  /** ms: a hit's or miss's call time, a load's time; held: the models loaded or loading, after any change ('held': only that). */
+  | { t: 'mux'; ev: MultiplexEvent | 'held'; model: string; ms?: number; held?: string[] }
   | ManyFromWorker;

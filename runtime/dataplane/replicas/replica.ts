@@ -6,7 +6,7 @@ import { NodeCallError, ReplicaLostError } from '../errors.js';
 import { scrub } from '../../security/redact.js';
 import type { NodeOutputs } from '../../nodes/types.js';
 import type { Completion } from '../completion.js';
-import type { FromWorker, InitMessage, ToWorker } from './messages.js';
+import type { FromWorker, InitMessage, MultiplexEvent, ToWorker } from './messages.js';
 import { Outbox } from './outbox.js';
 
 const BOOT = new URL('./worker-boot.js', import.meta.url);
@@ -45,6 +45,8 @@ export interface ReplicaOptions {
   log: (message: string) => void;
   /** The node counted something (NodeContext.count). */
   onCount?: (event: string, n: number) => void;
+  /** A multiplexed replica's model event (metrics). */
+  onMultiplex?: (event: MultiplexEvent, model: string, ms?: number) => void;
   /** Called once when the replica leaves service for good (died, failed to load, stopped). */
   onGone: (replica: Replica, reason: string, failed: boolean) => void;
   /** Called when it starts taking work or frees a slot: the router dispatches queued requests. */
@@ -64,6 +66,14 @@ export class Replica {
   reason: string | undefined;
   inFlight = 0;
   startedAt: number | undefined;
+  /**
+   * A multiplexed replica's models as routing sees them: its last report (loaded or
+   * loading) plus the models of calls sent since, so a burst for a new model goes
+   * to the replica already loading it.
+   */
+  models: Set<string> = new Set();
+  /** The models the replica reported last (status). */
+  private held: readonly string[] = [];
   readonly id: string;
   private worker: Worker | undefined;
   private readonly pending = new Map<number, CallCompletion>();
@@ -151,15 +161,26 @@ export class Replica {
       loading?.reject(new Error(m.error));
     } else if (m.t === 'log') this.opts.log(scrub(m.message));
     else if (m.t === 'count') this.opts.onCount?.(m.event, m.n);
+    else if (m.t === 'mux') {
+      if (m.held) {
+        this.held = m.held;
+        this.models = new Set(m.held);
+      }
+      if (m.ev !== 'held') this.opts.onMultiplex?.(m.ev, m.model, m.ms);
+    }
     else if (m.t === 'closed') void this.worker?.terminate();
   };
 
   /** Send one call; the completion hears the result, the node's error, or ReplicaLostError if the replica dies first. */
-  call(inputs: Record<string, unknown>, requestId: string, c: CallCompletion): number {
+  call(inputs: Record<string, unknown>, requestId: string, c: CallCompletion, model?: string): number {
     const id = this.nextId++;
     this.inFlight++;
     this.pending.set(id, c);
-    this.outbox.push({ t: 'call', id, requestId, inputs });
+    if (model === undefined) this.outbox.push({ t: 'call', id, requestId, inputs });
+    else {
+      this.models.add(model);
+      this.outbox.push({ t: 'call', id, requestId, inputs, model });
+    }
     return id;
   }
 
@@ -291,6 +312,7 @@ export class Replica {
       placement: { machine: a.machine, gpus: a.gpus, virtualGpus: this.opts.virtualGpus },
       inFlight: this.inFlight,
       ...(this.startedAt !== undefined ? { startedAt: this.startedAt } : {}),
+      ...(this.opts.init.multiplex ? { models: [...this.held] } : {}),
     };
   }
 }

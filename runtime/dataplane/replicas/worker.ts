@@ -3,12 +3,15 @@ import { type CallContext, type NodeInstance, NodeInputError } from '../../nodes
 import { Batcher } from './batching.js';
 import { loadImplementation } from './load-implementation.js';
 import type { CallMessage, FromWorker, InitMessage, ToWorker } from './messages.js';
+import { Multiplexed } from './multiplexed.js';
 import { Outbox } from './outbox.js';
 
 /** One replica: loads its node once, then serves calls, health checks and close. */
 const port = parentPort!;
 let instance: NodeInstance | undefined;
 let batcher: Batcher | undefined;
+/** A multiplexed node's models, loaded per call instead of one instance at start. */
+let mux: Multiplexed | undefined;
 /** Per call in flight, for a cancel message. */
 const calls = new Map<number, Call>();
 
@@ -65,8 +68,12 @@ class Call implements CallContext {
 async function init(m: InitMessage) {
   try {
     const impl = await loadImplementation(m.kind, m.modules);
-    instance = await impl.setup(m.config, { ...m.ctx, log: (message) => send({ t: 'log', message }), count: (event, n = 1) => send({ t: 'count', event, n }) });
-    if (m.batching && instance.batch) batcher = new Batcher(instance, m.batching, send, fail);
+    const ctx = { ...m.ctx, log: (message: string) => send({ t: 'log', message }), count: (event: string, n = 1) => send({ t: 'count', event, n }) };
+    if (m.multiplex) mux = new Multiplexed(impl, m.config, m.multiplex, ctx, m.batching, send, fail);
+    else {
+      instance = await impl.setup(m.config, ctx);
+      if (m.batching && instance.batch) batcher = new Batcher(instance, m.batching, send, fail);
+    }
     send({ t: 'ready' });
   } catch (e) {
     send({ t: 'loadError', error: e instanceof Error ? e.message : String(e) });
@@ -76,6 +83,7 @@ async function init(m: InitMessage) {
 function call(m: CallMessage) {
   const ctx = new Call(m.id, m.requestId);
   calls.set(m.id, ctx);
+  if (mux) return mux.call(m, ctx, () => calls.delete(m.id));
   if (batcher) return batcher.add(m.id, m.inputs, ctx, () => calls.delete(m.id));
   instance!.call(m.inputs, ctx).then(
     (outputs) => {
@@ -96,14 +104,14 @@ function handle(m: ToWorker): void {
   else if (m.t === 'cancel') calls.get(m.id)?.abort();
   else if (m.t === 'health') {
     Promise.resolve()
-      .then(() => instance?.health?.())
+      .then(() => (mux ? mux.health() : instance?.health?.()))
       .then(
         () => send({ t: 'health', id: m.id }),
         (e) => send({ t: 'health', id: m.id, error: e instanceof Error ? e.message : String(e) }),
       );
   } else if (m.t === 'close') {
     Promise.resolve()
-      .then(() => instance?.close?.())
+      .then(() => (mux ? mux.closeAll() : instance?.close?.()))
       .catch(() => {})
       .finally(() => send({ t: 'closed' }));
   }
