@@ -1,8 +1,10 @@
 import { useEffect, useMemo, useState } from 'react';
+import type { Graph } from '../../shared/graph.js';
 import type { ClusterStatus } from '../../shared/protocol.js';
 import { api } from '../api/client.js';
 import { type ClusterChoice, clusterOf, heldByOthers, previewCluster, previewPlacement } from '../lib/preview.js';
 import { useEditor } from '../store/graph.js';
+import { TuneForTarget } from './TuneForTarget.js';
 
 /** Stable colour per node id, so one node's replicas share a colour across GPUs. */
 function colourOf(id: string): string {
@@ -19,6 +21,8 @@ export function Placement() {
   const catalog = useEditor((s) => s.catalog);
   const [choice, setChoice] = useState<ClusterChoice>({ kind: 'gpus', count: 1 });
   const [status, setStatus] = useState<ClusterStatus | undefined>();
+  // A tune's proposal: the packing below shows it until it is applied or replaced.
+  const [proposed, setProposed] = useState<Graph | undefined>();
   // The server's cluster, refreshed with the deployments poll: what other graphs hold changes as they deploy.
   const tick = useEditor((s) => s.deployments);
   useEffect(() => {
@@ -34,10 +38,11 @@ export function Placement() {
     return [...by];
   }, [status, meta.name]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: meta, nodes and edges are what exportGraph() reads
-  const result = useMemo(() => previewPlacement(useEditor.getState().exportGraph(), previewCluster(choice, here), catalog, others), [meta, nodes, edges, catalog, choice, here, others]);
+  const result = useMemo(() => previewPlacement(proposed ?? useEditor.getState().exportGraph(), previewCluster(choice, here), catalog, others), [meta, nodes, edges, catalog, choice, here, others, proposed]);
   return (
     <div className="bl-placement" data-testid="placement">
-      <h2>Placement preview</h2>
+      <TuneForTarget gpus={choice.kind === 'gpus' ? choice.count : undefined} onProposal={setProposed} />
+      <h2>{proposed ? 'Placement of the proposed settings' : 'Placement preview'}</h2>
       <div className="bl-choices" role="radiogroup" aria-label="Cluster">
         <label>
           <input type="radio" name="cluster" checked={choice.kind === 'this'} onChange={() => setChoice({ kind: 'this' })} /> this machine{here ? '' : ' (not connected)'}
