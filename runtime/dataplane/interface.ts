@@ -62,6 +62,4 @@ export interface NodeReplicas {
   queued(): void;
   /** Where a multiplexed node's models folder is resolved (the server's models directory). */
   readonly modelsDir?: string;
-  /** Where a multiplexed node's models folder is resolved (the server's models directory). */
-  readonly modelsDir?: string;
 }
