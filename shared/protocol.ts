@@ -1,5 +1,6 @@
 import type { GraphError } from './errors.js';
 import type { GpuGrant, GpuUsage, MachineUsage } from './placement.js';
+import type { ReleaseStatus } from './release.js';
 
 /** HTTP bodies and socket.io events, typed once for the runtime and the editor. */
 
@@ -90,6 +91,8 @@ export interface GraphStatus {
   nodes: Record<string, NodeStatus>;
   /** A deploy of this name is in progress (a first deploy is listed with state DEPLOYING and no replicas yet). */
   deploying?: DeployingInfo;
+  /** A canary or shadow release running beside this version (shared/release.ts). */
+  release?: ReleaseStatus;
 }
 
 /** Where a deploy in progress is: waiting its turn, building the retrievers' indexes, or starting replicas. */
@@ -122,6 +125,8 @@ export interface DeployResponse {
   name: string;
   version: number;
   status: GraphStatus;
+  /** Deployed with ?canary or ?shadow: the release it started (the version above is the candidate). */
+  release?: ReleaseStatus;
 }
 export interface CompileErrorResponse {
   error: string;
@@ -245,6 +250,8 @@ export interface VersionSummary {
   /** Node count and document size, so a version list is shown without loading any document. */
   nodes: number;
   bytes: number;
+  /** This version was released as a canary or shadow: how it went, with every decision (shadow diffs are not kept). */
+  release?: ReleaseStatus;
 }
 
 // ---- catalog and examples (GET /api/catalog, GET /examples) ----

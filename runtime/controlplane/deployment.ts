@@ -9,6 +9,7 @@ import type { SecretPolicy } from '../security/secret-policy.js';
 import { Autoscaler } from './autoscaler.js';
 import type { ClusterLedger } from './cluster.js';
 import type { Metrics, NodeMetrics } from './metrics.js';
+import type { Release } from './release/release.js';
 import { ReplicaPool } from './pool.js';
 
 /** What every version of every graph is started with (the controller's options, less its own). */
@@ -41,6 +42,8 @@ export class GraphDeployment implements ServedGraph {
   private readonly changeListeners = new Set<() => void>();
   private readonly nodeMetrics = new Map<string, NodeMetrics>();
   draining = false;
+  /** Set while a canary or shadow release shares this version's route (controlplane/release/). */
+  release: Release | undefined = undefined;
 
   constructor(
     readonly plan: Plan,
@@ -242,6 +245,6 @@ export class GraphDeployment implements ServedGraph {
     else if (broken > 0) state = 'UNHEALTHY';
     else if (starting > 0) state = 'DEPLOYING';
     else if (problems > 0) state = 'DEGRADED';
-    return { name: this.plan.name, routePrefix: this.plan.routePrefix, version: this.version, state, deployedAt: this.deployedAt, nodes };
+    return { name: this.plan.name, routePrefix: this.plan.routePrefix, version: this.version, state, deployedAt: this.deployedAt, nodes, ...(this.release ? { release: this.release.status() } : {}) };
   }
 }

@@ -9,6 +9,8 @@ export interface MetricsSource {
   nodes(): { graph: string; node: string; kind: string; inFlight: number; queued: number; replicas: Record<ReplicaState, number>; autoscaling?: AutoscalingStatus }[];
   /** Replica worker threads alive now, every graph and version (retiring and failed ones until they exit). */
   replicaThreads?(): number;
+  /** Each running release's share per version (controlplane/release/). */
+  releaseShares?(): { graph: string; version: number; share: number }[];
 }
 
 const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
@@ -51,6 +53,8 @@ export class Metrics {
   private readonly nodeEvents: SeriesCounter;
   /** Model multiplexing's loads, evictions, hits, misses and per-model latency (multiplex-metrics.ts). */
   readonly multiplex = new MultiplexMetrics(this.registry);
+  private readonly releaseDecisions: SeriesCounter;
+  private readonly shadowRequests: SeriesCounter;
   private readonly splitBranches: SeriesCounter;
   private readonly windows = new Map<string, Window>();
   /** httpLatency's series by graph and status, so observeRequest builds no key. */
@@ -69,6 +73,8 @@ export class Metrics {
     );
     this.cancelledRequests = new SeriesCounter('beamline_cancelled_requests_counter', 'Graph requests whose client went away before the answer (HTTP connection closed, socket.io disconnect).', this.registry);
     this.nodeEvents = new SeriesCounter('beamline_node_events_counter', 'Events a node counts itself, by name (embedder: truncated, texts cut to the model\'s maximum length).', this.registry);
+    this.releaseDecisions = new SeriesCounter('beamline_release_decisions_total', 'Release decisions by action (start, promote, complete, rollback, abort, hold).', this.registry);
+    this.shadowRequests = new SeriesCounter('beamline_shadow_requests_total', 'Requests mirrored to a shadow candidate by outcome (agreed, differed, failed; skipped: the candidate had no room).', this.registry);
     this.splitBranches = new SeriesCounter('beamline_split_branch_total', 'Requests a split node sent down each branch (its live share).', this.registry);
   }
 
@@ -130,6 +136,14 @@ export class Metrics {
     return this.splitBranches.at(`${graph}\0${node}\0${branch}`, { graph, node, branch });
   }
 
+  releaseDecision(graph: string, action: string): void {
+    this.releaseDecisions.at(`${graph}\0${action}`, { graph, action }).value++;
+  }
+
+  shadowRequest(graph: string, outcome: string): void {
+    this.shadowRequests.at(`${graph}\0${outcome}`, { graph, outcome }).value++;
+  }
+
   observeRequest(graph: string, status: number, ms: number): void {
     // Once per request: the series is found by two map reads, no key string or label object.
     let byStatus = this.httpSeries.get(graph);
@@ -168,7 +182,7 @@ export class Metrics {
     for (const k of this.windows.keys()) if (k.startsWith(`${graph}\0`)) this.windows.delete(k);
     this.httpSeries.delete(graph);
     this.multiplex.forget(graph);
-    for (const m of [this.requests, this.errors, this.latency, this.batchSize, this.httpLatency, this.cancelledCalls, this.cancelledRequests, this.nodeEvents, this.splitBranches]) m.drop(`${graph}\0`);
+    for (const m of [this.requests, this.errors, this.latency, this.batchSize, this.httpLatency, this.cancelledCalls, this.cancelledRequests, this.nodeEvents, this.splitBranches, this.releaseDecisions, this.shadowRequests]) m.drop(`${graph}\0`);
   }
 }
 
@@ -231,6 +245,16 @@ export function registerLiveMetrics(registry: Registry, source: MetricsSource): 
         const d = n.autoscaling?.lastDecision;
         if (d) this.set({ graph: n.graph, node: n.node, kind: n.kind, direction: d.to > d.from ? 'up' : 'down' }, d.at / 1000);
       }
+    },
+  });
+  new Gauge({
+    name: 'beamline_release_share',
+    help: 'Percent of a graph\'s requests each version answers during a canary; shadow: 100 for stable, the mirrored percent for the candidate.',
+    labelNames: ['graph', 'version'],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const s of source.releaseShares?.() ?? []) this.set({ graph: s.graph, version: String(s.version) }, s.share);
     },
   });
   new Gauge({

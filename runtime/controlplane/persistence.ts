@@ -10,6 +10,7 @@ import { checkPlanPaths, type PathPolicy } from '../security/paths.js';
 import { checkPlanSecrets } from '../security/secret-check.js';
 import { DEFAULT_SECRET_POLICY } from '../security/secret-policy.js';
 import { rememberSecrets, secretValues } from '../security/redact.js';
+import type { ReleaseRequest } from './release/release.js';
 import { type DeploySettings, type GraphStore, type GraphVersion, StorageError, VersionNotFoundError } from './store.js';
 
 /**
@@ -96,10 +97,12 @@ export class PersistentDeployer {
     return { ok: true, name: r.plan.name };
   }
 
-  async deploy(source: unknown, settings: PersistedSettings = {}, rolledBackFrom?: number): Promise<DeployResult> {
+  /** `release`: start the new version as a canary or shadow beside the serving one (runtime/controlplane/release/). */
+  async deploy(source: unknown, settings: PersistedSettings = {}, rolledBackFrom?: number, release?: ReleaseRequest): Promise<DeployResult> {
     const checked = this.check(source, settings);
     if (!checked.ok) return checked;
     rememberSecrets(secretValues(source as Parameters<typeof secretValues>[0], process.env, [TOKEN_ENV]));
+    if (release) return this.serial(checked.name, () => this.release(checked.name, source, settings, release));
     return this.serial(checked.name, async () => {
       // Written first, then memory changed: a write that fails leaves both as they were.
       let v: GraphVersion;
@@ -126,6 +129,48 @@ export class PersistentDeployer {
         this.deploying.delete(checked.name);
       }
     });
+  }
+
+  /**
+   * A release: the version is recorded (not active) and started beside the serving one; it
+   * becomes the active version only when the release promotes it, and each decision is
+   * written to the version history.
+   */
+  private async release(name: string, source: unknown, settings: PersistedSettings, request: ReleaseRequest): Promise<DeployResult> {
+    // Refused before a version is recorded: nothing to release beside, or a release already running.
+    const busy = this.controller.releaseRefusal(name, { request });
+    if (busy) return busy;
+    let v: GraphVersion;
+    try {
+      v = this.store.record(name, source, settings);
+    } catch (e) {
+      return storageFailure(e, `graph ${name} was not deployed`, this.controller.get(name));
+    }
+    this.deploying.set(name, v.version);
+    try {
+      const r = await this.controller.deploy(source, settings.graphDir, v.version, undefined, {
+        request,
+        commit: () => {
+          try {
+            this.store.activate(name, v.version);
+            this.setPolicy(name, settings);
+            return undefined;
+          } catch (e) {
+            return storageFailure(e, `version ${v.version} of ${name} was not made active`, this.controller.get(name)).error;
+          }
+        },
+        recorded: (status) => {
+          try {
+            this.store.recordRelease(name, v.version, status);
+          } catch (e) {
+            this.log(`[${name}] release of version ${v.version}: not recorded: ${(e as Error).message}`);
+          }
+        },
+      });
+      return r;
+    } finally {
+      this.deploying.delete(name);
+    }
   }
 
   /** The version of a name whose deploy is under way, if any (listed as `deploying`). */
@@ -213,6 +258,10 @@ export class PersistentDeployer {
   /** Redeploy every graph that was active when the process stopped. */
   async restore(): Promise<{ name: string; version: number; ok: boolean; error?: string }[]> {
     const out: { name: string; version: number; ok: boolean; error?: string }[] = [];
+    // A release that was running when the process stopped is over: its stable version (the active one) is what comes back.
+    for (const r of this.store.abortRunningReleases('the server restarted during the release: the stable version serves, the candidate was not restarted')) {
+      this.log(`${r.graph}: the ${r.mode} release of version ${r.candidateVersion} was running when the server stopped; recorded as aborted, version ${r.stableVersion} serves`);
+    }
     for (const g of this.store.active()) {
       try {
         const settings = g.settings as PersistedSettings;

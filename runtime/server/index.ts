@@ -30,6 +30,7 @@ import { attachSockets } from './socket.js';
 import { holdWhileStarting } from './starting.js';
 import { createWorkspace, type Workspace } from './workspace.js';
 import { staticRoutes } from './static.js';
+import { releaseRoutes } from './releases.js';
 import { persistedControl, versionRoutes } from './versions.js';
 import { splitRoutes } from './split.js';
 
@@ -179,6 +180,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   app.use('/api/*', ...inputLimitMiddleware(limits));
   app.route('/', workspace.routes);
   app.route('/', versionRoutes(deployer));
+  app.route('/', releaseRoutes(controller));
   app.route('/', splitRoutes(deployer));
   app.route('/', controlRoutes(controller, catalog, customKinds, ledger, persistedControl(deployer)));
   app.post('*', bodyLimitMiddleware(limits.bodyLimitBytes));
