@@ -2,11 +2,13 @@
 // and registers itself. Verb modules import heavy dependencies inside their action,
 // so `validate` does not pay for loading the runtime.
 import { Command, type CommanderError } from 'commander';
+import { register as deploy } from './cli/deploy.js';
 import { register as exportVerb } from './cli/export.js';
 import { register as importVerb } from './cli/import.js';
 import { register as ingest } from './cli/ingest.js';
 import { register as models } from './cli/models.js';
 import { register as plan } from './cli/plan.js';
+import { register as release } from './cli/release.js';
 import { register as serve } from './cli/serve.js';
 import { register as validate } from './cli/validate.js';
 import { packageVersion } from './cli/version.js';
@@ -27,5 +29,7 @@ ingest(program);
 exportVerb(program);
 importVerb(program);
 models(program);
+deploy(program);
+release(program);
 
 await program.parseAsync(process.argv);
