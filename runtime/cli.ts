@@ -10,6 +10,7 @@ import { register as models } from './cli/models.js';
 import { register as plan } from './cli/plan.js';
 import { register as release } from './cli/release.js';
 import { register as serve } from './cli/serve.js';
+import { register as split } from './cli/split.js';
 import { register as validate } from './cli/validate.js';
 import { packageVersion } from './cli/version.js';
 
@@ -31,5 +32,6 @@ importVerb(program);
 models(program);
 deploy(program);
 release(program);
+split(program);
 
 await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphInput } from '../../shared/graph.js';
 import type { BeamlineServer } from '../../runtime/server/index.js';
+import { beamline } from '../cli/run-cli.js';
 import { get, post, startServer } from './helpers.js';
 
 /**
@@ -161,5 +162,19 @@ describe('split', () => {
     expect((await put(`${s.url}/api/graphs/nowhere/nodes/s/weights`, { weights: { a: 1 } })).status).toBe(404);
     // Nothing refused made a version.
     expect((await get(`${s.url}/api/graphs/live/versions`)).body.versions).toHaveLength(1);
+  });
+
+  it('beamline split changes the weights of a running graph, and names what it refuses', async () => {
+    expect((await post(`${s.url}/api/graphs`, splitGraph('cli', [50, 50]))).status).toBe(201);
+    const ok = await beamline(['split', 'cli', 's', 'a=90', 'b=10', '--server', s.url]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe('cli/s: a 90%, b 10% (version 2, was 1; no replica restarted)\n');
+    expect((await get(`${s.url}/api/graphs/cli`)).body.nodes.s.split.branches.map((b: { weight: number }) => b.weight)).toEqual([90, 10]);
+    const usage = await beamline(['split', 'cli', 's', 'a:90', '--server', s.url]);
+    expect(usage).toMatchObject({ code: 2, stderr: expect.stringContaining('"a:90" is not port=weight') });
+    const refused = await beamline(['split', 'cli', 's', 'c=1', '--server', s.url]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('node s has no branch "c" (its branches: a, b) (at $.weights.c)');
   });
 });
