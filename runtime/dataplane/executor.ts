@@ -55,7 +55,7 @@ const SKIPPED = null;
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 /** Values on a node's input ports, or undefined when a required one never arrived (branch not taken). */
-function gatherInputs(n: PlanNode, results: Map<string, NodeOutputs | null>): NodeInputs | undefined {
+export function gatherInputs(n: PlanNode, results: Map<string, NodeOutputs | null>): NodeInputs | undefined {
   if (n.incoming.length === 0) return {};
   const inputs: NodeInputs = {};
   let any = false;

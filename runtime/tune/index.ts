@@ -5,5 +5,6 @@ export { TuneError } from './errors.js';
 export { graphHash, machineDifferences, thisMachine } from './machine.js';
 export { type PredictOptions, predict } from './model.js';
 export { type ProfileOptions, profileGraph } from './profile.js';
+export { generateSamples, parseSamples } from './inputs.js';
 export { checkProfile, profilePathFor, readProfile } from './profile-file.js';
 export { autoscaleBounds, type TuneOptions, tune } from './search.js';

@@ -1,32 +1,284 @@
-import type { Plan } from '../../shared/plan.js';
-import type { Profile, ProfileProgress } from '../../shared/tuning.js';
+import { resolve } from 'node:path';
+import type { Deployment } from '../../shared/deployment.js';
+import type { Plan, PlanNode } from '../../shared/plan.js';
+import { type InputsSource, type NodeProfile, PROFILE_FORMAT, PROFILE_VERSION, type Profile, type ProfilePoint, type ProfileProgress } from '../../shared/tuning.js';
+import { ClusterLedger, describeCluster } from '../controlplane/cluster.js';
+import { GraphDeployment } from '../controlplane/deployment.js';
+import { Metrics } from '../controlplane/metrics.js';
+import { gatherInputs } from '../dataplane/executor.js';
+import { invokeGraph } from '../dataplane/invoke.js';
+import type { Router } from '../dataplane/router.js';
+import type { NodeOutputs } from '../nodes/types.js';
+import { TuneError } from './errors.js';
+import { generateSamples } from './inputs.js';
+import { graphHash, thisMachine } from './machine.js';
 
 export interface ProfileOptions {
   /** Sample requests for the input node (parsed JSONL lines, or run history); generated from its fields when absent. */
   samples?: Record<string, unknown>[];
   /** Where the samples came from (recorded in the profile). */
-  inputsSource?: 'file' | 'history' | 'generated';
+  inputsSource?: InputsSource;
   inputsFile?: string;
   /** Requests generated when no samples are given (default 8). */
   generated?: number;
-  /** Largest batch size measured for batchable kinds (default 16; also capped by the node's maxBatchSize cap of 4096). */
+  /** Largest batch size measured for batchable kinds (default 16). */
   maxBatch?: number;
-  /** Largest concurrency per replica measured (default 4, at most the node's maxOngoingRequests). */
+  /** Largest concurrency per replica measured (default 4). */
   maxConcurrency?: number;
   /** A point stops when the relative standard error of its mean is below this (default 0.05)... */
   relErr?: number;
-  /** ...or when it has this many calls (default 60) or this long (default 3 s). */
+  /** ...or when it has this many calls (default 60) or has run this long (default 3000 ms). */
   maxSamples?: number;
   maxPointMs?: number;
-  /** Directory model paths resolve against (default models/), and the graph file's folder. */
+  /** Where model paths resolve (default models/) and the graph file's folder. */
   modelsDir?: string;
   graphDir?: string;
-  /** Module adding custom kinds (serve --nodes). */
-  nodesModule?: string;
+  dataDir?: string;
+  /** Custom kind modules as file URLs (the same the plan was compiled with). */
+  modules?: string[];
+  /** GPUs to declare when the machine has none (GPU nodes then run on the CPU, as `serve --gpus`). */
+  gpus?: number;
+  gpuMemoryMb?: number;
+  /** Longest a replica may take to load (default 120 s). */
+  loadWaitMs?: number;
+  log?: (line: string) => void;
   signal?: AbortSignal;
 }
 
-/** Runs every replica-backed node of the plan on this machine and measures its service time (see docs/tuning.md). */
-export async function profileGraph(_plan: Plan, _opts: ProfileOptions = {}, _onProgress: (e: ProfileProgress) => void = () => {}): Promise<Profile> {
-  throw new Error('profileGraph: not yet');
+const MIN_SAMPLES = 5;
+const WARMUP = 2;
+
+/**
+ * Runs every replica-backed node of the plan on this machine and measures its service time:
+ * first the whole graph once per sample (each node's real inputs are what its upstream produced),
+ * then each node's inputs replayed at concurrency 1, 2, 4 ... (batch 1) and, for batchable kinds,
+ * at batch 2, 4, 8 ... (concurrency 1), each point until its mean is stable. Replicas are real
+ * (worker threads with the node's share as placed). Throws a TuneError naming the node that
+ * cannot be profiled; nothing is written here (the caller stores the result).
+ */
+export async function profileGraph(plan: Plan, opts: ProfileOptions = {}, onProgress: (e: ProfileProgress) => void = () => {}): Promise<Profile> {
+  const t0 = performance.now();
+  const samples = opts.samples ?? generateSamples(plan, opts.generated ?? 8);
+  const source: InputsSource = opts.samples ? (opts.inputsSource ?? 'file') : 'generated';
+  const replicaNodes = plan.order.filter((id) => plan.nodes[id].runsIn === 'replica');
+  const maxConcurrency = Math.max(1, opts.maxConcurrency ?? 4);
+  const maxBatch = Math.max(1, opts.maxBatch ?? 16);
+  const { cluster, gpuSource } = describeCluster({ ...(opts.gpus !== undefined ? { gpus: opts.gpus } : {}), ...(opts.gpuMemoryMb !== undefined ? { gpuMemoryMb: opts.gpuMemoryMb } : {}) });
+  const env = {
+    ledger: new ClusterLedger(cluster, gpuSource),
+    metrics: new Metrics(),
+    modules: opts.modules ?? [],
+    dataDir: resolve(opts.dataDir ?? '.beamline'),
+    modelsDir: resolve(opts.modelsDir ?? 'models'),
+    log: opts.log ?? (() => {}),
+  };
+  let replicaCounter = 0;
+  const start = async (variant: Plan): Promise<GraphDeployment> => {
+    const dep = new GraphDeployment(variant, 1, env, () => `p${++replicaCounter}`, opts.graphDir);
+    dep.start();
+    await dep.settled(opts.loadWaitMs ?? 120_000);
+    const failed = dep.loadFailures();
+    const stuck = [...dep.pools].filter(([id, p]) => variant.nodes[id].totals.replicas > 0 && p.running().length === 0);
+    if (failed.length || stuck.length) {
+      const [node, why] = failed.length ? [failed[0].node, failed[0].error] : [stuck[0][0], stuck[0][1].status()[0]?.reason ?? 'its replica did not start'];
+      await dep.stop();
+      throw new TuneError(`node ${node} cannot be profiled: ${why}`, 'check the model or module the node names (beamline validate), or its resources on this machine (--gpus to declare GPUs)', node);
+    }
+    return dep;
+  };
+
+  // 1. Each node's real inputs: the graph once per sample, every node at concurrency `maxConcurrency`, no batching.
+  const capture = await start(variantOf(plan, (n) => ({ replicas: 1, deployment: { ...n.deployment, batching: undefined, autoscaling: undefined, maxOngoingRequests: maxConcurrency } })));
+  const inputs = new Map<string, Record<string, unknown>[]>(replicaNodes.map((id) => [id, []]));
+  const firstMs = new Map<string, number>();
+  const tCapture = performance.now();
+  try {
+    for (let i = 0; i < samples.length; i++) {
+      checkAbort(opts.signal);
+      const results = new Map<string, NodeOutputs | null>();
+      let failedNode: string | undefined;
+      try {
+        await invokeGraph(capture, samples[i], {
+          timeoutMs: 300_000,
+          trace: false,
+          hooks: {
+            onEnd: (node, span, outputs) => {
+              results.set(node, outputs);
+              if (!firstMs.has(node)) firstMs.set(node, span.end - span.start);
+            },
+            onError: (node) => {
+              failedNode = node;
+            },
+          },
+        });
+      } catch (e) {
+        const node = failedNode ?? (e as { node?: string }).node;
+        throw new TuneError(`${node ? `node ${node}` : 'the graph'} failed on sample ${i + 1}: ${(e as Error).message}`, source === 'generated' ? 'give representative requests with --inputs samples.jsonl' : 'check that sample', node);
+      }
+      for (const id of replicaNodes) {
+        const got = results.has(id) ? gatherInputs(plan.nodes[id], results) : undefined;
+        if (got) inputs.get(id)!.push(got);
+      }
+      onProgress({ type: 'inputs', done: i + 1, total: samples.length });
+    }
+  } catch (e) {
+    await capture.stop();
+    throw e;
+  }
+  const deployS = (tCapture - t0) / 1000;
+
+  // 2. The points to measure and an up-front estimate of how long they take.
+  const todo: { node: string; batch: number; concurrency: number }[] = [];
+  for (const id of replicaNodes) {
+    if (!inputs.get(id)!.length) continue;
+    for (let k = 1; k <= maxConcurrency; k *= 2) todo.push({ node: id, batch: 1, concurrency: k });
+    if (plan.nodes[id].batchable) for (let b = 2; b <= maxBatch; b *= 2) todo.push({ node: id, batch: b, concurrency: 1 });
+  }
+  const maxSamples = opts.maxSamples ?? 60;
+  const maxPointMs = opts.maxPointMs ?? 3000;
+  const relErr = opts.relErr ?? 0.05;
+  const guessS = (p: (typeof todo)[number]) => Math.min(maxPointMs, (WARMUP + 20) * (firstMs.get(p.node) ?? 10) * (1 + p.batch / 4) * p.concurrency) / 1000;
+  const batchDeploys = todo.filter((p) => p.batch > 1).length;
+  const estimateS = todo.reduce((s, p) => s + guessS(p), 0) + batchDeploys * deployS;
+  onProgress({ type: 'start', nodes: replicaNodes, points: todo.length, estimateS, inputs: { source, count: samples.length } });
+
+  // 3. Measure.
+  const points = new Map<string, ProfilePoint[]>(replicaNodes.map((id) => [id, []]));
+  const tMeasure = performance.now();
+  let done = 0;
+  const record = (node: string, p: ProfilePoint) => {
+    points.get(node)!.push(p);
+    done++;
+    const elapsedS = (performance.now() - tMeasure) / 1000;
+    const remainingS = (elapsedS / done) * (todo.length - done);
+    onProgress({ type: 'point', node, batch: p.batch, concurrency: p.concurrency, samples: p.samples, meanMs: p.serviceMs.mean, done, total: todo.length, elapsedS, remainingS });
+  };
+  const measure = (router: Router, node: string, batch: number, concurrency: number) => measurePoint(router, node, inputs.get(node)!, batch, concurrency, { maxSamples, maxPointMs, relErr, ...(opts.signal ? { signal: opts.signal } : {}) });
+  try {
+    for (const [index, id] of replicaNodes.entries()) {
+      onProgress({ type: 'node', node: id, index, of: replicaNodes.length });
+      for (const p of todo.filter((t) => t.node === id && t.batch === 1)) record(id, await measure(capture.routers.get(id)!, id, 1, p.concurrency));
+    }
+  } finally {
+    await capture.stop();
+  }
+  for (const id of replicaNodes) {
+    for (const p of todo.filter((t) => t.node === id && t.batch > 1)) {
+      checkAbort(opts.signal);
+      // Only this node runs; its batches are cut full at exactly `batch` (maxOngoingRequests = batch).
+      const dep = await start(
+        variantOf(plan, (n) =>
+          n.id === id
+            ? { replicas: 1, deployment: { ...n.deployment, autoscaling: undefined, batching: { maxBatchSize: p.batch, batchWaitTimeoutMs: 60_000 }, maxOngoingRequests: p.batch } }
+            : { replicas: 0, deployment: { ...n.deployment, autoscaling: undefined, numReplicas: 0 } },
+        ),
+      );
+      try {
+        record(id, await measure(dep.routers.get(id)!, id, p.batch, 1));
+      } finally {
+        await dep.stop();
+      }
+    }
+  }
+
+  const nodes: Record<string, NodeProfile> = {};
+  for (const id of replicaNodes) {
+    const n = plan.nodes[id];
+    nodes[id] = {
+      kind: n.kind,
+      batchable: n.batchable,
+      runsIn: n.runsIn,
+      measuredWith: { cpus: n.deployment.resources.cpus, gpus: n.deployment.resources.gpus },
+      points: points.get(id)!,
+      reach: inputs.get(id)!.length / samples.length,
+    };
+    if (!nodes[id].points.length) throw new TuneError(`node ${id} received no input from any sample, so it could not be measured`, 'give samples that reach it (a switch branch) with --inputs samples.jsonl', id);
+  }
+  const durationS = (performance.now() - t0) / 1000;
+  onProgress({ type: 'done', durationS });
+  return {
+    format: PROFILE_FORMAT,
+    version: PROFILE_VERSION,
+    graph: { name: plan.name, hash: graphHash(plan) },
+    machine: thisMachine(),
+    measuredAt: new Date().toISOString(),
+    inputs: { source, count: samples.length, ...(opts.inputsFile ? { file: opts.inputsFile } : {}) },
+    durationS,
+    nodes,
+  };
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new TuneError('profiling was stopped', 'run it again');
+}
+
+/** The plan with each replica node's deployment and replica count replaced (deployment fields only; the rest is shared). */
+function variantOf(plan: Plan, f: (n: PlanNode) => { replicas: number; deployment: Record<string, unknown> }): Plan {
+  const nodes: Record<string, PlanNode> = {};
+  for (const [id, n] of Object.entries(plan.nodes)) {
+    if (n.runsIn !== 'replica') {
+      nodes[id] = n;
+      continue;
+    }
+    const v = f(n);
+    const deployment = Object.fromEntries(Object.entries({ ...v.deployment, numReplicas: v.replicas, maxQueuedRequests: 100_000 }).filter(([, x]) => x !== undefined)) as unknown as Deployment;
+    nodes[id] = { ...n, deployment, totals: { ...n.totals, replicas: v.replicas, maxReplicas: v.replicas } };
+  }
+  return { ...plan, nodes };
+}
+
+function routeOnce(router: Router, inputs: Record<string, unknown>, id: string): Promise<void> {
+  return new Promise((resolve, reject) => router.route(inputs, id, undefined, { done: () => resolve(), failed: reject }));
+}
+
+/**
+ * One point: `concurrency` callers in a closed loop, each sending a call of `batch` items (items
+ * sent together, so the replica cuts them as one batch) and timing it, cycling through the
+ * node's inputs. Stops when the mean's relative standard error is under relErr (after
+ * MIN_SAMPLES), or at maxSamples calls, or after maxPointMs.
+ */
+async function measurePoint(router: Router, node: string, inputs: Record<string, unknown>[], batch: number, concurrency: number, o: { maxSamples: number; maxPointMs: number; relErr: number; signal?: AbortSignal }): Promise<ProfilePoint> {
+  const times: number[] = [];
+  let next = 0;
+  let stop = false;
+  let started = 0;
+  let t0 = 0;
+  const call = async () => {
+    const items = Array.from({ length: batch }, () => inputs[next++ % inputs.length]);
+    const t = performance.now();
+    try {
+      await Promise.all(items.map((x, i) => routeOnce(router, x, `profile-${node}-${next}-${i}`)));
+    } catch (e) {
+      throw new TuneError(`node ${node} failed while being measured (batch ${batch}, concurrency ${concurrency}): ${(e as Error).message}`, 'check the node with these inputs (beamline serve, then call it)', node);
+    }
+    return performance.now() - t;
+  };
+  // Warm-up calls are not counted (first calls pay JIT and caches).
+  for (let i = 0; i < WARMUP; i++) await call();
+  t0 = performance.now();
+  const stable = () => {
+    if (times.length < MIN_SAMPLES) return false;
+    const { mean, std } = meanStd(times);
+    return std / Math.sqrt(times.length) / mean < o.relErr;
+  };
+  const worker = async () => {
+    while (!stop) {
+      if (started >= o.maxSamples || o.signal?.aborted) break;
+      started++;
+      times.push(await call());
+      if (stable() || times.length >= o.maxSamples || performance.now() - t0 >= o.maxPointMs) stop = true;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  const sorted = [...times].sort((a, b) => a - b);
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+  const { mean, std } = meanStd(times);
+  return { batch, concurrency, serviceMs: { p50: q(0.5), p90: q(0.9), p99: q(0.99), mean, std, min: sorted[0] }, samples: times.length, throughput: times.length / elapsed };
+}
+
+function meanStd(xs: number[]): { mean: number; std: number } {
+  const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+  const v = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, xs.length - 1);
+  return { mean, std: Math.sqrt(v) };
 }

@@ -5,9 +5,9 @@ import type { Plan } from '../../shared/plan.js';
 import { PROFILE_FORMAT, PROFILE_VERSION, type NodeProfile, type Profile, type ProfilePoint } from '../../shared/tuning.js';
 import { thisMachine } from '../../runtime/tune/index.js';
 import { graph } from '../runtime/helpers.js';
-import { echo, service } from '../fixtures/nodes/testkit.js';
+import { broken, echo, service } from '../fixtures/nodes/testkit.js';
 
-export const catalog = new Catalog([...BUILTIN_KINDS, echo, service]);
+export const catalog = new Catalog([...BUILTIN_KINDS, echo, service, broken]);
 
 type Spec = { id: string; kind: 'test-echo' | 'test-service' | 'output'; deployment?: Record<string, unknown> };
 
