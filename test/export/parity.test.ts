@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportGraph } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
-import { inputNode, switchNode } from '../../runtime/dataplane/inline/index.js';
+import { inputNode, splitNode, switchNode } from '../../runtime/dataplane/inline/index.js';
 import { bioSpans, splitWords } from '../../runtime/text/onnx-entities.js';
 import { imageBytes } from '../../runtime/vision/image-input.js';
 import { definitionTest, splitSentences } from '../../runtime/nodes/llm/extractive.js';
@@ -117,16 +117,25 @@ describe('exported Python nodes behave like the TypeScript nodes', () => {
       ['I-PER', 'B-PER', 'O', 'O', 'O', 'B_LOC', 'I_LOC', 'O', 'B-DATE', 'I-MISC'],
     ].map((tags, k) => ({ text: bioText, words: bioWords.map((w) => [w.start, w.end]), tags, scores: tags.map((_, i) => 0.5 + ((i * 7 + k) % 5) / 10) }));
     const emoji = 'Mail 👍🏽 ann@example.com at 5 pm';
-    const cases = { emoji, words, bio, preprocess, bm25, sentences, definition, tokens, switch: switchCases, input: inputCases, image, dataDir };
+    // Sticky keys by header and by body path, ASCII and beyond, over three weighted branches.
+    const branches = [{ port: 'a', weight: 5 }, { port: 'b', weight: 3 }, { port: 'c', weight: 2 }];
+    const keys = [...Array.from({ length: 60 }, (_, i) => `user-${i}`), 'Zoë', '東京', '👍🏽', 'a'.repeat(300)];
+    const splitCases = [
+      ...keys.map((k) => ({ config: { branches, sticky: { header: 'X-User' } }, body: {}, headers: { 'x-user': k } })),
+      ...keys.map((k) => ({ config: { branches, sticky: { path: 'who.id' } }, body: { who: { id: k } }, headers: {} })),
+      ...[12, true, 4.0].map((id) => ({ config: { branches, sticky: { path: 'who.id' } }, body: { who: { id } }, headers: {} })),
+    ];
+    const cases = { emoji, words, bio, preprocess, bm25, sentences, definition, tokens, switch: switchCases, split: splitCases, input: inputCases, image, dataDir };
 
     const r = exportGraph(readFileSync(join(FIXTURES, 'graphs/switch.json'), 'utf8'), { target: 'serve-config' });
     const dir = tempDir('parity');
     writeExport(dir, r, { modelsDir: dir, dataDir: dir, copyAssets: false });
-    // The switch graph lacks the llm, retriever and ocr modules: add them from the examples' exports.
+    // The switch graph lacks the llm, retriever, ocr and split modules: add them from the examples' and the split graph's exports.
     for (const example of ['rag', 'document-analysis']) {
       const more = exportGraph(readFileSync(join(ROOT, `examples/${example}/graph.json`), 'utf8'), { target: 'serve-config' });
       writeExport(dir, more, { modelsDir: dir, dataDir: dir, copyAssets: false });
     }
+    writeExport(dir, exportGraph(readFileSync(join(FIXTURES, 'graphs/split.json'), 'utf8'), { target: 'serve-config' }), { modelsDir: dir, dataDir: dir, copyAssets: false });
     const file = join(dir, 'cases.json');
     writeFileSync(file, JSON.stringify(cases));
     const py = JSON.parse(execFileSync('python3', [join(FIXTURES, 'parity.py'), join(dir, 'app'), file], { encoding: 'utf8', maxBuffer: 64 << 20 }));
@@ -144,6 +153,7 @@ describe('exported Python nodes behave like the TypeScript nodes', () => {
       const random = seededRandom(c.seed);
       return Array.from({ length: c.n }, () => pickToken(c.logits, c.config, random));
     }));
+    expect(py.split).toEqual(splitCases.map((c) => Object.keys(splitNode(planNode(c.config), { in: 1 }, c.body, c.headers))[0]));
     expect(py.switch).toEqual(await Promise.all(switchCases.map((c) => tsCall(() => switchNode(planNode(c.config), { in: c.value }, undefined)))));
     const tsInput = inputCases.map((c) => {
       try {

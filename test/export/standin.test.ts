@@ -6,6 +6,7 @@ import { exportGraph, exportGraphs } from '../../runtime/export/export.js';
 import { writeExport } from '../../runtime/export/write.js';
 import { builtinCatalog, outputPorts } from '../../shared/catalog/index.js';
 import type { Plan } from '../../shared/plan.js';
+import { splitNode } from '../../runtime/dataplane/inline/index.js';
 import { exportTemplate } from '../../runtime/kinds.js';
 import { exampleGraphs, FIXTURES, ROOT, removeTempDirs, runUnderStandin, tempDir, writeIndex } from './helpers.js';
 
@@ -209,6 +210,17 @@ describe('the exported app runs under a stand-in for ray.serve', () => {
     );
     expect(r.responses.map((x) => x.body)).toEqual([{ greeting: 'hello' }, { other: 'other words' }]);
     expect(r.events.filter((e) => e.event === 'start').map((e) => e.deployment)).toEqual(['greeting', 'other']);
+  });
+
+  it('a split sends each sticky key down the branch Beamline picks for it, and runs only that branch', () => {
+    const p = exportTo(join(FIXTURES, 'graphs/split.json'));
+    const users = ['ann', 'bob', 7, 'Zoë', '東京', 'carol', 'dave', 'erin', 'frank', 'grace'];
+    const r = runUnderStandin({ app_dir: join(p.dir, 'app'), serve_config: join(p.dir, 'serve-config.yaml'), fakes: {}, requests: users.map((user) => ({ text: 'Hi', user })) }, {});
+    const node = p.plan.nodes.route;
+    const beamline = users.map((user) => Object.keys(splitNode(node, { in: 'Hi' }, { text: 'Hi', user }))[0]);
+    expect(r.responses.map((x) => (Object.hasOwn(x.body as object, 'greeting') ? 'greet' : 'rest'))).toEqual(beamline);
+    expect(new Set(beamline).size).toBe(2);
+    expect(r.events.filter((e) => e.event === 'start')).toHaveLength(users.length);
   });
 
   it('the serve-config README commands work as written: the folders come from the environment serve run starts in', () => {
