@@ -135,20 +135,27 @@ export class Release implements ReleaseRoute {
       invokeVersion(this.stable, input, opts, c);
       return;
     }
+    // The candidate starts once the stable answer has been sent (ShadowStable), so a stable
+    // request never waits for its own mirror, nor for its main-thread work.
+    const requestId = opts.requestId ?? randomUUID();
+    const pair = new ShadowPair(this, input, requestId, opts);
+    invokeVersion(this.stable, input, { ...opts, requestId }, new ShadowStable(pair, c));
+  }
+
+  /** The stable answer of a request chosen for mirroring is out: run it on the candidate if it has room now. */
+  mirror(pair: ShadowPair): void {
+    if (this.state !== 'running') return;
     if (!hasRoom(this.candidate)) {
-      // Never queue behind the candidate: a stable request does not wait for it.
+      // Never queue behind the candidate: a busy candidate is skipped, and counted.
       this.skipped++;
       this.hooks.shadow?.('skipped');
-      invokeVersion(this.stable, input, opts, c);
       return;
     }
     this.mirrored++;
-    const requestId = opts.requestId ?? randomUUID();
-    const pair = new ShadowPair(this, input, requestId);
-    invokeVersion(this.stable, input, { ...opts, requestId }, new ShadowStable(pair, c));
-    const shadowOpts: InvokeOptions = { requestId, timeoutMs: opts.timeoutMs, trace: false };
-    if (opts.headers) shadowOpts.headers = opts.headers;
-    invokeVersion(this.quiet, input, shadowOpts, new ShadowCandidate(pair));
+    const shadowOpts: InvokeOptions = { requestId: pair.requestId, timeoutMs: pair.opts.timeoutMs, trace: false };
+    if (pair.opts.headers) shadowOpts.headers = pair.opts.headers;
+    pair.candidateT0 = performance.now();
+    invokeVersion(this.quiet, pair.input, shadowOpts, new ShadowCandidate(pair));
   }
 
   // --- canary ---------------------------------------------------------------
@@ -223,7 +230,7 @@ export class Release implements ReleaseRoute {
 
   /** Both answers of a mirrored request are in. */
   compared(pair: ShadowPair): void {
-    if (this.state !== 'running' || pair.stableFailed) return;
+    if (this.state !== 'running') return;
     this.stableLat.add(pair.stableMs, true);
     if (pair.candidateError === undefined) this.candidateLat.add(pair.candidateMs, true);
     const tolerance = this.request.mode === 'shadow' ? this.request.shadow.tolerance : 0;
@@ -429,27 +436,28 @@ class CanaryCall implements Completion<ExecResult, RequestError> {
   }
 }
 
-/** One mirrored request: both answers, compared once both are in. */
+/** One request chosen for mirroring: the stable answer, then the candidate's, compared once both are in. */
 class ShadowPair {
   stableOutput: unknown;
   stableMs = 0;
-  stableFailed = false;
   candidateOutput: unknown;
   candidateError: string | undefined;
   candidateMs = 0;
-  private pending = 2;
   readonly t0 = performance.now();
+  candidateT0 = 0;
   constructor(
-    private readonly rel: Release,
+    readonly rel: Release,
     readonly input: unknown,
     readonly requestId: string,
+    readonly opts: InvokeOptions,
   ) {}
-  arrived(): void {
-    if (--this.pending === 0) this.rel.compared(this);
-  }
 }
 
-/** The stable side of a mirrored request: the client's answer goes out first, then it is kept for comparison. */
+function startMirror(pair: ShadowPair): void {
+  pair.rel.mirror(pair);
+}
+
+/** The stable side of a mirrored request: the client's answer goes out first; the candidate starts after (a stable failure is not mirrored). */
 class ShadowStable implements Completion<ExecResult, RequestError> {
   constructor(
     private readonly pair: ShadowPair,
@@ -459,25 +467,24 @@ class ShadowStable implements Completion<ExecResult, RequestError> {
     this.pair.stableMs = performance.now() - this.pair.t0;
     this.c.done(r);
     this.pair.stableOutput = r.output;
-    this.pair.arrived();
+    // After the I/O already waiting (other stable requests) has been read.
+    setImmediate(startMirror, this.pair);
   }
   failed(e: RequestError): void {
-    this.pair.stableFailed = true;
     this.c.failed(e);
-    this.pair.arrived();
   }
 }
 
 class ShadowCandidate implements Completion<ExecResult, RequestError> {
   constructor(private readonly pair: ShadowPair) {}
   done(r: ExecResult): void {
-    this.pair.candidateMs = performance.now() - this.pair.t0;
+    this.pair.candidateMs = performance.now() - this.pair.candidateT0;
     this.pair.candidateOutput = r.output;
-    this.pair.arrived();
+    this.pair.rel.compared(this.pair);
   }
   failed(e: RequestError): void {
-    this.pair.candidateMs = performance.now() - this.pair.t0;
+    this.pair.candidateMs = performance.now() - this.pair.candidateT0;
     this.pair.candidateError = `${e.status} ${e.message}`;
-    this.pair.arrived();
+    this.pair.rel.compared(this.pair);
   }
 }
