@@ -3,6 +3,7 @@ import './theme.css';
 import './styles.css';
 // After styles.css: the canvas tools' rules (notes, groups, menus, messages) refine some of its.
 import './tools.css';
+import './release.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';

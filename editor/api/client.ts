@@ -16,6 +16,7 @@ import type {
   ServerToClientEvents,
   VersionSummary,
 } from '../../shared/protocol.js';
+import type { ReleaseStatus } from '../../shared/release.js';
 import type { RemoteKind } from '../lib/kinds.js';
 
 export type { VersionSummary };
@@ -74,7 +75,8 @@ async function request<T>(method: string, url: string, body?: unknown): Promise<
 const enc = encodeURIComponent;
 
 export const api = {
-  deploy: (graph: Graph) => request<DeployResponse>('POST', '/api/graphs', graph),
+  /** `release`: a canary or shadow query (`canary=10&steps=10,50,100`, lib/release.ts), else the graph replaces the running version. */
+  deploy: (graph: Graph, release?: string) => request<DeployResponse>('POST', `/api/graphs${release ? `?${release}` : ''}`, graph),
   /** What a deploy would change and leave PENDING; nothing is started. */
   preview: (graph: Graph) => request<DeployPreview>('POST', '/api/graphs/preview', graph),
   deployments: () => request<DeploymentsResponse>('GET', '/api/deployments'),
@@ -108,6 +110,9 @@ export const api = {
   example: (name: string) => request<Graph>('GET', `/examples/${encodeURIComponent(name)}/graph.json`),
   versions: (name: string) => request<{ name: string; active: number | null; versions: VersionSummary[] }>('GET', `/api/graphs/${encodeURIComponent(name)}/versions`),
   version: (name: string, v: number) => request<{ graph: Graph }>('GET', `/api/graphs/${encodeURIComponent(name)}/versions/${v}`),
+  /** The graph's running or last release (shared/release.ts); a 404 when it never had one. */
+  release: (name: string) => request<ReleaseStatus>('GET', `/api/graphs/${enc(name)}/release`),
+  releaseAction: (name: string, action: 'promote' | 'rollback' | 'abort') => request<unknown>('POST', `/api/graphs/${enc(name)}/release/${action}`),
   rollback: (name: string, version: number) => request<DeployResponse>('POST', `/api/graphs/${encodeURIComponent(name)}/rollback`, { version }),
   inspectModel: (kind: string, config: Record<string, unknown>) => request<ModelInspection>('POST', '/api/models/inspect', { kind, config }),
 };

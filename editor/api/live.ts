@@ -7,6 +7,7 @@ import { GraphSchema } from '../../shared/graph.js';
 import type { InvokeAck } from '../../shared/protocol.js';
 import { useEditor } from '../store/graph.js';
 import { ApiError, api, getSocket } from './client.js';
+import { followRelease, loadRelease } from './release.js';
 
 const st = () => useEditor.getState();
 
@@ -23,7 +24,10 @@ function listen() {
   );
   s.on('node:error', (e) => mine(e.requestId) && st().runNode(e.node, { state: 'error', error: e.error }));
   s.on('token', (e) => mine(e.requestId) && st().runToken(e.token));
-  s.on('status', (e) => st().setStatus(e.status));
+  s.on('status', (e) => {
+    st().setStatus(e.status);
+    followRelease(e.status);
+  });
   s.on('ingest', (job) => st().ingestUpdate(job));
   // A reconnect loses subscriptions on the server side: ask again.
   s.on('connect', () => {
@@ -43,6 +47,8 @@ export function watch(name: string): void {
   getSocket().emit('subscribe', { graph: name }, (ack) => {
     if (ack?.ok && ack.status && st().deployed === name) st().setStatus(ack.status.status);
   });
+  // A release that ended before this page looked is on no push: its outcome is read once.
+  void loadRelease(name).catch(() => {});
 }
 
 function unwatch(name: string): void {
@@ -142,8 +148,11 @@ export async function previewDeploy(): Promise<void> {
   }
 }
 
-/** Deploy, step two: post the graph (the one the preview was for). */
-export async function deploy(graph: Graph = st().exportGraph()): Promise<boolean> {
+/**
+ * Deploy, step two: post the graph (the one the preview was for). With `release` (lib/release.ts's query),
+ * it starts as a canary or a shadow beside the running version instead of replacing it.
+ */
+export async function deploy(graph: Graph = st().exportGraph(), release?: { mode: 'canary' | 'shadow'; query: string }): Promise<boolean> {
   const before = { deployed: st().deployed, version: st().deployedVersion, graph: st().deployedGraph, status: st().status };
   st().notify(`Deploying ${graph.name}: starting replicas…`);
   deploying.add(graph.name);
@@ -152,11 +161,14 @@ export async function deploy(graph: Graph = st().exportGraph()): Promise<boolean
   st().attach({ name: graph.name });
   watch(graph.name);
   try {
-    const res = await api.deploy(graph);
+    const res = await api.deploy(graph, release?.query);
     st().attach({ name: res.name, version: res.version, graph, status: res.status });
     st().setServerErrors([]);
     if (sameAsCanvas(graph)) st().markSaved(graph);
-    st().notify(`Deployed ${res.name} v${res.version}`, 'ok');
+    if (release) {
+      const r = await loadRelease(res.name).catch(() => null);
+      st().notify(`Deployed ${res.name} v${res.version} as a ${release.mode}${r ? ` at ${r.share}%` : ''}: follow it in Versions`, 'ok');
+    } else st().notify(`Deployed ${res.name} v${res.version}`, 'ok');
     return true;
   } catch (e) {
     const errors = e instanceof ApiError ? e.errors : [];

@@ -6,6 +6,7 @@ import { DeployDialog } from './DeployDialog.js';
 import { DiffView } from './DiffView.js';
 import { Modal } from './Modal.js';
 import { OutputView } from './OutputView.js';
+import { ShadowDiffView } from './Release.js';
 
 function Confirm({ title, message, confirm, cancel }: { title: string; message: string; confirm: string; cancel: string }) {
   const close = (ok: boolean) => useEditor.getState().closeDialog(ok);
@@ -77,5 +78,7 @@ export function Dialogs() {
       return <OutputView title={d.title} value={d.value} {...(d.omitted ? { omitted: d.omitted } : {})} />;
     case 'compare':
       return <Compare name={d.name} a={d.a} b={d.b} />;
+    case 'shadow-diff':
+      return <ShadowDiffView graph={d.graph} stableVersion={d.stableVersion} candidateVersion={d.candidateVersion} diff={d.diff} />;
   }
 }

@@ -4,6 +4,7 @@ import { COMMANDS, commandKey, type MenuName, runCommand } from '../store/comman
 import { healthOf, replicaCounts } from '../lib/deployments.js';
 import { type Notice, useEditor } from '../store/graph.js';
 import { CommandMenuItem } from './CommandMenuItem.js';
+import { ReleaseChip } from './Release.js';
 import { ThemeToggle } from './ThemeToggle.js';
 
 const MENUS: MenuName[] = ['File', 'Edit', 'View', 'Run'];
@@ -100,6 +101,7 @@ function DeployedChip() {
         {version !== null ? `deployed v${version}` : 'deploying'}
         {modified && ' · modified'}
       </span>
+      <ReleaseChip />
     </>
   );
 }

@@ -1,12 +1,46 @@
 import { useEffect, useState } from 'react';
 import type { VersionSummary } from '../../shared/protocol.js';
+import type { ReleaseStatus } from '../../shared/release.js';
 import { api } from '../api/client.js';
 import { compare, openVersion, rollback } from '../api/live.js';
 import { confirmDiscard } from '../api/workspace.js';
+import { decisionRows, outcomeText } from '../lib/release.js';
 import { useEditor } from '../store/graph.js';
+import { ReleaseView } from './Release.js';
 
 type Side = number | 'canvas';
 const parseSide = (v: string): Side => (v === 'canvas' ? 'canvas' : Number(v));
+
+/** How the version's release went (the versions list carries it once the server records releases). */
+const releaseOf = (v: VersionSummary): ReleaseStatus | undefined => (v as VersionSummary & { release?: ReleaseStatus }).release;
+
+/** A version started as a canary or shadow: how it went, and its decisions on expand. */
+function VersionRelease({ r }: { r: ReleaseStatus }) {
+  const o = outcomeText(r);
+  return (
+    <details className="bl-version-release" data-testid="version-release">
+      <summary className={`bl-tone-${o.tone}`}>{o.text}</summary>
+      <ol className="bl-release-timeline">
+        {decisionRows(r.decisions, r.mode).map((d) => (
+          <li key={d.key} data-action={d.action}>
+            <div className="bl-release-decision-head">
+              <time>{d.time}</time>
+              <span className={`bl-tone-${d.tone}`}>{d.action}</span>
+              <span>{d.share}</span>
+              <small className="bl-muted">{d.by}</small>
+            </div>
+            <p>{d.reason}</p>
+            {d.figures.map((line) => (
+              <small key={line} className="bl-help">
+                {line}
+              </small>
+            ))}
+          </li>
+        ))}
+      </ol>
+    </details>
+  );
+}
 
 /** Versions of the deployed graph: open one, roll back to one (the canvas follows), compare two side by side. */
 export function Versions() {
@@ -16,7 +50,9 @@ export function Versions() {
   const [err, setErr] = useState<string | null>(null);
   const [a, setA] = useState<Side | null>(null);
   const [b, setB] = useState<Side>('canvas');
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new active version (deploy, rollback) means a new list
+  // A release's decisions are recorded on its version: each one means a new list.
+  const release = useEditor((s) => (s.release ? `${s.release.candidateVersion}:${s.release.state}:${s.release.decisions.length}` : ''));
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new active version (deploy, rollback) or release decision means a new list
   useEffect(() => {
     // Only a deployed graph has versions (asking for another would be a 404).
     if (!name) return setVersions([]);
@@ -27,12 +63,13 @@ export function Versions() {
       },
       (e) => setErr((e as Error).message),
     );
-  }, [name, active]);
+  }, [name, active, release]);
   if (!name) return <p className="bl-muted">Deploy the graph (or open a deployed one) to see its versions.</p>;
   const left = a ?? versions.find((v) => v.active)?.version ?? versions[0]?.version ?? null;
   return (
     <div className="bl-versions" data-testid="versions">
       <h2>Versions of {name}</h2>
+      <ReleaseView />
       {err && <p className="bl-field-errors">{err}</p>}
       <ul className="bl-list">
         {versions.map((v) => (
@@ -60,6 +97,7 @@ export function Versions() {
             >
               Roll back
             </button>
+            {releaseOf(v) && <VersionRelease r={releaseOf(v)!} />}
           </li>
         ))}
       </ul>

@@ -5,6 +5,7 @@
  */
 import type { Graph } from '../../shared/graph.js';
 import type { GraphStatus, GraphSummary, IndexInfo, IngestJob, TraceSpan } from '../../shared/protocol.js';
+import type { ReleaseStatus } from '../../shared/release.js';
 import { addRun, type History, type NodeRun, type RunRecord } from '../lib/runs.js';
 import type { Get, SetState } from './types.js';
 
@@ -44,6 +45,8 @@ export interface LiveSlice {
   /** The canvas differs from the deployed version in something that serves (refreshed shortly after each change). */
   modified: boolean;
   status: GraphStatus | null;
+  /** The attached graph's canary or shadow release, running or the last one (from the status push and GET …/release). */
+  release: ReleaseStatus | null;
   /** Every graph on the server with its live summary; null until the first answer. */
   deployments: GraphSummary[] | null;
   /** The server did not answer the last poll. */
@@ -59,6 +62,8 @@ export interface LiveSlice {
   attach(a: Attachment): void;
   detach(): void;
   setStatus(status: GraphStatus): void;
+  /** Only for the attached graph; null: it has none. */
+  setRelease(release: ReleaseStatus | null): void;
   setDeployments(list: GraphSummary[] | null): void;
   setIndexes(list: IndexInfo[]): void;
   ingestUpdate(job: IngestJob): void;
@@ -79,6 +84,7 @@ export function createLiveSlice(set: SetState, get: Get): LiveSlice {
     deployedGraph: null,
     modified: false,
     status: null,
+    release: null,
     deployments: null,
     offline: false,
     indexes: null,
@@ -94,14 +100,21 @@ export function createLiveSlice(set: SetState, get: Get): LiveSlice {
         deployedVersion: a.version ?? a.status?.version ?? (same ? get().deployedVersion : null),
         deployedGraph: a.graph ?? (same ? get().deployedGraph : null),
         status: a.status ?? (same ? get().status : null),
+        ...(same ? {} : { release: null }),
       });
     },
     detach() {
-      set({ deployed: null, deployedVersion: null, deployedGraph: null, status: null, modified: false });
+      set({ deployed: null, deployedVersion: null, deployedGraph: null, status: null, release: null, modified: false });
     },
     setStatus(status) {
       if (status.name !== get().deployed) return;
-      set({ status, ...(status.version !== get().deployedVersion ? { deployedVersion: status.version } : {}) });
+      // A running release comes with every push; one that ended is read with GET …/release (api/release.ts).
+      const release = (status as { release?: ReleaseStatus }).release;
+      set({ status, ...(release ? { release } : {}), ...(status.version !== get().deployedVersion ? { deployedVersion: status.version } : {}) });
+    },
+    setRelease(release) {
+      if (release && release.graph !== get().deployed) return;
+      set({ release });
     },
     setDeployments(list) {
       set({ deployments: list, offline: list === null });

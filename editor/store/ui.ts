@@ -2,6 +2,7 @@
 import type { ReactFlowInstance } from '@xyflow/react';
 import type { Graph } from '../../shared/graph.js';
 import type { DeployPreview } from '../../shared/protocol.js';
+import type { ShadowDiff } from '../../shared/release.js';
 import type { Draft } from '../lib/drafts.js';
 import type { NoticeCause } from '../lib/notices.js';
 import type { PortEnd } from '../lib/quick-add.js';
@@ -38,7 +39,9 @@ export type Dialog =
   /** One node's whole output. */
   | { kind: 'output'; title: string; value: unknown; omitted?: string }
   /** Two versions (or a version and the canvas) side by side. */
-  | { kind: 'compare'; name: string; a: { label: string; graph: Graph }; b: { label: string; graph: Graph } };
+  | { kind: 'compare'; name: string; a: { label: string; graph: Graph }; b: { label: string; graph: Graph } }
+  /** A mirrored request whose shadow answer differs: both answers side by side. */
+  | { kind: 'shadow-diff'; graph: string; stableVersion: number; candidateVersion: number; diff: ShadowDiff };
 
 export interface UiSlice {
   view: View;
