@@ -93,6 +93,7 @@ export function beamlineExtras(d: Deployment): Record<string, unknown> {
   return {
     ...(d.batching ? { batching: { maxBatchSize: d.batching.maxBatchSize, batchWaitTimeoutMs: d.batching.batchWaitTimeoutMs } } : {}),
     ...(d.resources.gpuMemoryMb !== undefined ? { gpuMemoryMb: d.resources.gpuMemoryMb } : {}),
+    ...(d.multiplex ? { multiplex: { ...d.multiplex } } : {}),
   };
 }
 
@@ -248,6 +249,7 @@ export function fromRayDeployment(dep: RayDeployment, where: string): FromRay {
   const b = isObj(dep.user_config) ? dep.user_config[USER_CONFIG_KEY] : undefined;
   if (isObj(b)) {
     if (isObj(b.batching)) out.batching = b.batching;
+    if (isObj(b.multiplex)) out.multiplex = b.multiplex;
     if (num(b.gpuMemoryMb)) setPath(out, ['resources', 'gpuMemoryMb'], b.gpuMemoryMb);
   }
   const handled = new Set(['name', 'num_replicas', 'autoscaling_config', 'max_ongoing_requests', 'max_queued_requests', 'ray_actor_options', 'health_check_period_s', 'health_check_timeout_s', 'graceful_shutdown_timeout_s']);

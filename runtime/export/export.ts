@@ -263,7 +263,9 @@ export function exportGraphs(sources: readonly unknown[], opts: ExportOptions): 
       const t = used.get(n.kind)!;
       const kind = catalog.get(n.kind);
       const declared = kind ? activeFiles(kind, n.config).filter((f) => f.root === 'models').map((f) => f.value) : [];
-      for (const m of t.models?.(n.config) ?? declared) models.add(m);
+      // A multiplexed node ships its whole models folder (every model a request may name), not its config's model.
+      if (n.deployment.multiplex) models.add(n.deployment.multiplex.modelsFolder);
+      else for (const m of t.models?.(n.config) ?? declared) models.add(m);
       for (const i of t.indexes?.(n.config) ?? []) indexes.add(i);
     }
   }

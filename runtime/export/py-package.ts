@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 export const PY_PACKAGE = 'beamline_nodes';
 export const PY_PACKAGE_DIR = new URL(`./py/${PY_PACKAGE}/`, import.meta.url);
 
-/** Shipped with every app: the package marker, the helpers the node modules import, the deployment base classes. */
-export const SHARED_MODULES = ['__init__', 'common', 'runner'];
+/** Shipped with every app: the package marker, the helpers the node modules import, model multiplexing, the deployment base classes. */
+export const SHARED_MODULES = ['__init__', 'common', 'multiplex', 'runner'];
 
 /** The package's files for these node modules, as `beamline_nodes/<module>.py` -> source. */
 export function packageFiles(nodeModules: Iterable<string>): Map<string, string> {

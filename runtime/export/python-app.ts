@@ -26,6 +26,8 @@ export function pythonApp(plan: Plan, templates: ReadonlyMap<string, ExportTempl
   }
 
   const batched = replicaIds.some((id) => plan.nodes[id].deployment.batching);
+  const multiplexed = replicaIds.filter((id) => plan.nodes[id].deployment.multiplex);
+  const muxBatched = multiplexed.some((id) => plan.nodes[id].deployment.batching);
   const out: string[] = [];
   out.push(`"""Ray Serve application for the Beamline graph ${pyStr(plan.name)}.
 
@@ -37,7 +39,7 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from beamline_nodes.runner import GraphIngress, GraphRun${replicaIds.length ? ', NodeDeployment' : ''}${batched ? ', raise_if_error' : ''}
-${imports.join('\n')}
+${multiplexed.length ? `from beamline_nodes.multiplex import ${muxBatched ? 'batch_by_model, ' : ''}load_model\n` : ''}${imports.join('\n')}
 
 GRAPH = ${pyStr(plan.name)}
 
@@ -63,7 +65,33 @@ class ${cls}(NodeDeployment):
     defaults = ${pyValue(nodeSettings(plan, id), '    ')}
 
 `);
-    if (b) {
+    const m = n.deployment.multiplex;
+    if (m) {
+      // Ray's model multiplexing: get_model keeps max_num_models_per_replica models (LRU) and the
+      // handle call's multiplexed_model_id routes to a replica holding the model.
+      out.push(`    multiplex_field = ${pyStr(n.multiplexField ?? 'model')}
+
+    @serve.multiplexed(max_num_models_per_replica=${m.maxModelsPerReplica})
+    async def get_model(self, model_id: str):
+        return load_model(self, model_id)
+
+`);
+      out.push(
+        b
+          ? `    @serve.batch(max_batch_size=${b.maxBatchSize}, batch_wait_timeout_s=${b.batchWaitTimeoutMs / 1000})
+    async def batched(self, items: list) -> list:
+        return await batch_by_model(items)
+
+    async def call(self, inputs: dict) -> dict:
+        node = await self.get_model(serve.get_multiplexed_model_id())
+        return raise_if_error(await self.batched((node, inputs)))
+`
+          : `    async def call(self, inputs: dict) -> dict:
+        node = await self.get_model(serve.get_multiplexed_model_id())
+        return await node.call(inputs)
+`,
+      );
+    } else if (b) {
       out.push(`    @serve.batch(max_batch_size=${b.maxBatchSize}, batch_wait_timeout_s=${b.batchWaitTimeoutMs / 1000})
     async def batched(self, items: list) -> list:
         return await self.node.batch(items)

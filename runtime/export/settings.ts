@@ -19,7 +19,7 @@ export interface IngressSettings {
   /** input, output and switch nodes: they run inside the ingress. */
   nodes: ({ id: string } & NodeSettings)[];
   /** Per-call limits the ingress applies to each node's handle calls. */
-  calls: Record<string, { timeoutMs: number; retries: number }>;
+  calls: Record<string, { timeoutMs: number; retries: number; multiplex?: { idField?: string } }>;
 }
 
 function base(plan: Plan, id: string): NodeSettings {
@@ -37,7 +37,9 @@ export function ingressSettings(plan: Plan): IngressSettings {
   const calls: IngressSettings['calls'] = {};
   for (const id of plan.order) {
     const n = plan.nodes[id];
-    if (n.runsIn === 'replica') calls[id] = { timeoutMs: n.deployment.timeoutMs, retries: n.deployment.retries };
+    // A multiplexed node's call names its model: the ingress reads it (header, then idField) and passes it on.
+    const m = n.deployment.multiplex;
+    if (n.runsIn === 'replica') calls[id] = { timeoutMs: n.deployment.timeoutMs, retries: n.deployment.retries, ...(m ? { multiplex: m.idField !== undefined ? { idField: m.idField } : {} } : {}) };
   }
   return {
     graph: { name: g.name, ...(g.description !== undefined ? { description: g.description } : {}), routePrefix: g.routePrefix, ...(g.multipleOutputs ? { multipleOutputs: true } : {}) },

@@ -29,7 +29,7 @@ const compile = (paths: string[]) => run('python3', ['-m', 'py_compile', ...path
 function exportedApps(): string[] {
   const graphs = [
     ...exampleGraphs().filter((g) => (JSON.parse(g.text).nodes as { kind: string }[]).every((n) => exportTemplate(n.kind))),
-    ...['parallel', 'switch', 'split', 'awkward', 'unequal'].map((n) => ({ name: n, text: readFileSync(join(FIXTURES, `graphs/${n}.json`), 'utf8') })),
+    ...['parallel', 'switch', 'split', 'awkward', 'unequal', 'multiplexed'].map((n) => ({ name: n, text: readFileSync(join(FIXTURES, `graphs/${n}.json`), 'utf8') })),
   ];
   const results = [
     ...graphs.map((g) => exportGraph(g.text, { target: 'rayservice' })),

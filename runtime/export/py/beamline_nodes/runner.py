@@ -10,10 +10,12 @@ import time
 import uuid
 
 import ray
+from ray import serve
 from ray.exceptions import RayActorError
 from starlette.responses import JSONResponse
 
 from .common import NodeInputError, node_context
+from .multiplex import MULTIPLEX_HEADER, BadModelId, UnknownModelError, request_model_id
 
 try:  # Ray >= 2.10 raises this when max_queued_requests is exceeded.
     from ray.serve.exceptions import BackPressureError
@@ -33,6 +35,8 @@ class NodeDeployment:
     node_id = ""
     node_class = None
     defaults: dict = {}
+    # A multiplexed node's model field: no model at start, each request's model loads through get_model.
+    multiplex_field = None
 
     def __init__(self):
         self.node = None
@@ -42,16 +46,18 @@ class NodeDeployment:
     def reconfigure(self, user_config: dict) -> None:
         settings = (user_config or {}).get("beamline") or self.defaults
         # Reload the model only when the node's config changed, not for batching or label edits.
-        if self.node is None or settings.get("config") != self.settings.get("config"):
-            gpu_ids = ray.get_gpu_ids()
-            memory = (settings.get("gpuMemoryMb") or _share_of_card_mb(gpu_ids[0])) if gpu_ids else None
-            ctx = node_context(self.graph, self.node_id, settings.get("kind", ""), 1.0 if gpu_ids else 0.0, memory)
-            self.node = self.node_class(settings.get("config", {}), ctx)
+        if self.multiplex_field is None and (self.node is None or settings.get("config") != self.settings.get("config")):
+            self.node = self.node_class(settings.get("config", {}), self.context(settings))
         self.settings = settings
         batching = settings.get("batching")
         if batching and hasattr(self, "batched"):
             self.batched.set_max_batch_size(batching["maxBatchSize"])
             self.batched.set_batch_wait_timeout_s(batching["batchWaitTimeoutMs"] / 1000)
+
+    def context(self, settings: dict):
+        gpu_ids = ray.get_gpu_ids()
+        memory = (settings.get("gpuMemoryMb") or _share_of_card_mb(gpu_ids[0])) if gpu_ids else None
+        return node_context(self.graph, self.node_id, settings.get("kind", ""), 1.0 if gpu_ids else 0.0, memory)
 
     def check_health(self) -> None:
         health = getattr(self.node, "health", None)
@@ -177,8 +183,17 @@ class GraphRun:
         limits = self.ingress.calls.get(node, {})
         timeout = limits.get("timeoutMs", 30000) / 1000
         attempts = 1 + limits.get("retries", 1)
+        handle = self.ingress.handles[node]
+        if limits.get("multiplex") is not None:
+            # Ray's proxy hands the ingress the header as its own multiplexed model id.
+            header = serve.get_multiplexed_model_id() or self.headers.get(MULTIPLEX_HEADER)
+            try:
+                handle = handle.options(multiplexed_model_id=request_model_id(node, limits["multiplex"], header, self.body))
+            except BadModelId as e:
+                self._span(node, start, "error")
+                raise NodeFailed(node, 400, str(e), e.path, e.code)
         for attempt in range(attempts):
-            response = self.ingress.handles[node].call.remote(inputs)
+            response = handle.call.remote(inputs)
             try:
                 self.outputs[node] = await asyncio.wait_for(_wait(response), timeout)
                 return self._span(node, start, "ok")
@@ -189,6 +204,9 @@ class GraphRun:
                 response.cancel()
                 self._span(node, start, "error")
                 raise NodeFailed(node, 504, f"node {node} took longer than {timeout:g} s", code="timeout")
+            except UnknownModelError as e:
+                self._span(node, start, "error")
+                raise NodeFailed(node, 404, str(_cause(e)), code="unknown_model")
             except NodeInputError as e:
                 self._span(node, start, "error")
                 cause = _cause(e)
