@@ -10,6 +10,7 @@ import { errorField } from '../lib/paths.js';
 import { placeholderHandles, placeholderPorts, unknownKindShort } from '../lib/placeholder.js';
 import { cardStatus } from '../lib/zoom.js';
 import { JobProgress } from '../panels/Indexes.js';
+import { SplitShares } from './SplitShares.js';
 import { showOutput } from '../panels/Console.js';
 import { type BNode, useEditor } from '../store/graph.js';
 
@@ -217,6 +218,7 @@ export const BeamlineNode = memo(function BeamlineNode({ id, data, selected }: N
         <PortColumn ports={ports.outputs} type="source" />
       </div>
       {kind?.runsIn === 'replica' && <div className="bl-badge" data-testid="badge">{badge}</div>}
+      {data.kind === 'split' && <SplitShares config={data.config} {...(live ? { live } : {})} />}
       {live && <Live s={live} failing={failing} />}
       {retriever && <RetrieverIndex id={id} config={data.config} />}
       {run && (

@@ -12,6 +12,7 @@ import { commandKey } from '../store/commands.js';
 import { useEditor } from '../store/graph.js';
 import { ModelInfo } from './ModelInfo.js';
 import { DraftInput, SchemaForm } from './SchemaForm.js';
+import { SplitLive } from './SplitLive.js';
 
 const DEPLOYMENT_SCHEMA = z.toJSONSchema(DeploymentSchema, { io: 'input' }) as JsonSchema;
 
@@ -110,6 +111,7 @@ export function Inspector() {
         </section>
       )}
       {kind && <ModelInfo kind={node.data.kind} config={node.data.config} />}
+      {node.data.kind === 'split' && <SplitLive id={node.id} config={node.data.config} />}
       {kind?.runsIn === 'replica' && (
         <section aria-label="Deployment">
           <h3>Deployment</h3>
