@@ -30,6 +30,8 @@ import { attachSockets } from './socket.js';
 import { holdWhileStarting } from './starting.js';
 import { createWorkspace, type Workspace } from './workspace.js';
 import { staticRoutes } from './static.js';
+import { tuneRoutes } from './tune.js';
+import { ProfileJobs } from '../tune/jobs.js';
 import { releaseRoutes } from './releases.js';
 import { persistedControl, versionRoutes } from './versions.js';
 import { splitRoutes } from './split.js';
@@ -183,6 +185,9 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
   app.route('/', releaseRoutes(controller));
   app.route('/', splitRoutes(deployer));
   app.route('/', controlRoutes(controller, catalog, customKinds, ledger, persistedControl(deployer)));
+  // Profiles measure on this machine, one at a time; tunes read them from the data directory.
+  const profiles = new ProfileJobs({ dataDir, options: { modelsDir, dataDir, modules: custom.urls, ...(options.gpus !== undefined ? { gpus: options.gpus } : {}) }, log });
+  app.route('/', tuneRoutes({ catalog, jobs: profiles, dataDir, cluster: () => ledger.cluster }));
   app.post('*', bodyLimitMiddleware(limits.bodyLimitBytes));
   guard.installData(app);
   app.route('/', openaiRoutes(graphChatInvoker(controller, { requestTimeoutMs })));
@@ -205,6 +210,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Beamlin
     closing ??= (async () => {
       sockets.close();
       workspace.close();
+      profiles.close();
       await new Promise<void>((r) => sockets.io.close(() => r()));
       await controller.shutdown();
       store.close();
