@@ -86,7 +86,7 @@ describe('profile then tune through the API', () => {
     expect(again.body.id).toBe(job.id);
     const done = await until(async () => {
       const j = (await get(`${server.url}/api/profile/${job.id}`)).body as ProfileJob;
-      return j.state !== 'running' && j;
+      return j.state !== 'running' ? j : undefined;
     }, 'the profile job to end', 120_000);
     expect(done.error).toBeUndefined();
     expect(done.state).toBe('done');
@@ -117,7 +117,7 @@ describe('profile then tune through the API', () => {
     expect(started.status).toBe(202);
     const done = await until(async () => {
       const j = (await get(`${server.url}/api/profile/${started.body.id}`)).body as ProfileJob;
-      return j.state !== 'running' && j;
+      return j.state !== 'running' ? j : undefined;
     }, 'the profile job to end', 60_000);
     expect(done.state).toBe('failed');
     expect(done.error).toMatch(/dead/);
