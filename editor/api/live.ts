@@ -162,13 +162,16 @@ export async function deploy(graph: Graph = st().exportGraph(), release?: { mode
   watch(graph.name);
   try {
     const res = await api.deploy(graph, release?.query);
-    st().attach({ name: res.name, version: res.version, graph, status: res.status });
+    if (res.release) {
+      // The stable version keeps serving (and pushing the status): the canvas is compared with it until a promotion.
+      const stable = before.deployed === res.name ? before.graph : null;
+      st().attach({ name: res.name, version: res.release.stableVersion, ...(stable ? { graph: stable } : {}) });
+      st().setRelease(res.release);
+    } else st().attach({ name: res.name, version: res.version, graph, status: res.status });
     st().setServerErrors([]);
     if (sameAsCanvas(graph)) st().markSaved(graph);
-    if (release) {
-      const r = await loadRelease(res.name).catch(() => null);
-      st().notify(`Deployed ${res.name} v${res.version} as a ${release.mode}${r ? ` at ${r.share}%` : ''}: follow it in Versions`, 'ok');
-    } else st().notify(`Deployed ${res.name} v${res.version}`, 'ok');
+    if (res.release) st().notify(`Deployed ${res.name} v${res.version} as a ${res.release.mode} at ${res.release.share}%: follow it in Versions`, 'ok');
+    else st().notify(`Deployed ${res.name} v${res.version}`, 'ok');
     return true;
   } catch (e) {
     const errors = e instanceof ApiError ? e.errors : [];

@@ -3,6 +3,7 @@
  * push (a release that ends leaves the push, so its outcome is read back), and act on it
  * (promote, roll back, abort; the destructive two asked first).
  */
+import { GraphSchema } from '../../shared/graph.js';
 import type { GraphStatus } from '../../shared/protocol.js';
 import type { ReleaseStatus } from '../../shared/release.js';
 import { outcomeText } from '../lib/release.js';
@@ -29,11 +30,20 @@ export async function loadRelease(name: string): Promise<ReleaseStatus | null> {
   }
 }
 
-/** Says in the toolbar how a release the editor saw running ended (the judge may have ended it on its own). */
+/**
+ * Says in the toolbar how a release the editor saw running ended (the judge may have ended it on its own);
+ * a promoted candidate is the version serving now, so the canvas is compared with it from here on.
+ */
 function announce(before: ReleaseStatus | null, after: ReleaseStatus | null): void {
   if (before?.state !== 'running' || !after || after.state === 'running' || after.candidateVersion !== before.candidateVersion) return;
   const o = outcomeText(after);
   st().notify(`${after.graph}: v${after.candidateVersion} ${o.text}`, o.tone === 'ok' ? 'ok' : o.tone === 'bad' ? 'error' : 'info');
+  if (after.state !== 'promoted') return;
+  const { graph: name, candidateVersion: version } = after;
+  api.version(name, version).then(
+    (doc) => st().deployed === name && st().attach({ name, version, graph: GraphSchema.parse(doc.graph) }),
+    () => {},
+  );
 }
 
 let reading: Promise<unknown> | null = null;
@@ -41,7 +51,7 @@ let reading: Promise<unknown> | null = null;
 /** After each status push: a running release that is no longer on the push has ended; read how. */
 export function followRelease(status: GraphStatus): void {
   const held = st().release;
-  const pushed = (status as { release?: ReleaseStatus }).release;
+  const pushed = status.release;
   if (pushed) {
     announce(held, pushed);
     return;

@@ -11,9 +11,6 @@ import { ReleaseView } from './Release.js';
 type Side = number | 'canvas';
 const parseSide = (v: string): Side => (v === 'canvas' ? 'canvas' : Number(v));
 
-/** How the version's release went (the versions list carries it once the server records releases). */
-const releaseOf = (v: VersionSummary): ReleaseStatus | undefined => (v as VersionSummary & { release?: ReleaseStatus }).release;
-
 /** A version started as a canary or shadow: how it went, and its decisions on expand. */
 function VersionRelease({ r }: { r: ReleaseStatus }) {
   const o = outcomeText(r);
@@ -97,7 +94,7 @@ export function Versions() {
             >
               Roll back
             </button>
-            {releaseOf(v) && <VersionRelease r={releaseOf(v)!} />}
+            {v.release && <VersionRelease r={v.release} />}
           </li>
         ))}
       </ul>

@@ -109,7 +109,7 @@ export function createLiveSlice(set: SetState, get: Get): LiveSlice {
     setStatus(status) {
       if (status.name !== get().deployed) return;
       // A running release comes with every push; one that ended is read with GET …/release (api/release.ts).
-      const release = (status as { release?: ReleaseStatus }).release;
+      const release = status.release;
       set({ status, ...(release ? { release } : {}), ...(status.version !== get().deployedVersion ? { deployedVersion: status.version } : {}) });
     },
     setRelease(release) {
