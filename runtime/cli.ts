@@ -8,9 +8,11 @@ import { register as importVerb } from './cli/import.js';
 import { register as ingest } from './cli/ingest.js';
 import { register as models } from './cli/models.js';
 import { register as plan } from './cli/plan.js';
+import { register as profile } from './cli/profile.js';
 import { register as release } from './cli/release.js';
 import { register as serve } from './cli/serve.js';
 import { register as split } from './cli/split.js';
+import { register as tune } from './cli/tune.js';
 import { register as validate } from './cli/validate.js';
 import { packageVersion } from './cli/version.js';
 
@@ -33,5 +35,7 @@ models(program);
 deploy(program);
 release(program);
 split(program);
+profile(program);
+tune(program);
 
 await program.parseAsync(process.argv);

@@ -32,7 +32,7 @@ export function applySettings(graph: Graph, settings: Settings, bounds?: Autosca
     nodes: graph.nodes.map((node) => {
       const s = settings[node.id];
       if (!s) return node;
-      return { ...node, deployment: tunedDeployment(node.deployment, s, bounds?.nodes[node.id]) };
+      return { ...node, deployment: tunedDeployment(node.deployment ?? {}, s, bounds?.nodes[node.id]) };
     }),
   };
 }
@@ -49,7 +49,7 @@ function tunedDeployment(own: Record<string, unknown>, s: NodeSetting, b: Autosc
   if (b) {
     delete out.numReplicas;
     const prev = typeof own.autoscaling === 'object' && own.autoscaling !== null ? (own.autoscaling as Record<string, unknown>) : {};
-    out.autoscaling = { ...prev, minReplicas: b.minReplicas, maxReplicas: b.maxReplicas, initialReplicas: s.numReplicas, targetOngoingRequests: b.targetOngoingRequests };
+    out.autoscaling = { ...prev, minReplicas: b.minReplicas, maxReplicas: b.maxReplicas, initialReplicas: Math.min(b.maxReplicas, Math.max(b.minReplicas, s.numReplicas)), targetOngoingRequests: b.targetOngoingRequests };
   } else {
     out.numReplicas = s.numReplicas;
     // autoscaling would override numReplicas; the tuned count is the point.

@@ -116,7 +116,9 @@ function costOf(settings: Settings, placement: PlacementResult): Cost {
     cpus += s.cpus * s.numReplicas;
     replicas += s.numReplicas;
   }
-  return { gpus: placement.gpusUsed, gpuShares, cpus, replicas };
+  // Rounded so sums of fractional shares print as they were written (0.1 x 3 = 0.3).
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  return { gpus: placement.gpusUsed, gpuShares: r(gpuShares), cpus: r(cpus), replicas };
 }
 
 /** Fewest GPUs, then GPU shares, then CPUs, then replicas, as one number (lower is cheaper). */
@@ -139,7 +141,7 @@ function bindings(c: Candidate, target: TuneTarget, refused: Binding[]): Binding
   const [slow, sp] = nodes.reduce((a, b) => (b[1].p99Ms > a[1].p99Ms ? b : a));
   const out: Binding[] = [];
   if (hp.utilization >= 0.7) out.push({ node: hot, resource: 'throughput', why: `${pct(hp.utilization)} busy at ${fmt(hp.arrivalQps)} req/s of its ${fmt(hp.ceilingQps)} req/s ceiling` });
-  out.push({ node: slow, resource: 'latency', why: `the largest share of the end-to-end p99 (${fmt(sp.p99Ms)} ms of ${fmt(c.prediction.p99Ms)} ms; target ${fmt(target.p99Ms)} ms)` });
+  if (Number.isFinite(sp.p99Ms)) out.push({ node: slow, resource: 'latency', why: `the largest share of the end-to-end p99 (${fmt(sp.p99Ms)} ms of ${fmt(c.prediction.p99Ms)} ms; target ${fmt(target.p99Ms)} ms)` });
   return [...out, ...refused];
 }
 
