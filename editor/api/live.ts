@@ -7,7 +7,7 @@ import { GraphSchema } from '../../shared/graph.js';
 import type { InvokeAck } from '../../shared/protocol.js';
 import { useEditor } from '../store/graph.js';
 import { ApiError, api, getSocket } from './client.js';
-import { followRelease, loadRelease } from './release.js';
+import { followRelease } from './release.js';
 
 const st = () => useEditor.getState();
 
@@ -47,8 +47,6 @@ export function watch(name: string): void {
   getSocket().emit('subscribe', { graph: name }, (ack) => {
     if (ack?.ok && ack.status && st().deployed === name) st().setStatus(ack.status.status);
   });
-  // A release that ended before this page looked is on no push: its outcome is read once.
-  void loadRelease(name).catch(() => {});
 }
 
 function unwatch(name: string): void {

@@ -1,7 +1,8 @@
 /**
- * The attached graph's canary or shadow release: read it (GET …/release), follow it on the status
- * push (a release that ends leaves the push, so its outcome is read back), and act on it
- * (promote, roll back, abort; the destructive two asked first).
+ * The attached graph's canary or shadow release: a running one comes with every status push; one
+ * that ends leaves the push, so its outcome is read back (GET …/release, asked only then: a graph
+ * that never had a release answers 404). Ended releases of earlier visits are in the versions list.
+ * Promote, roll back, abort: the destructive two are asked first.
  */
 import { GraphSchema } from '../../shared/graph.js';
 import type { GraphStatus } from '../../shared/protocol.js';
