@@ -49,7 +49,7 @@ export function TuneForTarget({ gpus, onProposal }: { gpus: number | undefined; 
   const apply = () => {
     if (!result?.ok) return;
     const byId = tunedDeployments(result);
-    useEditor.getState().setDeployments(byId);
+    useEditor.getState().applyDeployments(byId);
     setApplied(Object.keys(byId).length);
     show(undefined);
   };

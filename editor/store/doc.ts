@@ -60,7 +60,7 @@ export interface DocSlice extends Omit<Doc, 'notes' | 'groups'> {
   addNode(kind: string, position: { x: number; y: number }): string | undefined;
   updateNode(id: string, field: 'config' | 'deployment', path: string[], value: unknown): void;
   /** Replaces the deployment of each node named (a tune's Apply): one undo step, whatever the number of nodes. */
-  setDeployments(byId: Record<string, Record<string, unknown>>): void;
+  applyDeployments(byId: Record<string, Record<string, unknown>>): void;
   setLabel(id: string, label: string): void;
   setMeta(patch: Partial<Meta>): void;
   select(ids: string[]): void;
@@ -306,7 +306,7 @@ export function createDocSlice(set: SetState, get: Get, history: History): DocSl
         }
       }
     },
-    setDeployments(byId) {
+    applyDeployments(byId) {
       // One set(), so one history entry: undo restores every node at once.
       set({ nodes: get().nodes.map((n) => (byId[n.id] ? { ...n, data: { ...n.data, deployment: byId[n.id] } } : n)), serverErrors: [] });
     },
