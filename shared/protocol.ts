@@ -270,6 +270,8 @@ export interface CatalogKindInfo {
   docs?: string;
   runsIn: 'executor' | 'replica';
   batchable: boolean;
+  /** deployment.multiplex applies: the kind's model is a model folder (catalog `multiplex`). */
+  multiplexable?: boolean;
   streams: boolean;
   singleton: boolean;
   /** Ports at the default config; `dynamicPorts` kinds compute theirs from the config (shared/catalog). */

@@ -27,7 +27,7 @@ export interface JsonSchema {
  * What the editor knows about a kind: the same for built-ins (read from the
  * zod catalog) and for custom kinds the runtime serves from GET /api/catalog.
  */
-export interface KindInfo extends Pick<CatalogKindInfo, 'kind' | 'title' | 'category' | 'description' | 'docs' | 'runsIn' | 'streams' | 'batchable' | 'singleton'> {
+export interface KindInfo extends Pick<CatalogKindInfo, 'kind' | 'title' | 'category' | 'description' | 'docs' | 'runsIn' | 'streams' | 'batchable' | 'multiplexable' | 'singleton'> {
   configSchema: JsonSchema;
   deploymentDefaults: Record<string, unknown>;
   ports(config: Record<string, unknown>): { inputs: PortSpec[]; outputs: PortSpec[] };
@@ -78,6 +78,7 @@ export function kindFromRemote(r: RemoteKind): KindInfo {
     runsIn: r.runsIn ?? 'replica',
     streams: !!r.streams,
     batchable: !!r.batchable,
+    multiplexable: !!r.multiplexable,
     singleton: !!r.singleton,
     configSchema: ((r.configSchema as JsonSchema | undefined) ?? r.config ?? { type: 'object', properties: {} }) as JsonSchema,
     deploymentDefaults: r.deployment ?? {},

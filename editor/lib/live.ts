@@ -7,6 +7,7 @@ export function deploymentBadge(dep: Record<string, unknown>): string {
     autoscaling?: { minReplicas?: number; maxReplicas?: number };
     resources?: { cpus?: number; gpus?: number };
     batching?: { maxBatchSize?: number };
+    multiplex?: { maxModelsPerReplica?: number };
   };
   const out: string[] = [];
   if (d.autoscaling) out.push(`${d.autoscaling.minReplicas ?? 1}–${d.autoscaling.maxReplicas ?? 1}×`);
@@ -14,6 +15,7 @@ export function deploymentBadge(dep: Record<string, unknown>): string {
   out.push(`${d.resources?.cpus ?? 1} CPU`);
   if (d.resources?.gpus) out.push(`${d.resources.gpus} GPU`);
   if (d.batching) out.push(`batch ${d.batching.maxBatchSize ?? 8}`);
+  if (d.multiplex) out.push(`multiplexed · ${d.multiplex.maxModelsPerReplica ?? 3} models`);
   return out.join(' · ');
 }
 

@@ -15,6 +15,9 @@ import { DraftInput, SchemaForm } from './SchemaForm.js';
 import { SplitLive } from './SplitLive.js';
 
 const DEPLOYMENT_SCHEMA = z.toJSONSchema(DeploymentSchema, { io: 'input' }) as JsonSchema;
+/** Without `multiplex`, for kinds whose model is not a model folder (the compiler refuses it there). */
+const { multiplex: _multiplex, ...NOT_MULTIPLEXED } = DEPLOYMENT_SCHEMA.properties ?? {};
+const PLAIN_DEPLOYMENT_SCHEMA: JsonSchema = { ...DEPLOYMENT_SCHEMA, properties: NOT_MULTIPLEXED };
 
 function GraphSettings() {
   const meta = useEditor((s) => s.meta);
@@ -117,7 +120,7 @@ export function Inspector() {
           <h3>Deployment</h3>
           <SchemaForm
             name="deployment"
-            schema={DEPLOYMENT_SCHEMA}
+            schema={kind.multiplexable || node.data.deployment?.multiplex !== undefined ? DEPLOYMENT_SCHEMA : PLAIN_DEPLOYMENT_SCHEMA}
             value={node.data.deployment}
             effective={mergeDeployment(kind.deploymentDefaults, node.data.deployment)}
             errors={byField}

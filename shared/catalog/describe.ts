@@ -23,6 +23,7 @@ export function describeKind(k: NodeKind, custom: boolean): CatalogKindInfo {
     ...(k.docs !== undefined ? { docs: k.docs } : {}),
     runsIn: k.runsIn,
     batchable: !!k.batchable,
+    multiplexable: k.multiplex !== undefined,
     streams: !!k.streams,
     // The graph's ends are offered once in the palette.
     singleton: k.role !== undefined,

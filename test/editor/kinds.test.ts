@@ -14,6 +14,11 @@ describe('kinds for the palette and forms', () => {
     expect(byKind.embedder.deploymentDefaults).toMatchObject({ batching: { maxBatchSize: 32 } });
   });
 
+  it('offers deployment.multiplex only where the catalog declares a model folder field', () => {
+    expect(BUILTIN_KIND_INFO.filter((k) => k.multiplexable).map((k) => k.kind)).toEqual(['embedder', 'reranker', 'llm', 'classifier', 'ner']);
+    expect(kindFromRemote({ kind: 'shout' }).multiplexable).toBe(false);
+  });
+
   it('derives ports from config, falling back to defaults while the config is invalid', () => {
     expect(byKind.input.ports({ fields: { q: 'text', img: 'image' } }).outputs.map((p) => p.name)).toEqual(['q', 'img', 'body']);
     expect(byKind.input.ports({ fields: { '1bad': 'text' } }).outputs.map((p) => p.name)).toEqual(['query', 'body']);

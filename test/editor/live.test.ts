@@ -19,6 +19,7 @@ describe('node card figures', () => {
   it('summarises a deployment with the kind defaults under the node settings', () => {
     expect(deploymentBadge(mergeDeployment({ batching: { maxBatchSize: 32 } }, { numReplicas: 3, resources: { gpus: 0.5 } }))).toBe('3× · 1 CPU · 0.5 GPU · batch 32');
     expect(deploymentBadge({ autoscaling: { minReplicas: 0, maxReplicas: 4 }, resources: { cpus: 0.25 } })).toBe('0–4× · 0.25 CPU');
+    expect(deploymentBadge({ numReplicas: 4, multiplex: { modelsFolder: 'sentiment', maxModelsPerReplica: 3 } })).toBe('4× · 1 CPU · multiplexed · 3 models');
     // null switches off a group the kind turns on.
     expect(deploymentBadge(mergeDeployment({ batching: { maxBatchSize: 32 } }, { batching: null }))).toBe('1× · 1 CPU');
   });
