@@ -26,6 +26,7 @@ export function profileText(j: ProfileJob): string {
   if (j.state === 'failed') return `Profiling failed${j.node ? ` at node ${j.node}` : ''}: ${j.error ?? 'unknown error'}${j.fix ? ` (fix: ${j.fix})` : ''}`;
   if (j.state === 'done') return `Profiled in ${j.profile?.durationS ?? Math.round(j.progress.elapsedS)} s.`;
   const p = j.progress;
+  if (p.total === 0) return 'Starting: running the samples through the graph to capture each node\'s inputs…';
   const left = p.remainingS === null ? (j.estimateS !== undefined ? `, about ${Math.ceil(j.estimateS)} s in all` : '') : `, about ${Math.ceil(p.remainingS)} s left`;
   return `Measuring${p.node ? ` ${p.node}` : ''}: ${p.done} of ${p.total || '?'} points${left}`;
 }

@@ -112,7 +112,7 @@ export async function tuneCommand(file: string, opts: TuneCliOptions, serverGive
     const code = await applyTuned(loaded, tuned, opts, serverGiven);
     if (code) return code;
   }
-  if (opts.verify) return verifyTuned({ loaded, plan, profile, result, tuned, opts });
+  if (opts.verify) return verifyTuned({ loaded, plan, profile, result, tuned, opts }, serverGiven);
   return 0;
 }
 
@@ -153,9 +153,23 @@ export interface TunedContext {
 }
 
 /** `--verify` (runtime/tune/verify.ts): deploys `tuned`, loads it at --qps, prints measured vs predicted. */
-async function verifyTuned(_ctx: TunedContext): Promise<number> {
-  process.stderr.write('--verify is not wired in this build yet\n');
-  return 2;
+async function verifyTuned(ctx: TunedContext, serverGiven: boolean): Promise<number> {
+  const cluster = resolveCluster(ctx.opts);
+  if (!cluster.ok) return 1;
+  const { verifyCommand } = await import('./tune-verify.js');
+  const server = serverGiven && ctx.opts.server ? { server: ctx.opts.server, ...(ctx.opts.token ? { token: ctx.opts.token } : {}) } : undefined;
+  return verifyCommand({
+    plan: ctx.plan,
+    profile: ctx.profile,
+    prediction: ctx.result.prediction,
+    tuned: ctx.tuned,
+    dir: ctx.loaded.dir,
+    modules: ctx.loaded.modules,
+    qps: ctx.opts.qps,
+    cluster: cluster.cluster,
+    ...(server ? { server } : {}),
+    ...(ctx.opts.json ? { json: true } : {}),
+  });
 }
 
 function report(plan: Plan, r: TuneResult, clusterSource: string, bounds?: AutoscaleBounds): string {

@@ -19,7 +19,7 @@ export interface VerifyOptions {
   /** Request bodies for the input node, used in turn. */
   bodies: readonly unknown[];
   /** Where to deploy: a running server (its URL and token), or a server started here for the run. */
-  server: ServerCliOptions | { start: () => Promise<{ url: string; close(): Promise<void> }> };
+  server: ServerCliOptions | { start: () => Promise<StartedServer> };
   /** Requests in the measured load (default 2000, capped at MAX_VERIFY_SECONDS of arrivals). */
   requests?: number;
   /** Requests sent one after another before the load, so models are loaded and code is warm (default 20). */
@@ -27,6 +27,13 @@ export interface VerifyOptions {
   seed?: number;
   /** One line per step (deploy, warm-up, load progress). */
   log?: (line: string) => void;
+}
+
+/** A server verify started itself; `deploy` (createServer's) deploys with the graph file's folder, so a retriever's docs resolve as `serve` would. */
+export interface StartedServer {
+  url: string;
+  close(): Promise<void>;
+  deploy?(graph: unknown): Promise<{ ok: true } | { ok: false; error: string; errors: { node?: string; message: string }[] }>;
 }
 
 export interface Figures {
@@ -68,8 +75,11 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   const server: ServerCliOptions = started ? { server: started.url } : (o.server as ServerCliOptions);
   try {
     log(`deploying ${o.graph.name} on ${server.server}`);
-    const dep = await serverRequest(server, 'POST', '/api/graphs', o.graph);
-    if (!dep.ok) throw new TuneError(`verify: the tuned graph was not deployed: ${dep.message}${errorLines(dep.body)}`, 'fix the graph, or tune for resources the server has');
+    const dep = started?.deploy ? await started.deploy(o.graph) : await serverRequest(server, 'POST', '/api/graphs', o.graph);
+    if (!dep.ok) {
+      const message = 'message' in dep ? dep.message : dep.error;
+      throw new TuneError(`verify: the tuned graph was not deployed: ${message}${errorLines('body' in dep ? dep.body : dep)}`, 'fix the graph, or tune for resources the server has');
+    }
     const before = await nodeStatus(server, o.graph.name);
     const notRunning = Object.values(before).filter((n) => n.runsIn === 'replica' && (n.error || n.replicas.some((r) => r.state !== 'RUNNING')));
     if (notRunning.length) {
