@@ -163,12 +163,13 @@ const OUTCOME: Record<Exclude<ReleaseStatus['state'], 'running'>, { word: string
   aborted: { word: 'aborted', tone: 'warn' },
 };
 
-/** The toolbar's chip: "canary v7 · 50%", "shadow v7 · 100% mirrored", "canary v7 rolled back". */
-export function releaseChip(r: ReleaseStatus | null | undefined): { text: string; tone: Tone } | null {
+/** The toolbar's chip: "canary v7 · 50%", "shadow v7 · 100% mirrored", "canary v7 rolled back"; `short` for a narrow toolbar. */
+export function releaseChip(r: ReleaseStatus | null | undefined): { text: string; short: string; tone: Tone } | null {
   if (!r) return null;
-  if (r.state === 'running') return { text: r.mode === 'canary' ? `canary v${r.candidateVersion} · ${fmtShare(r.share)}` : `shadow v${r.candidateVersion} · ${fmtShare(r.share)} mirrored`, tone: 'busy' };
+  const v = `v${r.candidateVersion}`;
+  if (r.state === 'running') return { text: r.mode === 'canary' ? `canary ${v} · ${fmtShare(r.share)}` : `shadow ${v} · ${fmtShare(r.share)} mirrored`, short: `${r.mode} ${fmtShare(r.share)}`, tone: 'busy' };
   const o = OUTCOME[r.state];
-  return { text: `${r.mode} v${r.candidateVersion} ${o.word}`, tone: o.tone };
+  return { text: `${r.mode} ${v} ${o.word}`, short: `${v} ${o.word}`, tone: o.tone };
 }
 
 export const fmtShare = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(1)}%`;
@@ -229,6 +230,7 @@ const TONE: Record<ReleaseDecision['action'], Tone> = { start: 'busy', promote: 
 
 /** One side's figures in a line. */
 export function figuresLine(side: string, f: WindowFigures): string {
+  if (f.requests === 0) return `${side}: no requests in this step`;
   const parts = [`${f.requests} req`, `${fmtRate(f.errorRate)} errors`, `p50 ${formatMs(f.p50Ms)}`, `p99 ${formatMs(f.p99Ms)}`];
   if (f.checkFailures) parts.push(`${f.checkFailures} failed the check`);
   return `${side}: ${parts.join(' · ')}`;

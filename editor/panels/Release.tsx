@@ -240,8 +240,9 @@ export function ReleaseChip() {
   const chip = releaseChip(r);
   if (!r || !chip || (r.state !== 'running' && version !== r.stableVersion && version !== r.candidateVersion)) return null;
   return (
-    <button type="button" className={`bl-chip bl-release-chip health-${chip.tone}`} data-testid="release-chip" title={`${outcomeText(r).text}. Open the release in the Versions panel.`} onClick={() => useEditor.getState().showPanel('versions')}>
-      {chip.text}
+    <button type="button" className={`bl-chip bl-release-chip health-${chip.tone}`} data-testid="release-chip" title={`${chip.text}: ${outcomeText(r).text}. Open the release in the Versions panel.`} onClick={() => useEditor.getState().showPanel('versions')}>
+      <span className="bl-release-chip-long">{chip.text}</span>
+      <span className="bl-release-chip-short">{chip.short}</span>
     </button>
   );
 }

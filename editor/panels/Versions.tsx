@@ -73,7 +73,7 @@ export function Versions() {
           <li key={v.version} className="bl-version" data-version={v.version}>
             <span>
               <strong>v{v.version}</strong>
-              {v.active ? ' (active)' : v.status && v.status !== 'superseded' ? ` (${v.status})` : ''}
+              {v.active ? ' (active)' : v.release && v.status === 'never-activated' ? ` (${v.release.mode})` : v.status && v.status !== 'superseded' ? ` (${v.status})` : ''}
               {v.rolledBackFrom ? ` ← v${v.rolledBackFrom}` : ''} · {v.nodes} nodes
               <small className="bl-help">{new Date(v.createdAt).toLocaleString()}</small>
             </span>

@@ -79,7 +79,8 @@ describe.skipIf(NO_CHROMIUM)('a canary release from the editor', () => {
     await page.getByTestId('deploy-confirm').click();
 
     // The release view opens in the Versions panel; the toolbar shows the release at a glance.
-    await textOf(page.getByTestId('release-chip'), 60_000).toBe('canary v2 · 10%');
+    const chip = page.getByTestId('release-chip').locator('.bl-release-chip-long');
+    await textOf(chip, 60_000).toBe('canary v2 · 10%');
     const view = page.getByTestId('release');
     await textOf(view.locator('h3')).toContain('Canary release: v1 → v2');
     await expect.poll(() => view.getByTestId('release-share').getAttribute('aria-valuenow'), POLL).toBe('10');
@@ -94,7 +95,7 @@ describe.skipIf(NO_CHROMIUM)('a canary release from the editor', () => {
       expect(r.status).toBe(200);
     }
     expect((await release()).share).toBe(50);
-    await textOf(page.getByTestId('release-chip')).toBe('canary v2 · 50%');
+    await textOf(chip).toBe('canary v2 · 50%');
     await expect.poll(() => view.getByTestId('release-share').getAttribute('aria-valuenow'), POLL).toBe('50');
     const promoted = view.getByTestId('release-decisions').locator('li[data-action="promoted"]');
     await textOf(promoted).toContain('10% → 50%');
@@ -109,7 +110,7 @@ describe.skipIf(NO_CHROMIUM)('a canary release from the editor', () => {
     await confirm.getByRole('button', { name: 'Roll back' }).click();
     await textOf(view.getByTestId('release-state'), 30_000).toBe('rolled back');
     expect((await release()).state).toBe('rolled-back');
-    await textOf(page.getByTestId('release-chip')).toBe('canary v2 rolled back');
+    await textOf(chip).toBe('canary v2 rolled back');
     const rolled = view.getByTestId('release-decisions').locator('li[data-action="rolled back"]');
     await textOf(rolled).toContain('50% → 0%');
     await textOf(rolled).toContain('by a person');

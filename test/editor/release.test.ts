@@ -83,10 +83,10 @@ describe('the deploy dialog\'s "Release as" form', () => {
 
 describe('a release at a glance', () => {
   it('chips: running canary and shadow, then the outcome', () => {
-    expect(releaseChip(release())).toEqual({ text: 'canary v7 · 50%', tone: 'busy' });
+    expect(releaseChip(release())).toEqual({ text: 'canary v7 · 50%', short: 'canary 50%', tone: 'busy' });
     expect(releaseChip(release({ mode: 'shadow', share: 100 }))?.text).toBe('shadow v7 · 100% mirrored');
-    expect(releaseChip(release({ state: 'rolled-back', share: 0 }))).toEqual({ text: 'canary v7 rolled back', tone: 'bad' });
-    expect(releaseChip(release({ state: 'promoted', share: 100 }))).toEqual({ text: 'canary v7 promoted', tone: 'ok' });
+    expect(releaseChip(release({ state: 'rolled-back', share: 0 }))).toEqual({ text: 'canary v7 rolled back', short: 'v7 rolled back', tone: 'bad' });
+    expect(releaseChip(release({ state: 'promoted', share: 100 }))).toMatchObject({ text: 'canary v7 promoted', tone: 'ok' });
     expect(releaseChip(null)).toBeNull();
   });
 
@@ -127,6 +127,11 @@ describe('a release at a glance', () => {
     expect(rows[1].reason).toBe('canary p99 412 ms > 1.5 × stable 180 ms');
     expect(rows[1].figures).toEqual(['stable: 200 req · 0% errors · p50 12 ms · p99 180 ms', 'canary: 20 req · 0% errors · p50 12 ms · p99 412 ms']);
     expect(rows[0].figures).toEqual([]);
+    // A person's decision before any request of the step: no figures to speak of.
+    expect(decisionRows([{ at: 0, action: 'abort', fromShare: 10, toShare: 0, reason: 'aborted by a person', stable: fig({ requests: 0 }), candidate: fig({ requests: 0 }), by: 'user' }])[0].figures).toEqual([
+      'stable: no requests in this step',
+      'canary: no requests in this step',
+    ]);
     expect(rows[0].time).toMatch(/^\d\d:\d\d:\d\d$/);
   });
 
