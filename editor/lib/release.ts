@@ -175,10 +175,11 @@ export function releaseChip(r: ReleaseStatus | null | undefined): { text: string
 export const fmtShare = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(1)}%`;
 export const fmtRate = (x: number) => `${(x * 100).toFixed(x === 0 ? 0 : x < 0.1 ? 2 : 1)}%`;
 
-/** The canary's steps with where it is: done, current, to come. */
-export function stepMarks(r: Pick<ReleaseStatus, 'share' | 'canary' | 'state'>): { share: number; at: 'done' | 'now' | 'next' }[] {
+/** The canary's steps with where it is: done, current, to come; after a rollback, the steps it reached are done. */
+export function stepMarks(r: Pick<ReleaseStatus, 'share' | 'canary' | 'state' | 'decisions'>): { share: number; at: 'done' | 'now' | 'next' }[] {
   const steps = r.canary?.steps ?? [];
-  return steps.map((s) => ({ share: s, at: s < r.share ? 'done' : s > r.share ? 'next' : r.state === 'running' ? 'now' : 'done' }));
+  const reached = r.state === 'running' || r.state === 'promoted' ? r.share : Math.max(0, ...r.decisions.map((d) => d.fromShare));
+  return steps.map((s) => ({ share: s, at: s < reached ? 'done' : s > reached ? 'next' : r.state === 'running' ? 'now' : 'done' }));
 }
 
 export interface FigureRow {

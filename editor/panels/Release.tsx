@@ -113,7 +113,7 @@ function Shadow({ r, f }: { r: ReleaseStatus; f: ShadowFigures }) {
               <button type="button" onClick={() => useEditor.getState().openDialog({ kind: 'shadow-diff', graph: r.graph, stableVersion: r.stableVersion, candidateVersion: r.candidateVersion, diff: d })}>
                 <code>{d.where}</code> {d.candidateError ? <span className="bl-tone-bad">failed</span> : 'differs'}
                 <small className="bl-help">
-                  {new Date(d.at).toLocaleTimeString()} · {formatMs(d.stableMs)} vs {formatMs(d.candidateMs)}
+                  {new Date(d.at).toLocaleTimeString()} · stable {formatMs(d.stableMs)}, shadow {formatMs(d.candidateMs)}
                 </small>
               </button>
             </li>
@@ -163,9 +163,6 @@ export function ReleaseView() {
         </span>
       </h3>
       <ShareBar r={r} />
-      {running && r.mode === 'canary' && <Window r={r} />}
-      {r.mode === 'shadow' && r.shadowFigures && <Shadow r={r} f={r.shadowFigures} />}
-      {r.replayed ? <p className="bl-muted">{r.replayed} failed canary requests were answered by v{r.stableVersion} instead.</p> : null}
       {running && (
         <div className="bl-release-actions">
           <button type="button" className="bl-primary" onClick={() => void releaseAction('promote')} title={`v${r.candidateVersion} takes every request now`}>
@@ -181,6 +178,9 @@ export function ReleaseView() {
           </button>
         </div>
       )}
+      {running && r.mode === 'canary' && <Window r={r} />}
+      {r.mode === 'shadow' && r.shadowFigures && <Shadow r={r} f={r.shadowFigures} />}
+      {r.replayed ? <p className="bl-muted">{r.replayed} failed canary requests were answered by v{r.stableVersion} instead.</p> : null}
       <h4>Decisions</h4>
       <Timeline r={r} />
     </section>
@@ -190,7 +190,7 @@ export function ReleaseView() {
 function JsonColumn({ label, value, where, testId }: { label: string; value: unknown; where: string; testId: string }) {
   const lines = useMemo(() => jsonLines(value, where), [value, where]);
   return (
-    <div className="bl-compare-col" data-testid={testId}>
+    <div className="bl-compare-col bl-release-json-col" data-testid={testId}>
       <h3>{label}</h3>
       <pre className="bl-release-json">
         {lines.map((l, i) => (

@@ -93,6 +93,8 @@ describe('a release at a glance', () => {
   it('marks the steps done, current and to come', () => {
     expect(stepMarks(release()).map((s) => s.at)).toEqual(['done', 'now', 'next']);
     expect(stepMarks(release({ state: 'promoted', share: 100 })).map((s) => s.at)).toEqual(['done', 'done', 'done']);
+    const rolledBack = release({ state: 'rolled-back', share: 0, decisions: [{ at: 1, action: 'rollback', fromShare: 50, toShare: 0, reason: 'r', by: 'auto' }] });
+    expect(stepMarks(rolledBack).map((s) => s.at)).toEqual(['done', 'done', 'next']);
   });
 
   it('puts the window side by side and marks the candidate past the policy', () => {
