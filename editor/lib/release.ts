@@ -157,6 +157,11 @@ export function releaseUnavailable(activeVersion: number | null, running: Releas
 
 export type Tone = 'ok' | 'warn' | 'bad' | 'busy';
 
+/** A running release is always shown; one that ended, while the version serving is one of its two (a later deploy moves on). */
+export function releaseShown(r: ReleaseStatus | null | undefined, deployedVersion: number | null): r is ReleaseStatus {
+  return !!r && (r.state === 'running' || deployedVersion === r.stableVersion || deployedVersion === r.candidateVersion);
+}
+
 const OUTCOME: Record<Exclude<ReleaseStatus['state'], 'running'>, { word: string; tone: Tone }> = {
   promoted: { word: 'promoted', tone: 'ok' },
   'rolled-back': { word: 'rolled back', tone: 'bad' },

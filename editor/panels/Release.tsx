@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import type { ReleaseStatus, ShadowDiff, ShadowFigures } from '../../shared/release.js';
 import { releaseAction } from '../api/release.js';
 import { formatMs } from '../lib/deployments.js';
-import { decisionRows, fmtShare, jsonLines, outcomeText, releaseChip, shadowRows, stepMarks, windowRows } from '../lib/release.js';
+import { decisionRows, fmtShare, jsonLines, outcomeText, releaseChip, releaseShown, shadowRows, stepMarks, windowRows } from '../lib/release.js';
 import { useEditor } from '../store/graph.js';
 import { Modal } from './Modal.js';
 
@@ -151,7 +151,8 @@ function Timeline({ r }: { r: ReleaseStatus }) {
 /** The attached graph's canary or shadow release: share, live figures, decisions, and the person's controls. */
 export function ReleaseView() {
   const r = useEditor((s) => s.release);
-  if (!r) return null;
+  const version = useEditor((s) => s.deployedVersion);
+  if (!releaseShown(r, version)) return null;
   const running = r.state === 'running';
   const outcome = outcomeText(r);
   return (
@@ -238,7 +239,7 @@ export function ReleaseChip() {
   const r = useEditor((s) => s.release);
   const version = useEditor((s) => s.deployedVersion);
   const chip = releaseChip(r);
-  if (!r || !chip || (r.state !== 'running' && version !== r.stableVersion && version !== r.candidateVersion)) return null;
+  if (!chip || !releaseShown(r, version)) return null;
   return (
     <button type="button" className={`bl-chip bl-release-chip health-${chip.tone}`} data-testid="release-chip" title={`${chip.text}: ${outcomeText(r).text}. Open the release in the Versions panel.`} onClick={() => useEditor.getState().showPanel('versions')}>
       <span className="bl-release-chip-long">{chip.text}</span>

@@ -9,6 +9,7 @@ import {
   type ReleaseForm,
   releaseChip,
   releaseRequest,
+  releaseShown,
   releaseUnavailable,
   shadowRows,
   stepMarks,
@@ -88,6 +89,14 @@ describe('a release at a glance', () => {
     expect(releaseChip(release({ state: 'rolled-back', share: 0 }))).toEqual({ text: 'canary v7 rolled back', short: 'v7 rolled back', tone: 'bad' });
     expect(releaseChip(release({ state: 'promoted', share: 100 }))).toMatchObject({ text: 'canary v7 promoted', tone: 'ok' });
     expect(releaseChip(null)).toBeNull();
+  });
+
+  it('shows a running release always, an ended one while one of its versions serves', () => {
+    expect(releaseShown(release(), 9)).toBe(true);
+    expect(releaseShown(release({ state: 'rolled-back' }), 6)).toBe(true);
+    expect(releaseShown(release({ state: 'promoted' }), 7)).toBe(true);
+    expect(releaseShown(release({ state: 'rolled-back' }), 8)).toBe(false);
+    expect(releaseShown(null, 6)).toBe(false);
   });
 
   it('marks the steps done, current and to come', () => {
