@@ -4,9 +4,11 @@ import { z } from 'zod';
 import type { Catalog } from '../../shared/catalog/index.js';
 import { compile } from '../../shared/compile.js';
 import type { Cluster } from '../../shared/placement.js';
+import type { PortType } from '../../shared/ports.js';
 import type { CompileErrorResponse } from '../../shared/protocol.js';
 import type { TuneProfileConflict, TuneResponse } from '../../shared/tune-api.js';
 import type { TuneResources } from '../../shared/tuning.js';
+import { checkInputFields, type InputLimits } from '../dataplane/inline/input-fields.js';
 import { applySettings } from '../tune/apply.js';
 import { TuneError } from '../tune/errors.js';
 import type { ProfileJobs } from '../tune/jobs.js';
@@ -52,6 +54,15 @@ export function tuneRoutes(o: TuneRouteOptions): Hono {
     const body = c.req.valid('json');
     const r = compiled(body.graph);
     if (!r.ok) return c.json(compileError(r.errors), 400);
+    // Inputs are checked as requests would be: one that does not match the input node is refused before anything runs.
+    const input = r.plan.nodes[r.plan.inputNode].config as unknown as { fields: Record<string, PortType> } & InputLimits;
+    for (const [i, sample] of (body.inputs ?? []).entries()) {
+      const problem = checkInputFields(sample, input.fields, input);
+      if (problem) {
+        const path = `$.inputs[${i}]${problem.path.slice(1)}`;
+        return c.json({ error: `inputs[${i}] does not match input node ${r.plan.inputNode}: ${problem.message}`, path, code: 'bad_request' }, 400);
+      }
+    }
     const started = o.jobs.start(r.plan, body.inputs);
     if (!started.ok) return c.json({ error: `the server is profiling graph ${started.busy.graph} (job ${started.busy.id}); one profile runs at a time, try again when it ends`, code: 'profile_running', job: started.busy }, 409);
     return c.json(started.job, started.existing ? 200 : 202);

@@ -66,6 +66,11 @@ describe('POST /api/tune and /api/profile refuse bad input, naming the field', (
   it('profile: bad inputs, a bad job id and an unknown one', async () => {
     expect((await post(`${server.url}/api/profile`, { graph: pipeline('p'), inputs: [] })).status).toBe(400);
     expect((await post(`${server.url}/api/profile`, { graph: pipeline('p'), inputs: [{ x: 1 }], extra: 1 })).status).toBe(400);
+    // Inputs that do not match the input node (its field is x: json) are refused naming the sample and the field.
+    const mismatch = await post(`${server.url}/api/profile`, { graph: pipeline('p'), inputs: [{ x: 1 }, { y: 2 }] });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.path).toBe('$.inputs[1].x');
+    expect(mismatch.body.error).toMatch(/inputs\[1\] does not match input node input: missing field "x"/);
     expect((await get(`${server.url}/api/profile/nope`)).status).toBe(400);
     const unknown = await get(`${server.url}/api/profile/00000000-0000-4000-8000-000000000000`);
     expect(unknown.status).toBe(404);
