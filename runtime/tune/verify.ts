@@ -5,6 +5,7 @@ import type { Prediction } from '../../shared/tuning.js';
 import { type ServerCliOptions, serverRequest } from '../cli/server-client.js';
 import { TuneError } from './errors.js';
 import { type LoadResult, openLoop } from './load.js';
+import { openLoopInThread } from './load-thread.js';
 
 /** Load sent by default, and the most: about 2,000 requests, never more than a minute of arrivals. */
 export const DEFAULT_VERIFY_REQUESTS = 2000;
@@ -97,7 +98,9 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     }
     const mid = await nodeStatus(server, o.graph.name);
     log(`load: ${requests} requests at ${o.qps}/s (Poisson arrivals), about ${Math.ceil(requests / o.qps)} s`);
-    const run = openLoop({ url, rate: o.qps, requests, body: (i) => o.bodies[(i + warmup) % o.bodies.length], headers, seed: o.seed ?? 1 });
+    // On a thread of its own: a server started here shares this thread, and must not delay the arrivals.
+    const bodies = o.bodies.map((_, i) => o.bodies[(i + warmup) % o.bodies.length]);
+    const run = openLoopInThread({ url, rate: o.qps, requests, bodies, headers, seed: o.seed ?? 1 });
     const ticker = setInterval(() => log(`  sent ${run.counts.sent}/${requests}, answered ${run.counts.answered}, failed ${run.counts.failed}, overflow ${run.counts.overflow}`), 5000);
     const r = await run.done.finally(() => clearInterval(ticker));
     const after = await nodeStatus(server, o.graph.name);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
 import { openLoop, poissonArrivals, quantile } from '../../runtime/tune/load.js';
+import { openLoopInThread } from '../../runtime/tune/load-thread.js';
 import { Latch } from '../fixtures/nodes/latch.js';
 import { graph, startServer, until } from '../runtime/helpers.js';
 
@@ -104,6 +105,22 @@ describe('openLoop against a real server', () => {
       expect(r.sent).toBe(sent);
       expect(r.answered).toBe(sent);
       expect(r.arrived).toBeLessThan(1000);
+    } finally {
+      latch.close();
+    }
+  });
+
+  it('runs the same schedule on a thread of its own, its counts following the thread', async () => {
+    const latch = new Latch('load-thread');
+    try {
+      const run = openLoopInThread({ url: `${server.url}/held`, rate: 400, requests: 12, bodies: [{ x: { latch: 'load-thread' } }] });
+      await until(() => run.counts.sent === 12, 'all 12 sent from the thread');
+      await latch.until(12);
+      expect(run.counts.answered).toBe(0);
+      latch.open();
+      const r = await run.done;
+      expect({ sent: r.sent, ok: r.ok, failed: r.failed }).toEqual({ sent: 12, ok: 12, failed: 0 });
+      expect(run.counts.ok).toBe(12);
     } finally {
       latch.close();
     }
