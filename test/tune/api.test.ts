@@ -56,6 +56,12 @@ describe('POST /api/tune and /api/profile refuse bad input, naming the field', (
     }
   });
 
+  it('the routes are in the OpenAPI document', async () => {
+    const doc = (await get(`${server.url}/api/openapi.json`)).body;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/profile', '/api/profile/{id}', '/api/tune']));
+    expect(doc.paths['/api/tune'].post.responses['409']).toBeDefined();
+  });
+
   it('no profile: 409 no_profile saying how to make one', async () => {
     const r = await post(`${server.url}/api/tune`, { graph: pipeline('unprofiled'), qps: 10, p99Ms: 100 });
     expect(r.status).toBe(409);
