@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GraphSchema } from '../../shared/graph.js';
+import { tunePaths } from './openapi-tune.js';
 import { workspacePaths, workspaceSchemas } from './openapi-workspace.js';
 
 let cached: unknown;
@@ -69,6 +70,7 @@ export function openApiDocument(): unknown {
       '/api/catalog': { get: { summary: 'Node kinds: ports, config JSON Schema, defaults, docs', responses: { 200: json({ type: 'object' }, 'The catalog') } } },
       '/api/cluster': { get: { summary: 'Machines and GPUs (detected, declared or none), what is allocated, and `holdings`: what each graph node holds (replicas, CPUs, GPUs, memory)', responses: { 200: json({ type: 'object' }, 'Cluster status') } } },
       ...workspacePaths,
+      ...tunePaths,
       '/healthz': { get: { summary: 'Liveness', responses: { 200: json({ type: 'object' }, 'OK') } } },
       '/metrics': { get: { summary: 'Prometheus metrics (beamline_*)', responses: { 200: { description: 'Prometheus text' } } } },
       '/{routePrefix}': {
