@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCluster } from '../../shared/cluster-spec.js';
 import { compile } from '../../shared/compile.js';
-import { AutoscalingSchema, BatchingSchema, DeploymentSchema } from '../../shared/deployment.js';
+import { AutoscalingSchema, BatchingSchema, DeploymentSchema, MultiplexSchema } from '../../shared/deployment.js';
 import { beamline, repoRoot } from './run-cli.js';
 
 // The README promises commands, verbs, a graph, defaults and plan output: each is checked here.
@@ -66,8 +66,10 @@ describe('README', () => {
     for (const [k, v] of Object.entries(flat)) expect(rows.get(k)?.split(' ')[0], k).toBe(String(v));
     // Every option of the schema has a row, including the ones without a number default.
     const all = [...Object.keys(DeploymentSchema.shape), ...Object.keys(d.resources).map((k) => `resources.${k}`), 'resources.gpuMemoryMb'];
-    for (const k of all.filter((x) => !['autoscaling', 'batching', 'resources'].includes(x))) expect(rows.has(k), k).toBe(true);
+    for (const k of all.filter((x) => !['autoscaling', 'batching', 'resources', 'multiplex'].includes(x))) expect(rows.has(k), k).toBe(true);
     for (const k of Object.keys(AutoscalingSchema.shape)) expect(rows.has(`autoscaling.${k}`), k).toBe(true);
+    for (const k of Object.keys(MultiplexSchema.shape)) expect(rows.has(`multiplex.${k}`), k).toBe(true);
+    expect(rows.get('multiplex.maxModelsPerReplica')).toBe(String(MultiplexSchema.parse({ modelsFolder: 'm' }).maxModelsPerReplica));
   });
 
   it("shows, in the fractional-gpu example's README, exactly what plan prints", async () => {
