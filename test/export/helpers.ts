@@ -69,6 +69,8 @@ export function runUnderStandin(
     answered: number[];
     batches: Record<string, number[]>;
     faked: string[];
+    /** Models each multiplexed deployment loaded and evicted, in order. */
+    multiplexed: { deployment: string; event: 'load' | 'evict'; model: string }[];
   };
 }
 
