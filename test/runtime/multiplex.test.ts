@@ -1,10 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
-import type { GraphStatus } from '../../shared/protocol.js';
+import type { GraphStatus, InvokeAck } from '../../shared/protocol.js';
 import { tinyBertWeights, writeTinyBert } from '../fixtures/tiny-bert/model.js';
+import { beamline } from '../cli/run-cli.js';
 import { startServer } from './helpers.js';
 
 /**
@@ -68,6 +70,9 @@ describe('model multiplexing', () => {
     writeTinyBert({ modelsDir: outside, name: 'secret', layout: { task: 'sequence-classification', labels: ['secret-neg', 'secret-pos'] } });
     symlinkSync(join(outside, 'secret'), join(modelsDir, 'sentiment', 'linked'));
     mkdirSync(join(modelsDir, 'empty'));
+    // A folder with a model that does not fit a classifier (an encoder without logits).
+    writeTinyBert({ modelsDir: join(modelsDir, 'mixed'), name: 'ok', layout: { task: 'sequence-classification', labels: ['a', 'b'] } });
+    writeTinyBert({ modelsDir: join(modelsDir, 'mixed'), name: 'encoder', layout: { task: 'feature-extraction' } });
     server = await startServer({ modelsDir });
     const one = await deploy(muxGraph('lru', { numReplicas: 1, multiplex: { modelsFolder: 'sentiment', maxModelsPerReplica: 2, idField: 'model_id' } }));
     expect(one.status).toBe(201);
@@ -90,6 +95,21 @@ describe('model multiplexing', () => {
     expect(byField.body.label).toMatch(/^m0-/);
     const both = await ask(url, { text: 'a fine day', model_id: 'm0' }, 'm1');
     expect(both.body.label).toMatch(/^m1-/);
+  });
+
+  it('takes the model id from a socket.io invoke\'s headers too', async () => {
+    const client = io(server.url, { transports: ['websocket'], forceNew: true });
+    try {
+      const invoke = (headers?: Record<string, string>) =>
+        new Promise<InvokeAck>((resolve) => client.emit('invoke', { graph: 'routed', input: { text: 'socket' }, ...(headers ? { headers } : {}) }, resolve));
+      const ok = await invoke({ [HEADER]: 'm2' });
+      expect(ok).toMatchObject({ ok: true });
+      expect((ok as { output: { label: string } }).output.label).toMatch(/^m2-/);
+      expect(await invoke({ [HEADER]: 'nope' })).toMatchObject({ ok: false, status: 404 });
+      expect(await invoke()).toMatchObject({ ok: false, status: 400 });
+    } finally {
+      client.close();
+    }
   });
 
   it('keeps maxModelsPerReplica models, evicting the least recently used, and says so in status and /metrics', async () => {
@@ -176,4 +196,23 @@ describe('model multiplexing', () => {
     expect(out.status).toBe(400);
     expect(JSON.stringify(out.body)).toContain('$.nodes[1].deployment.multiplex.modelsFolder');
   });
+
+  it('beamline validate checks every model of the models folder against the kind, and an empty or missing folder', async () => {
+    const check = async (folder: string) => {
+      const file = join(modelsDir, `graph-${folder}.json`);
+      writeFileSync(file, JSON.stringify(muxGraph('v', { multiplex: { modelsFolder: folder } })));
+      return beamline(['validate', file, '--models-dir', modelsDir]);
+    };
+    expect((await check('sentiment')).code).toBe(0);
+    for (const [folder, says] of [
+      ['empty', 'holds no model folders'],
+      ['missing', 'not found'],
+      ['mixed', 'model "encoder" in "mixed"'],
+    ]) {
+      const r = await check(folder);
+      expect(r.code, folder).toBe(1);
+      expect(r.stdout, folder).toContain('$.nodes[1].deployment.multiplex.modelsFolder');
+      expect(r.stdout, folder).toContain(says);
+    }
+  }, 60_000);
 });
