@@ -107,9 +107,7 @@ export function TuneForTarget({ gpus, onProposal }: { gpus: number | undefined; 
       )}
       {result && !result.ok && (
         <div className="bl-error" role="alert" data-testid="tune-unmet">
-          <p>
-            Cannot meet p99 ≤ {ms(result.target.p99Ms)} at {result.target.qps} req/s here: {result.reason}
-          </p>
+          <p>{result.reason.charAt(0).toUpperCase() + result.reason.slice(1)}</p>
           <p>
             Best reachable p99: {ms(result.bestP99Ms)}; throughput ceiling {Math.round(result.ceilingQps * 10) / 10} req/s. Lower the rate, raise the bound, or add GPUs/CPUs.
           </p>

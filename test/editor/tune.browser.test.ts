@@ -111,6 +111,14 @@ describe.skipIf(NO_CHROMIUM)('Tune for a target', () => {
     await expect.poll(deployments, POLL).toEqual(before);
     await onCanvas('Control+Shift+z');
     await expect.poll(deployments, POLL).toEqual(after);
+
+    // A target no setting meets: said so, with the best reachable p99 and the ceiling; nothing to apply.
+    await panel.getByLabel('target p99 (ms)').fill('0.01');
+    await panel.getByRole('button', { name: 'Tune' }).click();
+    await textOf(page.getByTestId('tune-unmet')).toMatch(/Cannot meet p99 .*Best reachable p99: [\d.]+ ms; throughput ceiling [\d.]+ req\/s/s);
+    expect(await page.getByTestId('tune-result').count()).toBe(0);
+    await expect.poll(deployments, POLL).toEqual(after);
+    if (SHOTS) await page.screenshot({ path: join(SHOTS, 'unmet-1440.png') });
     expect(consoleErrors).toEqual([]);
   });
 });
