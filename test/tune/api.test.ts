@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +112,17 @@ describe('profile then tune through the API', () => {
     expect(tuned.body.prediction.p99Ms).toBeLessThanOrEqual(500);
     const b = tuned.body.graph.nodes.find((n: { id: string }) => n.id === 'b');
     expect(b.deployment.numReplicas).toBe(tuned.body.settings.b.numReplicas);
+
+    // The same graph's profile from another machine: refused, saying to profile again.
+    const [stored] = readdirSync(join(dataDir, 'profiles')).filter((f) => f.startsWith('api-tuned-'));
+    const path = join(dataDir, 'profiles', stored);
+    const profile = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...profile, machine: { ...profile.machine, cpus: profile.machine.cpus + 62 } }));
+    const stale = await post(`${server.url}/api/tune`, { graph: g, qps: 20, p99Ms: 500 });
+    expect(stale.status).toBe(409);
+    expect(stale.body.code).toBe('stale_profile');
+    expect(stale.body.error).toMatch(/another machine \(cpus: \d+ vs \d+/);
+    expect(stale.body.fix).toMatch(/POST \/api\/profile/);
 
     // Another version of the graph (a config changed) has no profile.
     const changed = await post(`${server.url}/api/tune`, { graph: pipeline('api-tuned', 11), qps: 20, p99Ms: 500 });
