@@ -8,7 +8,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../../shared/plan.js';
 import type { ProfileJob } from '../../shared/tune-api.js';
-import type { Profile, ProfileProgress } from '../../shared/tuning.js';
+import type { ProfileProgress } from '../../shared/tuning.js';
 import { TuneError } from './errors.js';
 import { graphHash } from './machine.js';
 import { type ProfileOptions, profileGraph } from './profile.js';
@@ -20,13 +20,11 @@ export function serverProfilePath(dataDir: string, plan: Plan): string {
   return join(dataDir, 'profiles', `${plan.name}-${graphHash(plan).slice(0, 16)}.profile.json`);
 }
 
-export type Profiler = (plan: Plan, opts: ProfileOptions, onProgress: (e: ProfileProgress) => void) => Promise<Profile>;
-
 export class ProfileJobs {
   private readonly jobs = new Map<string, ProfileJob>();
   private running: { job: ProfileJob; abort: AbortController; done: Promise<ProfileJob> } | undefined;
 
-  constructor(private readonly opts: { dataDir: string; options: ProfileOptions; log: (m: string) => void; profiler?: Profiler }) {}
+  constructor(private readonly opts: { dataDir: string; options: ProfileOptions; log: (m: string) => void }) {}
 
   get(id: string): ProfileJob | undefined {
     const j = this.jobs.get(id);
@@ -64,7 +62,6 @@ export class ProfileJobs {
   }
 
   private async run(job: ProfileJob, plan: Plan, samples: Record<string, unknown>[] | undefined, signal: AbortSignal): Promise<ProfileJob> {
-    const profiler = this.opts.profiler ?? profileGraph;
     const onProgress = (e: ProfileProgress) => {
       if (e.type === 'start') {
         job.estimateS = e.estimateS;
@@ -77,7 +74,7 @@ export class ProfileJobs {
     };
     try {
       const opts: ProfileOptions = { ...this.opts.options, signal, ...(samples ? { samples, inputsSource: 'file' as const } : {}) };
-      const profile = await profiler(plan, opts, onProgress);
+      const profile = await profileGraph(plan, opts, onProgress);
       const file = serverProfilePath(this.opts.dataDir, plan);
       mkdirSync(join(this.opts.dataDir, 'profiles'), { recursive: true });
       // Written beside, then renamed: a tune never reads half a profile.
