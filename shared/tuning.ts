@@ -6,7 +6,11 @@ import type { Assignment, Cluster, PlacementResult, Resource, Unplaced } from '.
  * few constants; the work is in runtime/tune/ (profile, model, search).
  */
 
-/** Bumped when the profile document changes shape; an older profile is refused with a "profile again" fix. */
+/**
+ * Bumped when the profile document changes shape; an older profile is refused with a "profile again" fix.
+ * Fields added since version 1 are optional (Profile.inGraph, NodeProfile.inGraph): a profile without
+ * them is read, and the model then counts the request path as zero (an assumption it prints).
+ */
 export const PROFILE_VERSION = 1;
 export const PROFILE_FORMAT = 'beamline-profile';
 
@@ -68,6 +72,25 @@ export interface NodeProfile {
   memoryMb?: number;
   /** Fraction of inputs that reached this node (switch branches); 1 when every sample did. */
   reach: number;
+  /**
+   * The node's time inside whole-graph requests at low load (executor to replica and back, the other
+   * nodes running, the replica idle between requests), beside its back-to-back batch-1 time in
+   * `points`. The model adds the difference per quantile to every batch size. Absent in older profiles.
+   */
+  inGraph?: ServiceStats;
+}
+
+/** Whole-graph requests through a real HTTP server at low load, measured after the points (profile step 4). */
+export interface InGraphCalibration {
+  /** Requests measured. */
+  requests: number;
+  /** Their end-to-end latency as the HTTP client saw it. */
+  endToEndMs: ServiceStats;
+  /**
+   * Per request: end to end minus the slowest chain of node times (HTTP, JSON, executor, inline nodes,
+   * the hops between them). The model draws one per request and adds it.
+   */
+  overheadMs: ServiceStats;
 }
 
 export type InputsSource = 'file' | 'history' | 'generated';
@@ -92,6 +115,13 @@ export interface Profile {
   durationS: number;
   /** Per node id. */
   nodes: Record<string, NodeProfile>;
+  /** The request path outside the nodes; absent in profiles measured before it was recorded. */
+  inGraph?: InGraphCalibration;
+  /**
+   * Set when the graph's reservations did not fit this machine together: each replica's CPU
+   * reservation was scaled by this factor while measuring (a reservation is not a speed; docs/tuning.md).
+   */
+  cpuScale?: number;
 }
 
 /** What the deployment must sustain. */
@@ -136,6 +166,8 @@ export interface NodePrediction {
   p99Ms: number;
   /** Mean queueing delay, ms. */
   waitMs: number;
+  /** CPU time per second one replica is busy at this rate (service time x calls / replicas), the floor of its CPU reservation. */
+  busyCpus?: number;
 }
 
 export interface Prediction {
@@ -150,6 +182,8 @@ export interface Prediction {
   criticalPath: { node: string; share: number }[];
   /** Assumptions the figures rest on that this graph triggers (e.g. "switch branches: all taken"). */
   assumptions: string[];
+  /** Factor node times are stretched by for CPU contention: 1 / (1 - busy CPUs / the profiled machine's CPUs). */
+  cpuStretch?: number;
 }
 
 /** What stops the configuration from being cheaper or faster. */

@@ -13,6 +13,8 @@ export interface PredictOptions {
   seed?: number;
   /** Requests sampled end to end (default 20000). */
   samples?: number;
+  /** CPUs the replicas share, for contention (default: the CPUs of the machine the profile was measured on). */
+  cpus?: number;
 }
 
 /** One node's queue at one arrival rate: the figures and a sampler of the time a request spends there. */
@@ -69,6 +71,22 @@ export function serviceAt(node: NodeProfile, batch: number): ServiceStats {
 }
 
 /**
+ * A call's latency as a request sees it, for `batch` items: the profiled service time plus, per
+ * quantile, what the node took inside whole-graph requests at low load beyond its back-to-back
+ * batch-1 time (the hop from the executor and back, waking an idle replica; NodeProfile.inGraph),
+ * never less than the profiled time. Capacity still follows serviceAt: the hop does not hold the replica.
+ */
+export function latencyAt(node: NodeProfile, batch: number): ServiceStats {
+  const svc = serviceAt(node, batch);
+  const g = node.inGraph;
+  if (!g) return svc;
+  const base = serviceAt(node, 1);
+  const d = (k: 'p50' | 'p90' | 'p99' | 'mean') => Math.max(0, g[k] - base[k]);
+  const min = svc.min !== undefined && g.min !== undefined && base.min !== undefined ? { min: svc.min + Math.max(0, g.min - base.min) } : {};
+  return { p50: svc.p50 + d('p50'), p90: svc.p90 + d('p90'), p99: svc.p99 + d('p99'), mean: svc.mean + d('mean'), std: Math.max(svc.std, g.std), ...min };
+}
+
+/**
  * Servers one replica is worth with `k` calls in flight: the measured speed-up of throughput at
  * concurrency k over concurrency 1 (batch 1), interpolated, never past the largest measured level,
  * never below 1 and never above k. A CPU-bound node on one thread measures ~1 whatever k is.
@@ -115,12 +133,35 @@ export function erlangC(n: number, a: number): number {
  * one service when slots are busy) plus S(b); near the ceiling (full batches) an Allen–Cunneen wait
  * over batches of B is added.
  */
-export function nodeModel(node: NodeProfile, s: NodeSetting, lambda: number): NodeModel {
+export function nodeModel(node: NodeProfile, s: NodeSetting, lambda: number, stretch = 1): NodeModel {
   const batching = node.batchable && s.maxBatchSize > 1;
-  return batching ? batchingModel(node, s, lambda) : plainModel(node, s, lambda);
+  return batching ? batchingModel(node, s, lambda, stretch) : plainModel(node, s, lambda, stretch);
 }
 
-function plainModel(node: NodeProfile, s: NodeSetting, lambda: number): NodeModel {
+/** Mean items per batch at this rate: b = clamp(max(1 + λ·w, λ·S(b))) per batch slot (1 without batching). */
+function meanBatch(node: NodeProfile, s: NodeSetting, lambda: number): number {
+  if (!(node.batchable && s.maxBatchSize > 1)) return 1;
+  const perSlot = lambda / (Math.max(1, s.numReplicas) * batchSlots(s)) / 1000;
+  // A batch cannot hold more than the replica's ongoing requests per slot.
+  const cap = Math.max(1, Math.min(s.maxBatchSize, Math.floor(s.maxOngoingRequests / batchSlots(s)) || 1));
+  let b = 1;
+  for (let i = 0; i < 50; i++) b = Math.min(cap, Math.max(1 + perSlot * s.batchWaitMs, perSlot * serviceAt(node, b).mean, 1));
+  return b;
+}
+
+/**
+ * CPU time per second a node's replicas spend serving `lambda` (all replicas together): calls per
+ * second x the service time of a call, over the speed-up the profile measured at the replica's
+ * concurrency (a call holds one CPU for its whole service time — onnxruntime sessions run one
+ * intra-op thread — unless calls overlapped, which only calls waiting on something else can).
+ */
+export function busyCpus(node: NodeProfile, s: NodeSetting, lambda: number): number {
+  const b = meanBatch(node, s, lambda);
+  const overlap = b > 1 ? 1 : replicaServers(node, s.maxOngoingRequests);
+  return ((lambda / b) * serviceAt(node, b).mean) / 1000 / overlap;
+}
+
+function plainModel(node: NodeProfile, s: NodeSetting, lambda: number, stretch: number): NodeModel {
   const svc = serviceAt(node, 1);
   const n = Math.max(1, s.numReplicas) * replicaServers(node, s.maxOngoingRequests);
   const mu = 1000 / svc.mean;
@@ -128,22 +169,19 @@ function plainModel(node: NodeProfile, s: NodeSetting, lambda: number): NodeMode
   const rho = ceiling > 0 ? lambda / ceiling : Number.POSITIVE_INFINITY;
   const cs2 = (svc.std / svc.mean) ** 2;
   const wait = queueWait(n, lambda, mu, 1, cs2);
-  const curve = quantileCurve(svc);
-  const sample = (rand: () => number) => drawQuantile(curve, rand()) + wait.draw(rand);
-  return { prediction: summarise(lambda, rho, ceiling, 1, wait.meanMs, sample), sample };
+  const curve = quantileCurve(latencyAt(node, 1));
+  const sample = (rand: () => number) => drawQuantile(curve, rand()) * stretch + wait.draw(rand);
+  return { prediction: summarise(lambda, rho, ceiling, 1, wait.meanMs, sample, busyCpus(node, s, lambda) / Math.max(1, s.numReplicas)), sample };
 }
 
-function batchingModel(node: NodeProfile, s: NodeSetting, lambda: number): NodeModel {
+function batchingModel(node: NodeProfile, s: NodeSetting, lambda: number, stretch: number): NodeModel {
   const B = s.maxBatchSize;
   const slots = Math.max(1, s.numReplicas) * batchSlots(s);
   const perSlot = lambda / slots / 1000; // items per ms per slot
   const full = serviceAt(node, B);
   const ceiling = s.numReplicas > 0 ? (slots * B * 1000) / full.mean : 0;
   const rho = ceiling > 0 ? lambda / ceiling : Number.POSITIVE_INFINITY;
-  // A batch cannot hold more than the replica's ongoing requests per slot.
-  const cap = Math.max(1, Math.min(B, Math.floor(s.maxOngoingRequests / batchSlots(s)) || 1));
-  let b = 1;
-  for (let i = 0; i < 50; i++) b = Math.min(cap, Math.max(1 + perSlot * s.batchWaitMs, perSlot * serviceAt(node, b).mean, 1));
+  const b = meanBatch(node, s, lambda);
   const svc = serviceAt(node, b);
   // Busy slots: an item waits for the batch ahead (up to one service); idle: up to the batch wait.
   const busy = perSlot * svc.mean >= 1 + perSlot * s.batchWaitMs;
@@ -151,9 +189,9 @@ function batchingModel(node: NodeProfile, s: NodeSetting, lambda: number): NodeM
   const form = (rand: () => number) => (busy ? rand() * svc.mean : rand() < 1 / b ? s.batchWaitMs : rand() * s.batchWaitMs);
   // Near the ceiling whole batches of B queue for the slots.
   const wait = rho < 1 ? queueWait(slots, lambda / B, 1000 / full.mean, 1 / B, (full.std / full.mean) ** 2) : infiniteWait;
-  const curve = quantileCurve(svc);
-  const sample = (rand: () => number) => form(rand) + drawQuantile(curve, rand()) + wait.draw(rand);
-  return { prediction: summarise(lambda, rho, ceiling, b, wait.meanMs, sample), sample };
+  const curve = quantileCurve(latencyAt(node, b));
+  const sample = (rand: () => number) => form(rand) + drawQuantile(curve, rand()) * stretch + wait.draw(rand);
+  return { prediction: summarise(lambda, rho, ceiling, b, wait.meanMs, sample, busyCpus(node, s, lambda) / Math.max(1, s.numReplicas)), sample };
 }
 
 /** Batches a replica runs at once (runtime/dataplane/replicas/batching.ts concurrentBatches): one per whole CPU, one on a GPU. */
@@ -175,10 +213,23 @@ function queueWait(n: number, lambda: number, mu: number, ca2: number, cs2: numb
   return { meanMs, draw: (rand) => (rand() < c ? -Math.log(1 - rand()) * condMean : 0) };
 }
 
-function summarise(lambda: number, rho: number, ceiling: number, meanBatch: number, waitMs: number, sample: (rand: () => number) => number): NodePrediction {
+function summarise(lambda: number, rho: number, ceiling: number, meanBatch: number, waitMs: number, sample: (rand: () => number) => number, busy: number): NodePrediction {
   const rand = seededRandom(7);
   const xs = Array.from({ length: 4000 }, () => sample(rand)).sort((a, b) => a - b);
-  return { arrivalQps: lambda, utilization: rho, ceilingQps: ceiling, meanBatch, p50Ms: quantile(xs, 0.5), p99Ms: quantile(xs, 0.99), waitMs };
+  return { arrivalQps: lambda, utilization: rho, ceilingQps: ceiling, meanBatch, p50Ms: quantile(xs, 0.5), p99Ms: quantile(xs, 0.99), waitMs, busyCpus: busy };
+}
+
+/** Busy CPUs over the machine's CPUs is capped here: past it the stretch would say more than the model knows. */
+const MAX_CPU_SHARE = 0.9;
+
+/**
+ * CPU contention: a node's call finds the machine's CPUs busy with the other replicas and the
+ * request path for a share ρ of the time and is slowed as in processor sharing, 1 / (1 - ρ), with
+ * ρ = the busy CPUs at this rate over the CPUs the replicas share (the tune's cluster; by default
+ * the machine the profile was measured on).
+ */
+export function cpuStretch(busy: number, cpus: number): number {
+  return 1 / (1 - Math.min(MAX_CPU_SHARE, busy / Math.max(1, cpus)));
 }
 
 export function quantile(sorted: number[], q: number): number {
@@ -192,15 +243,21 @@ export function predict(plan: Plan, profile: Profile, settings: Settings, qps: n
   const models = new Map<string, NodeModel>();
   const nodes: Record<string, NodePrediction> = {};
   let ceilingQps = Number.POSITIVE_INFINITY;
-  for (const id of plan.order) {
-    const n = plan.nodes[id];
-    if (n.runsIn !== 'replica') continue;
+  const replicaIds = plan.order.filter((id) => plan.nodes[id].runsIn === 'replica');
+  for (const id of replicaIds) {
+    if (!profile.nodes[id]) throw new Error(`node ${id} has no profile`);
+    if (!settings[id]) throw new Error(`node ${id} has no setting`);
+  }
+  const reachOf = (id: string) => (profile.nodes[id].reach > 0 ? profile.nodes[id].reach : 1);
+  // Every replica's work and the request path's share the machine's CPUs.
+  const overhead = profile.inGraph?.overheadMs;
+  const busy = replicaIds.reduce((sum, id) => sum + busyCpus(profile.nodes[id], settings[id], qps * reachOf(id)), 0) + (qps * (overhead?.mean ?? 0)) / 1000;
+  const stretch = cpuStretch(busy, opts.cpus ?? profile.machine.cpus);
+  for (const id of replicaIds) {
     const np = profile.nodes[id];
     const s = settings[id];
-    if (!np) throw new Error(`node ${id} has no profile`);
-    if (!s) throw new Error(`node ${id} has no setting`);
-    const reach = np.reach > 0 ? np.reach : 1;
-    const m = nodeModel(np, s, qps * reach);
+    const reach = reachOf(id);
+    const m = nodeModel(np, s, qps * reach, stretch);
     models.set(id, m);
     nodes[id] = m.prediction;
     ceilingQps = Math.min(ceilingQps, m.prediction.ceilingQps / reach);
@@ -214,12 +271,15 @@ export function predict(plan: Plan, profile: Profile, settings: Settings, qps: n
         : `every branch after ${branchy.join(', ')} is assumed taken (the profile's inputs took them all)`,
     );
   }
-  const e2e = monteCarlo(plan, profile, models, opts.seed ?? 1, opts.samples ?? 20_000);
-  return { qps, nodes, p50Ms: e2e.p50, p99Ms: e2e.p99, ceilingQps, criticalPath: e2e.critical, assumptions };
+  if (!overhead) assumptions.push('the profile has no request-path measurement (measured before profiles recorded it): HTTP, the executor and the hops between nodes count as zero; profile again to include them');
+  const path = overhead ? quantileCurve(overhead) : undefined;
+  const pathDraw = path ? (rand: () => number) => drawQuantile(path, rand()) * stretch : () => 0;
+  const e2e = monteCarlo(plan, profile, models, pathDraw, opts.seed ?? 1, opts.samples ?? 20_000);
+  return { qps, nodes, p50Ms: e2e.p50, p99Ms: e2e.p99, ceilingQps, criticalPath: e2e.critical, assumptions, cpuStretch: stretch };
 }
 
 /** End to end: each sampled request starts a node at the latest finish of its inputs (joins wait for all). */
-function monteCarlo(plan: Plan, profile: Profile, models: Map<string, NodeModel>, seed: number, samples: number) {
+function monteCarlo(plan: Plan, profile: Profile, models: Map<string, NodeModel>, path: (rand: () => number) => number, seed: number, samples: number) {
   const rand = seededRandom(seed);
   const idx = new Map(plan.order.map((id, i) => [id, i]));
   const ups = plan.order.map((id) => plan.nodes[id].upstream.map((u) => idx.get(u)!));
@@ -245,7 +305,8 @@ function monteCarlo(plan: Plan, profile: Profile, models: Map<string, NodeModel>
     }
     let last = outs[0];
     for (const o of outs) if (finish[o] > finish[last]) last = o;
-    totals.push(finish[last]);
+    // The request path outside the nodes (HTTP, executor, hops), one draw per request.
+    totals.push(finish[last] + path(rand));
     for (let i = last; i >= 0; i = from[i]) {
       const id = plan.order[i];
       if (models.has(id)) onPath.set(id, (onPath.get(id) ?? 0) + 1);

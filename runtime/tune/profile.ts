@@ -9,9 +9,11 @@ import { gatherInputs } from '../dataplane/executor.js';
 import { invokeGraph } from '../dataplane/invoke.js';
 import type { Router } from '../dataplane/router.js';
 import type { NodeOutputs } from '../nodes/types.js';
+import { calibrate } from './calibrate.js';
 import { TuneError } from './errors.js';
 import { generateSamples } from './inputs.js';
 import { graphHash, thisMachine } from './machine.js';
+import { meanStd, summarize } from './stats.js';
 
 export interface ProfileOptions {
   /** Sample requests for the input node (parsed JSONL lines, or run history); generated from its fields when absent. */
@@ -41,20 +43,28 @@ export interface ProfileOptions {
   gpuMemoryMb?: number;
   /** Longest a replica may take to load (default 120 s). */
   loadWaitMs?: number;
+  /** Whole-graph requests measured in step 4 (default 150, at most `calibrateMs`, default 4000 ms); 0 skips the step. */
+  calibrateRequests?: number;
+  calibrateMs?: number;
   log?: (line: string) => void;
   signal?: AbortSignal;
 }
 
 const MIN_SAMPLES = 5;
 const WARMUP = 2;
+/** Mean pause between step 4's requests (ms): long enough that the replicas idle between them, as under open-loop load. */
+const CALIBRATE_THINK_MS = 20;
 
 /**
  * Runs every replica-backed node of the plan on this machine and measures its service time:
  * first the whole graph once per sample (each node's real inputs are what its upstream produced),
  * then each node's inputs replayed at concurrency 1, 2, 4 ... (batch 1) and, for batchable kinds,
  * at batch 2, 4, 8 ... (concurrency 1), each point until its mean is stable. Replicas are real
- * (worker threads with the node's share as placed). Throws a TuneError naming the node that
- * cannot be profiled; nothing is written here (the caller stores the result).
+ * (worker threads with the node's share as placed). Then whole-graph requests through HTTP at low
+ * load (calibrate.ts) measure the request path outside the nodes. When the graph's CPU reservations
+ * together exceed this machine's CPUs, every reservation is scaled down to fit while measuring (a
+ * reservation places a replica, it does not speed it up; recorded as cpuScale). Throws a TuneError
+ * naming the node that cannot be profiled; nothing is written here (the caller stores the result).
  */
 export async function profileGraph(plan: Plan, opts: ProfileOptions = {}, onProgress: (e: ProfileProgress) => void = () => {}): Promise<Profile> {
   const t0 = performance.now();
@@ -72,6 +82,11 @@ export async function profileGraph(plan: Plan, opts: ProfileOptions = {}, onProg
     modelsDir: resolve(opts.modelsDir ?? 'models'),
     log: opts.log ?? (() => {}),
   };
+  const machineCpus = cluster.machines[0].cpus;
+  // One replica of every node at once must fit for steps 1 and 4: scale the CPU reservations when they do not.
+  const wanted = replicaNodes.reduce((sum, id) => sum + plan.nodes[id].deployment.resources.cpus, 0);
+  const cpuScale = wanted > machineCpus ? Math.floor((machineCpus / wanted) * 1000) / 1000 : 1;
+  const scaled = (n: PlanNode, f: number) => ({ ...n.deployment.resources, cpus: Math.round(n.deployment.resources.cpus * f * 1000) / 1000 });
   let replicaCounter = 0;
   const start = async (variant: Plan): Promise<GraphDeployment> => {
     const dep = new GraphDeployment(variant, 1, env, () => `p${++replicaCounter}`, opts.graphDir);
@@ -88,15 +103,17 @@ export async function profileGraph(plan: Plan, opts: ProfileOptions = {}, onProg
   };
 
   // 1. Each node's real inputs: the graph once per sample, every node at concurrency `maxConcurrency`, no batching.
-  const capture = await start(variantOf(plan, (n) => ({ replicas: 1, deployment: { ...n.deployment, batching: undefined, autoscaling: undefined, maxOngoingRequests: maxConcurrency } })));
+  const capture = await start(variantOf(plan, (n) => ({ replicas: 1, deployment: { ...n.deployment, resources: scaled(n, cpuScale), batching: undefined, autoscaling: undefined, maxOngoingRequests: maxConcurrency } })));
   const inputs = new Map<string, Record<string, unknown>[]>(replicaNodes.map((id) => [id, []]));
   const firstMs = new Map<string, number>();
+  let firstRequestMs = 0;
   const tCapture = performance.now();
   try {
     for (let i = 0; i < samples.length; i++) {
       checkAbort(opts.signal);
       const results = new Map<string, NodeOutputs | null>();
       let failedNode: string | undefined;
+      const tRequest = performance.now();
       try {
         await invokeGraph(capture, samples[i], {
           timeoutMs: 300_000,
@@ -115,6 +132,7 @@ export async function profileGraph(plan: Plan, opts: ProfileOptions = {}, onProg
         const node = failedNode ?? (e as { node?: string }).node;
         throw new TuneError(`${node ? `node ${node}` : 'the graph'} failed on sample ${i + 1}: ${(e as Error).message}`, source === 'generated' ? 'give representative requests with --inputs samples.jsonl' : 'check that sample', node);
       }
+      if (i === 0) firstRequestMs = performance.now() - tRequest;
       for (const id of replicaNodes) {
         const got = results.has(id) ? gatherInputs(plan.nodes[id], results) : undefined;
         if (got) inputs.get(id)!.push(got);
@@ -139,18 +157,28 @@ export async function profileGraph(plan: Plan, opts: ProfileOptions = {}, onProg
   const relErr = opts.relErr ?? 0.05;
   const guessS = (p: (typeof todo)[number]) => Math.min(maxPointMs, (WARMUP + 20) * (firstMs.get(p.node) ?? 10) * (1 + p.batch / 4) * p.concurrency) / 1000;
   const batchDeploys = todo.filter((p) => p.batch > 1).length;
-  const estimateS = todo.reduce((s, p) => s + guessS(p), 0) + batchDeploys * deployS;
+  const calibrateRequests = opts.calibrateRequests ?? 150;
+  const calibrateMs = opts.calibrateMs ?? 4000;
+  const calibrateS = calibrateRequests > 0 ? Math.min(calibrateMs, calibrateRequests * (CALIBRATE_THINK_MS + firstRequestMs)) / 1000 : 0;
+  const estimateS = todo.reduce((s, p) => s + guessS(p), 0) + batchDeploys * deployS + calibrateS;
   onProgress({ type: 'start', nodes: replicaNodes, points: todo.length, estimateS, inputs: { source, count: samples.length } });
 
   // 3. Measure.
   const points = new Map<string, ProfilePoint[]>(replicaNodes.map((id) => [id, []]));
+  let calibration: Awaited<ReturnType<typeof calibrate>> | undefined;
   const tMeasure = performance.now();
   let done = 0;
+  // Time left: the points' own pace, plus a redeploy per batch size still to measure and step 4 when still ahead.
+  const deploys: number[] = [];
+  let calibrated = calibrateS === 0;
   const record = (node: string, p: ProfilePoint) => {
     points.get(node)!.push(p);
     done++;
     const elapsedS = (performance.now() - tMeasure) / 1000;
-    const remainingS = (elapsedS / done) * (todo.length - done);
+    const deploySpentS = deploys.reduce((a, b) => a + b, 0);
+    const perDeployS = deploys.length ? deploySpentS / deploys.length : deployS;
+    const deploysLeft = batchDeploys - deploys.length;
+    const remainingS = ((elapsedS - deploySpentS) / done) * (todo.length - done) + deploysLeft * perDeployS + (calibrated ? 0 : calibrateS);
     onProgress({ type: 'point', node, batch: p.batch, concurrency: p.concurrency, samples: p.samples, meanMs: p.serviceMs.mean, done, total: todo.length, elapsedS, remainingS });
   };
   const measure = (router: Router, node: string, batch: number, concurrency: number) => measurePoint(router, node, inputs.get(node)!, batch, concurrency, { maxSamples, maxPointMs, relErr, ...(opts.signal ? { signal: opts.signal } : {}) });
@@ -159,25 +187,43 @@ export async function profileGraph(plan: Plan, opts: ProfileOptions = {}, onProg
       onProgress({ type: 'node', node: id, index, of: replicaNodes.length });
       for (const p of todo.filter((t) => t.node === id && t.batch === 1)) record(id, await measure(capture.routers.get(id)!, id, 1, p.concurrency));
     }
+    checkAbort(opts.signal);
+    // 4. The request path: whole-graph requests at low load through HTTP, every node running.
+    if (calibrateRequests > 0) {
+      try {
+        calibration = await calibrate(plan, capture, samples, { thinkMs: CALIBRATE_THINK_MS, requests: calibrateRequests, maxMs: calibrateMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+      } catch (e) {
+        throw new TuneError(`the graph failed while its request path was measured: ${(e as Error).message}`, 'check the graph answers its samples (beamline serve, then call it)');
+      }
+      calibrated = true;
+    }
   } finally {
     await capture.stop();
   }
   for (const id of replicaNodes) {
     for (const p of todo.filter((t) => t.node === id && t.batch > 1)) {
       checkAbort(opts.signal);
-      // Only this node runs; its batches are cut full at exactly `batch` (maxOngoingRequests = batch).
+      // Only this node runs; its batches are cut full at exactly `batch` (maxOngoingRequests = batch),
+      // at its own share (capped at the machine's CPUs), so its concurrent batches are as deployed.
+      const tDeploy = performance.now();
+      const alone = Math.min(1, machineCpus / plan.nodes[id].deployment.resources.cpus);
       const dep = await start(
         variantOf(plan, (n) =>
           n.id === id
-            ? { replicas: 1, deployment: { ...n.deployment, autoscaling: undefined, batching: { maxBatchSize: p.batch, batchWaitTimeoutMs: 60_000 }, maxOngoingRequests: p.batch } }
+            ? { replicas: 1, deployment: { ...n.deployment, resources: scaled(n, alone), autoscaling: undefined, batching: { maxBatchSize: p.batch, batchWaitTimeoutMs: 60_000 }, maxOngoingRequests: p.batch } }
             : { replicas: 0, deployment: { ...n.deployment, autoscaling: undefined, numReplicas: 0 } },
         ),
       );
+      const startMs = performance.now() - tDeploy;
+      let point: ProfilePoint;
       try {
-        record(id, await measure(dep.routers.get(id)!, id, p.batch, 1));
+        point = await measure(dep.routers.get(id)!, id, p.batch, 1);
       } finally {
+        const tStop = performance.now();
         await dep.stop();
+        deploys.push((startMs + performance.now() - tStop) / 1000);
       }
+      record(id, point);
     }
   }
 
@@ -191,6 +237,7 @@ export async function profileGraph(plan: Plan, opts: ProfileOptions = {}, onProg
       measuredWith: { cpus: n.deployment.resources.cpus, gpus: n.deployment.resources.gpus },
       points: points.get(id)!,
       reach: inputs.get(id)!.length / samples.length,
+      ...(calibration?.nodes[id] ? { inGraph: calibration.nodes[id] } : {}),
     };
     if (!nodes[id].points.length) throw new TuneError(`node ${id} received no input from any sample, so it could not be measured`, 'give samples that reach it (a switch branch) with --inputs samples.jsonl', id);
   }
@@ -205,6 +252,8 @@ export async function profileGraph(plan: Plan, opts: ProfileOptions = {}, onProg
     inputs: { source, count: samples.length, ...(opts.inputsFile ? { file: opts.inputsFile } : {}) },
     durationS,
     nodes,
+    ...(calibration ? { inGraph: calibration.graph } : {}),
+    ...(cpuScale < 1 ? { cpuScale } : {}),
   };
 }
 
@@ -271,14 +320,5 @@ async function measurePoint(router: Router, node: string, inputs: Record<string,
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - t0) / 1000;
-  const sorted = [...times].sort((a, b) => a - b);
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
-  const { mean, std } = meanStd(times);
-  return { batch, concurrency, serviceMs: { p50: q(0.5), p90: q(0.9), p99: q(0.99), mean, std, min: sorted[0] }, samples: times.length, throughput: times.length / elapsed };
-}
-
-function meanStd(xs: number[]): { mean: number; std: number } {
-  const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
-  const v = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, xs.length - 1);
-  return { mean, std: Math.sqrt(v) };
+  return { batch, concurrency, serviceMs: summarize(times), samples: times.length, throughput: times.length / elapsed };
 }

@@ -8,8 +8,9 @@ import { batchSlots, predict, replicaServers } from './model.js';
  * batching; while the target is missed, take the single change (a replica more, or another batch
  * size and wait) that lowers the shortfall most per resource added and that the planner can place;
  * once met, take back every change the target can spare, cheapest resource first.
- * Shares (cpus, gpus per replica) stay as profiled: a share changes service time in ways only a
- * profile at that share can tell (docs/tuning.md).
+ * GPU shares stay as profiled: a share changes service time in ways only a profile at that share can
+ * tell. A CPU share is a placement reservation (a replica's sessions run one intra-op thread), so
+ * the descent may lower it towards what the replica is predicted to be busy (docs/tuning.md, Search).
  */
 
 export interface TuneOptions {
@@ -24,6 +25,15 @@ export interface TuneOptions {
 }
 
 const DEFAULT_WAITS = [1, 2, 5, 10, 20];
+/** CPU reservations move in steps of CPU_STEP, never below CPU_FLOOR nor below CPU_HEADROOM x the replica's predicted busy CPUs. */
+export const CPU_STEP = 0.25;
+export const CPU_FLOOR = 0.25;
+export const CPU_HEADROOM = 1.25;
+
+/** The least CPU reservation a replica busy `busy` CPUs may have: busy with headroom, rounded up to a step, at least the floor. */
+export function cpuFloor(busy: number): number {
+  return Math.max(CPU_FLOOR, Math.ceil((busy * CPU_HEADROOM) / CPU_STEP - 1e-9) * CPU_STEP);
+}
 /** Memory of one machine given only CPU/GPU counts: not a constraint. */
 const UNBOUNDED_MEMORY_MB = 1_000_000_000;
 
@@ -93,6 +103,9 @@ function moves(plan: Plan, profile: Profile, settings: Settings, waits: number[]
     const with_ = (t: Partial<NodeSetting>) => out.push({ ...settings, [id]: { ...s, ...t } });
     if (up && s.numReplicas < maxReplicas) with_({ numReplicas: s.numReplicas + 1 });
     if (!up && s.numReplicas > 1) with_({ numReplicas: s.numReplicas - 1 });
+    // A smaller CPU reservation, one step down (to the step below when the share is not a multiple); evaluate() checks its floor.
+    const lower = Math.round((Math.ceil(s.cpus / CPU_STEP - 1e-9) - 1) * CPU_STEP * 1000) / 1000;
+    if (!up && lower >= CPU_FLOOR) with_({ cpus: lower });
     const slots = batchSlots(s);
     for (const b of batchSizes(np)) {
       if (b === 1) {
@@ -154,7 +167,7 @@ export function tune(plan: Plan, profile: Profile, target: TuneTarget, resources
   const cluster = clusterOf(resources);
   const waits = opts.waits ?? DEFAULT_WAITS;
   const maxReplicas = opts.maxReplicas ?? 64;
-  const popts = { seed: opts.seed ?? 1, samples: opts.samples ?? 8000 };
+  const popts = { seed: opts.seed ?? 1, samples: opts.samples ?? 8000, cpus: cluster.machines.reduce((n, m) => n + m.cpus, 0) };
   let evaluated = 0;
   const refused = new Map<string, Binding>();
   const evaluate = (settings: Settings): Candidate | undefined => {
@@ -165,7 +178,13 @@ export function tune(plan: Plan, profile: Profile, target: TuneTarget, resources
       return undefined;
     }
     evaluated++;
-    return { settings, prediction: predict(plan, profile, settings, target.qps, popts), placement, cost: costOf(settings, placement) };
+    const prediction = predict(plan, profile, settings, target.qps, popts);
+    // A reservation below the profiled share must still cover what the replica is predicted to be busy.
+    for (const [id, s] of Object.entries(settings)) {
+      const profiled = profile.nodes[id]?.measuredWith.cpus ?? s.cpus;
+      if (s.cpus < profiled - EPS && s.cpus < cpuFloor(prediction.nodes[id]?.busyCpus ?? Number.POSITIVE_INFINITY) - EPS) return undefined;
+    }
+    return { settings, prediction, placement, cost: costOf(settings, placement) };
   };
 
   const start = evaluate(minimal(plan, profile));
@@ -210,7 +229,7 @@ export function tune(plan: Plan, profile: Profile, target: TuneTarget, resources
     if (!best || scalarCost(best.cost) >= scalarCost(cur.cost) - EPS) break;
     cur = best;
   }
-  const prediction = predict(plan, profile, cur.settings, target.qps, { seed: popts.seed, samples: 20_000 });
+  const prediction = predict(plan, profile, cur.settings, target.qps, { ...popts, samples: 20_000 });
   const final = { ...cur, prediction };
   return {
     ok: true,
@@ -234,7 +253,7 @@ function fail(target: TuneTarget, reason: string, bestP99Ms: number, ceilingQps:
 }
 
 /** Most req/s a placeable configuration sustains: add replicas (at the largest batch) to the node with the lowest ceiling until none fits. */
-function throughputCeiling(plan: Plan, profile: Profile, cluster: Cluster, maxReplicas: number, popts: { seed: number; samples: number }): number {
+function throughputCeiling(plan: Plan, profile: Profile, cluster: Cluster, maxReplicas: number, popts: { seed: number; samples: number; cpus: number }): number {
   const settings = minimal(plan, profile);
   for (const [id, s] of Object.entries(settings)) {
     const b = Math.max(...batchSizes(profile.nodes[id]));
@@ -267,7 +286,8 @@ export function autoscaleBounds(plan: Plan, profile: Profile, range: { minQps: n
     const n = high.prediction.nodes[id];
     const minReplicas = low.ok ? Math.min(low.settings[id].numReplicas, s.numReplicas) : 1;
     const ongoing = (n.arrivalQps * (n.waitMs + n.p50Ms)) / 1000 / s.numReplicas;
-    nodes[id] = { minReplicas, maxReplicas: s.numReplicas, targetOngoingRequests: Math.max(1, Math.round(ongoing * 10) / 10) };
+    // Never above what a replica takes at once: the autoscaler could not reach a target past maxOngoingRequests.
+    nodes[id] = { minReplicas, maxReplicas: s.numReplicas, targetOngoingRequests: Math.min(s.maxOngoingRequests, Math.max(1, Math.round(ongoing * 10) / 10)) };
   }
   return { minQps: range.minQps, maxQps: range.maxQps, nodes };
 }

@@ -43,6 +43,18 @@ describe('beamline profile (real replicas)', () => {
     const at = (b: number) => profile.nodes.svc.points.find((p) => p.batch === b && p.concurrency === 1)!.serviceMs.mean;
     expect(at(4) / at(1)).toBeGreaterThan(1.3);
     expect(at(4) / 4 / at(1)).toBeLessThan(0.6);
+    // Step 4: whole-graph requests through HTTP; the request path is what the nodes' chain leaves of each.
+    const g = profile.inGraph!;
+    expect(g.requests).toBeGreaterThanOrEqual(10);
+    expect(g.overheadMs.p50).toBeGreaterThanOrEqual(0);
+    expect(g.endToEndMs.p50).toBeGreaterThan(g.overheadMs.p50);
+    // Inside the graph svc takes at least its 20 ms of work; its back-to-back point is the same work.
+    expect(profile.nodes.svc.inGraph!.p50).toBeGreaterThanOrEqual(20);
+    expect(profile.nodes.echo.inGraph).toBeDefined();
+    expect(profile.cpuScale).toBeUndefined();
+    // A remaining-time figure counts the redeploys still ahead, so it never reads 0 before the last point.
+    const points = events.filter((e) => e.type === 'point');
+    expect(points.slice(0, -1).every((e) => e.type === 'point' && e.remainingS > 0)).toBe(true);
     const types = events.map((e) => e.type);
     expect(types.filter((t) => t === 'inputs')).toHaveLength(3);
     expect(types.filter((t) => t === 'point')).toHaveLength(6);
@@ -50,6 +62,24 @@ describe('beamline profile (real replicas)', () => {
     const start = events.find((e) => e.type === 'start');
     expect(start && start.type === 'start' && start.points).toBe(6);
     expect(start && start.type === 'start' && start.estimateS).toBeGreaterThan(0);
+  });
+
+  it('profiles a graph whose reservations together exceed this machine, scaling them while measuring', async () => {
+    const { availableParallelism } = await import('node:os');
+    const cpus = availableParallelism();
+    // Each node alone fits; together they reserve twice the machine.
+    const plan = planOf(
+      [
+        { id: 'a', kind: 'test-echo', deployment: { resources: { cpus } } },
+        { id: 'b', kind: 'test-echo', deployment: { resources: { cpus } } },
+      ],
+      [['input', 'a'], ['a', 'b'], ['b', 'output']],
+    );
+    const profile = await profileGraph(plan, { ...fast, calibrateRequests: 10 });
+    expect(profile.cpuScale).toBeCloseTo(0.5, 2);
+    // The share recorded is the node's own (what batching slots follow), not the scaled reservation.
+    expect(profile.nodes.a.measuredWith.cpus).toBe(cpus);
+    expect(profile.nodes.b.points.length).toBeGreaterThan(0);
   });
 
   it('names the node that fails, and the node whose model does not load', async () => {

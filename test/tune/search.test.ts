@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySettings, tune } from '../../runtime/tune/index.js';
+import { applySettings, autoscaleBounds, tune } from '../../runtime/tune/index.js';
 import { compile } from '../../shared/compile.js';
 import { catalog, nodeProfile, planOf, profileOf } from './synthetic.js';
 
@@ -89,6 +89,33 @@ describe('tuning search', () => {
     expect(r.settings.gpu.numReplicas).toBe(1);
     expect(r.settings.pre.numReplicas).toBe(3);
     expect(r.placement.unplaced).toEqual([]);
+  });
+
+  it('fewest CPUs: a reservation shrinks towards what the replica is busy, with headroom, in 0.25 steps', () => {
+    const plan = chainOf('test-echo', { resources: { cpus: 2 } });
+    const profile = profileOf(plan, { n: nodeProfile('test-echo', { fixedMs: 10, cpus: 2 }) });
+    // 10 req/s x 10 ms = 0.1 CPU busy: the floor, 0.25.
+    const idle = tune(plan, profile, { qps: 10, p99Ms: 100 }, { cpus: 4, gpus: 0 });
+    expect(idle.ok && idle.settings.n).toMatchObject({ numReplicas: 1, cpus: 0.25 });
+    expect(idle.ok && idle.totals.cpus).toBe(0.25);
+    // 50 req/s: 0.5 busy x 1.25 headroom = 0.625, rounded up to 0.75.
+    const busy = tune(plan, profile, { qps: 50, p99Ms: 100 }, { cpus: 4, gpus: 0 });
+    expect(busy.ok && busy.settings.n.cpus).toBe(0.75);
+    expect(busy.ok && busy.prediction.nodes.n.busyCpus).toBeCloseTo(0.5, 6);
+    // GPU shares stay as profiled.
+    const gplan = chainOf('test-echo', { resources: { cpus: 1, gpus: 0.5 } });
+    const g = tune(gplan, profileOf(gplan, { n: nodeProfile('test-echo', { fixedMs: 10, cpus: 1, gpus: 0.5 }) }), { qps: 10, p99Ms: 100 }, { cpus: 4, gpus: 1 });
+    expect(g.ok && g.settings.n).toMatchObject({ cpus: 0.25, gpus: 0.5 });
+  });
+
+  it('autoscale targets never exceed maxOngoingRequests', () => {
+    const plan = chainOf('test-echo', { resources: { cpus: 1 } });
+    // Calls overlap perfectly (waiting on I/O): at 380 req/s of 40 ms Little's law gives 7 ongoing per replica of 4 allowed.
+    const profile = profileOf(plan, { n: nodeProfile('test-echo', { fixedMs: 40, speedup: (k) => k }) });
+    const b = autoscaleBounds(plan, profile, { minQps: 10, maxQps: 380, p99Ms: 400 }, { cpus: 64, gpus: 0 });
+    const r = tune(plan, profile, { qps: 380, p99Ms: 400 }, { cpus: 64, gpus: 0 });
+    if (!r.ok) throw new Error(r.reason);
+    expect(b.nodes.n.targetOngoingRequests).toBeLessThanOrEqual(r.settings.n.maxOngoingRequests);
   });
 
   it('applySettings writes the choice into a new graph that compiles to it', () => {
