@@ -93,6 +93,8 @@ export interface GraphStatus {
   deploying?: DeployingInfo;
   /** A canary or shadow release running beside this version (shared/release.ts). */
   release?: ReleaseStatus;
+  /** While a release runs: the candidate version's status, its node figures counted apart from this version's. */
+  candidate?: GraphStatus;
 }
 
 /** Where a deploy in progress is: waiting its turn, building the retrievers' indexes, or starting replicas. */

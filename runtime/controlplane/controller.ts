@@ -31,6 +31,8 @@ export class Controller implements RouteTable, MetricsSource {
   private readonly versions = new Map<string, number>();
   private readonly replicaCounters = new Map<string, number>();
   private readonly retiring = new Set<GraphDeployment>();
+  /** The stop of each retiring version, for a DELETE that waits for it. */
+  private readonly stops = new Map<GraphDeployment, Promise<void>>();
   private readonly listeners = new Set<(graph: string) => void>();
   /** Releases running (a candidate beside the stable version), and the last one that ended, per name. */
   private readonly releases = new Map<string, Release>();
@@ -80,11 +82,15 @@ export class Controller implements RouteTable, MetricsSource {
     const busy = release && this.releaseRefusal(plan.name, release, plan.routePrefix);
     if (busy) return busy;
     // Refused before anything starts: replicas that cannot fit in memory or under --max-replicas.
-    const full = capacityRefusal(plan, this.opts.ledger);
+    // A release runs beside the stable version for its whole length, so both are counted.
+    const stable = release && this.graphs.get(plan.name);
+    const full = capacityRefusal(plan, this.opts.ledger, stable ? { mode: release.request.mode, version: stable.version } : undefined);
     if (full) return full;
     const v = version ?? (this.versions.get(plan.name) ?? 0) + 1;
     this.versions.set(plan.name, v);
     const dep = new GraphDeployment(plan, v, this.opts, () => this.nextReplicaId(plan.name), graphDir, () => this.isRetiring(plan.name));
+    // A candidate's node calls are counted apart from the stable version's until it is promoted.
+    if (release) dep.setOwnSeries(true);
     dep.onChange(() => this.changed(plan.name));
     dep.start();
     await dep.settled(this.opts.deployWaitMs);
@@ -170,6 +176,7 @@ export class Controller implements RouteTable, MetricsSource {
       const refused = start.commit?.();
       if (refused) return refused;
       rel.stable.release = undefined;
+      rel.candidate.setOwnSeries(false);
       this.graphs.set(name, rel.candidate);
       this.routes.set(rel.candidate.plan.routePrefix, rel.candidate);
       this.retire(rel.stable);
@@ -177,6 +184,7 @@ export class Controller implements RouteTable, MetricsSource {
       rel.stable.release = undefined;
       this.retire(rel.candidate);
     }
+    this.opts.metrics.forgetCandidate(name, rel.candidateVersion);
     this.releases.delete(name);
     this.endedReleases.set(name, rel);
     this.changed(name);
@@ -213,12 +221,20 @@ export class Controller implements RouteTable, MetricsSource {
     return false;
   }
 
+  /** Resolves once a retiring version has stopped (at once when it is not retiring). */
+  private stopping(dep: GraphDeployment): Promise<void> {
+    return this.stops.get(dep) ?? Promise.resolve();
+  }
+
+  /** Stop a version that no longer has the route, in the background. */
   private retire(dep: GraphDeployment): void {
     this.retiring.add(dep);
-    this.stopQuietly(dep).finally(() => {
+    const stopped = this.stopQuietly(dep).finally(() => {
       this.retiring.delete(dep);
+      this.stops.delete(dep);
       this.changed(dep.name);
     });
+    this.stops.set(dep, stopped);
   }
 
   remove(name: string): Promise<boolean> {
@@ -228,10 +244,12 @@ export class Controller implements RouteTable, MetricsSource {
   private async removeNow(name: string): Promise<boolean> {
     const dep = this.graphs.get(name);
     if (!dep) return false;
-    this.releases.get(name)?.act('abort', 'the graph was deleted');
+    // A release ends with the graph (recorded aborted): the DELETE answers once both versions have stopped.
+    const rel = this.releases.get(name);
+    rel?.act('abort', 'the graph was deleted');
     this.graphs.delete(name);
     if (this.routes.get(dep.plan.routePrefix) === dep) this.routes.delete(dep.plan.routePrefix);
-    await dep.stop();
+    await Promise.all([dep.stop(), rel ? this.stopping(rel.candidate) : undefined]);
     this.opts.metrics.forget(name);
     this.changed(name);
     return true;
@@ -265,13 +283,15 @@ export class Controller implements RouteTable, MetricsSource {
 
   nodes(): ReturnType<MetricsSource['nodes']> {
     const out: ReturnType<MetricsSource['nodes']> = [];
+    const candidates = new Set([...this.releases.values()].map((r) => r.candidate));
     for (const dep of this.allDeployments()) {
+      const version = candidates.has(dep) ? dep.version : undefined;
       for (const [id, pool] of dep.pools) {
         const router = dep.routers.get(id)!;
         const replicas = Object.fromEntries(REPLICA_STATES.map((s) => [s, 0])) as Record<ReplicaState, number>;
         for (const r of pool.status()) replicas[r.state]++;
         const scaler = dep.autoscalers.get(id);
-        out.push({ graph: dep.name, node: id, kind: pool.node.kind, inFlight: pool.inFlight(), queued: router.queued, replicas, ...(scaler ? { autoscaling: scaler.status() } : {}) });
+        out.push({ graph: dep.name, node: id, kind: pool.node.kind, ...(version !== undefined ? { version } : {}), inFlight: pool.inFlight(), queued: router.queued, replicas, ...(scaler ? { autoscaling: scaler.status() } : {}) });
       }
     }
     return out;

@@ -44,6 +44,8 @@ export class GraphDeployment implements ServedGraph {
   draining = false;
   /** Set while a canary or shadow release shares this version's route (controlplane/release/). */
   release: Release | undefined = undefined;
+  /** Set while this version is a release's candidate: its node series carry `version` (metrics.ts). */
+  private ownSeries: number | undefined = undefined;
 
   constructor(
     readonly plan: Plan,
@@ -135,10 +137,19 @@ export class GraphDeployment implements ServedGraph {
     for (const f of this.changeListeners) f();
   }
 
+  /**
+   * A release's candidate counts its node calls in series of its own (labelled with its
+   * version) until `setOwnSeries(false)`: promoted, it counts in the graph's series again.
+   */
+  setOwnSeries(own: boolean): void {
+    this.ownSeries = own ? this.version : undefined;
+    this.nodeMetrics.clear();
+  }
+
   private metricsOf(node: PlanNode): NodeMetrics {
     let m = this.nodeMetrics.get(node.id);
     if (!m) {
-      m = this.opts.metrics.node(this.plan.name, node.id, node.kind);
+      m = this.opts.metrics.node(this.plan.name, node.id, node.kind, this.ownSeries);
       this.nodeMetrics.set(node.id, m);
     }
     return m;
@@ -234,7 +245,7 @@ export class GraphDeployment implements ServedGraph {
         queued: router?.queued ?? 0,
         maxQueued: n.deployment.maxQueuedRequests,
         ...(this.autoscalers.has(id) ? { autoscaling: this.autoscalers.get(id)!.status() } : {}),
-        metrics: this.opts.metrics.snapshot(this.plan.name, id),
+        metrics: this.opts.metrics.snapshot(this.plan.name, id, this.ownSeries),
         ...(pool?.loadError ? { error: pool.loadError } : {}),
         ...(n.deployment.multiplex ? { multiplex: this.opts.metrics.multiplex.totals(this.plan.name, id) ?? { loads: 0, evictions: 0, hits: 0, misses: 0 } } : {}),
         ...(n.kind === 'split' ? { split: { branches: splitBranches(n) } } : {}),
@@ -245,6 +256,6 @@ export class GraphDeployment implements ServedGraph {
     else if (broken > 0) state = 'UNHEALTHY';
     else if (starting > 0) state = 'DEPLOYING';
     else if (problems > 0) state = 'DEGRADED';
-    return { name: this.plan.name, routePrefix: this.plan.routePrefix, version: this.version, state, deployedAt: this.deployedAt, nodes, ...(this.release ? { release: this.release.status() } : {}) };
+    return { name: this.plan.name, routePrefix: this.plan.routePrefix, version: this.version, state, deployedAt: this.deployedAt, nodes, ...(this.release ? { release: this.release.status(), candidate: this.release.candidate.status() } : {}) };
   }
 }

@@ -6,7 +6,8 @@ import { MultiplexMetrics } from './multiplex-metrics.js';
 
 /** What the metrics read from the live deployments when Prometheus scrapes. */
 export interface MetricsSource {
-  nodes(): { graph: string; node: string; kind: string; inFlight: number; queued: number; replicas: Record<ReplicaState, number>; autoscaling?: AutoscalingStatus }[];
+  /** `version`: set on a release's candidate, whose series are its own. */
+  nodes(): { graph: string; node: string; kind: string; version?: number; inFlight: number; queued: number; replicas: Record<ReplicaState, number>; autoscaling?: AutoscalingStatus }[];
   /** Replica worker threads alive now, every graph and version (retiring and failed ones until they exit). */
   replicaThreads?(): number;
   /** Each running release's share per version (controlplane/release/). */
@@ -87,15 +88,19 @@ export class Metrics {
     return w;
   }
 
-  /** The handle a deployment keeps per node; versions of one graph share its series. */
-  node(graph: string, node: string, kind: string): NodeMetrics {
-    const key = `${graph}\0${node}\0${kind}`;
-    const labels = { graph, node, kind };
+  /**
+   * The handle a deployment keeps per node; versions of one graph share its series, except a
+   * release's candidate (`version`): its series carry a `version` label, so its calls do not
+   * count in the stable version's figures (the stable's series keep their labels unchanged).
+   */
+  node(graph: string, node: string, kind: string, version?: number): NodeMetrics {
+    const key = version === undefined ? `${graph}\0${node}\0${kind}` : `${candidateKey(graph, version)}${node}\0${kind}`;
+    const labels: Record<string, string> = version === undefined ? { graph, node, kind } : { graph, node, kind, version: String(version) };
     const requests: CounterSeries = this.requests.at(key, labels);
     const errors: CounterSeries = this.errors.at(key, labels);
     const latency: HistogramSeries = this.latency.at(key, labels);
     const batch: HistogramSeries = this.batchSize.at(key, labels);
-    const w = this.window(`${graph}\0${node}`);
+    const w = this.window(version === undefined ? `${graph}\0${node}` : `${candidateKey(graph, version)}${node}`);
     const hist = this.latency;
     const batches = this.batchSize;
     const cancelledCalls = this.cancelledCalls;
@@ -160,9 +165,9 @@ export class Metrics {
     if (status === 499) this.cancelledRequests.at(`${graph}\0`, { graph }).value++;
   }
 
-  /** Counts and recent percentiles for status pushes (the editor's live view). */
-  snapshot(graph: string, node: string): NodeMetricsSnapshot {
-    const w = this.windows.get(`${graph}\0${node}`);
+  /** Counts and recent percentiles for status pushes (the editor's live view); `version`: a release's candidate. */
+  snapshot(graph: string, node: string, version?: number): NodeMetricsSnapshot {
+    const w = this.windows.get(version === undefined ? `${graph}\0${node}` : `${candidateKey(graph, version)}${node}`);
     if (!w) return { requests: 0, errors: 0, p50Ms: null, p99Ms: null, batchSize: null, cancelled: 0, dropped: 0 };
     const lat = Array.from(w.lat.subarray(0, Math.min(w.n, WINDOW))).sort((a, b) => a - b);
     const pct = (p: number) => (lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] * 100) / 100 : null);
@@ -178,6 +183,13 @@ export class Metrics {
     };
   }
 
+  /** A release's candidate ended (promoted or retired): its own series go; the stable series count on. */
+  forgetCandidate(graph: string, version: number): void {
+    const prefix = candidateKey(graph, version);
+    for (const k of this.windows.keys()) if (k.startsWith(prefix)) this.windows.delete(k);
+    for (const m of [this.requests, this.errors, this.latency, this.batchSize, this.cancelledCalls, this.nodeEvents]) m.drop(prefix);
+  }
+
   forget(graph: string): void {
     for (const k of this.windows.keys()) if (k.startsWith(`${graph}\0`)) this.windows.delete(k);
     this.httpSeries.delete(graph);
@@ -186,13 +198,18 @@ export class Metrics {
   }
 }
 
+/** Key prefix of a candidate version's series (node ids start with a letter or _, never @). */
+const candidateKey = (graph: string, version: number) => `${graph}\0@${version}\0`;
+
 /**
  * The gauges Prometheus reads from the live deployments at scrape time: in-flight and
  * queued calls, replicas by state, autoscaling, replica threads. Registered once the
  * source exists (the controller is built with the Metrics it reports to).
  */
 export function registerLiveMetrics(registry: Registry, source: MetricsSource): void {
-  const labelNames = ['graph', 'node', 'kind'] as const;
+  // `version` only on a release's candidate: the stable version's series keep their labels.
+  const labelNames = ['graph', 'node', 'kind', 'version'] as const;
+  const of = (n: ReturnType<MetricsSource['nodes']>[number]) => (n.version === undefined ? { graph: n.graph, node: n.node, kind: n.kind } : { graph: n.graph, node: n.node, kind: n.kind, version: String(n.version) });
   const r = [registry];
   new Gauge({
     name: 'beamline_num_ongoing_requests',
@@ -201,7 +218,7 @@ export function registerLiveMetrics(registry: Registry, source: MetricsSource): 
     registers: r,
     collect() {
       this.reset();
-      for (const n of source.nodes()) this.inc({ graph: n.graph, node: n.node, kind: n.kind }, n.inFlight);
+      for (const n of source.nodes()) this.inc(of(n), n.inFlight);
     },
   });
   new Gauge({
@@ -211,7 +228,7 @@ export function registerLiveMetrics(registry: Registry, source: MetricsSource): 
     registers: r,
     collect() {
       this.reset();
-      for (const n of source.nodes()) this.inc({ graph: n.graph, node: n.node, kind: n.kind }, n.queued);
+      for (const n of source.nodes()) this.inc(of(n), n.queued);
     },
   });
   // Autoscaling, after Ray's ray_serve_autoscaling_{target,desired}_replicas: the reason's text is in
@@ -226,7 +243,7 @@ export function registerLiveMetrics(registry: Registry, source: MetricsSource): 
         this.reset();
         for (const n of source.nodes()) {
           const v = n.autoscaling && value(n.autoscaling);
-          if (typeof v === 'number') this.set({ graph: n.graph, node: n.node, kind: n.kind }, v);
+          if (typeof v === 'number') this.set(of(n), v);
         }
       },
     });
@@ -243,7 +260,7 @@ export function registerLiveMetrics(registry: Registry, source: MetricsSource): 
       this.reset();
       for (const n of source.nodes()) {
         const d = n.autoscaling?.lastDecision;
-        if (d) this.set({ graph: n.graph, node: n.node, kind: n.kind, direction: d.to > d.from ? 'up' : 'down' }, d.at / 1000);
+        if (d) this.set({ ...of(n), direction: d.to > d.from ? 'up' : 'down' }, d.at / 1000);
       }
     },
   });
@@ -272,7 +289,7 @@ export function registerLiveMetrics(registry: Registry, source: MetricsSource): 
     registers: r,
     collect() {
       this.reset();
-      for (const n of source.nodes()) for (const state of REPLICA_STATES) this.inc({ graph: n.graph, node: n.node, kind: n.kind, state }, n.replicas[state]);
+      for (const n of source.nodes()) for (const state of REPLICA_STATES) this.inc({ ...of(n), state }, n.replicas[state]);
     },
   });
 }

@@ -56,7 +56,7 @@ function storageFailure(e: unknown, what: string, serving: { version: number } |
   return { ok: false, status: e.status, error: `${what}: ${e.message}; nothing was changed${still} (${fix})`, errors: [] };
 }
 
-export type SplitWeightsResult = { ok: true; version: number; from: number; deployment: GraphDeployment } | WeightsRefusal | StorageFailure | { ok: false; status: 400 | 413; error: string; errors: GraphError[] };
+export type SplitWeightsResult = { ok: true; version: number; from: number; deployment: GraphDeployment } | WeightsRefusal | StorageFailure | { ok: false; status: 400 | 409 | 413; error: string; errors: GraphError[] };
 
 export type RollbackResult = (DeployResult & { from?: number }) | { ok: false; status: 404; error: string; errors: GraphError[] };
 
@@ -173,6 +173,15 @@ export class PersistentDeployer {
     }
   }
 
+  /** A 409 while a release of `name` runs: it names the release and how to end it. */
+  private releaseRunning(name: string, what: string, then: string): { ok: false; status: 409; error: string; errors: GraphError[] } | undefined {
+    const rel = this.controller.release(name);
+    if (rel?.state !== 'running') return undefined;
+    const message = `a ${rel.mode} release of ${name} is running (version ${rel.candidateVersion} beside ${rel.stableVersion}): the graph cannot be ${what} until it ends`;
+    const fix = `promote, roll back or abort the release first (POST /api/graphs/${name}/release/promote|rollback|abort), ${then}`;
+    return { ok: false, status: 409, error: message, errors: [{ code: 'invalid_document', path: '$', message, fix }] };
+  }
+
   /** The version of a name whose deploy is under way, if any (listed as `deploying`). */
   deployingVersion(name: string): number | undefined {
     return this.deploying.get(name);
@@ -180,6 +189,9 @@ export class PersistentDeployer {
 
   /** Redeploy an earlier version's document and settings as a new version. */
   async rollback(name: string, to?: number): Promise<RollbackResult> {
+    // During a release "roll back" could mean the candidate or the stable version: refused, naming both ways out.
+    const rel = this.releaseRunning(name, 'rolled back', `then roll back (the release's own rollback alone drops the new version and keeps the stable one)`);
+    if (rel) return rel;
     let target: GraphVersion;
     try {
       target = this.store.rollbackTarget(name, to);
@@ -203,6 +215,9 @@ export class PersistentDeployer {
     return this.serial(name, async () => {
       const dep = this.controller.get(name);
       if (!dep) return { ok: false as const, status: 404 as const, error: `no graph named "${name}" is deployed`, errors: [] };
+      // The release judges its candidate against the stable version as it was released beside.
+      const rel = this.releaseRunning(name, `given new weights at ${node}`, 'then set the weights, or release a version with the new weights');
+      if (rel) return rel;
       const serving = this.store.get(name, dep.version);
       const edited = withSplitWeights(serving?.graph ?? dep.plan.graph, node, weights);
       if (!edited.ok) return edited;
