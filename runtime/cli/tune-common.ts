@@ -4,6 +4,7 @@ import { BUILTIN_KINDS, Catalog } from '../../shared/catalog/index.js';
 import { type CompileResult, compile } from '../../shared/compile.js';
 import { definedNodesOf } from '../define-node.js';
 import { TuneError } from '../tune/errors.js';
+import { fmtFigure } from '../tune/format.js';
 import { parseJsonText, readInputFile } from './read-file.js';
 
 /** What `profile` and `tune` share: the graph file compiled with any --nodes kinds, and its raw document. */
@@ -52,5 +53,5 @@ export function parseDurationMs(s: string): number {
   return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
 }
 
-export const fmtMs = (x: number) => (Number.isFinite(x) ? (x >= 100 ? `${Math.round(x)} ms` : `${x.toFixed(1)} ms`) : '∞');
-export const fmtQps = (x: number) => (Number.isFinite(x) ? `${x >= 100 ? Math.round(x) : x.toFixed(1)} req/s` : '∞');
+export const fmtMs = (x: number) => (Number.isFinite(x) ? `${fmtFigure(x)} ms` : '∞');
+export const fmtQps = (x: number) => (Number.isFinite(x) ? `${fmtFigure(x)} req/s` : '∞');

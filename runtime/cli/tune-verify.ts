@@ -24,7 +24,8 @@ export interface VerifyCliContext {
   /** A running server to deploy on instead (--server given). */
   server?: ServerCliOptions;
   requests?: number;
-  json?: boolean;
+  /** Print JSON: this document (the TuneResult) with the report added as `verify`, or the failure as `verifyError`. */
+  json?: Record<string, unknown>;
 }
 
 /** Prints measured vs predicted; 0 when the load ran, 1 when the graph could not be deployed or loaded (the message names why). */
@@ -37,10 +38,11 @@ export async function verifyCommand(c: VerifyCliContext): Promise<number> {
     const bodies = c.profile.inputs.file ? parseSamples(readFileSync(resolve(c.dir, c.profile.inputs.file), 'utf8'), c.profile.inputs.file, c.plan) : generateSamples(c.plan, Math.max(8, c.profile.inputs.count));
     const server = c.server ?? { start: () => startHere(c) };
     const report = await verify({ graph: c.tuned, prediction: c.prediction, qps: c.qps, bodies, server, log, ...(c.requests !== undefined ? { requests: c.requests } : {}) });
-    if (c.json) printJson({ verify: report });
+    if (c.json) printJson({ ...c.json, verify: report });
     else process.stdout.write(`${formatVerify(report).join('\n')}\n`);
     return 0;
   } catch (e) {
+    if (c.json) printJson({ ...c.json, verifyError: (e as Error).message });
     process.stderr.write(`${tuneErrorText(e)}\n`);
     return 1;
   }

@@ -59,7 +59,7 @@ export function register(program: Command): void {
       .option('--any-machine', 'use a profile measured on another machine (its figures may not hold here)')
       .option('--nodes <modules...>', 'modules exporting defineNode() kinds the graph uses')
       .option('--verify', 'deploy the tuned graph and measure it under open-loop load at --qps')
-      .option('--json', 'print one JSON document: the TuneResult (and autoscale bounds)'),
+      .option('--json', 'print one JSON document: the TuneResult (and autoscale bounds; with --verify, its report as "verify")'),
   ).action(async (file: string, opts: TuneCliOptions, cmd: Command) => {
     const serverGiven = cmd.getOptionValueSource('server') === 'cli' || cmd.getOptionValueSource('server') === 'env';
     process.exitCode = await tuneCommand(file, opts, serverGiven);
@@ -103,8 +103,10 @@ export async function tuneCommand(file: string, opts: TuneCliOptions, serverGive
       return fail(opts, `error: --autoscale ${opts.autoscale.minQps}-${opts.autoscale.maxQps}: ${(e as Error).message}`);
     }
   }
-  if (opts.json) printJson({ ...result, ...(bounds ? { autoscale: bounds } : {}) });
-  else process.stdout.write(`${report(plan, result, cluster.source, bounds)}\n`);
+  const doc = { ...result, ...(bounds ? { autoscale: bounds } : {}) };
+  // With --verify the TuneResult and the verify report are one document, printed once the load ends.
+  if (!opts.json) process.stdout.write(`${report(plan, result, cluster.source, bounds)}\n`);
+  else if (!(result.ok && opts.verify)) printJson(doc);
   // Nothing is written or deployed on a failed tune.
   if (!result.ok) return 1;
   const tuned = applySettings(loaded.doc as unknown as Graph, result.settings, bounds);
@@ -112,7 +114,7 @@ export async function tuneCommand(file: string, opts: TuneCliOptions, serverGive
     const code = await applyTuned(loaded, tuned, opts, serverGiven);
     if (code) return code;
   }
-  if (opts.verify) return verifyTuned({ loaded, plan, profile, result, tuned, opts }, serverGiven);
+  if (opts.verify) return verifyTuned({ loaded, plan, profile, result, tuned, opts, doc }, serverGiven);
   return 0;
 }
 
@@ -150,6 +152,8 @@ export interface TunedContext {
   result: Extract<TuneResult, { ok: true }>;
   tuned: Graph;
   opts: TuneCliOptions;
+  /** The JSON document --json prints, which the verify report joins. */
+  doc: Record<string, unknown>;
 }
 
 /** `--verify` (runtime/tune/verify.ts): deploys `tuned`, loads it at --qps, prints measured vs predicted. */
@@ -168,7 +172,7 @@ async function verifyTuned(ctx: TunedContext, serverGiven: boolean): Promise<num
     qps: ctx.opts.qps,
     cluster: cluster.cluster,
     ...(server ? { server } : {}),
-    ...(ctx.opts.json ? { json: true } : {}),
+    ...(ctx.opts.json ? { json: ctx.doc } : {}),
   });
 }
 

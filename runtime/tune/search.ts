@@ -1,6 +1,7 @@
 import type { Plan } from '../../shared/plan.js';
 import { type Cluster, type PlacementResult, type ReplicaDemand, place, singleMachine } from '../../shared/placement.js';
 import type { AutoscaleBounds, Binding, NodeProfile, NodeSetting, Prediction, Profile, Settings, TuneResources, TuneResult, TuneTarget } from '../../shared/tuning.js';
+import { fmtFigure } from './format.js';
 import { batchSlots, predict, replicaServers } from './model.js';
 
 /**
@@ -22,6 +23,8 @@ export interface TuneOptions {
   samples?: number;
   /** Batch waits tried, ms (default 1, 2, 5, 10, 20). */
   waits?: number[];
+  /** CPUs the replicas really share, for the model's contention (default: the resources' CPUs; logical CPUs declared above the cores want the cores). */
+  contentionCpus?: number;
 }
 
 const DEFAULT_WAITS = [1, 2, 5, 10, 20];
@@ -159,7 +162,7 @@ function bindings(c: Candidate, target: TuneTarget, refused: Binding[]): Binding
 }
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
-const fmt = (x: number) => (Number.isFinite(x) ? (x >= 100 ? Math.round(x).toString() : x.toFixed(1)) : '∞');
+const fmt = fmtFigure;
 
 /** The configuration meeting the target with the fewest GPUs, then CPUs, that the planner places (pure). */
 export function tune(plan: Plan, profile: Profile, target: TuneTarget, resources: TuneResources, opts: TuneOptions = {}): TuneResult {
@@ -167,7 +170,7 @@ export function tune(plan: Plan, profile: Profile, target: TuneTarget, resources
   const cluster = clusterOf(resources);
   const waits = opts.waits ?? DEFAULT_WAITS;
   const maxReplicas = opts.maxReplicas ?? 64;
-  const popts = { seed: opts.seed ?? 1, samples: opts.samples ?? 8000, cpus: cluster.machines.reduce((n, m) => n + m.cpus, 0) };
+  const popts = { seed: opts.seed ?? 1, samples: opts.samples ?? 8000, cpus: opts.contentionCpus ?? cluster.machines.reduce((n, m) => n + m.cpus, 0) };
   let evaluated = 0;
   const refused = new Map<string, Binding>();
   const evaluate = (settings: Settings): Candidate | undefined => {

@@ -36,9 +36,13 @@ describe('beamline tune --verify', () => {
   }, 120_000);
 
   it('on --server: the tuned graph is deployed there and loaded; a graph the server cannot place is named', async () => {
-    const r = await beamline(['tune', file, '--qps', '400', '--p99', '300ms', '--cpus', '2', ...nodes, '--verify', '--server', server.url]);
+    const r = await beamline(['tune', file, '--qps', '400', '--p99', '300ms', '--cpus', '2', ...nodes, '--verify', '--server', server.url, '--json']);
     expect(r.stderr).toContain(`deploying cli-verify on ${server.url}`);
-    expect(r.stdout).toMatch(/2000 ok, 0 failed/);
+    // --json: one document, the TuneResult with the report as `verify`.
+    const doc = JSON.parse(r.stdout);
+    expect(doc.ok).toBe(true);
+    expect(doc.settings.s.numReplicas).toBeGreaterThanOrEqual(1);
+    expect(doc.verify.load).toMatchObject({ sent: 2000, ok: 2000, failed: 0 });
     expect(r.code).toBe(0);
     const status = await get(`${server.url}/api/graphs/cli-verify`);
     expect(status.status).toBe(200);

@@ -47,6 +47,9 @@ describe('tuning search', () => {
     expect(tooFast.bestP99Ms).toBeGreaterThan(20);
     expect(tooFast.bestP99Ms).toBeLessThan(30);
     expect(tooFast.reason).toMatch(/cannot meet p99 ≤ 5\.0 ms at 10\.0 req\/s/);
+    // Small figures keep two significant digits (not "0.0 ms").
+    const tiny = tune(plan, profile, { qps: 0.5, p99Ms: 0.01 }, { cpus: 4, gpus: 0 });
+    expect(!tiny.ok && tiny.reason).toMatch(/cannot meet p99 ≤ 0\.01 ms at 0\.5 req\/s/);
     // 4 CPUs hold 4 replicas of 50 req/s.
     const tooMuch = tune(plan, profile, { qps: 500, p99Ms: 1000 }, { cpus: 4, gpus: 0 });
     expect(tooMuch.ok).toBe(false);
