@@ -51,6 +51,13 @@ export interface ReleaseHooks {
 export const RECENT_DIFFS = 20;
 /** A value of a kept diff larger than this (bytes of JSON) is replaced by its size. */
 const KEEP_BYTES = 16_384;
+/**
+ * Mirrors start in batches this long after the first stable answer of the batch: each
+ * message to a worker has a fixed cost on the main thread (postMessage was the largest
+ * share of a mirror's cost there, bench/release), and mirrors started together go to
+ * each candidate replica as one message instead of one per request.
+ */
+export const MIRROR_BATCH_MS = 2;
 
 function keep(v: unknown): unknown {
   try {
@@ -92,6 +99,9 @@ export class Release implements ReleaseRoute {
   private readonly diffs: ShadowDiff[] = [];
   /** The candidate as shadow requests see it: its requests are not counted as the graph's. */
   private readonly quiet: ServedGraph;
+  /** Stable answers out, mirrors not started yet (MIRROR_BATCH_MS). */
+  private pending: ShadowPair[] = [];
+  private batchTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly stable: GraphDeployment,
@@ -142,8 +152,25 @@ export class Release implements ReleaseRoute {
     invokeVersion(this.stable, input, { ...opts, requestId }, new ShadowStable(pair, c));
   }
 
-  /** The stable answer of a request chosen for mirroring is out: run it on the candidate if it has room now. */
-  mirror(pair: ShadowPair): void {
+  /** The stable answer of a request chosen for mirroring is out: its mirror starts with the next batch. */
+  queueMirror(pair: ShadowPair): void {
+    if (this.state !== 'running') return;
+    this.pending.push(pair);
+    if (this.batchTimer === undefined) {
+      this.batchTimer = setTimeout(this.startBatch, MIRROR_BATCH_MS);
+      this.batchTimer.unref();
+    }
+  }
+
+  private readonly startBatch = (): void => {
+    this.batchTimer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    for (const pair of batch) this.mirror(pair);
+  };
+
+  /** Run a mirror on the candidate if it has room now. */
+  private mirror(pair: ShadowPair): void {
     if (this.state !== 'running') return;
     if (!hasRoom(this.candidate)) {
       // Never queue behind the candidate: a busy candidate is skipped, and counted.
@@ -260,6 +287,7 @@ export class Release implements ReleaseRoute {
   /** The server stops: no timer outlives it (the release stays recorded as running; the next start marks it aborted). */
   dispose(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.batchTimer);
   }
 
   // --- ending ---------------------------------------------------------------
@@ -276,6 +304,9 @@ export class Release implements ReleaseRoute {
   private end(state: ReleaseState, action: ReleaseAction, reason: string, by: 'auto' | 'user', figures?: { stable: WindowFigures; candidate: WindowFigures }): void {
     if (this.state !== 'running') return;
     clearTimeout(this.timer);
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    this.pending = [];
     const from = this.share;
     if (state === 'promoted') {
       const refused = this.hooks.finish('promote');
@@ -453,10 +484,6 @@ class ShadowPair {
   ) {}
 }
 
-function startMirror(pair: ShadowPair): void {
-  pair.rel.mirror(pair);
-}
-
 /** The stable side of a mirrored request: the client's answer goes out first; the candidate starts after (a stable failure is not mirrored). */
 class ShadowStable implements Completion<ExecResult, RequestError> {
   constructor(
@@ -467,8 +494,8 @@ class ShadowStable implements Completion<ExecResult, RequestError> {
     this.pair.stableMs = performance.now() - this.pair.t0;
     this.c.done(r);
     this.pair.stableOutput = r.output;
-    // After the I/O already waiting (other stable requests) has been read.
-    setImmediate(startMirror, this.pair);
+    // Started with the next batch, well after this answer has been written.
+    this.pair.rel.queueMirror(this.pair);
   }
   failed(e: RequestError): void {
     this.c.failed(e);
