@@ -45,6 +45,9 @@ interface Row {
   qps: number;
   loadBefore: number[];
   profileS?: number;
+  /** The profile's request-path step, and the model's independence check against it (see below). */
+  requestPath?: { requests: number; overheadMs: { p50: number; p99: number }; lowLoad: { measured: { p50Ms: number; p99Ms: number }; model: { p50Ms: number; p99Ms: number } } };
+  cpuScale?: number;
   tuneMs?: number;
   error?: string;
   hand?: { resources: Resources; predicted: { p50Ms: number; p99Ms: number; ceilingQps: number }; verify?: VerifyReport };
@@ -69,8 +72,9 @@ function resourcesOf(s: Settings): Resources {
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-async function measure(c: Case, doc: Graph, dir: string, prediction: ReturnType<typeof predict>, bodies: Record<string, unknown>[]): Promise<VerifyReport> {
+async function measure(c: Case, doc: Graph, dir: string, prediction: ReturnType<typeof predict>, bodies: Record<string, unknown>[], profiledLoadAverage?: number): Promise<VerifyReport> {
   return verify({
+    ...(profiledLoadAverage !== undefined ? { profiledLoadAverage } : {}),
     graph: doc,
     prediction,
     qps: c.qps,
@@ -117,6 +121,19 @@ async function run(c: Case): Promise<Row> {
     return { ...row, error: `not profiled: ${(e as Error).message}` };
   }
   row.profileS = round(profile.durationS, 1);
+  if (profile.cpuScale) row.cpuScale = profile.cpuScale;
+  if (profile.inGraph) {
+    // The model at no load, with the request-path step's settings (one replica each, no batching), against
+    // what that step measured end to end: the gap is what drawing nodes and the path independently misses.
+    const calm = Object.fromEntries(Object.entries(currentSettings(plan)).map(([id, s]) => [id, { ...s, numReplicas: 1, maxBatchSize: 1, batchWaitMs: 0, maxOngoingRequests: 4 }]));
+    const low = predict(plan, profile, calm, 1e-3);
+    const g = profile.inGraph;
+    row.requestPath = {
+      requests: g.requests,
+      overheadMs: { p50: round(g.overheadMs.p50), p99: round(g.overheadMs.p99) },
+      lowLoad: { measured: { p50Ms: round(g.endToEndMs.p50), p99Ms: round(g.endToEndMs.p99) }, model: { p50Ms: round(low.p50Ms), p99Ms: round(low.p99Ms) } },
+    };
+  }
   const bodies = c.samples ?? generateSamples(plan, 16);
   const hand = currentSettings(plan);
   // Contention is counted on this machine's cores, not the logical CPUs a case declares.
@@ -124,7 +141,7 @@ async function run(c: Case): Promise<Row> {
   row.hand = { resources: resourcesOf(hand), predicted: { p50Ms: round(handPred.p50Ms), p99Ms: round(handPred.p99Ms), ceilingQps: round(handPred.ceilingQps) } };
   if (!c.predictOnly) {
     console.log(`  hand-written at ${c.qps}/s`);
-    row.hand.verify = await measure(c, doc, dir, handPred, bodies);
+    row.hand.verify = await measure(c, doc, dir, handPred, bodies, profile.loadAverage);
   }
   // The target: the hand-written example's p99 at this rate, measured (predicted when not run here).
   const target = round(row.hand.verify?.endToEnd.measured.p99Ms ?? handPred.p99Ms, 1);
@@ -141,7 +158,7 @@ async function run(c: Case): Promise<Row> {
   };
   if (!c.predictOnly) {
     console.log(`  tuned at ${c.qps}/s (target p99 ≤ ${target} ms)`);
-    row.tuned.verify = await measure(c, applySettings(doc, result.settings), dir, result.prediction, bodies);
+    row.tuned.verify = await measure(c, applySettings(doc, result.settings), dir, result.prediction, bodies, profile.loadAverage);
   }
   return row;
 }
@@ -186,6 +203,8 @@ for (const r of rows) {
     summary.push({ metric: `${r.example}: GPUs reserved, tuned vs hand-written`, value: r.tuned.resources.gpus, baseline: r.hand.resources.gpus });
   }
   summary.push({ metric: `${r.example}: tuning time (profile s + search ms)`, value: `${r.profileS ?? '-'} s + ${r.tuneMs ?? '-'} ms` });
+  const low = r.requestPath?.lowLoad;
+  if (low) summary.push({ metric: `${r.example}: low-load p50 / p99, model vs profile's request-path step (ms)`, value: `${low.model.p50Ms} / ${low.model.p99Ms}`, baseline: `${low.measured.p50Ms} / ${low.measured.p99Ms}` });
 }
 
 const figure = markdownTable(

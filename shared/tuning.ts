@@ -80,7 +80,7 @@ export interface NodeProfile {
   inGraph?: ServiceStats;
 }
 
-/** Whole-graph requests through a real HTTP server at low load, measured after the points (profile step 4). */
+/** Whole-graph requests through a real HTTP server at low load, measured after the points (docs/tuning.md, Profile step 5). */
 export interface InGraphCalibration {
   /** Requests measured. */
   requests: number;
@@ -115,6 +115,8 @@ export interface Profile {
   durationS: number;
   /** Per node id. */
   nodes: Record<string, NodeProfile>;
+  /** 1-minute load average when measuring ended (os.loadavg()[0]): other processes' load is in every figure. */
+  loadAverage?: number;
   /** The request path outside the nodes; absent in profiles measured before it was recorded. */
   inGraph?: InGraphCalibration;
   /**
@@ -176,14 +178,16 @@ export interface Prediction {
   /** End to end, by Monte Carlo over the DAG (joins wait for their slowest input). */
   p50Ms: number;
   p99Ms: number;
-  /** Most requests/s the graph sustains with these settings (the lowest node ceiling over its reach). */
+  /** Most requests/s the graph sustains with these settings: the lowest node ceiling over its reach, and the CPUs over the CPU time a request takes. */
   ceilingQps: number;
   /** The nodes most often on the slowest path (fraction of sampled requests). */
   criticalPath: { node: string; share: number }[];
   /** Assumptions the figures rest on that this graph triggers (e.g. "switch branches: all taken"). */
   assumptions: string[];
-  /** Factor node times are stretched by for CPU contention: 1 / (1 - busy CPUs / the profiled machine's CPUs). */
+  /** Factor node times are stretched by for CPU contention: 1 / (1 - busy CPUs / the CPUs shared, at most 0.9). */
   cpuStretch?: number;
+  /** Busy CPUs at this rate over the CPUs shared; >= 1 means the machine cannot keep up whatever the replicas. */
+  cpuUtilization?: number;
 }
 
 /** What stops the configuration from being cheaper or faster. */

@@ -37,7 +37,16 @@ export async function verifyCommand(c: VerifyCliContext): Promise<number> {
     // The inputs the profile was measured with, so the load is what was profiled.
     const bodies = c.profile.inputs.file ? parseSamples(readFileSync(resolve(c.dir, c.profile.inputs.file), 'utf8'), c.profile.inputs.file, c.plan) : generateSamples(c.plan, Math.max(8, c.profile.inputs.count));
     const server = c.server ?? { start: () => startHere(c) };
-    const report = await verify({ graph: c.tuned, prediction: c.prediction, qps: c.qps, bodies, server, log, ...(c.requests !== undefined ? { requests: c.requests } : {}) });
+    const report = await verify({
+      graph: c.tuned,
+      prediction: c.prediction,
+      qps: c.qps,
+      bodies,
+      server,
+      log,
+      ...(c.requests !== undefined ? { requests: c.requests } : {}),
+      ...(c.profile.loadAverage !== undefined ? { profiledLoadAverage: c.profile.loadAverage } : {}),
+    });
     if (c.json) printJson({ ...c.json, verify: report });
     else process.stdout.write(`${formatVerify(report).join('\n')}\n`);
     return 0;

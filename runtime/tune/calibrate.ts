@@ -1,4 +1,4 @@
-// Profile step 4: whole-graph requests through a real HTTP server at low load, so the model knows
+// Profile step 5 (docs/tuning.md): whole-graph requests through a real HTTP server at low load, so the model knows
 // what the points (each node alone, back to back) leave out — the request path outside the nodes
 // (HTTP, JSON, executor, inline nodes, hops) and each node's time inside a graph whose threads idle
 // between requests while the other nodes run.

@@ -161,6 +161,12 @@ export function busyCpus(node: NodeProfile, s: NodeSetting, lambda: number): num
   return ((lambda / b) * serviceAt(node, b).mean) / 1000 / overlap;
 }
 
+/** CPU seconds per item at the node's cheapest: a full batch when it batches, else a call over the calls that overlap. */
+function leastCpuPerItem(node: NodeProfile, s: NodeSetting): number {
+  if (node.batchable && s.maxBatchSize > 1) return serviceAt(node, s.maxBatchSize).mean / s.maxBatchSize / 1000;
+  return serviceAt(node, 1).mean / replicaServers(node, s.maxOngoingRequests) / 1000;
+}
+
 function plainModel(node: NodeProfile, s: NodeSetting, lambda: number, stretch: number): NodeModel {
   const svc = serviceAt(node, 1);
   const n = Math.max(1, s.numReplicas) * replicaServers(node, s.maxOngoingRequests);
@@ -242,17 +248,22 @@ export function predict(plan: Plan, profile: Profile, settings: Settings, qps: n
   const assumptions: string[] = [];
   const models = new Map<string, NodeModel>();
   const nodes: Record<string, NodePrediction> = {};
-  let ceilingQps = Number.POSITIVE_INFINITY;
   const replicaIds = plan.order.filter((id) => plan.nodes[id].runsIn === 'replica');
   for (const id of replicaIds) {
     if (!profile.nodes[id]) throw new Error(`node ${id} has no profile`);
     if (!settings[id]) throw new Error(`node ${id} has no setting`);
   }
   const reachOf = (id: string) => (profile.nodes[id].reach > 0 ? profile.nodes[id].reach : 1);
-  // Every replica's work and the request path's share the machine's CPUs.
+  // Every replica's work and the request path's share the machine's CPUs. A GPU node's service is
+  // CPU time only where the profile ran it on the CPU (no GPU detected: declared GPUs).
   const overhead = profile.inGraph?.overheadMs;
-  const busy = replicaIds.reduce((sum, id) => sum + busyCpus(profile.nodes[id], settings[id], qps * reachOf(id)), 0) + (qps * (overhead?.mean ?? 0)) / 1000;
-  const stretch = cpuStretch(busy, opts.cpus ?? profile.machine.cpus);
+  const onCpu = replicaIds.filter((id) => settings[id].gpus === 0 || profile.machine.gpus === 0);
+  const cpus = opts.cpus ?? profile.machine.cpus;
+  const busy = onCpu.reduce((sum, id) => sum + busyCpus(profile.nodes[id], settings[id], qps * reachOf(id)), 0) + (qps * (overhead?.mean ?? 0)) / 1000;
+  const stretch = cpuStretch(busy, cpus);
+  // However many replicas are placed, the CPUs bound the rate: CPU time per request at its least (full batches).
+  const cpuPerRequest = onCpu.reduce((sum, id) => sum + reachOf(id) * leastCpuPerItem(profile.nodes[id], settings[id]), 0) + (overhead?.mean ?? 0) / 1000;
+  let ceilingQps = cpuPerRequest > 0 ? cpus / cpuPerRequest : Number.POSITIVE_INFINITY;
   for (const id of replicaIds) {
     const np = profile.nodes[id];
     const s = settings[id];
@@ -275,7 +286,7 @@ export function predict(plan: Plan, profile: Profile, settings: Settings, qps: n
   const path = overhead ? quantileCurve(overhead) : undefined;
   const pathDraw = path ? (rand: () => number) => drawQuantile(path, rand()) * stretch : () => 0;
   const e2e = monteCarlo(plan, profile, models, pathDraw, opts.seed ?? 1, opts.samples ?? 20_000);
-  return { qps, nodes, p50Ms: e2e.p50, p99Ms: e2e.p99, ceilingQps, criticalPath: e2e.critical, assumptions, cpuStretch: stretch };
+  return { qps, nodes, p50Ms: e2e.p50, p99Ms: e2e.p99, ceilingQps, criticalPath: e2e.critical, assumptions, cpuStretch: stretch, cpuUtilization: busy / Math.max(1, cpus) };
 }
 
 /** End to end: each sampled request starts a node at the latest finish of its inputs (joins wait for all). */

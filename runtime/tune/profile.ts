@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import type { Deployment } from '../../shared/deployment.js';
 import type { Plan, PlanNode } from '../../shared/plan.js';
@@ -43,7 +44,7 @@ export interface ProfileOptions {
   gpuMemoryMb?: number;
   /** Longest a replica may take to load (default 120 s). */
   loadWaitMs?: number;
-  /** Whole-graph requests measured in step 4 (default 150, at most `calibrateMs`, default 4000 ms); 0 skips the step. */
+  /** Whole-graph requests measured for the request path (docs/tuning.md, Profile step 5) (default 150, at most `calibrateMs`, default 4000 ms); 0 skips the step. */
   calibrateRequests?: number;
   calibrateMs?: number;
   log?: (line: string) => void;
@@ -52,7 +53,7 @@ export interface ProfileOptions {
 
 const MIN_SAMPLES = 5;
 const WARMUP = 2;
-/** Mean pause between step 4's requests (ms): long enough that the replicas idle between them, as under open-loop load. */
+/** Mean pause between the request-path step's requests (ms): long enough that the replicas idle between them, as under open-loop load. */
 const CALIBRATE_THINK_MS = 20;
 
 /**
@@ -168,7 +169,7 @@ export async function profileGraph(plan: Plan, opts: ProfileOptions = {}, onProg
   let calibration: Awaited<ReturnType<typeof calibrate>> | undefined;
   const tMeasure = performance.now();
   let done = 0;
-  // Time left: the points' own pace, plus a redeploy per batch size still to measure and step 4 when still ahead.
+  // Time left: the points' own pace, plus a redeploy per batch size still to measure and the request-path step when still ahead.
   const deploys: number[] = [];
   let calibrated = calibrateS === 0;
   const record = (node: string, p: ProfilePoint) => {
@@ -252,6 +253,7 @@ export async function profileGraph(plan: Plan, opts: ProfileOptions = {}, onProg
     inputs: { source, count: samples.length, ...(opts.inputsFile ? { file: opts.inputsFile } : {}) },
     durationS,
     nodes,
+    loadAverage: Math.round(loadavg()[0] * 100) / 100,
     ...(calibration ? { inGraph: calibration.graph } : {}),
     ...(cpuScale < 1 ? { cpuScale } : {}),
   };

@@ -144,7 +144,7 @@ function scalarCost(c: Cost): number {
 
 /** How far a prediction is from the target: 0 when met; overload counts above any latency. */
 function shortfall(p: Prediction, target: TuneTarget): number {
-  const overload = Math.max(0, ...Object.values(p.nodes).map((n) => n.utilization));
+  const overload = Math.max(0, p.cpuUtilization ?? 0, ...Object.values(p.nodes).map((n) => n.utilization));
   if (overload >= 1 || !Number.isFinite(p.p99Ms)) return 1e12 * overload + 1e9;
   return Math.max(0, p.p99Ms - target.p99Ms);
 }
@@ -157,6 +157,12 @@ function bindings(c: Candidate, target: TuneTarget, refused: Binding[]): Binding
   const [slow, sp] = nodes.reduce((a, b) => (b[1].p99Ms > a[1].p99Ms ? b : a));
   const out: Binding[] = [];
   if (hp.utilization >= 0.7) out.push({ node: hot, resource: 'throughput', why: `${pct(hp.utilization)} busy at ${fmt(hp.arrivalQps)} req/s of its ${fmt(hp.ceilingQps)} req/s ceiling` });
+  const cpu = c.prediction.cpuUtilization ?? 0;
+  if (cpu >= 0.7) {
+    // The machine's CPUs, whatever the replicas: named by the node that keeps them busiest.
+    const [top] = nodes.reduce((a, b) => ((b[1].busyCpus ?? 0) * c.settings[b[0]].numReplicas > (a[1].busyCpus ?? 0) * c.settings[a[0]].numReplicas ? b : a));
+    out.push({ node: top, resource: 'cpus', why: `the CPUs are ${pct(cpu)} busy at ${fmt(c.prediction.qps)} req/s (most: ${fmt(c.prediction.ceilingQps)} req/s); ${top} takes the most CPU time` });
+  }
   if (Number.isFinite(sp.p99Ms)) out.push({ node: slow, resource: 'latency', why: `the largest share of the end-to-end p99 (${fmt(sp.p99Ms)} ms of ${fmt(c.prediction.p99Ms)} ms; target ${fmt(target.p99Ms)} ms)` });
   return [...out, ...refused];
 }
@@ -213,7 +219,7 @@ export function tune(plan: Plan, profile: Profile, target: TuneTarget, resources
   }
   if (shortfall(cur.prediction, target) > 0) {
     const ceiling = throughputCeiling(plan, profile, cluster, maxReplicas, popts);
-    const bestP99 = Number.isFinite(cur.prediction.p99Ms) && Math.max(...Object.values(cur.prediction.nodes).map((n) => n.utilization)) < 1 ? cur.prediction.p99Ms : Number.POSITIVE_INFINITY;
+    const bestP99 = Number.isFinite(cur.prediction.p99Ms) && Math.max(cur.prediction.cpuUtilization ?? 0, ...Object.values(cur.prediction.nodes).map((n) => n.utilization)) < 1 ? cur.prediction.p99Ms : Number.POSITIVE_INFINITY;
     const binds = bindings(cur, target, [...refused.values()]);
     const why = bestP99 === Number.POSITIVE_INFINITY ? `no placeable configuration keeps up with ${fmt(target.qps)} req/s (most: ${fmt(ceiling)} req/s)` : `the best placeable configuration reaches p99 ${fmt(bestP99)} ms at ${fmt(target.qps)} req/s`;
     return fail(target, `cannot meet p99 ≤ ${fmt(target.p99Ms)} ms at ${fmt(target.qps)} req/s on these resources: ${why}; ${binds.map((b) => `${b.node} (${b.resource}): ${b.why}`).join('; ')}`, bestP99, ceiling, { settings: cur.settings, prediction: cur.prediction, binds }, evaluated, t0);

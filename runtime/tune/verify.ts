@@ -1,5 +1,6 @@
 // `tune --verify`: deploy the tuned graph, drive open-loop Poisson load at the target rate, and
 // set what was measured beside what the model predicted, per node and end to end.
+import { loadavg } from 'node:os';
 import type { NodeStatus } from '../../shared/protocol.js';
 import type { Prediction } from '../../shared/tuning.js';
 import { type ServerCliOptions, serverRequest } from '../cli/server-client.js';
@@ -21,6 +22,8 @@ export interface VerifyOptions {
   bodies: readonly unknown[];
   /** Where to deploy: a running server (its URL and token), or a server started here for the run. */
   server: ServerCliOptions | { start: () => Promise<StartedServer> };
+  /** The profile's load average (Profile.loadAverage), printed beside the load average now. */
+  profiledLoadAverage?: number;
   /** Requests in the measured load (default 2000, capped at MAX_VERIFY_SECONDS of arrivals). */
   requests?: number;
   /** Requests sent one after another before the load, so models are loaded and code is warm (default 20). */
@@ -58,6 +61,8 @@ export interface VerifyReport {
   endToEnd: Compared;
   /** Per replica-backed node; measured latency is the node's recent window (queue wait included), its rate the calls completed during the load. */
   nodes: Record<string, Compared & { calls: number; errors: number }>;
+  /** 1-minute load average of this machine when the load started, and when the profile was measured (when known). */
+  loadAverage: { now: number; profiled?: number };
   /** Whether end-to-end p99 and throughput are within 25 % of the prediction (the issue's goal). */
   withinGoal: boolean;
   /** The first few failures' statuses and messages, when any failed. */
@@ -97,6 +102,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       if (w.ok === 0) throw new TuneError(`verify: every warm-up request failed (${describeFailures(w).join('; ')})`, 'check the inputs match the input node and the graph answers a single request');
     }
     const mid = await nodeStatus(server, o.graph.name);
+    const loadNow = Math.round(loadavg()[0] * 100) / 100;
     log(`load: ${requests} requests at ${o.qps}/s (Poisson arrivals), about ${Math.ceil(requests / o.qps)} s`);
     // On a thread of its own: a server started here shares this thread, and must not delay the arrivals.
     const bodies = o.bodies.map((_, i) => o.bodies[(i + warmup) % o.bodies.length]);
@@ -104,13 +110,13 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     const ticker = setInterval(() => log(`  sent ${run.counts.sent}/${requests}, answered ${run.counts.answered}, failed ${run.counts.failed}, overflow ${run.counts.overflow}`), 5000);
     const r = await run.done.finally(() => clearInterval(ticker));
     const after = await nodeStatus(server, o.graph.name);
-    return report(o, r, mid, after);
+    return report(o, r, mid, after, loadNow);
   } finally {
     await started?.close();
   }
 }
 
-function report(o: VerifyOptions, r: LoadResult, mid: Record<string, NodeStatus>, after: Record<string, NodeStatus>): VerifyReport {
+function report(o: VerifyOptions, r: LoadResult, mid: Record<string, NodeStatus>, after: Record<string, NodeStatus>, loadNow: number): VerifyReport {
   const seconds = r.durationMs / 1000;
   const e2e = compare({ p50Ms: o.prediction.p50Ms, p99Ms: o.prediction.p99Ms, qps: Math.min(o.qps, o.prediction.ceilingQps) }, { p50Ms: r.p50Ms, p99Ms: r.p99Ms, qps: r.throughput });
   const nodes: VerifyReport['nodes'] = {};
@@ -134,6 +140,7 @@ function report(o: VerifyOptions, r: LoadResult, mid: Record<string, NodeStatus>
     load: { requests: r.arrived, sent: r.sent, ok: r.ok, failed: r.failed, overflow: r.overflow, durationS: round(seconds), maxLagMs: round(r.maxLagMs) },
     endToEnd: e2e,
     nodes,
+    loadAverage: { now: loadNow, ...(o.profiledLoadAverage !== undefined ? { profiled: o.profiledLoadAverage } : {}) },
     withinGoal: near(e2e.ratio.p99Ms) && near(e2e.ratio.qps),
     failures: describeFailures(r),
   };
@@ -185,6 +192,8 @@ export function formatVerify(v: VerifyReport): string[] {
     row('end to end', v.endToEnd),
     ...Object.entries(v.nodes).map(([id, c]) => row(id, c)),
     ...(v.failures.length ? [`failures: ${v.failures.join('; ')}`] : []),
+    // Other processes' load is in every figure: a tail profiled at one load and measured at another differs by it.
+    `load average ${v.loadAverage.now} when the load started${v.loadAverage.profiled !== undefined ? `, ${v.loadAverage.profiled} when profiled` : ''}`,
     v.withinGoal ? 'end-to-end p99 and throughput within 25 % of the prediction' : 'end-to-end p99 or throughput is more than 25 % off the prediction (docs/tuning.md, Verify)',
   ];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { erlangC, predict, replicaServers, serviceAt } from '../../runtime/tune/model.js';
-import { nodeProfile, planOf, profileOf } from './synthetic.js';
+import { nodeProfile, planOf, profileOf, stats } from './synthetic.js';
 
 const one = { numReplicas: 1, maxBatchSize: 1, batchWaitMs: 0, maxOngoingRequests: 1, cpus: 1, gpus: 0 };
 
@@ -76,5 +76,37 @@ describe('tuning model', () => {
     const plan = planOf([{ id: 'a', kind: 'test-echo' }], [['input', 'a'], ['a', 'output']]);
     const prof = profileOf(plan, { a: nodeProfile('test-echo', { fixedMs: 10 }) });
     expect(predict(plan, prof, { a: one }, 60, { seed: 3 })).toEqual(predict(plan, prof, { a: one }, 60, { seed: 3 }));
+  });
+
+  it('bounds the rate by the CPUs whatever the replicas, and stretches node times as the CPUs fill', () => {
+    const plan = planOf([{ id: 'a', kind: 'test-echo' }, { id: 'b', kind: 'test-echo' }], [['input', 'a'], ['a', 'b'], ['b', 'output']]);
+    // Two CPU-bound nodes of 10 ms: a request takes 20 ms of CPU, so 2 CPUs serve at most 100 req/s.
+    const prof = profileOf(plan, { a: nodeProfile('test-echo', { fixedMs: 10 }), b: nodeProfile('test-echo', { fixedMs: 10 }) });
+    const eight = { ...one, numReplicas: 8 };
+    const p = predict(plan, prof, { a: eight, b: eight }, 50, { cpus: 2 });
+    expect(p.ceilingQps).toBeCloseTo(100, 6);
+    expect(p.cpuUtilization).toBeCloseTo(0.5, 6);
+    // Half the CPUs busy: processor sharing doubles a call's time (20 ms of work take about 40).
+    expect(p.cpuStretch).toBeCloseTo(2, 6);
+    expect(p.p50Ms).toBeGreaterThan(38);
+    // On 64 CPUs the same replicas are the bound (8 x 100 req/s per node) and barely stretch.
+    const wide = predict(plan, prof, { a: eight, b: eight }, 50, { cpus: 64 });
+    expect(wide.ceilingQps).toBeCloseTo(800, 6);
+    expect(wide.cpuStretch).toBeLessThan(1.02);
+  });
+
+  it("adds the request path and each node's in-graph time from the profile, and says when a profile has neither", () => {
+    const plan = planOf([{ id: 'a', kind: 'test-echo' }], [['input', 'a'], ['a', 'output']]);
+    const np = nodeProfile('test-echo', { fixedMs: 10 });
+    const bare = predict(plan, profileOf(plan, { a: np }), { a: one }, 1e-3, { cpus: 64 });
+    expect(bare.assumptions.join(' ')).toMatch(/no request-path measurement/);
+    // In the graph the node took 2 ms more at every quantile; the path outside it a constant 3 ms.
+    const withPath = { ...profileOf(plan, { a: { ...np, inGraph: { p50: 12, p90: 12.36, p99: 12.6, mean: 12, std: 0.2, min: 11.64 } } }), inGraph: { requests: 100, endToEndMs: stats(15), overheadMs: { p50: 3, p90: 3, p99: 3, mean: 3, std: 0, min: 3 } } };
+    const p = predict(plan, withPath, { a: one }, 1e-3, { cpus: 64 });
+    expect(p.assumptions.join(' ')).not.toMatch(/request-path/);
+    expect(p.nodes.a.p50Ms).toBeCloseTo(bare.nodes.a.p50Ms + 2, 1);
+    expect(p.p50Ms).toBeCloseTo(bare.p50Ms + 5, 1);
+    // Capacity still follows the back-to-back service time: the hop does not hold the replica.
+    expect(p.ceilingQps).toBeCloseTo(bare.ceilingQps, 6);
   });
 });
