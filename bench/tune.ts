@@ -169,11 +169,11 @@ const cases: Case[] = [
   // Its hand-written deployment reserves 11 CPUs and 2 GPUs: logical CPUs and declared GPUs let it run on two cores.
   {
     example: 'document-analysis',
-    qps: Number(process.env.BENCH_DOC_QPS ?? 2),
+    qps: Number(process.env.BENCH_DOC_QPS ?? 0.5),
     cpus: 12,
     gpus: 2,
     samples: [{ image: `data:image/png;base64,${invoice.toString('base64')}` }],
-    requests: Number(process.env.BENCH_DOC_REQUESTS ?? 200),
+    requests: Number(process.env.BENCH_DOC_REQUESTS ?? 60),
   },
   { example: 'fractional-gpu', qps: 200, cpus: 8, gpus: 2, predictOnly: true },
 ];

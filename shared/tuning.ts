@@ -40,6 +40,8 @@ export interface ServiceStats {
   mean: number;
   /** Fastest sample (the model's distribution starts here; estimated from p50 and p90 when absent). */
   min?: number;
+  /** Slowest sample: the model's tail reaches at least this far (rare stalls a p99 of few samples misses). */
+  max?: number;
   /** Standard deviation of the samples (drives the model's variability, SCV = (std/mean)^2). */
   std: number;
 }

@@ -14,7 +14,7 @@ import { summarize } from './stats.js';
 export interface CalibrateOptions {
   /** Mean pause between requests, ms (exponential; default 20: the replicas go idle between them as under open-loop load). */
   thinkMs?: number;
-  /** Requests measured (default 150) and the most time spent (default 4000 ms), after 5 warm-up requests. */
+  /** Requests measured (default 300) and the most time spent (default 8000 ms), after 5 warm-up requests. */
   requests?: number;
   maxMs?: number;
   signal?: AbortSignal;
@@ -69,7 +69,7 @@ export async function calibrate(plan: Plan, graph: ServedGraph, samples: readonl
     for (let i = 0; i < 5; i++) await post(bodies[i % bodies.length]);
     const t0 = performance.now();
     // At least MIN_REQUESTS however slow the graph, so a slow graph still gets a distribution.
-    for (let i = 0; i < (o.requests ?? 150) && (i < MIN_REQUESTS || performance.now() - t0 < (o.maxMs ?? 4000)) && !o.signal?.aborted; i++) {
+    for (let i = 0; i < (o.requests ?? 300) && (i < MIN_REQUESTS || performance.now() - t0 < (o.maxMs ?? 8000)) && !o.signal?.aborted; i++) {
       await new Promise((ok) => setTimeout(ok, -Math.log(1 - rand()) * thinkMs));
       spans = new Map();
       const got = spans;

@@ -26,10 +26,13 @@ export interface NodeModel {
 
 const QUANTILES = [0, 0.5, 0.9, 0.99, 1] as const;
 
-/** Quantiles of a service time as an inverse CDF (piecewise linear through min, p50, p90, p99, and a tail). */
+/**
+ * Quantiles of a service time as an inverse CDF (piecewise linear through min, p50, p90, p99, and a
+ * tail as long as p99 - p90 past p99, or to the slowest sample when that lies further).
+ */
 function quantileCurve(s: ServiceStats): number[] {
   const min = Math.max(0, Math.min(s.p50, s.min ?? s.p50 - (s.p90 - s.p50)));
-  const max = s.p99 + (s.p99 - s.p90);
+  const max = Math.max(s.p99 + (s.p99 - s.p90), s.max ?? 0);
   return [min, s.p50, s.p90, s.p99, max];
 }
 
@@ -46,11 +49,12 @@ function drawQuantile(curve: number[], u: number): number {
 function lerpStats(a: ServiceStats, b: ServiceStats, f: number): ServiceStats {
   const l = (x: number, y: number) => x + f * (y - x);
   const min = a.min !== undefined && b.min !== undefined ? { min: l(a.min, b.min) } : {};
-  return { p50: l(a.p50, b.p50), p90: l(a.p90, b.p90), p99: l(a.p99, b.p99), mean: l(a.mean, b.mean), std: l(a.std, b.std), ...min };
+  const max = a.max !== undefined && b.max !== undefined ? { max: l(a.max, b.max) } : {};
+  return { p50: l(a.p50, b.p50), p90: l(a.p90, b.p90), p99: l(a.p99, b.p99), mean: l(a.mean, b.mean), std: l(a.std, b.std), ...min, ...max };
 }
 
 function scaleStats(s: ServiceStats, k: number): ServiceStats {
-  return { p50: s.p50 * k, p90: s.p90 * k, p99: s.p99 * k, mean: s.mean * k, std: s.std * k, ...(s.min !== undefined ? { min: s.min * k } : {}) };
+  return { p50: s.p50 * k, p90: s.p90 * k, p99: s.p99 * k, mean: s.mean * k, std: s.std * k, ...(s.min !== undefined ? { min: s.min * k } : {}), ...(s.max !== undefined ? { max: s.max * k } : {}) };
 }
 
 /**
@@ -83,7 +87,8 @@ export function latencyAt(node: NodeProfile, batch: number): ServiceStats {
   const base = serviceAt(node, 1);
   const d = (k: 'p50' | 'p90' | 'p99' | 'mean') => Math.max(0, g[k] - base[k]);
   const min = svc.min !== undefined && g.min !== undefined && base.min !== undefined ? { min: svc.min + Math.max(0, g.min - base.min) } : {};
-  return { p50: svc.p50 + d('p50'), p90: svc.p90 + d('p90'), p99: svc.p99 + d('p99'), mean: svc.mean + d('mean'), std: Math.max(svc.std, g.std), ...min };
+  const max = g.max !== undefined ? { max: Math.max(svc.max ?? 0, svc.p99 + d('p99'), svc.p99 + (g.max - base.p99)) } : {};
+  return { p50: svc.p50 + d('p50'), p90: svc.p90 + d('p90'), p99: svc.p99 + d('p99'), mean: svc.mean + d('mean'), std: Math.max(svc.std, g.std), ...min, ...max };
 }
 
 /**

@@ -44,7 +44,7 @@ export interface ProfileOptions {
   gpuMemoryMb?: number;
   /** Longest a replica may take to load (default 120 s). */
   loadWaitMs?: number;
-  /** Whole-graph requests measured for the request path (docs/tuning.md, Profile step 5) (default 150, at most `calibrateMs`, default 4000 ms); 0 skips the step. */
+  /** Whole-graph requests measured for the request path (docs/tuning.md, Profile step 5) (default 300, at most `calibrateMs`, default 8000 ms); 0 skips the step. */
   calibrateRequests?: number;
   calibrateMs?: number;
   log?: (line: string) => void;
@@ -158,8 +158,8 @@ export async function profileGraph(plan: Plan, opts: ProfileOptions = {}, onProg
   const relErr = opts.relErr ?? 0.05;
   const guessS = (p: (typeof todo)[number]) => Math.min(maxPointMs, (WARMUP + 20) * (firstMs.get(p.node) ?? 10) * (1 + p.batch / 4) * p.concurrency) / 1000;
   const batchDeploys = todo.filter((p) => p.batch > 1).length;
-  const calibrateRequests = opts.calibrateRequests ?? 150;
-  const calibrateMs = opts.calibrateMs ?? 4000;
+  const calibrateRequests = opts.calibrateRequests ?? 300;
+  const calibrateMs = opts.calibrateMs ?? 8000;
   const calibrateS = calibrateRequests > 0 ? Math.min(calibrateMs, calibrateRequests * (CALIBRATE_THINK_MS + firstRequestMs)) / 1000 : 0;
   const estimateS = todo.reduce((s, p) => s + guessS(p), 0) + batchDeploys * deployS + calibrateS;
   onProgress({ type: 'start', nodes: replicaNodes, points: todo.length, estimateS, inputs: { source, count: samples.length } });
