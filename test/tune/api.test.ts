@@ -1,10 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
 import type { ProfileJob } from '../../shared/tune-api.js';
-import { get, graph, post, startServer, until } from '../runtime/helpers.js';
+import { get, graph, post, startServer, TESTKIT, until } from '../runtime/helpers.js';
 
 let server: BeamlineServer;
 let dataDir: string;
@@ -85,6 +86,28 @@ describe('POST /api/tune and /api/profile refuse bad input, naming the field', (
 });
 
 describe('profile then tune through the API', () => {
+  it('a profile job loads every custom kind module the server was given, not only the first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'beamline-tune-api-modules-'));
+    // word-stats comes from the second module: a profiler given only the first could not load it.
+    const two = await startServer({ dataDir: dir, cpus: 2, nodes: [TESTKIT, fileURLToPath(new URL('../../examples/custom-node/nodes/word-stats.ts', import.meta.url))] });
+    try {
+      const g = graph('two-modules', [{ id: 'w', kind: 'word-stats' }], [['input', 'w'], ['w', 'output']]);
+      g.nodes = g.nodes.map((n) => (n.id === 'input' ? { ...n, config: { fields: { x: 'text' } } } : n));
+      g.edges = g.edges.map((e) => (e.target === 'w' ? { ...e, targetHandle: 'text' } : e.source === 'w' ? { ...e, sourceHandle: 'stats' } : e));
+      const started = await post(`${two.url}/api/profile`, { graph: g, inputs: [{ x: 'One sentence here. And another one.' }] });
+      expect(started.status).toBe(202);
+      const done = await until(async () => {
+        const j = (await get(`${two.url}/api/profile/${started.body.id}`)).body as ProfileJob;
+        return j.state !== 'running' ? j : undefined;
+      }, 'the profile job to end', 120_000);
+      expect(done.error).toBeUndefined();
+      expect(done.state).toBe('done');
+    } finally {
+      await two.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
+
   it('a profile job reports progress and ends done; the tune answers settings and the graph with them', async () => {
     const g = pipeline('api-tuned');
     const started = await post(`${server.url}/api/profile`, { graph: g, inputs: [{ x: 1 }, { x: 2 }] });
