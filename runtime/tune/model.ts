@@ -76,19 +76,20 @@ export function serviceAt(node: NodeProfile, batch: number): ServiceStats {
 
 /**
  * A call's latency as a request sees it, for `batch` items: the profiled service time plus, per
- * quantile, what the node took inside whole-graph requests at low load beyond its back-to-back
- * batch-1 time (the hop from the executor and back, waking an idle replica; NodeProfile.inGraph),
- * never less than the profiled time. Capacity still follows serviceAt: the hop does not hold the replica.
+ * quantile, the difference between what the node took inside whole-graph requests at low load and
+ * its back-to-back batch-1 time (NodeProfile.inGraph): usually the hop from the executor and back
+ * and waking an idle replica; negative where the in-graph step measured the node faster (a slow
+ * node's few back-to-back calls still warming up). Capacity still follows serviceAt.
  */
 export function latencyAt(node: NodeProfile, batch: number): ServiceStats {
   const svc = serviceAt(node, batch);
   const g = node.inGraph;
   if (!g) return svc;
   const base = serviceAt(node, 1);
-  const d = (k: 'p50' | 'p90' | 'p99' | 'mean') => Math.max(0, g[k] - base[k]);
-  const min = svc.min !== undefined && g.min !== undefined && base.min !== undefined ? { min: svc.min + Math.max(0, g.min - base.min) } : {};
-  const max = g.max !== undefined ? { max: Math.max(svc.max ?? 0, svc.p99 + d('p99'), svc.p99 + (g.max - base.p99)) } : {};
-  return { p50: svc.p50 + d('p50'), p90: svc.p90 + d('p90'), p99: svc.p99 + d('p99'), mean: svc.mean + d('mean'), std: Math.max(svc.std, g.std), ...min, ...max };
+  const at = (k: 'p50' | 'p90' | 'p99' | 'mean') => Math.max(0, svc[k] + g[k] - base[k]);
+  const min = svc.min !== undefined && g.min !== undefined && base.min !== undefined ? { min: Math.max(0, svc.min + g.min - base.min) } : {};
+  const max = g.max !== undefined ? { max: Math.max(at('p99'), svc.p99 + (g.max - base.p99)) } : {};
+  return { p50: at('p50'), p90: at('p90'), p99: at('p99'), mean: at('mean'), std: g.std, ...min, ...max };
 }
 
 /**

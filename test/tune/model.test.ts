@@ -108,5 +108,8 @@ describe('tuning model', () => {
     expect(p.p50Ms).toBeCloseTo(bare.p50Ms + 5, 1);
     // Capacity still follows the back-to-back service time: the hop does not hold the replica.
     expect(p.ceilingQps).toBeCloseTo(bare.ceilingQps, 6);
+    // A node the in-graph step measured faster (its few back-to-back calls still warming) is taken at that.
+    const faster = profileOf(plan, { a: { ...np, inGraph: { p50: 6, p90: 6.18, p99: 6.3, mean: 6, std: 0.1, min: 5.82 } } });
+    expect(predict(plan, faster, { a: one }, 1e-3, { cpus: 64 }).nodes.a.p50Ms).toBeCloseTo(6, 0);
   });
 });
