@@ -59,6 +59,12 @@ export interface ProfilePoint {
   samples: number;
   /** Completed calls per second across the concurrent callers (items/s = throughput x batch). */
   throughput: number;
+  /**
+   * CPU time of the whole process per call while this point ran (process.cpuUsage(), every thread:
+   * only the measured node had work), ms. A node waiting on I/O uses little of its service time.
+   * Absent in older profiles: the model then takes the service time over the measured overlap.
+   */
+  cpuMs?: number;
 }
 
 export interface NodeProfile {

@@ -163,12 +163,31 @@ function meanBatch(node: NodeProfile, s: NodeSetting, lambda: number): number {
  */
 export function busyCpus(node: NodeProfile, s: NodeSetting, lambda: number): number {
   const b = meanBatch(node, s, lambda);
+  const measured = cpuAt(node, b);
+  if (measured !== undefined) return ((lambda / b) * measured) / 1000;
   const overlap = b > 1 ? 1 : replicaServers(node, s.maxOngoingRequests);
   return ((lambda / b) * serviceAt(node, b).mean) / 1000 / overlap;
 }
 
+/** CPU ms of a call of `batch` items where the profile measured it (ProfilePoint.cpuMs), interpolated between batch sizes. */
+function cpuAt(node: NodeProfile, batch: number): number | undefined {
+  const pts = node.points.filter((p) => p.concurrency === 1 && p.cpuMs !== undefined).sort((a, b) => a.batch - b.batch);
+  if (!pts.length) return undefined;
+  if (batch <= pts[0].batch) return pts[0].cpuMs;
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1];
+    const c = pts[i];
+    if (batch <= c.batch) return a.cpuMs! + ((batch - a.batch) / (c.batch - a.batch)) * (c.cpuMs! - a.cpuMs!);
+  }
+  const last = pts[pts.length - 1];
+  return (last.cpuMs! / last.batch) * batch;
+}
+
 /** CPU seconds per item at the node's cheapest: a full batch when it batches, else a call over the calls that overlap. */
 function leastCpuPerItem(node: NodeProfile, s: NodeSetting): number {
+  const B = node.batchable && s.maxBatchSize > 1 ? s.maxBatchSize : 1;
+  const measured = cpuAt(node, B);
+  if (measured !== undefined) return measured / B / 1000;
   if (node.batchable && s.maxBatchSize > 1) return serviceAt(node, s.maxBatchSize).mean / s.maxBatchSize / 1000;
   return serviceAt(node, 1).mean / replicaServers(node, s.maxOngoingRequests) / 1000;
 }

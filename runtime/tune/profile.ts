@@ -307,6 +307,7 @@ async function measurePoint(router: Router, node: string, inputs: Record<string,
   // Warm-up calls are not counted (first calls pay JIT and caches).
   for (let i = 0; i < WARMUP; i++) await call();
   t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const stable = () => {
     if (times.length < MIN_SAMPLES) return false;
     const { mean, std } = meanStd(times);
@@ -322,5 +323,6 @@ async function measurePoint(router: Router, node: string, inputs: Record<string,
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - t0) / 1000;
-  return { batch, concurrency, serviceMs: summarize(times), samples: times.length, throughput: times.length / elapsed };
+  const cpu = process.cpuUsage(cpu0);
+  return { batch, concurrency, serviceMs: summarize(times), samples: times.length, throughput: times.length / elapsed, cpuMs: (cpu.user + cpu.system) / 1000 / times.length };
 }

@@ -38,7 +38,11 @@ describe('beamline profile (real replicas)', () => {
     for (const p of [...profile.nodes.svc.points, ...profile.nodes.echo.points]) {
       expect(p.samples).toBeGreaterThanOrEqual(5);
       expect(p.samples).toBeLessThanOrEqual(12);
+      // CPU time per call is recorded: the test kinds sleep, so it is well under their service time.
+      expect(p.cpuMs).toBeGreaterThanOrEqual(0);
     }
+    const svc1 = profile.nodes.svc.points.find((p) => p.batch === 1 && p.concurrency === 1)!;
+    expect(svc1.cpuMs!).toBeLessThan(svc1.serviceMs.mean);
     // The batch of 4 takes 20 + 4 x 5 = 40 ms against 25 ms for one: the profile sees batches cost more, and less per item.
     const at = (b: number) => profile.nodes.svc.points.find((p) => p.batch === b && p.concurrency === 1)!.serviceMs.mean;
     expect(at(4) / at(1)).toBeGreaterThan(1.3);
