@@ -14,7 +14,7 @@ let server: BeamlineServer;
 beforeAll(async () => {
   const dir = tempDir();
   file = join(dir, 'graph.json');
-  writeFileSync(file, JSON.stringify(graph('cli-verify', [{ id: 's', kind: 'test-service', config: { ms: 5 } }], [['input', 's'], ['s', 'output']])));
+  writeFileSync(file, JSON.stringify(graph('cli-verify', [{ id: 's', kind: 'test-service', config: { ms: 1 } }], [['input', 's'], ['s', 'output']])));
   const p = await beamline(['profile', file, ...nodes, '--max-batch', '2', '--max-concurrency', '2']);
   expect(p.stdout + p.stderr).toContain('profile written');
   expect(p.code).toBe(0);
@@ -27,16 +27,18 @@ afterAll(async () => {
 
 describe('beamline tune --verify', () => {
   it('on a server it starts: every request of the default load answered, measured beside predicted', async () => {
-    const r = await beamline(['tune', file, '--qps', '400', '--p99', '300ms', '--cpus', '2', ...nodes, '--verify']);
-    expect(r.stderr).toContain('load: 2000 requests at 400/s (Poisson arrivals)');
-    expect(r.stdout).toMatch(/verify: 2000 sent of 2000 arrivals at 400\/s over [\d.]+ s; 2000 ok, 0 failed, 0 not sent/);
+    // A rate far below what two loaded cores carry (1 ms a call at 200/s is 0.2 of a core): the
+    // test checks that every arrival is sent and answered, not how fast this machine is.
+    const r = await beamline(['tune', file, '--qps', '200', '--p99', '300ms', '--cpus', '2', ...nodes, '--verify']);
+    expect(r.stderr).toContain('load: 2000 requests at 200/s (Poisson arrivals)');
+    expect(r.stdout).toMatch(/verify: 2000 sent of 2000 arrivals at 200\/s over [\d.]+ s; 2000 ok, 0 failed, 0 not sent/);
     expect(r.stdout).toMatch(/^end to end +p50 [\d.]+ ms vs [\d.]+ ms \([\d.]+×\)/m);
     expect(r.stdout).toMatch(/^s +p50 /m);
     expect(r.code).toBe(0);
   }, 120_000);
 
   it('on --server: the tuned graph is deployed there and loaded; a graph the server cannot place is named', async () => {
-    const r = await beamline(['tune', file, '--qps', '400', '--p99', '300ms', '--cpus', '2', ...nodes, '--verify', '--server', server.url, '--json']);
+    const r = await beamline(['tune', file, '--qps', '200', '--p99', '300ms', '--cpus', '2', ...nodes, '--verify', '--server', server.url, '--json']);
     expect(r.stderr).toContain(`deploying cli-verify on ${server.url}`);
     // --json: one document, the TuneResult with the report as `verify`.
     const doc = JSON.parse(r.stdout);
