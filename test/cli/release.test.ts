@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
-import { graph, startServer } from '../runtime/helpers.js';
+import { startServer, versionGraph } from '../runtime/helpers.js';
 import { beamline, removeTemp, tempFile } from './run-cli.js';
 
 // `beamline deploy --canary` and `beamline release` as a user runs them: child processes
 // talking to a real server.
 
-const versionGraph = (label: string) =>
-  graph('clirel', [{ id: 'm', kind: 'test-version', config: { label }, deployment: { numReplicas: 1 } }], [
-    ['input', 'm'],
-    ['m', 'output'],
-  ]);
+const clirel = (label: string) => versionGraph('clirel', { label });
 
 let server: BeamlineServer;
 beforeAll(async () => {
@@ -23,8 +19,8 @@ afterAll(async () => {
 
 describe('beamline deploy / release', () => {
   it('deploys, starts a canary, shows it and rolls it back; bad values name the flag', async () => {
-    const v1 = tempFile('v1.json', versionGraph('v1'));
-    const v2 = tempFile('v2.json', versionGraph('v2'));
+    const v1 = tempFile('v1.json', clirel('v1'));
+    const v2 = tempFile('v2.json', clirel('v2'));
     const first = await beamline(['deploy', v1, '--server', server.url]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);

@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
 import type { ReleaseStatus } from '../../shared/release.js';
-import { get, graph, post, startServer, until } from './helpers.js';
+import { get, post, startServer, until, versionGraph } from './helpers.js';
 
 // Canary releases through a real server: a healthy canary is promoted step by step, a worse one
 // is rolled back by the judge on its own, and no client request fails on the way.
-
-const versionGraph = (name: string, config: Record<string, unknown>) =>
-  graph(name, [{ id: 'm', kind: 'test-version', config, deployment: { numReplicas: 1 } }], [
-    ['input', 'm'],
-    ['m', 'output'],
-  ]);
 
 let server: BeamlineServer;
 beforeAll(async () => {

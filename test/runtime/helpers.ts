@@ -33,6 +33,33 @@ export function echoGraph(name: string): GraphInput {
   ]);
 }
 
+/** input -> one test-version node -> output: two versions of one graph that differ by config (label, failures, delay), as releases compare them. */
+export function versionGraph(name: string, config: Record<string, unknown>, deployment: Record<string, unknown> = {}): GraphInput {
+  return graph(name, [{ id: 'm', kind: 'test-version', config, deployment: { numReplicas: 1, ...deployment } }], [
+    ['input', 'm'],
+    ['m', 'output'],
+  ]);
+}
+
+/** input -> split s (branches a and b) -> test-echo ea / eb -> output: the output is keyed by the echo node that ran. */
+export function splitGraph(name: string, weights: [number, number], sticky?: { header: string } | { path: string }): GraphInput {
+  const node = (id: string, kind: string, config: Record<string, unknown> = {}) => ({ id, kind, position: { x: 0, y: 0 }, config, deployment: {} });
+  const edge = (source: string, sourceHandle: string, target: string) => ({ source, sourceHandle, target, targetHandle: 'in' });
+  return {
+    version: 1,
+    name,
+    routePrefix: `/${name}`,
+    nodes: [
+      node('input', 'input', { fields: { x: 'json' } }),
+      node('s', 'split', { branches: [{ port: 'a', weight: weights[0] }, { port: 'b', weight: weights[1] }], ...(sticky ? { sticky } : {}) }),
+      node('ea', 'test-echo', { tag: 'a' }),
+      node('eb', 'test-echo', { tag: 'b' }),
+      node('output', 'output'),
+    ],
+    edges: [edge('input', 'x', 's'), edge('s', 'a', 'ea'), edge('s', 'b', 'eb'), edge('ea', 'out', 'output'), edge('eb', 'out', 'output')],
+  };
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
 export async function post(url: string, body: unknown): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -2,31 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GraphInput } from '../../shared/graph.js';
 import type { BeamlineServer } from '../../runtime/server/index.js';
-import { get, graph, post, startServer } from './helpers.js';
+import { get, post, splitGraph, startServer, versionGraph } from './helpers.js';
 
 // A release beside the rest of the runtime: the candidate's node figures apart from the
 // stable version's, the capacity both take, and what a weight change, a rollback, a DELETE
 // and a restart do while a release runs (docs/releases.md).
-
-const versionGraph = (name: string, config: Record<string, unknown>, numReplicas = 1) =>
-  graph(name, [{ id: 'm', kind: 'test-version', config, deployment: { numReplicas } }], [
-    ['input', 'm'],
-    ['m', 'output'],
-  ]);
-
-function splitGraph(name: string, weights: [number, number]): GraphInput {
-  const node = (id: string, kind: string, config: Record<string, unknown> = {}) => ({ id, kind, position: { x: 0, y: 0 }, config, deployment: {} });
-  const edge = (source: string, sourceHandle: string, target: string) => ({ source, sourceHandle, target, targetHandle: 'in' });
-  return {
-    version: 1,
-    name,
-    routePrefix: `/${name}`,
-    nodes: [node('input', 'input', { fields: { x: 'json' } }), node('s', 'split', { branches: [{ port: 'a', weight: weights[0] }, { port: 'b', weight: weights[1] }] }), node('ea', 'test-echo', { tag: 'a' }), node('eb', 'test-echo', { tag: 'b' }), node('output', 'output')],
-    edges: [edge('input', 'x', 's'), edge('s', 'a', 'ea'), edge('s', 'b', 'eb'), edge('ea', 'out', 'output'), edge('eb', 'out', 'output')],
-  } as GraphInput;
-}
 
 async function send(url: string, method: string, body?: unknown) {
   const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
@@ -77,21 +58,21 @@ describe('releases beside the rest of the runtime', () => {
   });
 
   it('refuses a release that does not fit beside the stable version, naming what does not fit; a redeploy of that size fits', async () => {
-    expect((await post(`${server.url}/api/graphs`, versionGraph('big', { label: 'v1' }, 3))).status).toBe(201);
-    const canary = await post(`${server.url}/api/graphs?canary=10`, versionGraph('big', { label: 'v2' }, 3));
+    expect((await post(`${server.url}/api/graphs`, versionGraph('big', { label: 'v1' }, { numReplicas: 3 }))).status).toBe(201);
+    const canary = await post(`${server.url}/api/graphs?canary=10`, versionGraph('big', { label: 'v2' }, { numReplicas: 3 }));
     expect(canary.status).toBe(409);
     expect(canary.body.error).toMatch(/^the canary of big does not fit in this server's replica cap/);
     expect(canary.body.errors[0]).toMatchObject({ node: 'm', path: '$.nodes[1].deployment.numReplicas' });
     expect(canary.body.errors[0].message).toContain('next to version 1 of big (a canary runs beside it)');
     expect(canary.body.errors[0].fix).toContain('deploy without ?canary');
-    const shadow = await post(`${server.url}/api/graphs?shadow=100`, versionGraph('big', { label: 'v2' }, 2));
+    const shadow = await post(`${server.url}/api/graphs?shadow=100`, versionGraph('big', { label: 'v2' }, { numReplicas: 2 }));
     expect(shadow.status).toBe(409);
     expect(shadow.body.error).toMatch(/^the shadow of big does not fit/);
     // Five replicas never fit under a cap of four, release or not.
-    expect((await post(`${server.url}/api/graphs?canary=10`, versionGraph('big', { label: 'v2' }, 5))).status).toBe(400);
+    expect((await post(`${server.url}/api/graphs?canary=10`, versionGraph('big', { label: 'v2' }, { numReplicas: 5 }))).status).toBe(400);
     // Nothing was started or recorded as a release; a plain redeploy replaces version 1 and fits.
     expect((await get(`${server.url}/api/graphs/big/release`)).status).toBe(404);
-    const redeploy = await post(`${server.url}/api/graphs`, versionGraph('big', { label: 'v2' }, 3));
+    const redeploy = await post(`${server.url}/api/graphs`, versionGraph('big', { label: 'v2' }, { numReplicas: 3 }));
     expect(redeploy.status).toBe(200);
     expect((await send(`${server.url}/api/graphs/big`, 'DELETE')).status).toBe(200);
   });

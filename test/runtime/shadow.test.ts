@@ -1,17 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BeamlineServer } from '../../runtime/server/index.js';
 import { Latch } from '../fixtures/nodes/latch.js';
-import { get, graph, post, startServer, until } from './helpers.js';
+import { get, post, startServer, until, versionGraph } from './helpers.js';
 
 // Shadow releases through a real server: clients only ever get the stable version's answers,
 // the candidate's are compared (with a tolerance for numbers) and the differences kept with
 // their JSON path, and a candidate with no room is skipped, never waited for.
-
-const versionGraph = (name: string, config: Record<string, unknown>, deployment: Record<string, unknown> = {}) =>
-  graph(name, [{ id: 'm', kind: 'test-version', config, deployment: { numReplicas: 1, ...deployment } }], [
-    ['input', 'm'],
-    ['m', 'output'],
-  ]);
 
 let server: BeamlineServer;
 beforeAll(async () => {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GraphInput } from '../../shared/graph.js';
 import type { BeamlineServer } from '../../runtime/server/index.js';
 import { beamline } from '../cli/run-cli.js';
-import { get, post, startServer } from './helpers.js';
+import { get, post, splitGraph, startServer } from './helpers.js';
 
 /**
  * The split kind through a real server: observed shares against the weights (binomial,
@@ -12,24 +11,6 @@ import { get, post, startServer } from './helpers.js';
 
 const N = 2000;
 const within4Sigma = (count: number, n: number, p: number) => Math.abs(count - n * p) <= 4 * Math.sqrt(n * p * (1 - p));
-
-function splitGraph(name: string, weights: [number, number], sticky?: { header: string } | { path: string }): GraphInput {
-  const node = (id: string, kind: string, config: Record<string, unknown> = {}) => ({ id, kind, position: { x: 0, y: 0 }, config, deployment: {} });
-  const edge = (source: string, sourceHandle: string, target: string) => ({ source, sourceHandle, target, targetHandle: 'in' });
-  return {
-    version: 1,
-    name,
-    routePrefix: `/${name}`,
-    nodes: [
-      node('input', 'input', { fields: { x: 'json' } }),
-      node('s', 'split', { branches: [{ port: 'a', weight: weights[0] }, { port: 'b', weight: weights[1] }], ...(sticky ? { sticky } : {}) }),
-      node('ea', 'test-echo', { tag: 'a' }),
-      node('eb', 'test-echo', { tag: 'b' }),
-      node('output', 'output'),
-    ],
-    edges: [edge('input', 'x', 's'), edge('s', 'a', 'ea'), edge('s', 'b', 'eb'), edge('ea', 'out', 'output'), edge('eb', 'out', 'output')],
-  } as GraphInput;
-}
 
 /** The branch one request took: the output is keyed by the echo node that ran. */
 async function branchOf(url: string, x: unknown, headers: Record<string, string> = {}): Promise<'a' | 'b'> {
