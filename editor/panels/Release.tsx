@@ -124,11 +124,12 @@ function Shadow({ r, f }: { r: ReleaseStatus; f: ShadowFigures }) {
   );
 }
 
-function Timeline({ r }: { r: ReleaseStatus }) {
+/** A release's decisions with their reasons and figures: newest first while it runs, in order in the version history. */
+export function DecisionTimeline({ r, newestFirst = false }: { r: ReleaseStatus; newestFirst?: boolean }) {
   const rows = useMemo(() => decisionRows(r.decisions, r.mode), [r.decisions, r.mode]);
   return (
-    <ol className="bl-release-timeline" data-testid="release-decisions">
-      {[...rows].reverse().map((d) => (
+    <ol className="bl-release-timeline" data-testid={newestFirst ? 'release-decisions' : undefined}>
+      {(newestFirst ? [...rows].reverse() : rows).map((d) => (
         <li key={d.key} data-action={d.action}>
           <div className="bl-release-decision-head">
             <time>{d.time}</time>
@@ -183,7 +184,7 @@ export function ReleaseView() {
       {r.mode === 'shadow' && r.shadowFigures && <Shadow r={r} f={r.shadowFigures} />}
       {r.replayed ? <p className="bl-muted">{r.replayed} failed canary requests were answered by v{r.stableVersion} instead.</p> : null}
       <h4>Decisions</h4>
-      <Timeline r={r} />
+      <DecisionTimeline r={r} newestFirst />
     </section>
   );
 }

@@ -4,9 +4,9 @@ import type { ReleaseStatus } from '../../shared/release.js';
 import { api } from '../api/client.js';
 import { compare, openVersion, rollback } from '../api/live.js';
 import { confirmDiscard } from '../api/workspace.js';
-import { decisionRows, outcomeText } from '../lib/release.js';
+import { outcomeText } from '../lib/release.js';
 import { useEditor } from '../store/graph.js';
-import { ReleaseView } from './Release.js';
+import { DecisionTimeline, ReleaseView } from './Release.js';
 
 type Side = number | 'canvas';
 const parseSide = (v: string): Side => (v === 'canvas' ? 'canvas' : Number(v));
@@ -17,24 +17,7 @@ function VersionRelease({ r }: { r: ReleaseStatus }) {
   return (
     <details className="bl-version-release" data-testid="version-release">
       <summary className={`bl-tone-${o.tone}`}>{o.text}</summary>
-      <ol className="bl-release-timeline">
-        {decisionRows(r.decisions, r.mode).map((d) => (
-          <li key={d.key} data-action={d.action}>
-            <div className="bl-release-decision-head">
-              <time>{d.time}</time>
-              <span className={`bl-tone-${d.tone}`}>{d.action}</span>
-              <span>{d.share}</span>
-              <small className="bl-muted">{d.by}</small>
-            </div>
-            <p>{d.reason}</p>
-            {d.figures.map((line) => (
-              <small key={line} className="bl-help">
-                {line}
-              </small>
-            ))}
-          </li>
-        ))}
-      </ol>
+      <DecisionTimeline r={r} />
     </details>
   );
 }
