@@ -36,3 +36,9 @@ export interface TuneProfileConflict {
   code: 'no_profile' | 'stale_profile';
   fix: string;
 }
+
+/**
+ * POST /api/profile/status: whether the server holds a fresh profile of this graph, asked
+ * before a tune so a client (the editor) learns it needs one without a failed request.
+ */
+export type ProfileStatus = { fresh: true } | ({ fresh: false } & TuneProfileConflict);

@@ -1,6 +1,6 @@
 /** "Tune for a target": profile the graph on the server (a job, polled) and ask for the settings that meet a target. */
 import type { Graph } from '../../shared/graph.js';
-import type { ProfileJob, TuneProfileConflict, TuneResponse } from '../../shared/tune-api.js';
+import type { ProfileJob, ProfileStatus, TuneProfileConflict, TuneResponse } from '../../shared/tune-api.js';
 import { ApiError, controlToken } from './client.js';
 
 /** A 409 from POST /api/tune: no profile of this graph (or a stale one) on the server; `fix` says how to get one. */
@@ -32,8 +32,14 @@ export interface TuneAsk {
   gpus?: number;
 }
 
-/** The tuner's answer, or ProfileNeeded when the server has no fresh profile of this graph. */
+/**
+ * The tuner's answer, or ProfileNeeded when the server has no fresh profile of this graph.
+ * The profile is asked about first, so the normal path to "Profile" costs no failed request
+ * (Chromium logs every 4xx in the console).
+ */
 export async function tuneGraph(graph: Graph, ask: TuneAsk): Promise<TuneResponse> {
+  const status = (await call<ProfileStatus>('POST', '/api/profile/status', { graph })).data;
+  if (!status.fresh) throw new ProfileNeeded(status);
   const r = await call<TuneResponse | TuneProfileConflict>('POST', '/api/tune', { graph, ...ask });
   if (r.status === 409) throw new ProfileNeeded(r.data as TuneProfileConflict);
   return r.data as TuneResponse;

@@ -30,6 +30,16 @@ export const tunePaths = {
       },
     },
   },
+  '/api/profile/status': {
+    post: {
+      summary: 'Whether the server holds a fresh profile of this graph (asked before a tune, so a client learns it needs one without a 409)',
+      requestBody: { required: true, ...json({ type: 'object', required: ['graph'], properties: { graph }, additionalProperties: false }, 'The graph') },
+      responses: {
+        200: json({ type: 'object', required: ['fresh'], properties: { fresh: { type: 'boolean' }, error: { type: 'string' }, code: { type: 'string', enum: ['no_profile', 'stale_profile'] }, fix: { type: 'string' } } }, 'fresh, or not with why and how to make one'),
+        400: json(ref('CompileErrors'), 'The graph does not compile'),
+      },
+    },
+  },
   '/api/profile/{id}': {
     parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
     get: { summary: 'A profile job: state, points done of all, time left; the node and the fix when it failed', responses: { 200: json(job, 'The job'), 400: json(ref('CompileErrors'), 'Not a job id'), 404: json(ref('Error'), 'No such job') } },

@@ -6,7 +6,7 @@ import { compile } from '../../shared/compile.js';
 import type { Cluster } from '../../shared/placement.js';
 import type { PortType } from '../../shared/ports.js';
 import type { CompileErrorResponse } from '../../shared/protocol.js';
-import type { TuneProfileConflict, TuneResponse } from '../../shared/tune-api.js';
+import type { ProfileStatus, TuneProfileConflict, TuneResponse } from '../../shared/tune-api.js';
 import type { TuneResources } from '../../shared/tuning.js';
 import { checkInputFields, type InputLimits } from '../dataplane/inline/input-fields.js';
 import { applySettings } from '../tune/apply.js';
@@ -34,7 +34,30 @@ const TuneBody = z
     gpus: z.number().int().min(0).max(10_000).optional().describe("GPUs to tune for (default: the server's cluster)."),
   })
   .strict();
+const StatusBody = z.object({ graph: Document.describe('The graph document whose profile is asked for.') }).strict();
 const IdParam = z.object({ id: z.string().uuid('a profile job id is a UUID') });
+
+type Profile = ReturnType<typeof readProfile>;
+
+/** The server's profile of this plan, or why there is none fit to tune with (no file, another machine, another version). */
+function storedProfile(dataDir: string, plan: Parameters<typeof serverProfilePath>[1]): { ok: true; profile: Profile } | { ok: false; conflict: TuneProfileConflict } {
+  let profile: Profile;
+  try {
+    profile = readProfile(serverProfilePath(dataDir, plan));
+  } catch {
+    return {
+      ok: false,
+      conflict: {
+        error: `no profile of graph ${plan.name} as it is now on this server`,
+        code: 'no_profile',
+        fix: 'profile it first: POST /api/profile with the graph (the editor: Profile in Placement → Tune for a target)',
+      },
+    };
+  }
+  const stale = checkProfile(profile, plan, thisMachine());
+  if (stale) return { ok: false, conflict: { error: stale, code: 'stale_profile', fix: 'profile the graph again: POST /api/profile' } };
+  return { ok: true, profile };
+}
 
 export interface TuneRouteOptions {
   catalog: Catalog;
@@ -68,6 +91,13 @@ export function tuneRoutes(o: TuneRouteOptions): Hono {
     return c.json(started.job, started.existing ? 200 : 202);
   });
 
+  app.post('/api/profile/status', zValidator('json', StatusBody, invalidRequest('profile status request')), (c) => {
+    const r = compiled(c.req.valid('json').graph);
+    if (!r.ok) return c.json(compileError(r.errors), 400);
+    const stored = storedProfile(o.dataDir, r.plan);
+    return c.json((stored.ok ? { fresh: true } : { fresh: false, ...stored.conflict }) satisfies ProfileStatus);
+  });
+
   app.get('/api/profile/:id', zValidator('param', IdParam, invalidRequest('profile job id')), (c) => {
     const { id } = c.req.valid('param');
     const job = o.jobs.get(id);
@@ -79,20 +109,9 @@ export function tuneRoutes(o: TuneRouteOptions): Hono {
     const r = compiled(body.graph);
     if (!r.ok) return c.json(compileError(r.errors), 400);
     const plan = r.plan;
-    const file = serverProfilePath(o.dataDir, plan);
-    let profile: ReturnType<typeof readProfile>;
-    try {
-      profile = readProfile(file);
-    } catch {
-      const conflict: TuneProfileConflict = {
-        error: `no profile of graph ${plan.name} as it is now on this server`,
-        code: 'no_profile',
-        fix: 'profile it first: POST /api/profile with the graph (the editor: Profile in Placement → Tune for a target)',
-      };
-      return c.json(conflict, 409);
-    }
-    const stale = checkProfile(profile, plan, thisMachine());
-    if (stale) return c.json({ error: stale, code: 'stale_profile', fix: 'profile the graph again: POST /api/profile' } satisfies TuneProfileConflict, 409);
+    const stored = storedProfile(o.dataDir, plan);
+    if (!stored.ok) return c.json(stored.conflict, 409);
+    const profile = stored.profile;
     const cluster = o.cluster();
     const resources: TuneResources =
       body.cpus !== undefined || body.gpus !== undefined

@@ -59,7 +59,7 @@ describe('POST /api/tune and /api/profile refuse bad input, naming the field', (
 
   it('the routes are in the OpenAPI document', async () => {
     const doc = (await get(`${server.url}/api/openapi.json`)).body;
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/profile', '/api/profile/{id}', '/api/tune']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/profile', '/api/profile/status', '/api/profile/{id}', '/api/tune']));
     expect(doc.paths['/api/tune'].post.responses['409']).toBeDefined();
   });
 
@@ -68,6 +68,10 @@ describe('POST /api/tune and /api/profile refuse bad input, naming the field', (
     expect(r.status).toBe(409);
     expect(r.body.code).toBe('no_profile');
     expect(r.body.fix).toMatch(/POST \/api\/profile/);
+    // Asked first (as the editor does): 200, not fresh, with the same code and fix.
+    const status = await post(`${server.url}/api/profile/status`, { graph: pipeline('unprofiled') });
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ fresh: false, code: 'no_profile', fix: r.body.fix });
   });
 
   it('profile: bad inputs, a bad job id and an unknown one', async () => {
@@ -128,6 +132,7 @@ describe('profile then tune through the API', () => {
     expect(done.progress.done).toBe(done.progress.total);
     expect(done.profile?.nodes).toBeGreaterThanOrEqual(2);
 
+    expect((await post(`${server.url}/api/profile/status`, { graph: g })).body).toEqual({ fresh: true });
     const tuned = await post(`${server.url}/api/tune`, { graph: g, qps: 20, p99Ms: 500 });
     expect(tuned.status).toBe(200);
     expect(tuned.body.ok).toBe(true);
@@ -146,6 +151,7 @@ describe('profile then tune through the API', () => {
     expect(stale.body.code).toBe('stale_profile');
     expect(stale.body.error).toMatch(/another machine \(cpus: \d+ vs \d+/);
     expect(stale.body.fix).toMatch(/POST \/api\/profile/);
+    expect((await post(`${server.url}/api/profile/status`, { graph: g })).body).toMatchObject({ fresh: false, code: 'stale_profile' });
 
     // Another version of the graph (a config changed) has no profile.
     const changed = await post(`${server.url}/api/tune`, { graph: pipeline('api-tuned', 11), qps: 20, p99Ms: 500 });
