@@ -32,6 +32,8 @@ export function Versions() {
   const [b, setB] = useState<Side>('canvas');
   // A release's decisions are recorded on its version: each one means a new list.
   const release = useEditor((s) => (s.release ? `${s.release.candidateVersion}:${s.release.state}:${s.release.decisions.length}` : ''));
+  // The server refuses a version rollback while a release runs (which side was meant is unclear): say so here instead.
+  const releasing = useEditor((s) => s.release?.state === 'running');
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new active version (deploy, rollback) or release decision means a new list
   useEffect(() => {
     // Only a deployed graph has versions (asking for another would be a 404).
@@ -70,7 +72,8 @@ export function Versions() {
             </button>
             <button
               type="button"
-              disabled={v.active}
+              disabled={v.active || releasing}
+              title={releasing ? 'A release is running: promote, roll back or abort it above first' : undefined}
               onClick={async () => {
                 if (await confirmDiscard(`Rolling back to v${v.version}`)) await rollback(name, v.version);
               }}

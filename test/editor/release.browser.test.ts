@@ -103,6 +103,9 @@ describe.skipIf(NO_CHROMIUM)('a canary release from the editor', () => {
     await textOf(promoted).toMatch(/canary: 1\d req/);
     await textOf(view.getByTestId('release-window').locator('tbody tr').first()).toMatch(/^requests/);
 
+    // While it runs, a version rollback is offered only through the release (the server would refuse it).
+    await expect.poll(() => page.locator('.bl-version[data-version="2"]').getByRole('button', { name: 'Roll back' }).isDisabled(), POLL).toBe(true);
+
     // Roll back, asked first; the outcome shows in the view, the toolbar and the version history.
     await view.getByRole('button', { name: 'Roll back' }).click();
     const confirm = page.getByTestId('confirm-dialog');
@@ -123,6 +126,8 @@ describe.skipIf(NO_CHROMIUM)('a canary release from the editor', () => {
     // v1 serves again: a plain request gets v1's answer.
     const after = await (await fetch(`${server.url}/rel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: {} }) })).json();
     expect(after.label).toBe('v1');
+    // The release ended: versions can be rolled back to again.
+    await expect.poll(() => page.locator('.bl-version[data-version="2"]').getByRole('button', { name: 'Roll back' }).isDisabled(), POLL).toBe(false);
     expect(consoleErrors).toEqual([]);
   });
 });
