@@ -7,10 +7,9 @@ import type { ClusterLedger } from '../controlplane/cluster.js';
 import type { Controller } from '../controlplane/controller.js';
 import { catalogJson } from './catalog-json.js';
 import { openApiDocument } from './openapi.js';
-import { invalidRequest } from './validation.js';
+import { invalidRequest, NameParam } from './validation.js';
 import type { PersistedControl } from './versions.js';
 
-const NameParam = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a graph name is lower-case letters, digits, _ or -') });
 /** Only the outer shape is checked here; the compiler reports everything inside with JSON paths. */
 const GraphBody = z.record(z.string(), z.unknown());
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CanaryPolicySchema, ShadowPolicySchema } from '../../shared/release.js';
 import type { Controller } from '../controlplane/controller.js';
 import type { ReleaseRequest } from '../controlplane/release/release.js';
-import { invalidRequest } from './validation.js';
+import { invalidRequest, NameParam } from './validation.js';
 
 /**
  * Releases over HTTP: the query string of POST /api/graphs?canary=N or ?shadow=N, and
@@ -12,7 +12,6 @@ import { invalidRequest } from './validation.js';
  * The logic is runtime/controlplane/release/; docs/releases.md describes it.
  */
 
-const NameParam = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a graph name is lower-case letters, digits, _ or -') });
 const ActionParam = NameParam.extend({ action: z.enum(['promote', 'rollback', 'abort']) });
 
 type Parsed = { ok: true; release?: ReleaseRequest } | { ok: false; error: string; path: string };

@@ -3,14 +3,11 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { CompileErrorResponse } from '../../shared/protocol.js';
 import type { PersistentDeployer } from '../controlplane/persistence.js';
-import { invalidRequest } from './validation.js';
+import { invalidRequest, NameParam } from './validation.js';
 
 /** PUT /api/graphs/:name/nodes/:node/weights: a running split's weights, changed without a redeploy. */
 
-const Params = z.object({
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a graph name is lower-case letters, digits, _ or -'),
-  node: z.string().min(1).max(200),
-});
+const Params = NameParam.extend({ node: z.string().min(1).max(200) });
 // Each weight is checked against the node's branches by the deployer, so its error names the port ($.weights.b).
 const WeightsBody = z.object({ weights: z.record(z.string(), z.unknown()).describe('Branch port -> weight (>= 0); branches not named keep theirs.') }).strict();
 

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { GRAPH_NAME } from '../../shared/graph.js';
 import type { CompileErrorResponse } from '../../shared/protocol.js';
 import { requestErrors } from '../../shared/zod-errors.js';
 
@@ -19,3 +20,6 @@ export const invalidRequest =
     if (r.success) return undefined;
     return c.json(requestErrors(r.error?.issues ?? [], what) satisfies CompileErrorResponse, 400);
   };
+
+/** The `:name` of every /api/graphs/:name route, by the graph schema's own rule (shared/graph.ts). */
+export const NameParam = z.object({ name: z.string().regex(GRAPH_NAME, 'a graph name is lower-case letters, digits, _ or -') });

@@ -5,14 +5,13 @@ import type { DeployResult } from '../controlplane/controller.js';
 import { invalidJson } from '../dataplane/errors.js';
 import type { PersistedSettings, PersistentDeployer, RemoveResult } from '../controlplane/persistence.js';
 import { releaseQuery } from './releases.js';
-import { invalidRequest } from './validation.js';
+import { invalidRequest, NameParam } from './validation.js';
 
 /**
  * Versions of a graph name: list them, read one (the editor opens it), roll back.
  * Also how a deploy request's query string becomes its persisted settings.
  */
 
-const NameParam = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a graph name is lower-case letters, digits, _ or -') });
 const VersionParam = NameParam.extend({ version: z.coerce.number().int().min(1) });
 const RollbackBody = z.object({ version: z.number().int().min(1).optional().describe('Version to go back to; default: the one before the active version.') }).strict();
 
