@@ -26,6 +26,8 @@ export class ApiError extends Error {
     message: string,
     readonly status: number,
     readonly errors: GraphError[] = [],
+    /** The answer's parsed body, for callers that read more than the message (a 409's `code` and `fix`). */
+    readonly body?: unknown,
   ) {
     super(message);
   }
@@ -49,7 +51,8 @@ export function controlToken(): string | undefined {
   return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
 }
 
-async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
+/** One call of the server's API with the tab's token; a failure is an ApiError naming the server's reason. */
+export async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
   const token = controlToken();
   const headers: Record<string, string> = {};
   // FormData sets its own multipart content type (with the boundary).
@@ -67,7 +70,7 @@ async function request<T>(method: string, url: string, body?: unknown): Promise<
   if (!res.ok) {
     const d = (data ?? {}) as { error?: string; errors?: GraphError[] };
     const hint = res.status === 401 ? ' (this server needs a token: open the editor with ?token=<token>)' : '';
-    throw new ApiError(`${d.error ?? `${method} ${url}: HTTP ${res.status}`}${hint}`, res.status, d.errors ?? []);
+    throw new ApiError(`${d.error ?? `${method} ${url}: HTTP ${res.status}`}${hint}`, res.status, d.errors ?? [], data);
   }
   return data as T;
 }
@@ -113,6 +116,8 @@ export const api = {
   /** The graph's running or last release (shared/release.ts); a 404 when it never had one. */
   release: (name: string) => request<ReleaseStatus>('GET', `/api/graphs/${enc(name)}/release`),
   releaseAction: (name: string, action: 'promote' | 'rollback' | 'abort') => request<unknown>('POST', `/api/graphs/${enc(name)}/release/${action}`),
+  /** A running split's weights, changed without a redeploy: a new version (runtime/server/split.ts). */
+  splitWeights: (name: string, node: string, weights: Record<string, number>) => request<{ version: number; from: number }>('PUT', `/api/graphs/${enc(name)}/nodes/${enc(node)}/weights`, { weights }),
   rollback: (name: string, version: number) => request<DeployResponse>('POST', `/api/graphs/${encodeURIComponent(name)}/rollback`, { version }),
   inspectModel: (kind: string, config: Record<string, unknown>) => request<ModelInspection>('POST', '/api/models/inspect', { kind, config }),
 };

@@ -5,23 +5,15 @@
  */
 import { weightsOf } from '../lib/split.js';
 import { useEditor } from '../store/graph.js';
-import { ApiError, api, controlToken } from './client.js';
+import { api } from './client.js';
 
 export interface AppliedWeights {
   version: number;
   from: number;
 }
 
-export async function applySplitWeights(graph: string, node: string, config: Record<string, unknown>): Promise<AppliedWeights> {
-  const token = controlToken();
-  const res = await fetch(`/api/graphs/${encodeURIComponent(graph)}/nodes/${encodeURIComponent(node)}/weights`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ weights: weightsOf(config) }),
-  });
-  const body = (await res.json().catch(() => ({}))) as { error?: string; errors?: ApiError['errors']; version?: number; from?: number };
-  if (!res.ok) throw new ApiError(body.error ?? `PUT weights: HTTP ${res.status}`, res.status, body.errors ?? []);
-  return { version: body.version!, from: body.from! };
+export function applySplitWeights(graph: string, node: string, config: Record<string, unknown>): Promise<AppliedWeights> {
+  return api.splitWeights(graph, node, weightsOf(config));
 }
 
 /** Apply, then attach the canvas to the version it made and say so in the toolbar. */
